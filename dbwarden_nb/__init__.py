@@ -1,0 +1,52 @@
+"""dbwarden_nb: notebook-first schema migrations for SQLAlchemy projects.
+
+Everything is imported on first use, so ``import dbwarden_nb`` costs almost nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .config import database_config
+
+if TYPE_CHECKING:
+    from .project import Project
+    from .schema import Snapshot
+
+__all__ = ["__version__", "database_config", "project", "snapshot", "diff", "Snapshot", "load_ipython_extension"]
+
+
+def project(path: Any = None, dev: bool = False, strict_translation: bool = False) -> Project:
+    """The project of a dbwarden.py (default: ./dbwarden.py or the nearest one above)."""
+    from .project import Project
+
+    return Project.load(path, dev, strict_translation)
+
+
+def snapshot(source: Any, database_type: str | None = None) -> Snapshot:
+    """The live snapshot of a URL or SQLAlchemy Engine, without a project."""
+    from .live import snapshot_of
+
+    return snapshot_of(source, database_type)
+
+
+def diff(old: Snapshot, new: Snapshot, **renames: Any) -> Any:
+    """The plan from one snapshot to another (live, from models, or stored)."""
+    from .diff import Renames, diff as _diff
+
+    return _diff(old, new, Renames.parse(renames.get("rename", ()), renames.get("rename_table", ())))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Snapshot":
+        from .schema import Snapshot
+
+        return Snapshot
+    raise AttributeError(f"module 'dbwarden_nb' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    from .notebook.magics import load_ipython_extension as load
+
+    load(ipython)

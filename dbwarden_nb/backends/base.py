@@ -1,0 +1,286 @@
+"""The backend protocol: what every database module provides, with shared defaults.
+
+A backend is one class: flags (``supports_*``), lookup tables (type aliases) and overridable steps —
+connect, introspect, model-side normalization, rendering of each operation (``render_<kind>``), the
+history table and the migration lock. The core never asks which backend it talks to; it asks a flag.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
+
+from ..errors import BackendError, ConfigError, MigrationError
+from ..migrations.files import Statement
+from ..operations import Operation, Plan
+from ..schema import Snapshot
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Dialect
+
+    from ..migrations.lock import Lock
+
+
+class Connection:
+    """A live connection through SQLAlchemy, the shape the runner, history and lock code rely on."""
+
+    def __init__(self, backend: Backend, engine: sa.Engine, masked_url: str):
+        self.backend = backend
+        self.engine = engine
+        self.masked_url = masked_url
+        self._conn = engine.connect()
+        self._explicit = False  # inside transaction(); outside it every statement commits at once
+
+    @property
+    def sqlalchemy(self) -> sa.Connection:
+        return self._conn
+
+    def execute(self, sql: str) -> None:
+        """Run one statement verbatim (no parameter processing, so ``%`` and ``:x`` stay as written)."""
+        self._conn.exec_driver_sql(sql)
+        self._settle()
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a query of our own with ``:name`` parameters and return all rows."""
+        from sqlalchemy import text
+
+        result = self._conn.execute(text(sql), dict(params or {}))
+        rows = [tuple(r) for r in result.fetchall()] if result.returns_rows else []
+        self._settle()
+        return rows
+
+    def _settle(self) -> None:
+        # outside an explicit transaction nothing may stay open: an idle read transaction would
+        # block other runners (SQLite's shared lock, PostgreSQL's snapshot)
+        if not self._explicit and self._conn.in_transaction():
+            self._conn.commit()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._explicit:
+            yield
+            return
+        if self._conn.in_transaction():
+            self._conn.commit()
+        self._explicit = True
+        try:
+            with self._conn.begin():
+                yield
+        finally:
+            self._explicit = False
+
+    def commit(self) -> None:
+        if self._conn.in_transaction():
+            self._conn.commit()
+
+    def rollback(self) -> None:
+        if self._conn.in_transaction():
+            self._conn.rollback()
+
+    def close(self) -> None:
+        self.rollback()
+        self._conn.close()
+        self.engine.dispose()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_SPACES = re.compile(r"\s+")
+_PAREN_SPACES = re.compile(r"\s*([(),])\s*")
+
+
+class Backend:
+    """Defaults shared by every backend; modules override flags, tables and steps."""
+
+    name: ClassVar[str] = "base"
+    dialect_name: ClassVar[str] = ""  # SQLAlchemy dialect used to compile model-side types and expressions
+    transactional_ddl: ClassVar[bool] = False
+    supports_forward_references: ClassVar[bool] = False
+    supports_schemas: ClassVar[bool] = False
+    supports_comments: ClassVar[bool] = False
+    type_aliases: ClassVar[Mapping[str, str]] = {}
+    option_keys: ClassVar[Sequence[str]] = ()  # the keys a Table/Column ``info["dbwarden"]`` may use here
+
+    # -- connecting ---------------------------------------------------------------------------------
+
+    def dialect(self) -> Dialect:
+        from sqlalchemy.dialects import registry
+
+        return registry.load(self.dialect_name)()
+
+    def create_engine(self, url: str) -> sa.Engine:
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        return create_engine(url, poolclass=NullPool)
+
+    def connect(self, url: str, masked_url: str | None = None) -> Connection:
+        from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+        from ..config import mask_text, mask_url
+
+        masked = masked_url or mask_url(url)
+        try:
+            engine = self.create_engine(url)
+            return Connection(self, engine, masked)
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise ConfigError(f"invalid database URL {masked}: {exc}") from None
+        except DBAPIError as exc:
+            reason = mask_text(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), [url])
+            raise ConfigError(f"cannot connect to {masked}: {reason}") from None
+
+    def server_version(self, conn: Connection) -> str:
+        info = conn.sqlalchemy.dialect.server_version_info or ()
+        return ".".join(str(p) for p in info)
+
+    # -- identifiers and types ----------------------------------------------------------------------
+
+    def quote(self, name: str) -> str:
+        return self._preparer().quote_identifier(name)
+
+    def _preparer(self) -> Any:
+        prep = getattr(self, "_prep", None)
+        if prep is None:
+            prep = self._prep = self.dialect().identifier_preparer
+        return prep
+
+    def qualified(self, key_or_schema: str | None, name: str | None = None) -> str:
+        """Quoted ``schema.name`` (``qualified(schema, name)``)."""
+        if name is None:
+            return self.quote(key_or_schema or "")
+        return f"{self.quote(key_or_schema)}.{self.quote(name)}" if key_or_schema else self.quote(name)
+
+    def literal(self, value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    def canonical_type(self, spelled: str) -> str:
+        """One spelling per type: upper case, single spaces, no spaces around parentheses, aliases mapped."""
+        text = _PAREN_SPACES.sub(r"\1", _SPACES.sub(" ", spelled.strip())).upper()
+        text = text.replace(",", ", ")
+        base, paren, rest = text.partition("(")
+        base = self.type_aliases.get(base, base)
+        return base + paren + rest
+
+    def canonical_default(self, text: str) -> str:
+        return self.canonical_expression(text)
+
+    def canonical_expression(self, text: str) -> str:
+        return _SPACES.sub(" ", text.strip())
+
+    def table_options(self, table: sa.Table) -> dict[str, Any]:
+        """Backend facts of a model table (dialect kwargs and ``info["dbwarden"]``)."""
+        return {}
+
+    def column_options(self, column: sa.Column[Any]) -> dict[str, Any]:
+        return {}
+
+    def normalize_model_table(self, table: Any) -> Any:
+        """Last model-side step: spell what the server would report (implicit names, rowid rules…)."""
+        return table
+
+    # -- schema -------------------------------------------------------------------------------------
+
+    def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
+        raise NotImplementedError
+
+    def from_models(self, tables: Sequence[sa.Table], conn: Connection | None = None) -> Snapshot:
+        """The canonical snapshot of SQLAlchemy tables; ``conn`` lets a backend normalize through the server."""
+        from ..models.extract import extract
+
+        return extract(self, tables)
+
+    def empty(self) -> Snapshot:
+        return Snapshot(self.name)
+
+    # -- rendering ----------------------------------------------------------------------------------
+
+    def adapt(self, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
+        """Rewrite a neutral plan into steps this backend can run (e.g. table rebuilds)."""
+        return plan
+
+    def render(self, op: Operation) -> list[Statement]:
+        method = getattr(self, f"render_{op.kind}", None)
+        if method is None:
+            raise BackendError(f"{self.name} cannot {op.describe()}")
+        out = method(op)
+        return [s if isinstance(s, Statement) else Statement(s) for s in out]
+
+    def render_plan(self, plan: Plan) -> list[Statement]:
+        return [stmt for op in plan for stmt in self.render(op)]
+
+    # -- history and lock ---------------------------------------------------------------------------
+
+    history_table: ClassVar[str] = "dbwarden_migrations"
+    lock_table: ClassVar[str] = "dbwarden_lock"
+    internal_tables: ClassVar[frozenset[str]] = frozenset({"dbwarden_migrations", "dbwarden_lock"})
+
+    def history_ddl(self) -> list[str]:
+        """CREATE statements for the history table (idempotent)."""
+        from sqlalchemy.schema import CreateTable
+
+        return [str(CreateTable(self._history_table(), if_not_exists=True).compile(dialect=self.dialect())).strip()]
+
+    def _history_table(self) -> sa.Table:
+        import sqlalchemy as sa
+
+        return sa.Table(
+            self.history_table,
+            sa.MetaData(),
+            sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("description", sa.String(255), nullable=False),
+            sa.Column("filename", sa.String(255), nullable=False),
+            sa.Column("checksum", sa.String(80), nullable=False),
+            sa.Column("status", sa.String(16), nullable=False),
+            sa.Column("statements_completed", sa.Integer, nullable=False),
+            sa.Column("applied_at", sa.String(32), nullable=False),
+            sa.Column("duration_ms", sa.Integer, nullable=False),
+            sa.Column("target", sa.String(80)),
+        )
+
+    def lock_ddl(self) -> list[str]:
+        import sqlalchemy as sa
+        from sqlalchemy.schema import CreateTable
+
+        table = sa.Table(
+            self.lock_table,
+            sa.MetaData(),
+            sa.Column("name", sa.String(32), primary_key=True),
+            sa.Column("owner", sa.String(255), nullable=False),
+            sa.Column("acquired_at", sa.Float, nullable=False),
+            sa.Column("expires_at", sa.Float, nullable=False),
+        )
+        return [str(CreateTable(table, if_not_exists=True).compile(dialect=self.dialect())).strip()]
+
+    def table_exists(self, conn: Connection, name: str) -> bool:
+        from sqlalchemy import inspect
+
+        found = inspect(conn.sqlalchemy).has_table(name)
+        conn.commit()
+        return found
+
+    def history_exists(self, conn: Connection) -> bool:
+        return self.table_exists(conn, self.history_table)
+
+    def lock(self, conn: Connection) -> Lock:
+        from ..migrations.lock import LeaseLock
+
+        return LeaseLock(conn)
+
+    def before_migration(self, conn: Connection) -> None:
+        """Called before a migration's first statement, outside any transaction."""
+
+    def before_commit(self, conn: Connection) -> None:
+        """Called inside the last transaction of a migration; raise to roll it back."""
+
+    def failure(self, exc: BaseException, sql: str) -> MigrationError:
+        """A one-line error for a failed statement."""
+        orig = getattr(exc, "orig", None) or exc
+        reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+        first = sql.strip().splitlines()[0] if sql.strip() else sql
+        return MigrationError(f"{reason} (in: {first[:120]})")

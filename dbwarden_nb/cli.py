@@ -1,0 +1,44 @@
+"""The ``dbwarden`` console script: parse, run, print text or JSON, exit with the report's code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Sequence
+
+from .errors import DbwardenError
+
+
+def render(obj: Any, as_json: bool) -> str:
+    if as_json:
+        doc = obj.to_dict() if hasattr(obj, "to_dict") else obj.to_json()
+        return json.dumps(doc, indent=2, sort_keys=True, default=str, ensure_ascii=False)
+    return obj.to_text()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .commands import build_parser, run
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in argv or "--verbose" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        result = run(args)
+        print(render(result, args.json))
+        return int(getattr(result, "exit_code", 0))
+    except DbwardenError as exc:
+        if verbose:
+            raise
+        print(f"dbwarden: error: {_one_line(exc)}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("dbwarden: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

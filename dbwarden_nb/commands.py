@@ -1,0 +1,187 @@
+"""The one command table. ``dbwarden`` (cli.py) and ``%dbwarden`` (notebook/magics.py) both parse
+arguments with the parser built here and call the same handlers, which return engine objects."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
+
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .project import Project
+
+
+@dataclass(frozen=True)
+class Arg:
+    flags: tuple[str, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def arg(*flags: str, **options: Any) -> Arg:
+    return Arg(flags, options)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    run: Callable[[Any, argparse.Namespace], Any]  # (project or None, args) -> report
+    args: tuple[Arg, ...] = ()
+    needs_project: bool = True
+
+
+DATABASE = arg("-d", "--database", metavar="NAME", help="the database to use (default: the default one)")
+ALL = arg("--all", action="store_true", help="every configured database")
+DRY_RUN = arg("--dry-run", action="store_true", help="show what would happen; change nothing")
+FORCE = arg("--force", action="store_true", help="allow WARN/CRITICAL and irreversible steps")
+
+
+def _version_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a migration number like 3 or 0003, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a migration number like 3 or 0003, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _version_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _init(_: None, a: argparse.Namespace) -> Any:
+    from .init import init_project
+
+    return init_project(a.path, a.database_type, a.url, a.models)
+
+
+def _version(_: None, a: argparse.Namespace) -> Any:
+    from .init import version_report
+
+    return version_report()
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("init", "create dbwarden.py (if missing) and the migrations folder", _init, (
+        arg("--path", default=".", help="project folder (default: the current one)"),
+        arg("--database-type", default="sqlite", help="postgresql | mysql | mariadb | clickhouse | sqlite"),
+        arg("--url", default=None, help="database URL (default: sqlite:///./app.db); ${VAR} is read from the environment"),
+        arg("--models", default="models", help="dotted module or folder with the SQLAlchemy models"),
+    ), needs_project=False),
+    Command("make-migrations", "diff the models against the base and write the next migration file",
+            lambda p, a: p.make_migrations(a.name, a.database, a.dry_run, a.offline, a.rename, a.rename_table, a.verify), (
+        arg("name", help="what the migration does, e.g. \"add orders\""),
+        DATABASE,
+        arg("--offline", action="store_true", help="no database: start from the latest stored snapshot"),
+        arg("--rename", action="append", default=[], metavar="TABLE.OLD:NEW", help="a column rename (repeatable)"),
+        arg("--rename-table", action="append", default=[], metavar="OLD:NEW", help="a table rename (repeatable)"),
+        DRY_RUN,
+        arg("--verify", action="store_true", help="apply in a scratch copy, re-read, refuse unless it equals the target"),
+    )),
+    Command("new", "write an empty manual migration file", lambda p, a: p.new(a.name, a.database),
+            (arg("name", help="what the migration does"), DATABASE)),
+    Command("migrate", "apply pending migrations under the lock",
+            lambda p, a: p.migrate(a.database, a.count, a.to_version, a.dry_run, a.sql, a.force, a.all), (
+        DATABASE, ALL,
+        arg("--count", type=_positive, metavar="N", help="apply at most N migrations"),
+        arg("--to-version", type=_version_number, metavar="V", help="apply up to and including migration V"),
+        DRY_RUN,
+        arg("--sql", action="store_true", help="print the full script (history writes included) instead of running it"),
+        FORCE,
+    )),
+    Command("rollback", "revert the last applied migration(s)",
+            lambda p, a: p.rollback(a.database, a.count, a.dry_run, a.force), (
+        DATABASE, arg("--count", type=_positive, default=1, metavar="N", help="revert the last N migrations"), DRY_RUN, FORCE,
+    )),
+    Command("downgrade", "revert every migration after V (V stays applied)",
+            lambda p, a: p.downgrade(a.to, a.database, a.dry_run, a.force), (
+        arg("--to", type=_version_number, required=True, metavar="V", help="the version to keep (0: revert all)"),
+        DATABASE, DRY_RUN, FORCE,
+    )),
+    Command("status", "applied and pending migrations", lambda p, a: p.status(a.database), (DATABASE,)),
+    Command("history", "every applied migration with its checksum", lambda p, a: p.history(a.database), (DATABASE,)),
+    Command("diff", "models against the live database (read-only)",
+            lambda p, a: p.diff(a.database, a.offline, a.out, a.check, a.rename, a.rename_table), (
+        DATABASE,
+        arg("--out", choices=("table", "json", "sql"), default="table", help="output form"),
+        arg("--offline", action="store_true", help="models against the latest stored snapshot; no database"),
+        arg("--check", action="store_true", help="exit with status 2 when there are differences"),
+        arg("--rename", action="append", default=[], metavar="TABLE.OLD:NEW", help="a column rename (repeatable)"),
+        arg("--rename-table", action="append", default=[], metavar="OLD:NEW", help="a table rename (repeatable)"),
+    )),
+    Command("snapshot", "the live schema", lambda p, a: _out(p.snapshot(a.database), a.out), (
+        DATABASE, arg("--out", choices=("table", "json"), default="table", help="output form"),
+    )),
+    Command("lock-status", "show the migration lock", lambda p, a: p.lock_status(a.database), (DATABASE,)),
+    Command("unlock", "release the migration lock, whoever holds it", lambda p, a: p.unlock(a.database), (DATABASE,)),
+    Command("config", "the configuration, passwords masked", lambda p, a: p.config_report()),
+    Command("version", "versions of dbwarden_nb and its libraries", _version, needs_project=False),
+)
+
+BY_NAME = {c.name: c for c in COMMANDS}
+
+
+def _out(obj: Any, out: str) -> Any:
+    """``--out json`` on a snapshot prints its JSON document."""
+    if out == "json":
+        from .reports import TextReport
+
+        return TextReport(obj.to_json().rstrip("\n"), obj.to_dict())
+    return obj
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError instead of exiting, so the magic can show one line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            sys.stderr.write(message)
+        raise SystemExit(status)
+
+
+def build_parser(prog: str = "dbwarden") -> Parser:
+    from ._version import __version__
+
+    parser = Parser(prog=prog, description="Schema migrations for SQLAlchemy projects.")
+    parser.add_argument("--dev", action="store_true", help="use each database's dev_database_url (SQLite)")
+    parser.add_argument("--strict-translation", action="store_true", help="fail instead of falling back in --dev")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of errors")
+    parser.add_argument("--config", metavar="PATH", help="the dbwarden.py to use (default: $DBWARDEN_CONFIG or ./dbwarden.py)")
+    parser.add_argument("--version", action="version", version=f"dbwarden_nb {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    for cmd in COMMANDS:
+        p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        for a in cmd.args:
+            p.add_argument(*a.flags, **a.options)
+    return parser
+
+
+def run(args: argparse.Namespace, project: Project | None = None) -> Any:
+    """Run parsed arguments; ``project`` is loaded from the config when not given."""
+    cmd = BY_NAME[args.command]
+    if cmd.needs_project and project is None:
+        from .project import Project
+
+        project = Project.load(args.config, dev=args.dev, strict_translation=args.strict_translation)
+    elif project is not None and (args.dev or args.strict_translation):
+        from .project import Project
+
+        project = Project(project.config, dev=args.dev or project.dev,
+                          strict_translation=args.strict_translation or project.strict_translation)
+    return cmd.run(project, args)
+
+
+def parse(argv: Sequence[str], prog: str = "dbwarden") -> argparse.Namespace:
+    return build_parser(prog).parse_args(list(argv))

@@ -1,0 +1,288 @@
+"""Snapshot × Snapshot → Plan: the ordered operations that turn ``old`` into ``new``.
+
+Comparators only emit operations; ordering is a separate, foreign-key-aware pass. Renames happen only
+when the user names them; likely renames are returned as suggestions and never applied silently.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Mapping, Sequence, TypeVar
+
+from .errors import UsageError
+from .operations import (
+    AddColumn,
+    AddConstraint,
+    AlterColumn,
+    AlterTable,
+    CreateIndex,
+    CreateTable,
+    CreateView,
+    DropColumn,
+    DropConstraint,
+    DropIndex,
+    DropTable,
+    DropView,
+    Operation,
+    Plan,
+    RenameColumn,
+    RenameTable,
+)
+from .schema import ForeignKey, Snapshot, Table
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Renames:
+    """Explicit renames: ``tables`` maps old key → new key, ``columns`` maps (new table key, old) → new."""
+
+    tables: Mapping[str, str] = field(default_factory=dict)
+    columns: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, rename: Sequence[str] = (), rename_table: Sequence[str] = ()) -> Renames:
+        """Parse ``--rename TABLE.OLD:NEW`` and ``--rename-table OLD:NEW``.
+
+        The column form splits on the LAST ``.`` before the LAST ``:``, so schema-qualified tables work
+        (``app.orders.total:amount``); names containing ``:`` or ``.`` in those positions cannot be renamed
+        from the command line (use the Python API with a ``Renames`` object).
+        """
+        tables: dict[str, str] = {}
+        for spec in rename_table:
+            old, sep, new = spec.rpartition(":")
+            if not sep or not old or not new:
+                raise UsageError(f"--rename-table expects OLD:NEW, got {spec!r}")
+            tables[old] = new
+        columns: dict[tuple[str, str], str] = {}
+        for spec in rename:
+            left, sep, new = spec.rpartition(":")
+            table, dot, old = left.rpartition(".")
+            if not sep or not dot or not table or not old or not new:
+                raise UsageError(f"--rename expects TABLE.OLD:NEW, got {spec!r}")
+            columns[(tables.get(table, table), old)] = new
+        return cls(tables, columns)
+
+
+def _identity(obj: Any) -> str:
+    """Structure of a constraint or index without its name, for matching unnamed objects."""
+    doc = obj.to_json()
+    doc.pop("name", None)
+    return json.dumps(doc, sort_keys=True)
+
+
+def match(old: Iterable[T], new: Iterable[T]) -> tuple[list[T], list[T], list[tuple[T, T]]]:
+    """Pair objects of two collections: equal ones, then same name, then same structure when unnamed.
+
+    Returns (removed, added, changed pairs); equal pairs are dropped.
+    """
+    removed, added = list(old), list(new)
+    for obj in list(added):
+        if obj in removed:
+            removed.remove(obj)
+            added.remove(obj)
+    changed: list[tuple[T, T]] = []
+    for obj in list(added):
+        name = getattr(obj, "name", None)
+        twin = next((o for o in removed if name is not None and getattr(o, "name", None) == name), None)
+        if twin is None:
+            twin = next(
+                (o for o in removed if (name is None or getattr(o, "name", None) is None) and _identity(o) == _identity(obj)),
+                None,
+            )
+            if twin is not None:  # same structure, one side unnamed: the server names what the model did not
+                removed.remove(twin)
+                added.remove(obj)
+                continue
+        if twin is not None:
+            removed.remove(twin)
+            added.remove(obj)
+            changed.append((twin, obj))
+    return removed, added, changed
+
+
+class Differ:
+    """Compares two snapshots. ``forward_references``: the backend accepts foreign keys to tables created later."""
+
+    def __init__(self, old: Snapshot, new: Snapshot, renames: Renames | None = None, forward_references: bool = False):
+        self.old, self.new = old, new
+        self.renames = renames or Renames()
+        self.forward_references = forward_references
+        self.suggestions: list[str] = []
+
+    def plan(self) -> Plan:
+        old_tables = dict(self.old.tables)
+        drops: list[Operation] = []
+        creates: list[Operation] = []
+        alters: list[Operation] = []
+        renames: list[Operation] = []
+        for old_key, new_key in self.renames.tables.items():
+            if old_key not in old_tables:
+                raise UsageError(f"--rename-table: no table {old_key!r} in the current schema")
+            if new_key not in self.new.tables:
+                raise UsageError(f"--rename-table: no table {new_key!r} in the models")
+            source = old_tables.pop(old_key)
+            target = self.new.tables[new_key]
+            moved = replace(source, name=target.name, schema=target.schema)
+            renames.append(RenameTable(source, moved))
+            old_tables[new_key] = moved
+
+        for key in old_tables.keys() - self.new.tables.keys():
+            drops.append(DropTable(old_tables[key]))
+        for key in self.new.tables.keys() - old_tables.keys():
+            creates.append(CreateTable(self.new.tables[key]))
+        for key in sorted(old_tables.keys() & self.new.tables.keys()):
+            alters.extend(self.compare_table(old_tables[key], self.new.tables[key]))
+        self.suggest_table_renames(drops, creates)
+
+        view_removed, view_added, view_changed = match(self.old.views.values(), self.new.views.values())
+        view_drops = [DropView(v) for v in view_removed] + [DropView(o) for o, _ in view_changed]
+        view_creates = [CreateView(n) for _, n in view_changed] + [CreateView(v) for v in view_added]
+        return Plan(
+            tuple(view_drops + order(renames, drops, creates, alters, self.forward_references) + view_creates),
+            tuple(self.suggestions),
+        )
+
+    def compare_table(self, old: Table, new: Table) -> list[Operation]:
+        ops: list[Operation] = []
+        old_cols = {c.name: c for c in old.columns}
+        new_cols = {c.name: c for c in new.columns}
+        for (table, source), target in self.renames.columns.items():
+            if table != new.key:
+                continue
+            if source not in old_cols or target not in new_cols:
+                raise UsageError(f"--rename {table}.{source}:{target}: no such column pair in the schema and the models")
+            before = old_cols.pop(source)
+            ops.append(RenameColumn(new, before, replace(before, name=target)))
+            old_cols[target] = replace(before, name=target)
+        for name, col in new_cols.items():
+            if name not in old_cols:
+                ops.append(AddColumn(new, col))
+            elif old_cols[name] != col:
+                ops.append(AlterColumn(new, old_cols[name], col))
+        for name, col in old_cols.items():
+            if name not in new_cols:
+                ops.append(DropColumn(old, col))
+        self.suggest_column_renames(new, ops)
+
+        if old.primary_key != new.primary_key:
+            if old.primary_key is not None:
+                ops.append(DropConstraint(old, old.primary_key))
+            if new.primary_key is not None:
+                ops.append(AddConstraint(new, new.primary_key))
+        for kind in ("uniques", "checks", "foreign_keys"):
+            removed, added, changed = match(getattr(old, kind), getattr(new, kind))
+            ops += [DropConstraint(old, c) for c in removed] + [DropConstraint(old, o) for o, _ in changed]
+            ops += [AddConstraint(new, n) for _, n in changed] + [AddConstraint(new, c) for c in added]
+        removed, added, changed = match(old.indexes, new.indexes)
+        ops += [DropIndex(old, i) for i in removed] + [DropIndex(old, o) for o, _ in changed]
+        ops += [CreateIndex(new, n) for _, n in changed] + [CreateIndex(new, i) for i in added]
+        if (old.comment, old.options) != (new.comment, new.options):
+            ops.append(AlterTable(old, new))
+        return ops
+
+    def suggest_table_renames(self, drops: list[Operation], creates: list[Operation]) -> None:
+        for drop in drops:
+            for create in creates:
+                assert isinstance(drop, DropTable) and isinstance(create, CreateTable)
+                if [c.to_json() for c in drop.old.columns] == [c.to_json() for c in create.new.columns]:
+                    self.suggestions.append(
+                        f"table {drop.old.key} is dropped and {create.new.key} created with the same columns: "
+                        f"if it is a rename, pass --rename-table {drop.old.key}:{create.new.key}"
+                    )
+
+    def suggest_column_renames(self, table: Table, ops: list[Operation]) -> None:
+        added = [op.column for op in ops if isinstance(op, AddColumn)]
+        dropped = [op.column for op in ops if isinstance(op, DropColumn)]
+        for gone in dropped:
+            for new in added:
+                if replace(gone, name=new.name) == new:
+                    self.suggestions.append(
+                        f"column {table.key}.{gone.name} is dropped and {new.name} added with the same definition: "
+                        f"if it is a rename, pass --rename {table.key}.{gone.name}:{new.name}"
+                    )
+
+
+def order(
+    renames: list[Operation],
+    drops: list[Operation],
+    creates: list[Operation],
+    alters: list[Operation],
+    forward_references: bool,
+) -> list[Operation]:
+    """Foreign-key-aware ordering: drop what depends first, create what is depended on first."""
+    rank = {DropConstraint: 0, DropIndex: 1, RenameColumn: 2, AddColumn: 3, AlterColumn: 4, DropColumn: 5,
+            AlterTable: 6, AddConstraint: 7, CreateIndex: 8}
+
+    def alter_rank(op: Operation) -> tuple[int, int]:
+        # foreign keys are dropped before any other constraint and added after all of them
+        is_fk = isinstance(getattr(op, "constraint", None), ForeignKey)
+        if isinstance(op, DropConstraint):
+            return (0, 0 if is_fk else 1)
+        if isinstance(op, AddConstraint):
+            return (9 if is_fk else 7, 0)
+        return (rank[type(op)], 0)
+
+    dropped_tables = [op.old for op in drops if isinstance(op, DropTable)]
+    created_tables = [op.new for op in creates if isinstance(op, CreateTable)]
+
+    result: list[Operation] = []
+    fk_first = [op for op in alters if isinstance(op, DropConstraint) and isinstance(op.constraint, ForeignKey)]
+    result += fk_first
+    pending_alters = [op for op in alters if op not in fk_first]
+    result += renames
+    result += [DropTable(t) for t in reversed(topological(dropped_tables))]
+
+    deferred: list[Operation] = []
+    for table in topological(created_tables):
+        if forward_references:
+            result.append(CreateTable(table))
+            continue
+        created_so_far = {op.new.key for op in result if isinstance(op, CreateTable)}
+        later = [fk for fk in table.foreign_keys if fk.ref_table != table.key and fk.ref_table not in created_so_far
+                 and fk.ref_table in {t.key for t in created_tables}]
+        if later:  # a cycle: create without those keys, add them once every table exists
+            table = replace(table, foreign_keys=tuple(fk for fk in table.foreign_keys if fk not in later))
+            deferred += [AddConstraint(table, fk) for fk in later]
+        result.append(CreateTable(table))
+    result += sorted(pending_alters, key=alter_rank)  # stable: per-table order kept within a rank
+    result += deferred
+    return result
+
+
+def topological(tables: list[Table]) -> list[Table]:
+    """Tables sorted so that referenced tables come first (by name among equals; cycles broken by name)."""
+    by_key = {t.key: t for t in sorted(tables, key=lambda t: t.key)}
+    done: dict[str, Table] = {}
+    visiting: set[str] = set()
+
+    def visit(key: str) -> None:
+        if key in done or key in visiting:
+            return
+        visiting.add(key)
+        for fk in by_key[key].foreign_keys:
+            if fk.ref_table in by_key and fk.ref_table != key:
+                visit(fk.ref_table)
+        visiting.discard(key)
+        done[key] = by_key[key]
+
+    for key in by_key:
+        visit(key)
+    return list(done.values())
+
+
+def diff(
+    old: Snapshot,
+    new: Snapshot,
+    renames: Renames | None = None,
+    *,
+    forward_references: bool | None = None,
+) -> Plan:
+    """The plan from ``old`` to ``new``. Backend capabilities come from the backend registry unless given."""
+    if forward_references is None:
+        from .backends import get_backend
+
+        forward_references = get_backend(new.backend).supports_forward_references
+    return Differ(old, new, renames, forward_references).plan()
+

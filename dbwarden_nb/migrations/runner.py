@@ -1,0 +1,346 @@
+"""Applying and reverting migration files under the lock, with history and integrity checks.
+
+The runner knows files, statements, history and locks; it never diffs or generates code.
+Transactional backends apply each migration whole or not at all; the others record progress per
+statement, so a failure leaves a stated ``partial`` row that the next run continues from.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+
+from ..errors import IntegrityError, MigrationError, UsageError
+from .files import MigrationFile, Statement, read_migrations
+from .history import APPLIED, HISTORY_FIELDS, PARTIAL, History, HistoryRow
+
+if TYPE_CHECKING:
+    from ..backends.base import Backend, Connection
+    from .lock import Lock
+
+Progress = Callable[[str, MigrationFile, int, int], None]  # (event, file, step, total)
+
+
+@dataclass(frozen=True)
+class State:
+    """Files on disk against rows in history."""
+
+    files: tuple[MigrationFile, ...]
+    rows: tuple[HistoryRow, ...]
+    display_dir: str
+
+    @property
+    def applied(self) -> dict[int, HistoryRow]:
+        return {r.version: r for r in self.rows if r.status == APPLIED}
+
+    @property
+    def partial(self) -> dict[int, HistoryRow]:
+        return {r.version: r for r in self.rows if r.status != APPLIED}
+
+    @property
+    def pending(self) -> list[MigrationFile]:
+        applied = self.applied
+        return [f for f in self.files if f.version not in applied]
+
+    def path_of(self, f: MigrationFile | HistoryRow) -> str:
+        return f"{self.display_dir}/{f.filename}"
+
+    def problems(self) -> list[str]:
+        """Every integrity problem, each one line: edited or deleted applied files, applied out of order."""
+        by_version = {f.version: f for f in self.files}
+        found = []
+        for row in self.rows:
+            f = by_version.get(row.version)
+            if f is None:
+                found.append(f"deleted migration: {self.display_dir}/{row.filename} was applied as {row.checksum} "
+                             "and is missing from disk")
+            elif f.checksum != row.checksum:
+                found.append(f"checksum mismatch: {self.path_of(f)} was applied as {row.checksum} and now reads {f.checksum}")
+        if self.rows:
+            newest = max(r.version for r in self.rows)
+            for f in self.files:
+                if f.version < newest and f.version not in {r.version for r in self.rows}:
+                    found.append(f"out of order: {self.path_of(f)} is older than applied migration {newest:04d} "
+                                 "but was never applied")
+        return found
+
+    def check(self) -> None:
+        problems = self.problems()
+        if problems:
+            more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+            raise IntegrityError(problems[0] + more)
+
+
+@dataclass
+class Applied:
+    """What one runner call did to one migration."""
+
+    version: int
+    description: str
+    direction: str  # "upgrade" | "rollback"
+    statements: int
+    duration_ms: int = 0
+    resumed_from: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": self.version, "description": self.description, "direction": self.direction,
+                "statements": self.statements, "resumed_from": self.resumed_from}
+
+
+@dataclass
+class RunResult:
+    direction: str
+    applied: list[Applied] = field(default_factory=list)
+    planned: list[MigrationFile] = field(default_factory=list)
+    dry_run: bool = False
+    script: str | None = None
+
+
+class Runner:
+    def __init__(
+        self,
+        backend: Backend,
+        conn: Connection,
+        migrations_dir: Path,
+        display_dir: str,
+        dev: bool = False,
+        lock_timeout: float = 60.0,
+    ):
+        self.backend = backend
+        self.conn = conn
+        self.dir = migrations_dir
+        self.display_dir = display_dir
+        self.dev = dev
+        self.history = History(conn)
+        self.lock_timeout = lock_timeout
+
+    def state(self) -> State:
+        return State(tuple(read_migrations(self.dir)), tuple(self.history.rows()), self.display_dir)
+
+    # -- choosing ---------------------------------------------------------------------------------
+
+    def statements(self, f: MigrationFile, direction: str) -> tuple[Statement, ...]:
+        if not self.dev:
+            return f.upgrade if direction == "upgrade" else f.rollback
+        if f.dev_upgrade is None or f.dev_rollback is None:
+            raise MigrationError(
+                f"{self.display_dir}/{f.filename} has no '-- dev-upgrade: sqlite' / '-- dev-rollback: sqlite' "
+                "sections; add them (SQLite versions of its statements) to run it with --dev"
+            )
+        return f.dev_upgrade if direction == "upgrade" else f.dev_rollback
+
+    def select(self, state: State, count: int | None, to_version: int | None) -> list[MigrationFile]:
+        pending = state.pending
+        if to_version is not None:
+            if to_version not in {f.version for f in state.files}:
+                raise UsageError(f"--to-version {to_version:04d}: no such migration in {self.display_dir}")
+            pending = [f for f in pending if f.version <= to_version]
+        if count is not None:
+            if count < 1:
+                raise UsageError("--count must be at least 1")
+            pending = pending[:count]
+        return pending
+
+    def guard(self, files: Iterable[MigrationFile], force: bool) -> None:
+        for f in files:
+            if force:
+                continue
+            if f.severity != "INFO":
+                raise MigrationError(
+                    f"{self.display_dir}/{f.filename} is {f.severity} (see 'dbwarden check'); re-run with --force to apply it"
+                )
+            if f.irreversible:
+                raise MigrationError(
+                    f"{self.display_dir}/{f.filename} cannot be rolled back ({f.irreversible[0]}); re-run with --force to apply it"
+                )
+
+    def script(self, files: Sequence[MigrationFile]) -> str:
+        """The full SQL a migrate would run, history writes included, for review (``migrate --sql``)."""
+        if not files:
+            return "-- nothing to migrate"
+        lit = self.backend.literal
+        q = self.backend.quote
+        lines: list[str] = []
+        for f in files:
+            statements = self.statements(f, "upgrade")
+            lines.append(f"-- {self.display_dir}/{f.filename}")
+            wrap = self.backend.transactional_ddl and all(s.transactional for s in statements)
+            lines += ["BEGIN;"] if wrap else []
+            for stmt in statements:
+                lines += [] if stmt.transactional else ["-- dbwarden: no-transaction"]
+                lines.append(stmt.sql + ";")
+            values = [str(f.version), lit(f.description), lit(f.filename), lit(f.checksum), lit(APPLIED),
+                      str(len(statements)), lit(datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")), "0",
+                      lit(f.target) if f.target else "NULL"]
+            cols = ", ".join(q(c) for c in HISTORY_FIELDS)
+            lines.append(f"INSERT INTO {q(self.backend.history_table)} ({cols}) VALUES ({', '.join(values)});")
+            lines += ["COMMIT;"] if wrap else []
+            lines.append("")
+        return "\n".join(lines).rstrip() + "\n"
+
+    # -- applying ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def locked(self) -> Iterator[Lock]:
+        lock = self.backend.lock(self.conn)
+        lock.acquire(self.lock_timeout)
+        try:
+            yield lock
+        finally:
+            self.conn.rollback()
+            lock.release()
+
+    def migrate(
+        self,
+        count: int | None = None,
+        to_version: int | None = None,
+        dry_run: bool = False,
+        force: bool = False,
+        progress: Progress | None = None,
+    ) -> RunResult:
+        if dry_run:
+            state = self.state()
+            state.check()
+            files = self.select(state, count, to_version)
+            for f in files:
+                self.statements(f, "upgrade")
+            return RunResult("upgrade", planned=files, dry_run=True)
+        with self.locked() as lock:
+            self.history.ensure()
+            state = self.state()  # read under the lock: another runner may have just finished
+            state.check()
+            files = self.select(state, count, to_version)
+            self.guard(files, force)
+            result = RunResult("upgrade", planned=files)
+            for f in files:
+                lock.renew()
+                row = state.partial.get(f.version)
+                result.applied.append(self.apply(f, "upgrade", row.statements_completed if row else 0, progress))
+            return result
+
+    def rollback(
+        self,
+        count: int | None = 1,
+        to_version: int | None = None,
+        dry_run: bool = False,
+        force: bool = False,
+        progress: Progress | None = None,
+    ) -> RunResult:
+        with self.locked() as lock:
+            state = self.state()
+            state.check()
+            applied = sorted(state.applied.values(), key=lambda r: r.version, reverse=True)
+            if to_version is not None:
+                if to_version != 0 and to_version not in state.applied:
+                    raise UsageError(f"--to {to_version:04d} is not an applied migration")
+                rows = [r for r in applied if r.version > to_version]
+            else:
+                rows = applied[: count or 1]
+            by_version = {f.version: f for f in state.files}
+            files = [by_version[r.version] for r in rows]
+            if not force:
+                for f in files:
+                    if f.irreversible:
+                        raise MigrationError(
+                            f"rollback of {self.display_dir}/{f.filename} is irreversible ({f.irreversible[0]}); "
+                            "re-run with --force"
+                        )
+            result = RunResult("rollback", planned=files, dry_run=dry_run)
+            if dry_run:
+                return result
+            for f in files:
+                lock.renew()
+                result.applied.append(self.apply(f, "rollback", 0, progress))
+            return result
+
+    def apply(self, f: MigrationFile, direction: str, skip: int, progress: Progress | None) -> Applied:
+        statements = self.statements(f, direction)
+        started = time.monotonic()
+        total = len(statements)
+        if progress:
+            progress("start", f, skip, total)
+        self.backend.before_migration(self.conn)
+        done = skip
+        chunks = _chunks(statements, skip, self.backend.transactional_ddl)
+        for i, chunk in enumerate(chunks):
+            last = i == len(chunks) - 1
+            transactional = self.backend.transactional_ddl and chunk[0][1].transactional
+            try:
+                if transactional:
+                    with self.conn.transaction():
+                        for _, stmt in chunk:
+                            self._execute(f, stmt, direction)
+                        done += len(chunk)
+                        if last:
+                            self.backend.before_commit(self.conn)
+                        self._record(f, direction, done, total, started)
+                else:
+                    for _, stmt in chunk:
+                        self._execute(f, stmt, direction)
+                        done += 1
+                        with self.conn.transaction():
+                            self._record(f, direction, done, total, started)
+            except MigrationError as exc:
+                self._fail(f, direction, done, total, started, exc)
+            if progress:
+                progress("step", f, done, total)
+        if not chunks:  # an empty migration still becomes history
+            with self.conn.transaction():
+                self.backend.before_commit(self.conn)
+                self._record(f, direction, done, total, started)
+        if progress:
+            progress("done", f, total, total)
+        return Applied(f.version, f.description, direction, total - skip, int((time.monotonic() - started) * 1000), skip)
+
+    def _execute(self, f: MigrationFile, stmt: Statement, direction: str) -> None:
+        try:
+            self.conn.execute(stmt.sql)
+        except Exception as exc:
+            if isinstance(exc, MigrationError):
+                raise
+            raise self.backend.failure(exc, stmt.sql) from None
+
+    def _record(self, f: MigrationFile, direction: str, done: int, total: int, started: float) -> None:
+        if direction == "rollback":
+            if done == total:
+                self.history.remove(f.version)
+            return
+        self.history.record(
+            HistoryRow(
+                version=f.version,
+                description=f.description,
+                filename=f.filename,
+                checksum=f.checksum,
+                status=APPLIED if done == total else PARTIAL,
+                statements_completed=done,
+                applied_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                duration_ms=int((time.monotonic() - started) * 1000),
+                target=f.target,
+            )
+        )
+
+    def _fail(self, f: MigrationFile, direction: str, done: int, total: int, started: float, exc: MigrationError) -> None:
+        where = f"{self.display_dir}/{f.filename}"
+        if done == 0 or self.backend.transactional_ddl and direction == "rollback":
+            raise MigrationError(f"{where} failed at statement {done + 1} of {total}: {exc}; nothing of it was applied") from None
+        raise MigrationError(
+            f"{where} failed at statement {done + 1} of {total}: {exc}; {done} statement(s) had run "
+            f"(recorded as partial; the next migrate continues from statement {done + 1})"
+        ) from None
+
+
+def _chunks(statements: Sequence[Statement], skip: int, transactional: bool) -> list[list[tuple[int, Statement]]]:
+    """Runs of statements that share one transaction; a no-transaction statement stands alone."""
+    chunks: list[list[tuple[int, Statement]]] = []
+    for i, stmt in enumerate(statements):
+        if i < skip:
+            continue
+        if transactional and stmt.transactional and chunks and chunks[-1][-1][1].transactional:
+            chunks[-1].append((i, stmt))
+        else:
+            chunks.append([(i, stmt)])
+    return chunks

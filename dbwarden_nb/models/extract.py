@@ -1,0 +1,164 @@
+"""SQLAlchemy tables → canonical Snapshot, through the backend's own dialect and normalization hooks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+from ..errors import BackendError
+from ..schema import (
+    Check,
+    Column,
+    Computed,
+    ForeignKey,
+    Identity,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    Snapshot,
+    Table,
+    Unique,
+    table_key,
+)
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from ..backends.base import Backend
+
+
+class Extractor:
+    """Compiles model-side types and expressions with the backend's SQLAlchemy dialect."""
+
+    def __init__(self, backend: Backend, default_schema: str | None = None):
+        self.backend = backend
+        self.dialect = backend.dialect()
+        self.ddl = self.dialect.ddl_compiler(self.dialect, None)
+        self.default_schema = default_schema
+
+    def key(self, schema: str | None, name: str) -> str:
+        return table_key(None if schema == self.default_schema else schema, name)
+
+    def expression(self, clause: Any) -> str:
+        text = self.ddl.sql_compiler.process(clause, include_table=False, literal_binds=True)
+        return self.backend.canonical_expression(str(text))
+
+    def type(self, column: sa.Column[Any]) -> str:
+        try:
+            spelled = column.type.compile(dialect=self.dialect)
+        except Exception as exc:  # an unknown or unsupported type names the column at fault
+            raise BackendError(
+                f"column {column.table.name}.{column.name}: type {column.type!r} has no {self.backend.name} spelling ({exc})"
+            ) from None
+        return self.backend.canonical_type(spelled)
+
+    def column(self, col: sa.Column[Any]) -> Column:
+        default = None
+        if col.server_default is not None and not col.computed and not col.identity:
+            raw = self.ddl.get_column_default_string(col)
+            default = self.backend.canonical_default(raw) if raw is not None else None
+        identity = None
+        if col.identity is not None:
+            ident = col.identity
+            identity = Identity(
+                always=bool(ident.always), start=ident.start, increment=ident.increment,
+                minvalue=ident.minvalue, maxvalue=ident.maxvalue, cache=ident.cache, cycle=ident.cycle,
+            )
+        computed = None
+        if col.computed is not None:
+            computed = Computed(self.expression(col.computed.sqltext), col.computed.persisted is not False)
+        return Column(
+            name=col.name,
+            type=self.type(col),
+            nullable=bool(col.nullable),
+            default=default,
+            identity=identity,
+            computed=computed,
+            collation=getattr(col.type, "collation", None),
+            comment=col.comment if self.backend.supports_comments else None,
+            options=self.backend.column_options(col),
+        )
+
+    def table(self, table: sa.Table) -> Table:
+        import sqlalchemy as sa
+
+        pk = None
+        if table.primary_key.columns:
+            pk = PrimaryKey(_name(table.primary_key), tuple(c.name for c in table.primary_key.columns))
+        fks, uniques, checks = [], [], []
+        for cons in sorted(table.constraints, key=lambda c: (type(c).__name__, _name(c) or "")):
+            if isinstance(cons, sa.ForeignKeyConstraint):
+                fks.append(self.foreign_key(cons))
+            elif isinstance(cons, sa.UniqueConstraint):
+                uniques.append(Unique(_name(cons), tuple(c.name for c in cons.columns)))
+            elif isinstance(cons, sa.CheckConstraint):
+                checks.append(Check(_name(cons), self.expression(cons.sqltext)))
+        indexes = [self.index(table, ix) for ix in table.indexes]
+        return Table(
+            name=table.name,
+            schema=None if table.schema == self.default_schema else table.schema,
+            columns=tuple(self.column(c) for c in table.columns),
+            primary_key=pk,
+            foreign_keys=tuple(fks),
+            uniques=tuple(uniques),
+            checks=tuple(checks),
+            indexes=tuple(indexes),
+            comment=table.comment if self.backend.supports_comments else None,
+            options=self.backend.table_options(table),
+        )
+
+    def foreign_key(self, fk: sa.ForeignKeyConstraint) -> ForeignKey:
+        ref = fk.elements[0].column.table
+        return ForeignKey(
+            name=_name(fk),
+            columns=tuple(fk.column_keys if not fk.columns else (c.name for c in fk.columns)),
+            ref_table=self.key(ref.schema, ref.name),
+            ref_columns=tuple(e.column.name for e in fk.elements),
+            on_delete=_action(fk.ondelete),
+            on_update=_action(fk.onupdate),
+            deferrable=fk.deferrable,
+            initially=fk.initially.upper() if fk.initially else None,
+            match=fk.match.upper() if fk.match else None,
+        )
+
+    def index(self, table: sa.Table, index: sa.Index) -> Index:
+        from sqlalchemy.sql import operators
+        from sqlalchemy.sql.elements import ColumnClause, UnaryExpression
+
+        elements = []
+        for expr in index.expressions:
+            descending = False
+            if isinstance(expr, UnaryExpression) and expr.modifier in (operators.desc_op, operators.asc_op):
+                descending = expr.modifier is operators.desc_op
+                expr = expr.element
+            column = None
+            if isinstance(expr, ColumnClause) and getattr(expr, "table", None) in (None, table):
+                column = table.c.get(expr.name)
+            if column is not None:
+                elements.append(IndexElement(column=column.name, descending=descending))
+            else:
+                elements.append(IndexElement(expression=self.expression(expr), descending=descending))
+        where_clause = index.dialect_options[self.backend.dialect_name].get("where") if self.backend.dialect_name else None
+        return Index(
+            name=_name(index),
+            elements=tuple(elements),
+            unique=bool(index.unique),
+            where=self.expression(where_clause) if where_clause is not None else None,
+        )
+
+
+def _name(obj: Any) -> str | None:
+    name = getattr(obj, "name", None)
+    return None if name is None or type(name).__name__ == "_NoneName" else str(name)
+
+
+def _action(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.upper().split())
+    return None if value == "NO ACTION" else value
+
+
+def extract(backend: Backend, tables: Sequence[sa.Table], default_schema: str | None = None) -> Snapshot:
+    """The snapshot of ``tables`` as ``backend`` would store them."""
+    ex = Extractor(backend, default_schema)
+    return Snapshot.of(backend.name, [backend.normalize_model_table(ex.table(t)) for t in tables])

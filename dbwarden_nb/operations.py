@@ -1,0 +1,454 @@
+"""Operations: the ordered steps that turn one snapshot into another.
+
+Each operation carries everything needed to render it and knows its inverse, so a migration's rollback
+is rendered from the reversed operations and can never disagree with its upgrade.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Iterable, Iterator, Union
+
+from .schema import Check, Column, ForeignKey, Index, PrimaryKey, Table, Unique, View
+
+SEVERITIES = ("INFO", "WARN", "CRITICAL")
+
+Constraint = Union[PrimaryKey, ForeignKey, Unique, Check]
+
+
+def max_severity(levels: Iterable[str]) -> str:
+    return max(levels, key=SEVERITIES.index, default="INFO")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """Base of every operation. ``table`` is the snapshot key of the object the step touches."""
+
+    kind: ClassVar[str] = "operation"
+    severity: ClassVar[str] = "INFO"
+
+    @property
+    def table(self) -> str:
+        raise NotImplementedError
+
+    def reverse(self) -> Operation:
+        raise NotImplementedError
+
+    @property
+    def irreversible(self) -> str | None:
+        """Why the inverse cannot restore the schema, or None."""
+        return None
+
+    @property
+    def risk(self) -> str:
+        """Why this step is risky (shown by ``check``), or an empty string."""
+        return ""
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "table": self.table,
+            "severity": self.severity,
+            "description": self.describe(),
+            "risk": self.risk or None,
+            "irreversible": self.irreversible,
+        }
+
+
+# -- tables -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateTable(Operation):
+    kind: ClassVar[str] = "create_table"
+    new: Table
+
+    @property
+    def table(self) -> str:
+        return self.new.key
+
+    def reverse(self) -> Operation:
+        return DropTable(self.new)
+
+    def describe(self) -> str:
+        return f"create table {self.table} ({len(self.new.columns)} columns)"
+
+
+@dataclass(frozen=True)
+class DropTable(Operation):
+    kind: ClassVar[str] = "drop_table"
+    severity: ClassVar[str] = "CRITICAL"
+    old: Table
+
+    @property
+    def table(self) -> str:
+        return self.old.key
+
+    def reverse(self) -> Operation:
+        return CreateTable(self.old)
+
+    @property
+    def risk(self) -> str:
+        return f"drops table {self.table} and all its rows"
+
+    def describe(self) -> str:
+        return f"drop table {self.table}"
+
+
+@dataclass(frozen=True)
+class RenameTable(Operation):
+    kind: ClassVar[str] = "rename_table"
+    severity: ClassVar[str] = "WARN"
+    old: Table
+    new: Table
+
+    @property
+    def table(self) -> str:
+        return self.new.key
+
+    def reverse(self) -> Operation:
+        return RenameTable(self.new, self.old)
+
+    @property
+    def risk(self) -> str:
+        return "code that uses the old table name breaks"
+
+    def describe(self) -> str:
+        return f"rename table {self.old.key} to {self.new.key}"
+
+
+@dataclass(frozen=True)
+class AlterTable(Operation):
+    """Table-level properties (comment, backend options) changed."""
+
+    kind: ClassVar[str] = "alter_table"
+    old: Table
+    new: Table
+
+    @property
+    def table(self) -> str:
+        return self.new.key
+
+    def reverse(self) -> Operation:
+        return AlterTable(self.new, self.old)
+
+    def describe(self) -> str:
+        changed = [n for n in ("comment", "options") if getattr(self.old, n) != getattr(self.new, n)]
+        return f"alter table {self.table}: {', '.join(changed)}"
+
+
+@dataclass(frozen=True)
+class RebuildTable(Operation):
+    """Recreate a table with a new definition and copy its rows (SQLite's path for what ALTER cannot do)."""
+
+    kind: ClassVar[str] = "rebuild_table"
+    severity: ClassVar[str] = "WARN"
+    old: Table
+    new: Table
+    renames: tuple[tuple[str, str], ...] = ()  # (old column, new column)
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def table(self) -> str:
+        return self.new.key
+
+    def reverse(self) -> Operation:
+        return RebuildTable(self.new, self.old, tuple((b, a) for a, b in self.renames), self.reasons)
+
+    @property
+    def risk(self) -> str:
+        return "copies every row into a new table (locks it for the duration)"
+
+    def describe(self) -> str:
+        return f"rebuild table {self.table}: {'; '.join(self.reasons)}"
+
+
+# -- columns ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddColumn(Operation):
+    kind: ClassVar[str] = "add_column"
+    parent: Table
+    column: Column
+
+    @property
+    def table(self) -> str:
+        return self.parent.key
+
+    @property
+    def severity(self) -> str:  # type: ignore[override]
+        return "WARN" if self.risk else "INFO"
+
+    @property
+    def risk(self) -> str:
+        c = self.column
+        if not c.nullable and c.default is None and c.identity is None and c.computed is None:
+            return f"NOT NULL column {c.name} without default fails on a table with rows"
+        return ""
+
+    def reverse(self) -> Operation:
+        return DropColumn(self.parent, self.column)
+
+    def describe(self) -> str:
+        return f"add column {self.table}.{self.column.name} {self.column.type}"
+
+
+@dataclass(frozen=True)
+class DropColumn(Operation):
+    kind: ClassVar[str] = "drop_column"
+    severity: ClassVar[str] = "CRITICAL"
+    parent: Table
+    column: Column
+
+    @property
+    def table(self) -> str:
+        return self.parent.key
+
+    @property
+    def risk(self) -> str:
+        return f"drops column {self.table}.{self.column.name} and its data"
+
+    def reverse(self) -> Operation:
+        return AddColumn(self.parent, self.column)
+
+    def describe(self) -> str:
+        return f"drop column {self.table}.{self.column.name}"
+
+
+@dataclass(frozen=True)
+class AlterColumn(Operation):
+    kind: ClassVar[str] = "alter_column"
+    parent: Table
+    old: Column
+    new: Column
+
+    @property
+    def table(self) -> str:
+        return self.parent.key
+
+    @property
+    def changes(self) -> tuple[str, ...]:
+        names = ("type", "nullable", "default", "identity", "computed", "collation", "comment", "options")
+        return tuple(n for n in names if getattr(self.old, n) != getattr(self.new, n))
+
+    @property
+    def severity(self) -> str:  # type: ignore[override]
+        return "WARN" if self.risk else "INFO"
+
+    @property
+    def risk(self) -> str:
+        if "type" in self.changes:
+            return f"type change {self.old.type} -> {self.new.type} rewrites or may fail on existing data"
+        if self.old.nullable and not self.new.nullable:
+            return f"SET NOT NULL fails if {self.new.name} has NULL rows"
+        return ""
+
+    def reverse(self) -> Operation:
+        return AlterColumn(self.parent, self.new, self.old)
+
+    def describe(self) -> str:
+        return f"alter column {self.table}.{self.new.name}: {', '.join(self.changes)}"
+
+
+@dataclass(frozen=True)
+class RenameColumn(Operation):
+    kind: ClassVar[str] = "rename_column"
+    severity: ClassVar[str] = "WARN"
+    parent: Table
+    old: Column
+    new: Column
+
+    @property
+    def table(self) -> str:
+        return self.parent.key
+
+    @property
+    def risk(self) -> str:
+        return "code that uses the old column name breaks"
+
+    def reverse(self) -> Operation:
+        return RenameColumn(self.parent, self.new, self.old)
+
+    def describe(self) -> str:
+        return f"rename column {self.table}.{self.old.name} to {self.new.name}"
+
+
+# -- indexes and constraints -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateIndex(Operation):
+    kind: ClassVar[str] = "create_index"
+    parent: Table
+    index: Index
+
+    @property
+    def table(self) -> str:
+        return self.parent.key
+
+    @property
+    def severity(self) -> str:  # type: ignore[override]
+        return "WARN" if self.index.unique else "INFO"
+
+    @property
+    def risk(self) -> str:
+        return "fails if existing rows hold duplicates" if self.index.unique else ""
+
+    def reverse(self) -> Operation:
+        return DropIndex(self.parent, self.index)
+
+    def describe(self) -> str:
+        unique = "unique " if self.index.unique else ""
+        cols = ", ".join(e.label for e in self.index.elements)
+        return f"create {unique}index {self.index.name or ''} on {self.table} ({cols})".replace("  ", " ")
+
+
+@dataclass(frozen=True)
+class DropIndex(Operation):
+    kind: ClassVar[str] = "drop_index"
+    parent: Table
+    index: Index
+
+    @property
+    def table(self) -> str:
+        return self.parent.key
+
+    def reverse(self) -> Operation:
+        return CreateIndex(self.parent, self.index)
+
+    def describe(self) -> str:
+        return f"drop index {self.index.name or ''} on {self.table}".replace("  ", " ")
+
+
+def _constraint_label(c: Constraint) -> str:
+    kind = {PrimaryKey: "primary key", ForeignKey: "foreign key", Unique: "unique", Check: "check"}[type(c)]
+    what = c.expression if isinstance(c, Check) else ", ".join(c.columns)
+    return f"{kind} {c.name + ' ' if c.name else ''}({what})"
+
+
+@dataclass(frozen=True)
+class AddConstraint(Operation):
+    kind: ClassVar[str] = "add_constraint"
+    parent: Table
+    constraint: Constraint
+
+    @property
+    def table(self) -> str:
+        return self.parent.key
+
+    @property
+    def severity(self) -> str:  # type: ignore[override]
+        return "WARN" if self.risk else "INFO"
+
+    @property
+    def risk(self) -> str:
+        if isinstance(self.constraint, ForeignKey):
+            return ""
+        return "fails if existing rows violate it"
+
+    def reverse(self) -> Operation:
+        return DropConstraint(self.parent, self.constraint)
+
+    def describe(self) -> str:
+        return f"add {_constraint_label(self.constraint)} on {self.table}"
+
+
+@dataclass(frozen=True)
+class DropConstraint(Operation):
+    kind: ClassVar[str] = "drop_constraint"
+    parent: Table
+    constraint: Constraint
+
+    @property
+    def table(self) -> str:
+        return self.parent.key
+
+    def reverse(self) -> Operation:
+        return AddConstraint(self.parent, self.constraint)
+
+    def describe(self) -> str:
+        return f"drop {_constraint_label(self.constraint)} on {self.table}"
+
+
+# -- views ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateView(Operation):
+    kind: ClassVar[str] = "create_view"
+    view: View
+
+    @property
+    def table(self) -> str:
+        return self.view.key
+
+    def reverse(self) -> Operation:
+        return DropView(self.view)
+
+    def describe(self) -> str:
+        return f"create {'materialized ' if self.view.materialized else ''}view {self.table}"
+
+
+@dataclass(frozen=True)
+class DropView(Operation):
+    kind: ClassVar[str] = "drop_view"
+    view: View
+
+    @property
+    def table(self) -> str:
+        return self.view.key
+
+    def reverse(self) -> Operation:
+        return CreateView(self.view)
+
+    def describe(self) -> str:
+        return f"drop {'materialized ' if self.view.materialized else ''}view {self.table}"
+
+
+# -- the plan ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An ordered list of operations, with rename suggestions the user has to confirm."""
+
+    operations: tuple[Operation, ...] = ()
+    suggestions: tuple[str, ...] = field(default=(), compare=False)
+
+    def __iter__(self) -> Iterator[Operation]:
+        return iter(self.operations)
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+    def __bool__(self) -> bool:
+        return bool(self.operations)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.operations
+
+    @property
+    def severity(self) -> str:
+        return max_severity(op.severity for op in self.operations)
+
+    @property
+    def irreversible(self) -> tuple[str, ...]:
+        return tuple(op.irreversible for op in self.operations if op.irreversible)
+
+    def reverse(self) -> Plan:
+        return Plan(tuple(op.reverse() for op in reversed(self.operations)))
+
+    def replace(self, **changes: Any) -> Plan:
+        return replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "operations": [op.to_json() for op in self.operations],
+            "suggestions": list(self.suggestions),
+        }

@@ -1,0 +1,377 @@
+"""The Python API: a project (its dbwarden.py) and the commands it runs on each database.
+
+Each method returns a report object; the CLI prints its text or JSON, the notebook displays it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+from .errors import SnapshotError, UsageError
+from .reports import (
+    DiffReport,
+    HistoryReport,
+    LockReport,
+    MakeMigrationsReport,
+    MultiReport,
+    Report,
+    RunReport,
+    StatusReport,
+    TextReport,
+)
+
+if TYPE_CHECKING:
+    from .backends.base import Backend, Connection
+    from .config import DatabaseConfig, ProjectConfig
+    from .migrations.files import MigrationFile, Statement
+    from .migrations.runner import Progress, Runner
+    from .operations import Plan
+    from .schema import Snapshot
+
+
+class Database:
+    """One configured database in production or ``--dev`` mode."""
+
+    def __init__(self, config: DatabaseConfig, dev: bool = False):
+        from .backends import get_backend
+
+        self.config = config
+        self.name = config.database_name
+        self.dev = dev
+        self.backend: Backend = get_backend(config.backend_name(dev))
+
+    @property
+    def url(self) -> str:
+        return self.config.url(dev=self.dev)
+
+    @property
+    def masked_url(self) -> str:
+        from .config import mask_url
+
+        return mask_url(self.url)
+
+    @property
+    def migrations_dir(self) -> Path:
+        return self.config.migrations_path
+
+    @property
+    def display_dir(self) -> str:
+        try:
+            return self.migrations_dir.relative_to(self.config.root).as_posix()
+        except ValueError:
+            return self.migrations_dir.as_posix()
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        from .config import sqlalchemy_url
+
+        conn = self.backend.connect(sqlalchemy_url(self.url, root=self.config.root), self.masked_url)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    # -- snapshots --------------------------------------------------------------------------------
+
+    def model_tables(self) -> list[Any]:
+        from .models.loader import load_tables
+
+        return load_tables(self.config)
+
+    def model_snapshot(self, conn: Connection | None = None) -> Snapshot:
+        return self.managed(self.backend.from_models(self.model_tables(), conn))
+
+    def live_snapshot(self, conn: Connection) -> Snapshot:
+        return self.managed(self.backend.introspect(conn, self.config.schemas))
+
+    def managed(self, snap: Snapshot) -> Snapshot:
+        """Only the tables this database manages; the others are never touched (nor dropped)."""
+        include, exclude = self.config.include_tables, self.config.exclude_tables
+        if not include and not exclude:
+            return snap
+
+        def keep(key: str, name: str) -> bool:
+            hit = lambda patterns: any(fnmatch.fnmatchcase(key, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
+            return (not include or hit(include)) and not (exclude and hit(exclude))
+
+        return snap.replace(tables={k: t for k, t in snap.tables.items() if keep(k, t.name)})
+
+    def snapshot_path(self, version: int) -> Path:
+        return self.config.snapshots_path / f"{version:04d}.json"
+
+    def stored_snapshot(self, version: int) -> Snapshot | None:
+        from .schema import Snapshot
+
+        path = self.snapshot_path(version)
+        if not path.exists():
+            return None
+        rel = os.path.relpath(path, self.config.root)
+        try:
+            return Snapshot.from_json(path.read_text(encoding="utf-8"), source=rel)
+        except UnicodeDecodeError:
+            raise SnapshotError(f"{rel}: not UTF-8 text") from None
+
+    def store_snapshot(self, version: int, snap: Snapshot) -> None:
+        path = self.snapshot_path(version)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(path, snap.to_json())
+
+    def runner(self, conn: Connection) -> Runner:
+        from .migrations.runner import Runner
+
+        return Runner(self.backend, conn, self.migrations_dir, self.display_dir, dev=self.dev)
+
+    def files(self) -> list[MigrationFile]:
+        from .migrations.files import read_migrations
+
+        return read_migrations(self.migrations_dir)
+
+    def base_snapshot(self, conn: Connection | None) -> tuple[Snapshot, str]:
+        """Where make-migrations starts: the latest file's target snapshot, else the live database."""
+        files = self.files()
+        if not files:
+            if conn is None:
+                return self.backend.empty(), "an empty schema"
+            return self.live_snapshot(conn), "the live database"
+        latest = files[-1]
+        stored = self.stored_snapshot(latest.version)
+        if stored is None:
+            rel = f"{self.display_dir}/{latest.filename}"
+            if latest.is_manual:
+                raise UsageError(f"{rel} is a manual migration that was not applied yet: run 'dbwarden migrate' first, "
+                                 "so its resulting schema becomes the base of the next migration")
+            raise SnapshotError(f"the target snapshot of {rel} is missing "
+                                f"({os.path.relpath(self.snapshot_path(latest.version), self.config.root)})")
+        return stored, f"migration {latest.version:04d}"
+
+
+class Project:
+    """A dbwarden.py and its databases. ``dev`` swaps in each database's dev_database_url."""
+
+    def __init__(self, config: ProjectConfig, dev: bool = False, strict_translation: bool = False):
+        self.config = config
+        self.dev = dev
+        self.strict_translation = strict_translation
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None, dev: bool = False, strict_translation: bool = False) -> Project:
+        from .config import load_config
+
+        return cls(load_config(Path(path) if path else None), dev, strict_translation)
+
+    def database(self, name: str | None = None) -> Database:
+        return Database(self.config.get(name), self.dev)
+
+    def databases(self, name: str | None = None, all: bool = False) -> list[Database]:
+        if all:
+            return [Database(c, self.dev) for c in self.config.databases.values()]
+        return [self.database(name)]
+
+    # -- read-only --------------------------------------------------------------------------------
+
+    def snapshot(self, database: str | None = None) -> Snapshot:
+        db = self.database(database)
+        with db.connect() as conn:
+            return db.live_snapshot(conn)
+
+    def models(self, database: str | None = None) -> Snapshot:
+        """The snapshot of the models, as this database's backend spells them."""
+        return self.database(database).model_snapshot()
+
+    def diff(self, database: str | None = None, offline: bool = False, out: str = "table", check: bool = False,
+             rename: Sequence[str] = (), rename_table: Sequence[str] = ()) -> DiffReport:
+        from .diff import Renames, diff
+
+        db = self.database(database)
+        new = db.model_snapshot()
+        if offline:
+            old, source = db.base_snapshot(None)
+            source = "stored " + source if source.startswith("migration") else source
+        else:
+            with db.connect() as conn:
+                old, source = db.live_snapshot(conn), "the live database"
+        plan = db.backend.adapt(diff(old, new, Renames.parse(rename, rename_table)), old, new)
+        statements = [s.sql for s in db.backend.render_plan(plan)]
+        return DiffReport(db.name, source, "the models", plan, statements, out, check)
+
+    def status(self, database: str | None = None) -> StatusReport:
+        db = self.database(database)
+        with db.connect() as conn:
+            state = db.runner(conn).state()
+        applied = sorted(state.applied.values(), key=lambda r: r.version)
+        return StatusReport(db.name, db.masked_url, db.backend.name, applied, state.pending, state.problems(),
+                            sorted(state.partial.values(), key=lambda r: r.version))
+
+    def history(self, database: str | None = None) -> HistoryReport:
+        db = self.database(database)
+        with db.connect() as conn:
+            rows = db.runner(conn).history.rows()
+        return HistoryReport(db.name, rows)
+
+    # -- writing migrations -----------------------------------------------------------------------
+
+    def make_migrations(self, name: str, database: str | None = None, dry_run: bool = False, offline: bool = False,
+                        rename: Sequence[str] = (), rename_table: Sequence[str] = (), verify: bool = False) -> MakeMigrationsReport:
+        from .diff import Renames, diff
+        from .migrations.files import MigrationFile
+
+        db = self.database(database)
+        if not name.strip():
+            raise UsageError("make-migrations needs a name, e.g. dbwarden make-migrations \"add orders\"")
+        new = db.model_snapshot()
+        if offline:
+            old, _ = db.base_snapshot(None)
+        else:
+            with db.connect() as conn:
+                old, _ = db.base_snapshot(conn)
+        plan = db.backend.adapt(diff(old, new, Renames.parse(rename, rename_table)), old, new)
+        if plan.is_empty:
+            return MakeMigrationsReport(db.name, plan)
+        files = db.files()
+        version = (files[-1].version if files else 0) + 1
+        mfile = MigrationFile(
+            version=version,
+            description=" ".join(name.split()),
+            upgrade=tuple(db.backend.render_plan(plan)),
+            rollback=tuple(rollback_statements(db.backend, plan)),
+            backend=db.backend.name,
+            base=old.checksum,
+            target=new.checksum,
+            severity=plan.severity,
+        )
+        if verify:
+            self._verify(db, old, new, mfile)
+        if dry_run:
+            return MakeMigrationsReport(db.name, plan, mfile, None, dry_run=True)
+        path = db.migrations_dir / mfile.filename
+        db.migrations_dir.mkdir(parents=True, exist_ok=True)
+        db.store_snapshot(version, new)
+        _write_atomic(path, mfile.render())
+        return MakeMigrationsReport(db.name, plan, mfile, os.path.relpath(path, db.config.root))
+
+    def _verify(self, db: Database, old: Snapshot, new: Snapshot, mfile: MigrationFile) -> None:
+        verify = getattr(db.backend, "verify_migration", None)
+        if verify is None:
+            raise UsageError(f"--verify is not available for {db.backend.name} yet")
+        with db.connect() as conn:
+            verify(conn, old, new, mfile)
+
+    def new(self, name: str, database: str | None = None) -> TextReport:
+        from .migrations.files import MigrationFile
+
+        db = self.database(database)
+        files = db.files()
+        version = (files[-1].version if files else 0) + 1
+        mfile = MigrationFile(version, " ".join(name.split()) or "manual", (), (), backend=db.backend.name)
+        path = db.migrations_dir / mfile.filename
+        db.migrations_dir.mkdir(parents=True, exist_ok=True)
+        text = mfile.render().replace("-- upgrade\n", "-- upgrade\n-- write the upgrade statements here, each ending with ;\n")
+        _write_atomic(path, text)
+        rel = os.path.relpath(path, db.config.root)
+        return TextReport(f"{db.name}: wrote {rel} (manual migration: add its upgrade and rollback statements)",
+                          {"database": db.name, "written": rel, "version": version})
+
+    # -- applying ---------------------------------------------------------------------------------
+
+    def migrate(self, database: str | None = None, count: int | None = None, to_version: int | None = None,
+                dry_run: bool = False, sql: bool = False, force: bool = False, all: bool = False,
+                progress: Progress | None = None) -> Report:
+        reports: list[Report] = []
+        for db in self.databases(database, all):
+            with db.connect() as conn:
+                runner = db.runner(conn)
+                if sql:
+                    result = runner.migrate(count, to_version, dry_run=True)
+                    reports.append(RunReport(db.name, result, script=runner.script(result.planned)))
+                    continue
+                result = runner.migrate(count, to_version, dry_run=dry_run, force=force, progress=progress)
+                drift = [] if dry_run or not result.applied else self._reread(db, conn, runner)
+                reports.append(RunReport(db.name, result, drift))
+        return reports[0] if len(reports) == 1 else MultiReport(reports)
+
+    def _reread(self, db: Database, conn: Connection, runner: Runner) -> list[str]:
+        """Compare the live schema with the target of the newest applied migration; never store a difference."""
+        from .diff import diff
+
+        state = runner.state()
+        if not state.applied:
+            return []
+        latest = max(state.applied)
+        live = db.live_snapshot(conn)
+        target = db.stored_snapshot(latest)
+        if target is None:  # a manual migration: what it produced becomes its snapshot
+            db.store_snapshot(latest, live)
+            return []
+        if live == target:
+            return []
+        ops = diff(target, live, forward_references=db.backend.supports_forward_references)
+        details = "; ".join(op.describe() for op in list(ops)[:5]) or "options differ"
+        return [f"after migration {latest:04d} the database differs from the migration's target snapshot: {details} "
+                "(the migration or its normalization is wrong; the target was kept)"]
+
+    def rollback(self, database: str | None = None, count: int = 1, dry_run: bool = False, force: bool = False,
+                 progress: Progress | None = None) -> RunReport:
+        db = self.database(database)
+        with db.connect() as conn:
+            return RunReport(db.name, db.runner(conn).rollback(count, None, dry_run, force, progress))
+
+    def downgrade(self, to: int, database: str | None = None, dry_run: bool = False, force: bool = False,
+                  progress: Progress | None = None) -> RunReport:
+        db = self.database(database)
+        with db.connect() as conn:
+            return RunReport(db.name, db.runner(conn).rollback(None, to, dry_run, force, progress))
+
+    # -- lock -------------------------------------------------------------------------------------
+
+    def lock_status(self, database: str | None = None) -> LockReport:
+        db = self.database(database)
+        with db.connect() as conn:
+            return LockReport(db.name, db.backend.lock(conn).status())
+
+    def unlock(self, database: str | None = None) -> LockReport:
+        db = self.database(database)
+        with db.connect() as conn:
+            return LockReport(db.name, db.backend.lock(conn).force_release(), released=True)
+
+    # -- configuration ----------------------------------------------------------------------------
+
+    def config_report(self) -> TextReport:
+        entries = [c.masked() for c in self.config.databases.values()]
+        lines = [f"config: {self.config.path}"]
+        for e in entries:
+            lines.append(f"  {e['database_name']}{' (default)' if e.get('default') else ''}: "
+                         f"{e['database_type']} {e['database_url']}")
+            for key in ("dev_database_url", "model_paths", "migrations_dir", "schemas", "include_tables", "exclude_tables", "cluster"):
+                if e.get(key):
+                    lines.append(f"    {key}: {e[key]}")
+        return TextReport("\n".join(lines), {"config": str(self.config.path), "databases": entries})
+
+
+def rollback_statements(backend: Backend, plan: Plan) -> list[Statement]:
+    """The rollback of a plan, rendered from its reversed operations; irreversible steps are marked."""
+    from .migrations.files import Statement
+
+    out: list[Statement] = []
+    for op in reversed(plan.operations):
+        statements = backend.render(op.reverse())
+        if op.irreversible and statements:
+            first = statements[0]
+            statements[0] = Statement(first.sql, first.transactional, op.irreversible)
+        out += statements
+    return out
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def project(path: str | os.PathLike[str] | None = None, dev: bool = False, strict_translation: bool = False) -> Project:
+    """The project of ``path`` (a dbwarden.py), else of ./dbwarden.py or the nearest one above."""
+    return Project.load(path, dev, strict_translation)
+

@@ -1,0 +1,244 @@
+"""Result objects of the commands: plain data with a text form (CLI) and a JSON form (``--json``).
+
+They never print. The notebook layer gives them an HTML form through ``_repr_mimebundle_``, imported
+lazily, so nothing here knows IPython.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from .migrations.files import MigrationFile
+    from .migrations.history import HistoryRow
+    from .migrations.lock import LockStatus
+    from .migrations.runner import RunResult
+    from .operations import Plan
+
+GLYPHS = {"INFO": "+", "WARN": "!", "CRITICAL": "!!"}
+
+
+class Report:
+    exit_code = 0
+
+    def to_text(self) -> str:
+        raise NotImplementedError
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        try:
+            from .notebook.display import mimebundle
+        except ImportError:  # the notebook layer is optional; text always works
+            return {"text/plain": self.to_text()}
+        return mimebundle(self)
+
+
+def plan_lines(plan: Plan) -> list[str]:
+    lines = []
+    for op in plan:
+        risk = f"  [{op.severity}: {op.risk}]" if op.risk else ""
+        lines.append(f"  {GLYPHS[op.severity]:>2} {op.describe()}{risk}")
+        if op.irreversible:
+            lines.append(f"     irreversible: {op.irreversible}")
+    for hint in plan.suggestions:
+        lines.append(f"  ?  {hint}")
+    return lines
+
+
+@dataclass(repr=False)
+class DiffReport(Report):
+    database: str
+    source: str  # what the plan starts from ("live database", "stored snapshot 0003", …)
+    target: str
+    plan: Plan
+    statements: Sequence[str] = ()
+    out: str = "table"
+    check: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return self.plan.is_empty
+
+    @property
+    def exit_code(self) -> int:  # type: ignore[override]
+        return 2 if self.check and not self.empty else 0
+
+    def to_text(self) -> str:
+        if self.out == "sql":
+            return "\n".join(s + ";" for s in self.statements) if self.statements else "-- no differences"
+        if self.empty:
+            extra = "".join(f"\n  ?  {s}" for s in self.plan.suggestions)
+            return f"{self.database}: no differences between {self.target} and {self.source}{extra}"
+        head = f"{self.database}: {len(self.plan)} difference(s), {self.target} vs {self.source} (severity {self.plan.severity})"
+        return "\n".join([head] + plan_lines(self.plan))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"database": self.database, "source": self.source, "target": self.target, "empty": self.empty,
+                **self.plan.to_json(), "sql": list(self.statements)}
+
+
+@dataclass(repr=False)
+class MakeMigrationsReport(Report):
+    database: str
+    plan: Plan
+    file: MigrationFile | None = None
+    path: str | None = None  # relative to the project root
+    dry_run: bool = False
+
+    def to_text(self) -> str:
+        if self.plan.is_empty:
+            extra = "".join(f"\n  ?  {s}" for s in self.plan.suggestions)
+            return f"{self.database}: no changes; nothing written{extra}"
+        assert self.file is not None
+        if self.dry_run:
+            return f"-- {self.database}: dry run, nothing written\n" + self.file.render()
+        lines = [f"{self.database}: wrote {self.path} ({len(self.plan)} operation(s), severity {self.file.severity})"]
+        return "\n".join(lines + plan_lines(self.plan))
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"database": self.database, "written": None if self.dry_run else self.path,
+                               "dry_run": self.dry_run, **self.plan.to_json()}
+        if self.file is not None:
+            doc.update(version=self.file.version, severity=self.file.severity,
+                       upgrade=[s.sql for s in self.file.upgrade], rollback=[s.sql for s in self.file.rollback])
+        return doc
+
+
+@dataclass(repr=False)
+class StatusReport(Report):
+    database: str
+    url: str  # masked
+    backend: str
+    applied: Sequence[HistoryRow]
+    pending: Sequence[MigrationFile]
+    problems: Sequence[str] = ()
+    partial: Sequence[HistoryRow] = ()
+
+    @property
+    def exit_code(self) -> int:  # type: ignore[override]
+        return 1 if self.problems else 0
+
+    def to_text(self) -> str:
+        lines = [f"{self.database} ({self.backend}, {self.url})"]
+        lines.append(f"  applied: {len(self.applied)}" + (f", latest {self.applied[-1].version:04d} {self.applied[-1].description}" if self.applied else ""))
+        lines.append(f"  pending: {len(self.pending)}")
+        for f in self.pending:
+            lines.append(f"    {f.version:04d} {f.description} [{f.severity}]")
+        for row in self.partial:
+            lines.append(f"  {row.status}: {row.version:04d} {row.description} ({row.statements_completed} statement(s) ran)")
+        for p in self.problems:
+            lines.append(f"  error: {p}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"database": self.database, "url": self.url, "backend": self.backend,
+                "applied": [r.to_json() for r in self.applied],
+                "pending": [{"version": f.version, "description": f.description, "severity": f.severity} for f in self.pending],
+                "partial": [r.to_json() for r in self.partial], "problems": list(self.problems)}
+
+
+@dataclass(repr=False)
+class HistoryReport(Report):
+    database: str
+    rows: Sequence[HistoryRow]
+
+    def to_text(self) -> str:
+        if not self.rows:
+            return f"{self.database}: no migrations applied"
+        lines = [f"{self.database}: {len(self.rows)} migration(s)"]
+        for r in self.rows:
+            lines.append(f"  {r.version:04d} {r.status:<8} {r.applied_at}  {r.checksum[:19]}…  {r.description}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"database": self.database, "history": [r.to_json() for r in self.rows]}
+
+
+@dataclass(repr=False)
+class RunReport(Report):
+    database: str
+    result: RunResult
+    drift: Sequence[str] = ()
+    script: str | None = None
+
+    def to_text(self) -> str:
+        if self.script is not None:
+            return self.script
+        r = self.result
+        verb = "migrate" if r.direction == "upgrade" else "rollback"
+        if r.dry_run:
+            if not r.planned:
+                return f"{self.database}: {verb} (dry run): nothing to do"
+            lines = [f"{self.database}: {verb} (dry run) would apply {len(r.planned)} migration(s):"]
+            lines += [f"  {f.version:04d} {f.description} [{f.severity}]" for f in r.planned]
+            return "\n".join(lines)
+        if not r.applied:
+            return f"{self.database}: up to date; nothing to {verb}"
+        done = "applied" if r.direction == "upgrade" else "rolled back"
+        lines = [f"{self.database}: {done} {len(r.applied)} migration(s)"]
+        lines += [f"  {a.version:04d} {a.description} ({a.statements} statement(s))" for a in r.applied]
+        lines += [f"  warning: {d}" for d in self.drift]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.result
+        return {"database": self.database, "direction": r.direction, "dry_run": r.dry_run,
+                "applied": [a.to_json() for a in r.applied],
+                "planned": [{"version": f.version, "description": f.description} for f in r.planned],
+                "drift": list(self.drift), "script": self.script}
+
+
+@dataclass(repr=False)
+class LockReport(Report):
+    database: str
+    status: LockStatus
+    released: bool = False
+
+    def to_text(self) -> str:
+        if self.released:
+            return f"{self.database}: released the migration lock held by {self.status.owner}" if self.status.held \
+                else f"{self.database}: the migration lock was not held"
+        return f"{self.database}: {self.status.to_text()}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"database": self.database, "released": self.released, **self.status.to_json()}
+
+
+@dataclass(repr=False)
+class TextReport(Report):
+    """A message with structured data behind it (init, config, version, new, baseline, generate-models)."""
+
+    text: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_text(self) -> str:
+        return self.text
+
+    def to_json(self) -> dict[str, Any]:
+        return self.data
+
+
+@dataclass(repr=False)
+class MultiReport(Report):
+    """One report per database (``--all``)."""
+
+    parts: Sequence[Report]
+
+    @property
+    def exit_code(self) -> int:  # type: ignore[override]
+        return max((p.exit_code for p in self.parts), default=0)
+
+    def to_text(self) -> str:
+        return "\n".join(p.to_text() for p in self.parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"databases": [p.to_json() for p in self.parts]}

@@ -1,0 +1,471 @@
+"""Snapshots: the canonical, backend-neutral picture of a schema.
+
+Every source of schema (SQLAlchemy models, a live database, a stored JSON file) becomes these frozen
+dataclasses. Two snapshots are equal exactly when the diff between them is empty, so equality ignores
+what never produces an operation: the server version and the order of columns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Iterable, Mapping
+
+from .errors import SnapshotError
+
+FORMAT = "dbwarden-snapshot/1"
+
+Options = Mapping[str, Any]
+
+
+def _options(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    return dict(sorted((value or {}).items()))
+
+
+@dataclass(frozen=True)
+class Identity:
+    always: bool = False
+    start: int | None = None
+    increment: int | None = None
+    minvalue: int | None = None
+    maxvalue: int | None = None
+    cache: int | None = None
+    cycle: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        doc = {"always": self.always, "start": self.start, "increment": self.increment}
+        doc.update({f.name: getattr(self, f.name) for f in fields(self)[3:] if getattr(self, f.name) is not None})
+        return doc
+
+
+@dataclass(frozen=True)
+class Computed:
+    expression: str
+    stored: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"expression": self.expression, "stored": self.stored}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+    default: str | None = None
+    identity: Identity | None = None
+    computed: Computed | None = None
+    collation: str | None = None
+    comment: str | None = None
+    options: Options = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "nullable": self.nullable,
+            "default": self.default,
+            "identity": self.identity.to_json() if self.identity else None,
+            "computed": self.computed.to_json() if self.computed else None,
+            "collation": self.collation,
+            "comment": self.comment,
+            "options": _options(self.options),
+        }
+
+
+@dataclass(frozen=True)
+class PrimaryKey:
+    name: str | None
+    columns: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "columns": list(self.columns)}
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    name: str | None
+    columns: tuple[str, ...]
+    ref_table: str  # snapshot key of the referenced table
+    ref_columns: tuple[str, ...]
+    on_delete: str | None = None  # canonical upper-case action; None means NO ACTION
+    on_update: str | None = None
+    deferrable: bool | None = None
+    initially: str | None = None
+    match: str | None = None
+    options: Options = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "columns": list(self.columns),
+            "ref_table": self.ref_table,
+            "ref_columns": list(self.ref_columns),
+            "on_delete": self.on_delete,
+            "on_update": self.on_update,
+            "deferrable": self.deferrable,
+            "initially": self.initially,
+            "match": self.match,
+            "options": _options(self.options),
+        }
+
+
+@dataclass(frozen=True)
+class Unique:
+    name: str | None
+    columns: tuple[str, ...]
+    options: Options = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "columns": list(self.columns), "options": _options(self.options)}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str | None
+    expression: str
+    options: Options = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "expression": self.expression, "options": _options(self.options)}
+
+
+@dataclass(frozen=True)
+class IndexElement:
+    """One key of an index: a column (``column``) or an expression (``expression``)."""
+
+    column: str | None = None
+    expression: str | None = None
+    descending: bool = False
+    nulls: str | None = None  # "first" / "last" when not the backend's default
+    opclass: str | None = None
+    collation: str | None = None
+
+    @property
+    def is_plain(self) -> bool:
+        return self.expression is None and not self.descending and not (self.nulls or self.opclass or self.collation)
+
+    def to_json(self) -> Any:
+        if self.is_plain:
+            return self.column
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, False)}
+
+    @classmethod
+    def from_json(cls, doc: Any) -> IndexElement:
+        if isinstance(doc, str):
+            return cls(column=doc)
+        return cls(**doc)
+
+    @property
+    def label(self) -> str:
+        text = self.column if self.expression is None else f"({self.expression})"
+        return text + (" DESC" if self.descending else "")
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str | None
+    elements: tuple[IndexElement, ...]
+    unique: bool = False
+    where: str | None = None
+    options: Options = field(default_factory=dict)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(e.column for e in self.elements if e.column is not None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "columns": [e.to_json() for e in self.elements],
+            "unique": self.unique,
+            "where": self.where,
+            "options": _options(self.options),
+        }
+
+
+def _by_name(items: Iterable[Any]) -> tuple[Any, ...]:
+    """Sort named objects; unnamed ones (matched by structure) by their canonical JSON."""
+    return tuple(sorted(items, key=lambda o: (o.name or "", json.dumps(o.to_json(), sort_keys=True))))
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    name: str
+    schema: str | None = None
+    columns: tuple[Column, ...] = ()
+    primary_key: PrimaryKey | None = None
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    uniques: tuple[Unique, ...] = ()
+    checks: tuple[Check, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    comment: str | None = None
+    options: Options = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("foreign_keys", "uniques", "checks", "indexes"):
+            object.__setattr__(self, name, _by_name(getattr(self, name)))
+        object.__setattr__(self, "columns", tuple(self.columns))
+
+    @property
+    def key(self) -> str:
+        return table_key(self.schema, self.name)
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def replace(self, **changes: Any) -> Table:
+        return replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "name": self.name,
+            "columns": [c.to_json() for c in self.columns],
+            "primary_key": self.primary_key.to_json() if self.primary_key else None,
+            "foreign_keys": [f.to_json() for f in self.foreign_keys],
+            "uniques": [u.to_json() for u in self.uniques],
+            "checks": [c.to_json() for c in self.checks],
+            "indexes": [i.to_json() for i in self.indexes],
+            "comment": self.comment,
+            "options": _options(self.options),
+        }
+
+    def _comparable(self) -> dict[str, Any]:
+        doc = self.to_json()
+        doc["columns"] = sorted(doc["columns"], key=lambda c: c["name"])  # column order never makes an operation
+        return doc
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Table):
+            return NotImplemented
+        return self._comparable() == other._comparable()
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    definition: str
+    schema: str | None = None
+    materialized: bool = False
+    comment: str | None = None
+    options: Options = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return table_key(self.schema, self.name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "name": self.name,
+            "definition": self.definition,
+            "materialized": self.materialized,
+            "comment": self.comment,
+            "options": _options(self.options),
+        }
+
+
+def table_key(schema: str | None, name: str) -> str:
+    return f"{schema}.{name}" if schema else name
+
+
+def split_key(key: str, tables: Mapping[str, Any] | None = None) -> tuple[str | None, str]:
+    """Inverse of :func:`table_key`; a name containing dots is recognised through the owning table."""
+    if tables is not None and key in tables:
+        obj = tables[key]
+        return getattr(obj, "schema", None), obj.name
+    schema, dot, name = key.partition(".")
+    return (schema, name) if dot else (None, key)
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    backend: str
+    tables: Mapping[str, Table] = field(default_factory=dict)
+    views: Mapping[str, View] = field(default_factory=dict)
+    enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sequences: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    domains: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    server_version: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tables", dict(sorted(self.tables.items())))
+        object.__setattr__(self, "views", dict(sorted(self.views.items())))
+        object.__setattr__(self, "enums", {k: tuple(v) for k, v in sorted(self.enums.items())})
+        object.__setattr__(self, "sequences", dict(sorted(self.sequences.items())))
+        object.__setattr__(self, "domains", dict(sorted(self.domains.items())))
+
+    @classmethod
+    def of(cls, backend: str, tables: Iterable[Table] = (), views: Iterable[View] = (), **kw: Any) -> Snapshot:
+        return cls(backend, {t.key: t for t in tables}, {v.key: v for v in views}, **kw)
+
+    def replace(self, **changes: Any) -> Snapshot:
+        return replace(self, **changes)
+
+    # -- canonical JSON ---------------------------------------------------------------------------
+
+    def _body(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "backend": self.backend,
+            "tables": {k: t.to_json() for k, t in self.tables.items()},
+            "views": {k: v.to_json() for k, v in self.views.items()},
+            "enums": {k: list(v) for k, v in self.enums.items()},
+            "sequences": {k: _options(v) for k, v in self.sequences.items()},
+            "domains": {k: _options(v) for k, v in self.domains.items()},
+        }
+
+    @property
+    def checksum(self) -> str:
+        body = self._body()
+        for table in body["tables"].values():  # column order is not part of identity
+            table["columns"] = sorted(table["columns"], key=lambda c: c["name"])
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = self._body()
+        doc["server_version"] = self.server_version
+        doc["checksum"] = self.checksum
+        return doc
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, indent=indent, ensure_ascii=False) + ("\n" if indent else "")
+
+    @classmethod
+    def from_json(cls, text: str | bytes, *, source: str = "snapshot") -> Snapshot:
+        try:
+            doc = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SnapshotError(f"{source}: not valid JSON ({exc})") from None
+        return cls.from_dict(doc, source=source)
+
+    @classmethod
+    def from_dict(cls, doc: Any, *, source: str = "snapshot") -> Snapshot:
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise SnapshotError(f"{source}: not a {FORMAT} document")
+        try:
+            snap = cls(
+                backend=str(doc["backend"]),
+                tables={k: _table_from_json(k, t) for k, t in doc["tables"].items()},
+                views={k: _view_from_json(k, v) for k, v in doc.get("views", {}).items()},
+                enums={k: tuple(v) for k, v in doc.get("enums", {}).items()},
+                sequences=dict(doc.get("sequences", {})),
+                domains=dict(doc.get("domains", {})),
+                server_version=doc.get("server_version"),
+            )
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise SnapshotError(f"{source}: malformed snapshot ({type(exc).__name__}: {exc})") from None
+        stored = doc.get("checksum")
+        if stored is not None and stored != snap.checksum:
+            raise SnapshotError(f"{source}: checksum mismatch (stored {stored}, content {snap.checksum})")
+        return snap
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Snapshot):
+            return NotImplemented
+        return self.checksum == other.checksum
+
+    def __hash__(self) -> int:
+        return hash(self.checksum)
+
+    def __repr__(self) -> str:
+        return f"<Snapshot {self.backend}: {len(self.tables)} tables, {len(self.views)} views>"
+
+    def to_text(self) -> str:
+        """A deterministic listing: tables with their columns, keys and indexes."""
+        lines = [f"{self.backend} snapshot: {len(self.tables)} table(s), {len(self.views)} view(s)"]
+        for key, t in self.tables.items():
+            lines.append(f"  {key}" + (f"  -- {t.comment}" if t.comment else ""))
+            for c in t.columns:
+                extra = "" if c.nullable else " NOT NULL"
+                extra += f" DEFAULT {c.default}" if c.default is not None else ""
+                extra += f" GENERATED ({c.computed.expression})" if c.computed else ""
+                extra += " IDENTITY" if c.identity else ""
+                lines.append(f"    {c.name} {c.type}{extra}")
+            if t.primary_key:
+                lines.append(f"    primary key ({', '.join(t.primary_key.columns)})")
+            for u in t.uniques:
+                lines.append(f"    unique {u.name or ''}({', '.join(u.columns)})")
+            for fk in t.foreign_keys:
+                lines.append(f"    foreign key ({', '.join(fk.columns)}) -> {fk.ref_table}({', '.join(fk.ref_columns)})")
+            for ck in t.checks:
+                lines.append(f"    check {ck.name or ''}({ck.expression})")
+            for ix in t.indexes:
+                kind = "unique index" if ix.unique else "index"
+                lines.append(f"    {kind} {ix.name or ''}({', '.join(e.label for e in ix.elements)})")
+        for key, v in self.views.items():
+            lines.append(f"  view {key}")
+        return "\n".join(lines)
+
+
+def _tuple(values: Any) -> tuple[Any, ...]:
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"expected a list, got {type(values).__name__}")
+    return tuple(values)
+
+
+def _table_from_json(key: str, doc: dict[str, Any]) -> Table:
+    schema, name = split_key(key)
+    if "name" in doc:
+        schema, name = doc.get("schema"), doc["name"]
+    pk = doc.get("primary_key")
+    return Table(
+        name=name,
+        schema=schema,
+        columns=tuple(_column_from_json(c) for c in _tuple(doc["columns"])),
+        primary_key=PrimaryKey(pk["name"], _tuple(pk["columns"])) if pk else None,
+        foreign_keys=tuple(
+            ForeignKey(**{**f, "columns": _tuple(f["columns"]), "ref_columns": _tuple(f["ref_columns"])})
+            for f in _tuple(doc.get("foreign_keys", []))
+        ),
+        uniques=tuple(Unique(u["name"], _tuple(u["columns"]), u.get("options", {})) for u in _tuple(doc.get("uniques", []))),
+        checks=tuple(Check(c["name"], c["expression"], c.get("options", {})) for c in _tuple(doc.get("checks", []))),
+        indexes=tuple(
+            Index(
+                i["name"],
+                tuple(IndexElement.from_json(e) for e in _tuple(i["columns"])),
+                bool(i.get("unique", False)),
+                i.get("where"),
+                i.get("options", {}),
+            )
+            for i in _tuple(doc.get("indexes", []))
+        ),
+        comment=doc.get("comment"),
+        options=dict(doc.get("options", {})),
+    )
+
+
+def _column_from_json(doc: dict[str, Any]) -> Column:
+    identity = doc.get("identity")
+    computed = doc.get("computed")
+    return Column(
+        name=doc["name"],
+        type=doc["type"],
+        nullable=bool(doc.get("nullable", True)),
+        default=doc.get("default"),
+        identity=Identity(**identity) if identity else None,
+        computed=Computed(**computed) if computed else None,
+        collation=doc.get("collation"),
+        comment=doc.get("comment"),
+        options=dict(doc.get("options", {})),
+    )
+
+
+def _view_from_json(key: str, doc: dict[str, Any]) -> View:
+    schema, name = split_key(key)
+    if "name" in doc:
+        schema, name = doc.get("schema"), doc["name"]
+    return View(
+        name=name,
+        schema=schema,
+        definition=doc["definition"],
+        materialized=bool(doc.get("materialized", False)),
+        comment=doc.get("comment"),
+        options=dict(doc.get("options", {})),
+    )
