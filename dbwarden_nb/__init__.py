@@ -11,7 +11,7 @@ from ._version import __version__
 from .config import database_config
 
 if TYPE_CHECKING:
-    from .project import Project
+    from .api import Project
     from .schema import Snapshot
 
 __all__ = ["__version__", "database_config", "project", "snapshot", "diff", "Snapshot", "load_ipython_extension"]
@@ -19,7 +19,7 @@ __all__ = ["__version__", "database_config", "project", "snapshot", "diff", "Sna
 
 def project(path: Any = None, dev: bool = False, strict_translation: bool = False) -> Project:
     """The project of a dbwarden.py (default: ./dbwarden.py or the nearest one above)."""
-    from .project import Project
+    from .api import Project
 
     return Project.load(path, dev, strict_translation)
 
@@ -33,7 +33,7 @@ def snapshot(source: Any, database_type: str | None = None) -> Snapshot:
 
 def diff(old: Snapshot, new: Snapshot, **renames: Any) -> Any:
     """The plan from one snapshot to another (live, from models, or stored)."""
-    from .diff import Renames, diff as _diff
+    from .differ import Renames, diff as _diff
 
     return _diff(old, new, Renames.parse(renames.get("rename", ()), renames.get("rename_table", ())))
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 from .errors import UsageError
 
 if TYPE_CHECKING:
-    from .project import Project
+    from .api import Project
 
 
 @dataclass(frozen=True)
@@ -172,11 +172,11 @@ def run(args: argparse.Namespace, project: Project | None = None) -> Any:
     """Run parsed arguments; ``project`` is loaded from the config when not given."""
     cmd = BY_NAME[args.command]
     if cmd.needs_project and project is None:
-        from .project import Project
+        from .api import Project
 
         project = Project.load(args.config, dev=args.dev, strict_translation=args.strict_translation)
     elif project is not None and (args.dev or args.strict_translation):
-        from .project import Project
+        from .api import Project
 
         project = Project(project.config, dev=args.dev or project.dev,
                           strict_translation=args.strict_translation or project.strict_translation)

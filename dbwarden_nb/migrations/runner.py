@@ -264,28 +264,29 @@ class Runner:
         if progress:
             progress("start", f, skip, total)
         self.backend.before_migration(self.conn)
-        done = skip
+        done = skip  # statements whose effect is committed
         chunks = _chunks(statements, skip, self.backend.transactional_ddl)
-        for i, chunk in enumerate(chunks):
-            last = i == len(chunks) - 1
+        for n, chunk in enumerate(chunks):
+            last = n == len(chunks) - 1
             transactional = self.backend.transactional_ddl and chunk[0][1].transactional
+            at = chunk[0][0]
             try:
                 if transactional:
                     with self.conn.transaction():
-                        for _, stmt in chunk:
-                            self._execute(f, stmt, direction)
-                        done += len(chunk)
+                        for at, stmt in chunk:
+                            self._execute(stmt)
                         if last:
                             self.backend.before_commit(self.conn)
-                        self._record(f, direction, done, total, started)
+                        self._record(f, direction, done + len(chunk), total, started)
+                    done += len(chunk)
                 else:
-                    for _, stmt in chunk:
-                        self._execute(f, stmt, direction)
+                    for at, stmt in chunk:
+                        self._execute(stmt)
                         done += 1
                         with self.conn.transaction():
                             self._record(f, direction, done, total, started)
             except MigrationError as exc:
-                self._fail(f, direction, done, total, started, exc)
+                self._fail(f, direction, at, done, total, exc)
             if progress:
                 progress("step", f, done, total)
         if not chunks:  # an empty migration still becomes history
@@ -296,7 +297,7 @@ class Runner:
             progress("done", f, total, total)
         return Applied(f.version, f.description, direction, total - skip, int((time.monotonic() - started) * 1000), skip)
 
-    def _execute(self, f: MigrationFile, stmt: Statement, direction: str) -> None:
+    def _execute(self, stmt: Statement) -> None:
         try:
             self.conn.execute(stmt.sql)
         except Exception as exc:
@@ -323,12 +324,14 @@ class Runner:
             )
         )
 
-    def _fail(self, f: MigrationFile, direction: str, done: int, total: int, started: float, exc: MigrationError) -> None:
-        where = f"{self.display_dir}/{f.filename}"
-        if done == 0 or self.backend.transactional_ddl and direction == "rollback":
-            raise MigrationError(f"{where} failed at statement {done + 1} of {total}: {exc}; nothing of it was applied") from None
+    def _fail(self, f: MigrationFile, direction: str, at: int, done: int, total: int, exc: MigrationError) -> None:
+        where = f"{self.display_dir}/{f.filename} failed at statement {at + 1} of {total}: {exc}"
+        if done == 0:
+            raise MigrationError(f"{where}; nothing of it was applied") from None
+        if direction == "rollback":
+            raise MigrationError(f"{where}; {done} statement(s) of the rollback had run") from None
         raise MigrationError(
-            f"{where} failed at statement {done + 1} of {total}: {exc}; {done} statement(s) had run "
+            f"{where}; {done} statement(s) had run "
             f"(recorded as partial; the next migrate continues from statement {done + 1})"
         ) from None
 

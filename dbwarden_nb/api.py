@@ -184,7 +184,7 @@ class Project:
 
     def diff(self, database: str | None = None, offline: bool = False, out: str = "table", check: bool = False,
              rename: Sequence[str] = (), rename_table: Sequence[str] = ()) -> DiffReport:
-        from .diff import Renames, diff
+        from .differ import Renames, diff
 
         db = self.database(database)
         new = db.model_snapshot()
@@ -216,7 +216,7 @@ class Project:
 
     def make_migrations(self, name: str, database: str | None = None, dry_run: bool = False, offline: bool = False,
                         rename: Sequence[str] = (), rename_table: Sequence[str] = (), verify: bool = False) -> MakeMigrationsReport:
-        from .diff import Renames, diff
+        from .differ import Renames, diff
         from .migrations.files import MigrationFile
 
         db = self.database(database)
@@ -295,7 +295,7 @@ class Project:
 
     def _reread(self, db: Database, conn: Connection, runner: Runner) -> list[str]:
         """Compare the live schema with the target of the newest applied migration; never store a difference."""
-        from .diff import diff
+        from .differ import diff
 
         state = runner.state()
         if not state.applied:

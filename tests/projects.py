@@ -1,0 +1,82 @@
+"""A throwaway dbwarden project on disk, driven through the real CLI entry point."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import textwrap
+import uuid
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dbwarden_nb.cli import main
+
+MODEL_HEADER = """\
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+"""
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+class ProjectDir:
+    """A project folder with a dbwarden.py and one models module whose source the test rewrites."""
+
+    def __init__(self, root: Path, url: str, database_type: str = "sqlite", extra_config: str = ""):
+        self.root = root
+        # a unique module name: model modules stay in sys.modules between tests of one process
+        self.module = f"models_{uuid.uuid4().hex[:10]}"
+        self.url = url
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "dbwarden.py").write_text(textwrap.dedent(f"""\
+            from dbwarden_nb import database_config
+
+            database_config(
+                database_name="primary",
+                default=True,
+                database_type={database_type!r},
+                database_url={url!r},
+                model_paths=[{self.module!r}],{extra_config}
+            )
+            """), encoding="utf-8")
+        self.models("")
+
+    def models(self, body: str) -> None:
+        """Replace the model module's source (the header with Base is always there)."""
+        (self.root / f"{self.module}.py").write_text(MODEL_HEADER + textwrap.dedent(body), encoding="utf-8")
+
+    def cli(self, *args: str) -> Result:
+        out, err = io.StringIO(), io.StringIO()
+        cwd = os.getcwd()
+        os.chdir(self.root)
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                code = main(list(args))
+        finally:
+            os.chdir(cwd)
+        return Result(code, out.getvalue(), err.getvalue())
+
+    def ok(self, *args: str) -> Result:
+        result = self.cli(*args)
+        assert result.code == 0, f"dbwarden {' '.join(args)} exited {result.code}: {result.err}{result.out}"
+        return result
+
+    def migration_files(self) -> list[Path]:
+        folder = self.root / "migrations" / "primary"
+        return sorted(folder.glob("*.sql")) if folder.exists() else []
