@@ -1,0 +1,545 @@
+"""Migration files on disk: the plain-SQL format, its parser, its renderer and the statement splitter.
+
+A file looks like::
+
+    -- dbwarden migration 0003: add order indexes
+    -- backend: postgresql
+    -- base: sha256:<checksum of the snapshot it starts from>
+    -- target: sha256:<checksum of the snapshot it produces>
+    -- severity: INFO
+    -- upgrade
+    CREATE INDEX ix_orders_created ON orders (created_at);
+    -- rollback
+    DROP INDEX ix_orders_created;
+
+Every malformed input raises :class:`MigrationFileError` with one line naming the file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dbwarden_nb.errors import MigrationFileError
+
+__all__ = [
+    "SEVERITIES",
+    "MigrationFile",
+    "Statement",
+    "migration_filename",
+    "parse_migration",
+    "read_migrations",
+    "slugify",
+    "split_statements",
+]
+
+SEVERITIES = ("INFO", "WARN", "CRITICAL")
+
+_SLUG_MAX = 60
+_TITLE = re.compile(r"--\s*dbwarden\s+migration\s+([0-9]{4,9})\s*:(.*)")
+_HEADER = re.compile(r"--\s*(backend|base|target|severity)\s*:(.*)")
+_MARKER = re.compile(r"--\s*(?:(upgrade|rollback)\s*|(dev-upgrade|dev-rollback)\b(.*))")
+_DEV_BACKEND = re.compile(r"\s*:\s*([A-Za-z0-9_.+-]+)\s*")
+_DIRECTIVE = re.compile(r"--\s*dbwarden\s*:(.*)")
+_BACKEND = re.compile(r"[A-Za-z0-9_.+-]+")
+_CHECKSUM = re.compile(r"sha256:[0-9a-f]{64}")
+_FILENAME = re.compile(r"([0-9]+)_(.+)\.sql")
+
+_WORD = re.compile(r"\w[\w$]*")
+_DOLLAR_TAG = re.compile(r"\$(?:[^\W\d]\w*)?\$")
+_E_STRING_STOP = re.compile(r"[\\']")
+# Words that may follow END without closing a BEGIN (MySQL compound statements); END CASE closes a CASE.
+_END_SUFFIX = re.compile(r"\s+(IF|LOOP|WHILE|REPEAT|CASE)\b", re.IGNORECASE)
+# The first of these after CREATE/ALTER tells what is being created; only routines have BEGIN ... END bodies,
+# so a column named "begin" in CREATE TABLE or a transaction's "BEGIN;" never opens a block.
+_OBJECT_KINDS = frozenset(
+    "TABLE VIEW INDEX SEQUENCE TYPE SCHEMA DATABASE DOMAIN EXTENSION ROLE USER POLICY RULE"
+    " TRIGGER PROCEDURE FUNCTION EVENT".split()
+)
+_ROUTINES = frozenset({"TRIGGER", "PROCEDURE", "FUNCTION", "EVENT"})
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement of a section, with the directives that preceded it."""
+
+    sql: str
+    transactional: bool = True
+    irreversible: str | None = None
+
+
+@dataclass(frozen=True)
+class MigrationFile:
+    """A parsed migration file. ``render()`` gives its exact text; ``parse_migration(m.render()) == m``."""
+
+    version: int
+    description: str
+    upgrade: tuple[Statement, ...]
+    rollback: tuple[Statement, ...]
+    backend: str | None = None
+    base: str | None = None
+    target: str | None = None
+    severity: str = "INFO"
+    dev_backend: str | None = None
+    dev_upgrade: tuple[Statement, ...] | None = None
+    dev_rollback: tuple[Statement, ...] | None = None
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def checksum(self) -> str:
+        """``sha256:<hex>`` of the upgrade statements; blind to whitespace at line ends and between statements."""
+        canonical = [
+            ["\n".join(line.rstrip() for line in s.sql.split("\n")), s.transactional, s.irreversible]
+            for s in self.upgrade
+        ]
+        data = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
+        # surrogatepass: a str built in code may hold lone surrogates, and a checksum must never fail.
+        return "sha256:" + hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @property
+    def filename(self) -> str:
+        return migration_filename(self.version, self.description)
+
+    @property
+    def irreversible(self) -> tuple[str, ...]:
+        """Reasons of the rollback statements marked irreversible; non-empty means rollback needs --force."""
+        return tuple(s.irreversible for s in self.rollback if s.irreversible is not None)
+
+    @property
+    def is_manual(self) -> bool:
+        """Written by hand (``dbwarden new``) rather than generated from a snapshot diff."""
+        return self.target is None
+
+    def render(self) -> str:
+        """The file's text. Raises ValueError if the result would not parse back to this migration."""
+        lines = [f"-- dbwarden migration {self.version:04d}: {self.description}".rstrip()]
+        for key, value in (("backend", self.backend), ("base", self.base), ("target", self.target)):
+            if value is not None:
+                lines.append(f"-- {key}: {value}")
+        lines.append(f"-- severity: {self.severity}")
+        lines += _render_section("-- upgrade", self.upgrade)
+        lines += _render_section("-- rollback", self.rollback)
+        if self.dev_backend is not None:
+            lines += _render_section(f"-- dev-upgrade: {self.dev_backend}", self.dev_upgrade or ())
+            lines += _render_section(f"-- dev-rollback: {self.dev_backend}", self.dev_rollback or ())
+        text = "\n".join(lines) + "\n"
+        # Statements built in code (not by split_statements) can hold a stray ';' or an open quote; writing
+        # such a file would silently change its statements and checksum, so refuse instead.
+        try:
+            parsed = parse_migration(text)
+        except MigrationFileError as err:
+            raise ValueError(f"migration {self.version:04d} cannot be rendered: {err}") from None
+        if parsed != self:
+            raise ValueError(
+                f"migration {self.version:04d} does not survive a render/parse round trip;"
+                " build its statements with split_statements()"
+            )
+        return text
+
+
+def _render_section(marker: str, statements: tuple[Statement, ...]) -> list[str]:
+    lines = [marker]
+    for statement in statements:
+        if not statement.transactional:
+            lines.append("-- dbwarden: no-transaction")
+        if statement.irreversible is not None:
+            lines.append(f"-- dbwarden: irreversible {statement.irreversible}")
+        lines.append(statement.sql + ";")
+    return lines
+
+
+def slugify(name: str) -> str:
+    """File-name slug of a migration name: lowercase ``[a-z0-9_]``, at most 60 characters, never empty."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9_]+", "_", ascii_name.lower()).strip("_")
+    return slug[:_SLUG_MAX].rstrip("_") or "migration"
+
+
+def migration_filename(version: int, name: str) -> str:
+    """``0003_add_order_indexes.sql`` for ``(3, "Add order indexes")``."""
+    if version < 1:
+        raise ValueError(f"migration numbers start at 1, got {version}")
+    return f"{version:04d}_{slugify(name)}.sql"
+
+
+def split_statements(sql: str) -> list[Statement]:
+    """Split SQL text into statements, honouring quotes, comments, dollar quotes, BEGIN ... END and directives."""
+    items = _Splitter(_normalize(sql), None, 1, sections=False).run()
+    return [item.statement for item in items if isinstance(item, _Located)]
+
+
+def parse_migration(text: str, path: Path | None = None) -> MigrationFile:
+    """Parse a migration file's text; ``path`` names the file in errors and is checked against the header."""
+    source = str(path) if path is not None else None
+    lines = _normalize(text).split("\n")
+    title = _TITLE.fullmatch(lines[0].strip())
+    if title is None:
+        raise _error(source, 1, "first line must be '-- dbwarden migration NNNN: description'")
+    version = int(title.group(1))
+    if version < 1:
+        raise _error(source, 1, "migration numbers start at 0001")
+
+    headers, first_section = _read_header(lines, source)
+    items = _Splitter("\n".join(lines[first_section:]), source, first_section + 1, sections=True).run()
+    sections = _group_sections(items, source)
+    _check_headers(headers, source)
+    if path is not None and (named := _FILENAME.fullmatch(path.name)) and len(named.group(1)) <= 9:
+        if int(named.group(1)) != version:
+            raise _error(source, None, f"file name {path.name} does not match its header version {version:04d}")
+
+    def statements(name: str) -> tuple[Statement, ...]:
+        return tuple(item.statement for item in sections[name][1])
+
+    has_dev = "dev-upgrade" in sections
+    return MigrationFile(
+        version=version,
+        description=title.group(2).strip(),
+        upgrade=statements("upgrade"),
+        rollback=statements("rollback"),
+        backend=headers["backend"][0] if "backend" in headers else None,
+        base=headers["base"][0] if "base" in headers else None,
+        target=headers["target"][0] if "target" in headers else None,
+        severity=headers["severity"][0] if "severity" in headers else "INFO",
+        dev_backend=sections["dev-upgrade"][0].backend if has_dev else None,
+        dev_upgrade=statements("dev-upgrade") if has_dev else None,
+        dev_rollback=statements("dev-rollback") if has_dev else None,
+        path=path,
+    )
+
+
+def read_migrations(directory: Path) -> list[MigrationFile]:
+    """All ``NNNN_name.sql`` files of a directory, sorted by version; a missing directory has none."""
+    if not directory.exists():
+        return []
+    if not directory.is_dir():
+        raise MigrationFileError(f"{directory}: not a directory")
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError as err:
+        raise MigrationFileError(f"{directory}: cannot list: {err.strerror or err}") from None
+
+    by_version: dict[int, list[Path]] = {}
+    for entry in entries:
+        # Dot-files are editor backups and lock files (e.g. emacs' .#0001_x.sql), not migrations.
+        if entry.name.startswith(".") or entry.suffix != ".sql" or not entry.is_file():
+            continue
+        named = _FILENAME.fullmatch(entry.name)
+        digits = named.group(1) if named else ""
+        if not named or len(digits) > 9 or f"{int(digits):04d}" != digits or int(digits) == 0:
+            raise MigrationFileError(
+                f"{entry}: bad migration file name '{entry.name}'; expected NNNN_name.sql, e.g. 0001_create_users.sql"
+            )
+        by_version.setdefault(int(digits), []).append(entry)
+
+    for version, paths in by_version.items():
+        if len(paths) > 1:
+            count = "two" if len(paths) == 2 else str(len(paths))
+            names = ", ".join(p.name for p in paths)
+            raise MigrationFileError(f"{directory}: {count} migration files with number {version:04d}: {names}")
+    return [parse_migration(_read_text(paths[0]), paths[0]) for _, paths in sorted(by_version.items())]
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise MigrationFileError(f"{path}: cannot read: {err.strerror or err}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise MigrationFileError(f"{path}:{line}: not valid UTF-8 (byte 0x{data[err.start]:02x})") from None
+
+
+def _normalize(text: str) -> str:
+    # Files edited on Windows must parse (and checksum) exactly like their LF twins.
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _error(source: str | None, line: int | None, message: str) -> MigrationFileError:
+    if source is None:
+        return MigrationFileError(message if line is None else f"line {line}: {message}")
+    return MigrationFileError(f"{source}: {message}" if line is None else f"{source}:{line}: {message}")
+
+
+def _read_header(lines: list[str], source: str | None) -> tuple[dict[str, tuple[str, int]], int]:
+    """Header values with their line numbers, and the index of the first section marker line."""
+    headers: dict[str, tuple[str, int]] = {}
+    for index in range(1, len(lines)):
+        stripped, number = lines[index].strip(), index + 1
+        if _MARKER.fullmatch(stripped):
+            return headers, index
+        if not stripped:
+            continue
+        if not stripped.startswith("--"):
+            raise _error(source, number, "SQL before the '-- upgrade' section")
+        if _DIRECTIVE.match(stripped):
+            raise _error(source, number, "'-- dbwarden:' directives belong inside a section")
+        # Other comments are free notes; only the known keys are headers.
+        if header := _HEADER.fullmatch(stripped):
+            key = header.group(1)
+            if key in headers:
+                raise _error(source, number, f"duplicate '-- {key}:' header")
+            headers[key] = (header.group(2).strip(), number)
+    raise _error(source, None, "missing '-- upgrade' section")
+
+
+def _check_headers(headers: dict[str, tuple[str, int]], source: str | None) -> None:
+    if "severity" in headers:
+        severity, line = headers["severity"]
+        if severity not in SEVERITIES:
+            raise _error(source, line, f"unknown severity '{severity}'; use one of {', '.join(SEVERITIES)}")
+    if "backend" in headers:
+        backend, line = headers["backend"]
+        if not _BACKEND.fullmatch(backend):
+            raise _error(source, line, f"invalid backend name '{backend}'")
+    for key in ("base", "target"):
+        if key in headers:
+            value, line = headers[key]
+            if not _CHECKSUM.fullmatch(value):
+                raise _error(source, line, f"{key} must be 'sha256:' and 64 lowercase hex digits, got '{value}'")
+
+
+@dataclass(frozen=True)
+class _Marker:
+    name: str  # upgrade | rollback | dev-upgrade | dev-rollback
+    backend: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class _Located:
+    statement: Statement
+    line: int
+
+
+def _group_sections(
+    items: list[_Marker | _Located], source: str | None
+) -> dict[str, tuple[_Marker, list[_Located]]]:
+    sections: dict[str, tuple[_Marker, list[_Located]]] = {}
+    current: list[_Located] | None = None
+    for item in items:
+        if isinstance(item, _Marker):
+            if item.name in sections:
+                raise _error(source, item.line, f"duplicate '-- {item.name}' section")
+            current = []
+            sections[item.name] = (item, current)
+        elif current is None:
+            raise _error(source, item.line, "SQL before the '-- upgrade' section")
+        else:
+            current.append(item)
+
+    for required in ("upgrade", "rollback"):
+        if required not in sections:
+            raise _error(source, None, f"missing '-- {required}' section")
+    dev_upgrade, dev_rollback = sections.get("dev-upgrade"), sections.get("dev-rollback")
+    if dev_upgrade is None and dev_rollback is not None:
+        raise _error(source, dev_rollback[0].line, "'-- dev-rollback' without a '-- dev-upgrade' section")
+    if dev_upgrade is not None and dev_rollback is None:
+        raise _error(source, dev_upgrade[0].line, "'-- dev-upgrade' without a '-- dev-rollback' section")
+    if dev_upgrade is not None and dev_rollback is not None and dev_upgrade[0].backend != dev_rollback[0].backend:
+        raise _error(
+            source,
+            dev_rollback[0].line,
+            f"dev-rollback backend '{dev_rollback[0].backend}' does not match dev-upgrade backend"
+            f" '{dev_upgrade[0].backend}'",
+        )
+    for name in ("upgrade", "dev-upgrade"):
+        for located in sections[name][1] if name in sections else ():
+            if located.statement.irreversible is not None:
+                raise _error(source, located.line, "'-- dbwarden: irreversible' belongs in a rollback section")
+    return sections
+
+
+class _Splitter:
+    """One pass over SQL text yielding statements and, in a migration file, section markers.
+
+    A statement's ``sql`` is the exact text from its first to its last token: comments before and after it
+    are dropped (they hold directives and notes, not SQL), comments inside it are kept.
+    """
+
+    def __init__(self, text: str, source: str | None, first_line: int, *, sections: bool) -> None:
+        self.text = text
+        self.source = source
+        self.sections = sections
+        self.pos = 0
+        self.line = first_line
+        self.line_start = 0
+        self.items: list[_Marker | _Located] = []
+        self._new_statement()
+
+    def _new_statement(self) -> None:
+        self.start: int | None = None  # offset of the statement's first token
+        self.end = 0
+        self.start_line = 0
+        self.first_word: str | None = None
+        self.kind: str | None = None
+        self.depth = 0  # open BEGIN/CASE blocks of a routine body
+        self.block_line = 0
+        self.last_word = ""
+        self.last_word_end = -1
+        self.transactional = True
+        self.irreversible: str | None = None
+        self.directive: tuple[str, int] | None = None
+
+    def run(self) -> list[_Marker | _Located]:
+        text = self.text
+        while self.pos < len(text):
+            char = text[self.pos]
+            if char.isspace():
+                self._advance(self.pos + 1)
+            elif text.startswith("--", self.pos):
+                self._line_comment()
+            elif text.startswith("/*", self.pos):
+                self._block_comment()
+            elif char in "'\"`":
+                self._quoted(char)
+            elif char == "$" and (tag := _DOLLAR_TAG.match(text, self.pos)):
+                self._dollar_quoted(tag.group())
+            elif char == ";" and self.depth == 0:
+                self._finish()
+                self._advance(self.pos + 1)
+            elif word := _WORD.match(text, self.pos):
+                self._word(word)
+            else:
+                self._token(self.pos + 1)
+        self._finish()
+        self._no_pending_directive()
+        return self.items
+
+    def _fail(self, line: int, message: str) -> MigrationFileError:
+        return _error(self.source, line, message)
+
+    def _advance(self, to: int) -> None:
+        newlines = self.text.count("\n", self.pos, to)
+        if newlines:
+            self.line += newlines
+            self.line_start = self.text.rfind("\n", self.pos, to) + 1
+        self.pos = to
+
+    def _token(self, end: int) -> None:
+        if self.start is None:
+            self.start, self.start_line = self.pos, self.line
+        self.end = end
+        self._advance(end)
+
+    def _finish(self) -> None:
+        if self.start is None:
+            return  # only comments and whitespace: not a statement
+        if self.depth:
+            raise self._fail(self.block_line, "unterminated BEGIN ... END block")
+        statement = Statement(self.text[self.start : self.end], self.transactional, self.irreversible)
+        self.items.append(_Located(statement, self.start_line))
+        self._new_statement()
+
+    def _no_pending_directive(self) -> None:
+        if self.directive is not None:
+            comment, line = self.directive
+            raise self._fail(line, f"'{comment}' is not followed by a statement")
+
+    def _line_comment(self) -> None:
+        end = self.text.find("\n", self.pos)
+        end = len(self.text) if end == -1 else end
+        comment = self.text[self.pos : end].rstrip()
+        own_line = not self.text[self.line_start : self.pos].strip()
+        marker = _MARKER.fullmatch(comment) if self.sections and own_line else None
+        if marker:
+            # A section marker also ends a statement whose ';' was forgotten.
+            self._finish()
+            self._no_pending_directive()
+            self.items.append(self._marker(marker, comment))
+        elif directive := _DIRECTIVE.match(comment):
+            self._directive(comment, directive.group(1).strip(), own_line)
+        self._advance(end)
+
+    def _marker(self, marker: re.Match[str], comment: str) -> _Marker:
+        if marker.group(1):
+            return _Marker(marker.group(1), None, self.line)
+        backend = _DEV_BACKEND.fullmatch(marker.group(3))
+        if backend is None:
+            raise self._fail(self.line, f"expected '-- {marker.group(2)}: <backend>', got '{comment}'")
+        return _Marker(marker.group(2), backend.group(1), self.line)
+
+    def _directive(self, comment: str, body: str, own_line: bool) -> None:
+        if not own_line or self.start is not None:
+            raise self._fail(self.line, f"'{comment}' must be on its own line before the statement it applies to")
+        if body == "no-transaction":
+            if not self.transactional:
+                raise self._fail(self.line, f"duplicate directive '{comment}'")
+            self.transactional = False
+        elif body.split(maxsplit=1)[:1] == ["irreversible"]:
+            reason = body.removeprefix("irreversible").strip()
+            if not reason:
+                raise self._fail(self.line, "'-- dbwarden: irreversible' needs a reason")
+            if self.irreversible is not None:
+                raise self._fail(self.line, f"duplicate directive '{comment}'")
+            self.irreversible = reason
+        else:
+            raise self._fail(self.line, f"unknown directive '{comment}'")
+        self.directive = (comment, self.line)
+
+    def _block_comment(self) -> None:
+        # Not nested: SQLite and MySQL end a comment at the first */ (PostgreSQL would nest).
+        end = self.text.find("*/", self.pos + 2)
+        if end == -1:
+            raise self._fail(self.line, "unterminated block comment")
+        self._advance(end + 2)
+
+    def _quoted(self, quote: str) -> None:
+        # E'...' (PostgreSQL escape strings) is the one form where a backslash escapes the quote.
+        backslashes = quote == "'" and self.last_word_end == self.pos and self.last_word in ("E", "e")
+        index = self.pos + 1
+        while True:
+            if backslashes:
+                stop = _E_STRING_STOP.search(self.text, index)
+                close = stop.start() if stop else -1
+            else:
+                close = self.text.find(quote, index)
+            if close == -1:
+                what = "string literal" if quote == "'" else "quoted identifier"
+                raise self._fail(self.line, f"unterminated {what}")
+            if self.text[close] == "\\":
+                index = close + 2
+            elif self.text.startswith(quote, close + 1):
+                index = close + 2  # doubled quote: an escaped quote, not the end
+            else:
+                break
+        self._token(close + 1)
+
+    def _dollar_quoted(self, tag: str) -> None:
+        close = self.text.find(tag, self.pos + len(tag))
+        if close == -1:
+            raise self._fail(self.line, f"unterminated dollar-quoted string {tag}")
+        self._token(close + len(tag))
+
+    def _word(self, match: re.Match[str]) -> None:
+        word, end = match.group(), match.end()
+        self.last_word, self.last_word_end = word, end
+        if match.start() == 0 or self.text[match.start() - 1] != ".":  # t.end is a column, not a keyword
+            end = self._keyword(word.upper(), end)
+        self._token(end)
+
+    def _keyword(self, upper: str, end: int) -> int:
+        """Track BEGIN ... END nesting; returns where the word ends (END IF etc. is read as one word)."""
+        first = self.first_word is None
+        if first:
+            self.first_word = upper
+        elif self.kind is None and self.first_word in ("CREATE", "ALTER") and upper in _OBJECT_KINDS:
+            self.kind = upper
+        if upper == "BEGIN" and (self.depth or (not first and self.kind in _ROUTINES)):
+            if not self.depth:
+                self.block_line = self.line
+            self.depth += 1
+        elif upper == "CASE" and self.depth:
+            self.depth += 1
+        elif upper == "END" and self.depth:
+            suffix = _END_SUFFIX.match(self.text, end)
+            if suffix is None or suffix.group(1).upper() == "CASE":
+                self.depth -= 1
+            if suffix is not None:
+                end = suffix.end()
+        return end

@@ -1,0 +1,165 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))  # `servers` stays importable under any --import-mode
+import servers  # noqa: E402
+
+# =================================================================================================
+# Real databases. Each URL fixture is a FRESH, EMPTY database for one test, dropped afterwards:
+#   pg_url          postgresql://postgres@127.0.0.1:PORT/dbw_<hex>   (use postgresql+psycopg://)
+#   mariadb_url     mariadb://root@127.0.0.1:PORT/dbw_<hex>          (use mariadb+pymysql://)
+#   mysql_url       mysql://root@127.0.0.1:PORT/dbw_<hex>            (use mysql+pymysql://)
+#   clickhouse_url  chdb:///ABS/DATA/DIR?database=dbw_<hex>
+#   clickhouse_client  the process-wide chDB client, its default database set to that one
+#   sqlite_url      sqlite:////<tmp_path>/test.db
+# Servers come from DBWARDEN_TEST_{POSTGRESQL,MARIADB,MYSQL}_URL (admin URLs of existing servers)
+# or are throwaway ones started lazily, once per session (see servers.py). A server that cannot be
+# provisioned fails its tests, unless DBWARDEN_TEST_ALLOW_MISSING lists it
+# (postgresql,mariadb,mysql,clickhouse): then they are skipped.
+# The hooks pytest_report_header and pytest_terminal_summary live here: extend, do not redefine.
+# =================================================================================================
+
+_used_servers: list[str] = []  # what this run provisioned, for the terminal summary
+
+
+def _allowed_missing() -> set[str]:
+    return {kind.strip() for kind in os.environ.get("DBWARDEN_TEST_ALLOW_MISSING", "").split(",")}
+
+
+def _provision(kind: str, start):
+    try:
+        return start()
+    except Exception as exc:
+        error = exc  # reported below, outside the except block, to keep the report one message
+    if kind in _allowed_missing():
+        pytest.skip(f"{kind} unavailable (allowed by DBWARDEN_TEST_ALLOW_MISSING): {error}")
+    pytest.fail(
+        f"cannot provision {kind}: {error}\n(set DBWARDEN_TEST_ALLOW_MISSING={kind} to skip its tests instead)",
+        pytrace=False,
+    )
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _serve(kind: str):
+    # A CI timeout's SIGTERM would end pytest without teardown, leaking the servers; as an
+    # interrupt, pytest still runs the finalizers.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    server = _provision(kind, lambda: servers.server_for(kind))
+    _used_servers.append(server.describe())
+    yield server
+    server.stop()
+
+
+def _fresh_database(server: servers.Server):
+    name = server.create_database()
+    yield server.database_url(name)
+    server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def postgresql_server():
+    yield from _serve("postgresql")
+
+
+@pytest.fixture(scope="session")
+def mariadb_server():
+    yield from _serve("mariadb")
+
+
+@pytest.fixture(scope="session")
+def mysql_server():
+    yield from _serve("mysql")
+
+
+@pytest.fixture
+def pg_url(postgresql_server):
+    yield from _fresh_database(postgresql_server)
+
+
+@pytest.fixture
+def mariadb_url(mariadb_server):
+    yield from _fresh_database(mariadb_server)
+
+
+@pytest.fixture
+def mysql_url(mysql_server):
+    yield from _fresh_database(mysql_server)
+
+
+@pytest.fixture(scope="session")
+def chdb_path(tmp_path_factory):
+    """The chDB data directory of this pytest process (chDB allows one per process)."""
+    path = str(tmp_path_factory.mktemp("chdb"))
+
+    def start():
+        from dbwarden_nb.backends._chdb import get_chdb_client
+
+        return get_chdb_client(path)
+
+    client = _provision("clickhouse", start)
+    _used_servers.append(f"clickhouse {client.server_version} (chdb, {path})")
+    yield path
+    from dbwarden_nb.backends._chdb import close_chdb_clients
+
+    close_chdb_clients()
+
+
+@pytest.fixture
+def clickhouse_url(chdb_path):
+    from clickhouse_connect.driver.binding import quote_identifier
+
+    from dbwarden_nb.backends._chdb import get_chdb_client
+
+    name = servers.fresh_name()
+    get_chdb_client(chdb_path, "default").command(f"CREATE DATABASE {quote_identifier(name)}")
+    yield f"chdb://{quote(chdb_path)}?database={name}"
+    # back to "default" first: the shared client may still have the dropped database selected
+    get_chdb_client(chdb_path, "default").command(f"DROP DATABASE IF EXISTS {quote_identifier(name)} SYNC")
+
+
+@pytest.fixture
+def clickhouse_client(clickhouse_url, chdb_path):
+    """The shared chDB client with the test's database as its default (``client.database``);
+    fully qualified names work too."""
+    from dbwarden_nb.backends._chdb import get_chdb_client
+
+    (database,) = parse_qs(urlsplit(clickhouse_url).query)["database"]
+    return get_chdb_client(chdb_path, database)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+def pytest_report_header(config):
+    sources = [f"{kind}: {servers.describe_source(kind)}" for kind in servers.KINDS]
+    sources.append("clickhouse: chdb, in-process, one data directory in a tmp dir per pytest process")
+    allowed = os.environ.get("DBWARDEN_TEST_ALLOW_MISSING")
+    if allowed:
+        sources.append(f"DBWARDEN_TEST_ALLOW_MISSING={allowed}")
+    return sources
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _used_servers:
+        terminalreporter.write_sep("-", "database servers used")
+        for line in _used_servers:
+            terminalreporter.write_line(line)
+
+
+# =================================================================================================
+# End of the real-database section.
+# =================================================================================================
