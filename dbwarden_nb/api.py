@@ -325,6 +325,30 @@ class Project:
         with db.connect() as conn:
             return RunReport(db.name, db.runner(conn).rollback(None, to, dry_run, force, progress))
 
+    # -- reverse engineering ----------------------------------------------------------------------
+
+    def generate_models(self, database: str | None = None, output: str | None = None, tables: Sequence[str] = (),
+                        exclude_tables: Sequence[str] = (), single_file: bool = False) -> TextReport:
+        """Model code for the live database: printed, or written under ``output`` (inside the project)."""
+        from .models.codegen import CodeGenerator, all_keys
+
+        db = self.database(database)
+        with db.connect() as conn:
+            snap = db.live_snapshot(conn)
+        keys = [k for k in all_keys(snap) if _selected(k, tables, exclude_tables)]
+        gen = CodeGenerator(db.backend, snap)
+        if output is None:
+            code = gen.generate(keys)
+            return TextReport(code.rstrip("\n"), {"database": db.name, "tables": keys, "code": code})
+        target = inside_project(db.config.root, output, "--output")
+        files = {"models.py": gen.generate(keys)} if single_file else gen.generate_package(keys)
+        target.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            _write_atomic(target / name, text)
+        rel = os.path.relpath(target, db.config.root)
+        return TextReport(f"{db.name}: wrote {len(keys)} table(s) and view(s) to {rel}/ ({', '.join(sorted(files))})",
+                          {"database": db.name, "output": rel, "files": sorted(files), "tables": keys})
+
     # -- lock -------------------------------------------------------------------------------------
 
     def lock_status(self, database: str | None = None) -> LockReport:
@@ -363,6 +387,23 @@ def rollback_statements(backend: Backend, plan: Plan) -> list[Statement]:
             statements[0] = Statement(first.sql, first.transactional, op.irreversible)
         out += statements
     return out
+
+
+def _selected(key: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    name = key.rpartition(".")[2]
+    hit = lambda patterns: any(fnmatch.fnmatchcase(key, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
+    return (not include or hit(include)) and not hit(exclude)
+
+
+def inside_project(root: Path, path: str, what: str) -> Path:
+    """``path`` (relative to the project root) resolved, refused when it leaves the project."""
+    candidate = Path(path)
+    if candidate.is_absolute() or ".." in candidate.parts:
+        raise UsageError(f"{what} {path!r} must be a path inside the project, relative to {root}")
+    resolved = (root / candidate).resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise UsageError(f"{what} {path!r} leaves the project (through a symbolic link)")
+    return resolved
 
 
 def _write_atomic(path: Path, text: str) -> None:

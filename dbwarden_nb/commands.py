@@ -119,6 +119,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("snapshot", "the live schema", lambda p, a: _out(p.snapshot(a.database), a.out), (
         DATABASE, arg("--out", choices=("table", "json"), default="table", help="output form"),
     )),
+    Command("generate-models", "write SQLAlchemy model code from the live database",
+            lambda p, a: p.generate_models(a.database, a.output, a.tables, a.exclude_tables, a.single_file), (
+        DATABASE,
+        arg("--output", metavar="DIR", help="write a package (or models.py with --single-file) here, inside the project; default: print"),
+        arg("--tables", action="append", default=[], metavar="GLOB", help="only these tables (repeatable)"),
+        arg("--exclude-tables", action="append", default=[], metavar="GLOB", help="leave these tables out (repeatable)"),
+        arg("--single-file", action="store_true", help="one models.py instead of a package"),
+    )),
     Command("lock-status", "show the migration lock", lambda p, a: p.lock_status(a.database), (DATABASE,)),
     Command("unlock", "release the migration lock, whoever holds it", lambda p, a: p.unlock(a.database), (DATABASE,)),
     Command("config", "the configuration, passwords masked", lambda p, a: p.config_report()),

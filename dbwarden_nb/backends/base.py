@@ -91,6 +91,32 @@ class Connection:
         self.close()
 
 
+# SQLAlchemy spellings tried, in order, when generating model code for a canonical type; ``{0}``, ``{1}``
+# stand for the type's parameters. The generator keeps the first whose compiled form is the type itself.
+TYPE_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "INTEGER": ("sa.Integer()",), "BIGINT": ("sa.BigInteger()",), "SMALLINT": ("sa.SmallInteger()",),
+    "VARCHAR": ("sa.String({0})", "sa.String()"), "CHAR": ("sa.CHAR({0})", "sa.CHAR()"),
+    "NVARCHAR": ("sa.NVARCHAR({0})", "sa.NVARCHAR()"), "NCHAR": ("sa.NCHAR({0})", "sa.NCHAR()"),
+    "TEXT": ("sa.Text()",), "CLOB": ("sa.CLOB()",), "BOOLEAN": ("sa.Boolean()",),
+    "DATETIME": ("sa.DateTime()",), "DATE": ("sa.Date()",), "TIME": ("sa.Time()",), "TIMESTAMP": ("sa.TIMESTAMP()",),
+    "FLOAT": ("sa.Float()", "sa.Float({0})"), "REAL": ("sa.REAL()",), "DOUBLE": ("sa.Double()",),
+    "DOUBLE PRECISION": ("sa.DOUBLE_PRECISION()",),
+    "NUMERIC": ("sa.Numeric({0}, {1})", "sa.Numeric({0})", "sa.Numeric()"),
+    "DECIMAL": ("sa.DECIMAL({0}, {1})", "sa.DECIMAL({0})", "sa.DECIMAL()"),
+    "BLOB": ("sa.LargeBinary()", "sa.BLOB()"), "BINARY": ("sa.BINARY({0})",), "VARBINARY": ("sa.VARBINARY({0})",),
+    "JSON": ("sa.JSON()",), "UUID": ("sa.Uuid()",),
+}
+PYTHON_TYPES: dict[str, str] = {
+    **dict.fromkeys(("INTEGER", "INT", "BIGINT", "SMALLINT", "TINYINT", "MEDIUMINT"), "int"),
+    **dict.fromkeys(("VARCHAR", "CHAR", "NVARCHAR", "NCHAR", "TEXT", "CLOB"), "str"),
+    **dict.fromkeys(("FLOAT", "REAL", "DOUBLE", "DOUBLE PRECISION"), "float"),
+    **dict.fromkeys(("NUMERIC", "DECIMAL"), "decimal.Decimal"),
+    **dict.fromkeys(("DATETIME", "TIMESTAMP"), "datetime.datetime"),
+    "DATE": "datetime.date", "TIME": "datetime.time", "BOOLEAN": "bool",
+    **dict.fromkeys(("BLOB", "BINARY", "VARBINARY"), "bytes"), "UUID": "uuid.UUID",
+}
+_TYPE_PARTS = re.compile(r"^([A-Z][A-Z0-9_ ]*?)\s*(?:\(([0-9, ]*)\))?$")
+
 _SPACES = re.compile(r"\s+")
 _PAREN_SPACES = re.compile(r"\s*([(),])\s*")
 
@@ -173,6 +199,9 @@ class Backend:
     def canonical_expression(self, text: str) -> str:
         return _SPACES.sub(" ", text.strip())
 
+    def canonical_view(self, definition: str) -> str:
+        return self.canonical_expression(definition)
+
     def table_options(self, table: sa.Table) -> dict[str, Any]:
         """Backend facts of a model table (dialect kwargs and ``info["dbwarden"]``)."""
         return {}
@@ -183,6 +212,53 @@ class Backend:
     def normalize_model_table(self, table: Any) -> Any:
         """Last model-side step: spell what the server would report (implicit names, rowid rules…)."""
         return table
+
+    # -- code generation (generate-models) ----------------------------------------------------------
+
+    type_candidates_table: ClassVar[Mapping[str, tuple[str, ...]]] = TYPE_CANDIDATES
+    python_types: ClassVar[Mapping[str, str]] = PYTHON_TYPES
+
+    def type_candidates(self, spelled: str) -> list[str]:
+        """SQLAlchemy type expressions that may compile to ``spelled`` (only integer parameters are used)."""
+        m = _TYPE_PARTS.match(spelled)
+        if not m:
+            return []
+        params = [p.strip() for p in (m.group(2) or "").split(",") if p.strip()]
+        out = []
+        for code in self.type_candidates_table.get(m.group(1), ()):
+            wanted = code.count("{")
+            if wanted == len(params):
+                out.append(code.format(*params))
+        return out
+
+    def codegen_namespace(self) -> dict[str, Any]:
+        """Names (besides ``sa``) that type candidates use, e.g. a dialect's types module."""
+        return {}
+
+    def codegen_imports(self, code: str) -> list[tuple[str, str | None]]:
+        return []
+
+    def python_type(self, spelled: str) -> str:
+        m = _TYPE_PARTS.match(spelled)
+        return self.python_types.get(m.group(1), "Any") if m else "Any"
+
+    def autoincrement_default(self, table: Any, column: Any) -> bool:
+        """Whether SQLAlchemy's default ``autoincrement`` gives the column as the snapshot has it."""
+        return True
+
+    def column_info(self, column: Any) -> dict[str, Any]:
+        """The ``info["dbwarden"]`` entries generate-models writes for a column."""
+        return {}
+
+    def table_info(self, table: Any) -> dict[str, Any]:
+        return {}
+
+    def table_kwargs(self, table: Any) -> dict[str, str]:
+        """Dialect keyword arguments (name → Python source) generate-models writes for a table."""
+        return {}
+
+    def index_kwargs(self, index: Any) -> dict[str, str]:
+        return {}
 
     # -- schema -------------------------------------------------------------------------------------
 

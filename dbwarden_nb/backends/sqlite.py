@@ -128,17 +128,19 @@ class SQLiteBackend(Backend):
         for row in fks:
             fks_by_table[row[0]][row[1]].append(row)
 
+        pk_of: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for row in columns:
+            if row[6]:
+                pk_of[row[0]].append((row[6], row[2]))
         tables = []
         for kind, name, _tbl, sql in objects:
             if kind != "table":
                 continue
             facts = sqlite_ddl.parse_create_table(sql or "")
             tables.append(
-                self._table(name, facts, cols_by_table[name], idx_by_table[name], idx_cols, fks_by_table[name], sql_of)
+                self._table(name, facts, cols_by_table[name], idx_by_table[name], idx_cols, fks_by_table[name], sql_of, pk_of)
             )
-        views = [
-            View(name=name, definition=_view_body(sql)) for kind, name, _tbl, sql in objects if kind == "view"
-        ]
+        views = [View(name=name, definition=self.canonical_view(_view_body(sql))) for kind, name, _tbl, sql in objects if kind == "view"]
         return Snapshot.of(self.name, tables, views, server_version=self.server_version(conn))
 
     def _table(
@@ -150,6 +152,7 @@ class SQLiteBackend(Backend):
         idx_cols: dict[str, list[tuple[Any, ...]]],
         fk_rows: dict[int, list[tuple[Any, ...]]],
         sql_of: dict[tuple[str, str], str],
+        pk_of: dict[str, list[tuple[int, str]]],
     ) -> Table:
         columns = []
         pk_cols: list[tuple[int, str]] = []
@@ -196,8 +199,8 @@ class SQLiteBackend(Backend):
             cols = tuple(r[4] for r in rows)
             ref_cols = tuple(r[5] for r in rows)
             fk_name = next((n for n, c in named_fks if c == cols), None)
-            if not all(ref_cols):  # REFERENCES parent with no columns: the parent's primary key
-                ref_cols = ()
+            if not all(ref_cols):  # REFERENCES parent with no columns means the parent's primary key
+                ref_cols = tuple(n for _, n in sorted(pk_of.get(rows[0][3], ())))
             foreign_keys.append(
                 ForeignKey(
                     fk_name, cols, rows[0][3], ref_cols,
@@ -254,6 +257,9 @@ class SQLiteBackend(Backend):
     def canonical_expression(self, text: str) -> str:
         return sqlite_ddl.normalize_sql(text)
 
+    def canonical_view(self, definition: str) -> str:
+        return sqlite_ddl.normalize_sql(definition).rstrip(";").rstrip()
+
     def table_options(self, table: sa.Table) -> dict[str, Any]:
         options: dict[str, Any] = {}
         if table.dialect_options["sqlite"].get("with_rowid") is False:
@@ -269,6 +275,21 @@ class SQLiteBackend(Backend):
         facts = sqlite_ddl.TableFacts(without_rowid=bool(table.options.get("without_rowid")))
         # SQLite has no names for primary keys of single INTEGER rowid columns it can report reliably
         return table.replace(columns=tuple(self._rowid_not_null(c, pk, facts) for c in table.columns))
+
+    # -- code generation --------------------------------------------------------------------------
+
+    def table_kwargs(self, table: Table) -> dict[str, str]:
+        kwargs = {}
+        if table.options.get("without_rowid"):
+            kwargs["sqlite_with_rowid"] = "False"
+        if table.options.get("strict"):
+            kwargs["sqlite_strict"] = "True"
+        if table.options.get("autoincrement"):
+            kwargs["sqlite_autoincrement"] = "True"
+        return kwargs
+
+    def index_kwargs(self, index: Index) -> dict[str, str]:
+        return {"sqlite_where": f"sa.text({index.where!r})"} if index.where else {}
 
     # -- rendering ----------------------------------------------------------------------------------
 

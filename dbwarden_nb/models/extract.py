@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import BackendError
@@ -17,6 +18,7 @@ from ..schema import (
     Snapshot,
     Table,
     Unique,
+    View,
     table_key,
 )
 
@@ -43,8 +45,12 @@ class Extractor:
         return self.backend.canonical_expression(str(text))
 
     def type(self, column: sa.Column[Any]) -> str:
+        sa_type = column.type
+        if getattr(sa_type, "collation", None) is not None:  # collation is its own field of the snapshot
+            sa_type = copy.copy(sa_type)
+            sa_type.collation = None  # type: ignore[attr-defined]
         try:
-            spelled = column.type.compile(dialect=self.dialect)
+            spelled = sa_type.compile(dialect=self.dialect)
         except Exception as exc:  # an unknown or unsupported type names the column at fault
             raise BackendError(
                 f"column {column.table.name}.{column.name}: type {column.type!r} has no {self.backend.name} spelling ({exc})"
@@ -107,12 +113,22 @@ class Extractor:
         )
 
     def foreign_key(self, fk: sa.ForeignKeyConstraint) -> ForeignKey:
-        ref = fk.elements[0].column.table
+        from sqlalchemy.exc import NoReferencedColumnError, NoReferencedTableError
+
+        try:
+            ref = fk.elements[0].column.table
+            ref_table, ref_columns = self.key(ref.schema, ref.name), tuple(e.column.name for e in fk.elements)
+        except (NoReferencedTableError, NoReferencedColumnError):  # a table outside these models: trust the spelling
+            spec = fk.elements[0].target_fullname
+            table, _, _ = spec.rpartition(".")
+            schema, _, name = table.rpartition(".")
+            ref_table = self.key(schema or None, name)
+            ref_columns = tuple(e.target_fullname.rpartition(".")[2] for e in fk.elements)
         return ForeignKey(
             name=_name(fk),
             columns=tuple(fk.column_keys if not fk.columns else (c.name for c in fk.columns)),
-            ref_table=self.key(ref.schema, ref.name),
-            ref_columns=tuple(e.column.name for e in fk.elements),
+            ref_table=ref_table,
+            ref_columns=ref_columns,
             on_delete=_action(fk.ondelete),
             on_update=_action(fk.onupdate),
             deferrable=fk.deferrable,
@@ -146,6 +162,20 @@ class Extractor:
         )
 
 
+    def view(self, table: sa.Table) -> View:
+        info = dict(table.info["dbwarden"])
+        definition = info.pop("view")
+        materialized = bool(info.pop("materialized", False))
+        return View(
+            name=table.name,
+            schema=None if table.schema == self.default_schema else table.schema,
+            definition=self.backend.canonical_view(definition),
+            materialized=materialized,
+            comment=table.comment if self.backend.supports_comments else None,
+            options=info,
+        )
+
+
 def _name(obj: Any) -> str | None:
     name = getattr(obj, "name", None)
     return None if name is None or type(name).__name__ == "_NoneName" else str(name)
@@ -158,7 +188,16 @@ def _action(value: str | None) -> str | None:
     return None if value == "NO ACTION" else value
 
 
+def is_view(table: sa.Table) -> bool:
+    """Views are declared as column-less ``Table`` objects with ``info={"dbwarden": {"view": "<SELECT …>"}}``."""
+    return "view" in (table.info.get("dbwarden") or {})
+
+
 def extract(backend: Backend, tables: Sequence[sa.Table], default_schema: str | None = None) -> Snapshot:
     """The snapshot of ``tables`` as ``backend`` would store them."""
     ex = Extractor(backend, default_schema)
-    return Snapshot.of(backend.name, [backend.normalize_model_table(ex.table(t)) for t in tables])
+    return Snapshot.of(
+        backend.name,
+        [backend.normalize_model_table(ex.table(t)) for t in tables if not is_view(t)],
+        [ex.view(t) for t in tables if is_view(t)],
+    )
