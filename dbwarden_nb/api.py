@@ -90,15 +90,9 @@ class Database:
 
     def managed(self, snap: Snapshot) -> Snapshot:
         """Only the tables this database manages; the others are never touched (nor dropped)."""
-        include, exclude = self.config.include_tables, self.config.exclude_tables
-        if not include and not exclude:
+        if not self.config.include_tables and not self.config.exclude_tables:
             return snap
-
-        def keep(key: str, name: str) -> bool:
-            hit = lambda patterns: any(fnmatch.fnmatchcase(key, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
-            return (not include or hit(include)) and not (exclude and hit(exclude))
-
-        return snap.replace(tables={k: t for k, t in snap.tables.items() if keep(k, t.name)})
+        return snap.replace(tables={k: t for k, t in snap.tables.items() if self.config.manages_table(t.name, t.schema)})
 
     def snapshot_path(self, version: int) -> Path:
         return self.config.snapshots_path / f"{version:04d}.json"
@@ -330,7 +324,7 @@ class Project:
     def generate_models(self, database: str | None = None, output: str | None = None, tables: Sequence[str] = (),
                         exclude_tables: Sequence[str] = (), single_file: bool = False) -> TextReport:
         """Model code for the live database: printed, or written under ``output`` (inside the project)."""
-        from .models.codegen import CodeGenerator, all_keys
+        from .models.codegen import GENERATED_HEADER, CodeGenerator, all_keys
 
         db = self.database(database)
         with db.connect() as conn:
@@ -343,6 +337,9 @@ class Project:
         target = inside_project(db.config.root, output, "--output")
         files = {"models.py": gen.generate(keys)} if single_file else gen.generate_package(keys)
         target.mkdir(parents=True, exist_ok=True)
+        for stale in target.glob("*.py"):  # modules of tables that are gone; never a file we did not write
+            if stale.name not in files and stale.read_text(encoding="utf-8", errors="replace").startswith(GENERATED_HEADER):
+                stale.unlink()
         for name, text in files.items():
             _write_atomic(target / name, text)
         rel = os.path.relpath(target, db.config.root)

@@ -7,6 +7,7 @@ when the user names them; likely renames are returned as suggestions and never a
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
@@ -29,7 +30,7 @@ from .operations import (
     RenameColumn,
     RenameTable,
 )
-from .schema import ForeignKey, Snapshot, Table
+from .schema import ForeignKey, Snapshot, Table, View
 
 T = TypeVar("T")
 
@@ -137,8 +138,9 @@ class Differ:
         self.suggest_table_renames(drops, creates)
 
         view_removed, view_added, view_changed = match(self.old.views.values(), self.new.views.values())
-        view_drops = [DropView(v) for v in view_removed] + [DropView(o) for o, _ in view_changed]
-        view_creates = [CreateView(n) for _, n in view_changed] + [CreateView(v) for v in view_added]
+        dropped = view_dependency_order(view_removed + [o for o, _ in view_changed])
+        view_drops = [DropView(v) for v in reversed(dropped)]
+        view_creates = [CreateView(v) for v in view_dependency_order([n for _, n in view_changed] + view_added)]
         return Plan(
             tuple(view_drops + order(renames, drops, creates, alters, self.forward_references) + view_creates),
             tuple(self.suggestions),
@@ -249,6 +251,25 @@ def order(
     result += sorted(pending_alters, key=alter_rank)  # stable: per-table order kept within a rank
     result += deferred
     return result
+
+
+def view_dependency_order(views: list[View]) -> list[View]:
+    """Views sorted so that a view comes after the views its definition names (by name among equals)."""
+    by_name = {v.name: v for v in sorted(views, key=lambda v: v.key)}
+    words = {v.name: set(re.findall(r"\w+", v.definition)) for v in views}
+    done: dict[str, View] = {}
+
+    def visit(name: str, path: frozenset[str]) -> None:
+        if name in done or name in path:
+            return
+        for other in by_name:
+            if other != name and other in words[name]:
+                visit(other, path | {name})
+        done[name] = by_name[name]
+
+    for name in by_name:
+        visit(name, frozenset())
+    return list(done.values())
 
 
 def topological(tables: list[Table]) -> list[Table]:

@@ -394,9 +394,13 @@ class SQLiteBackend(Backend):
         statements = [self.create_table_sql(op.new, temp)]
         if copied:
             statements.append(f"INSERT INTO {self.quote(temp)} ({targets}) SELECT {sources} FROM {self.quote(op.old.name)}")
+        # legacy renaming: views and triggers that name the table are neither checked nor rewritten
+        # while it is briefly missing (the modern rename refuses, "error in view v: no such table")
         statements += [
             f"DROP TABLE {self.quote(op.old.name)}",
+            "PRAGMA legacy_alter_table = ON",
             f"ALTER TABLE {self.quote(temp)} RENAME TO {self.quote(op.new.name)}",
+            "PRAGMA legacy_alter_table = OFF",
         ]
         return statements + [self.create_index_sql(op.new, i) for i in op.new.indexes]
 

@@ -51,7 +51,12 @@ def join(tokens: list[Token]) -> str:
     """Tokens back to text with single spaces, and none inside parentheses or before commas."""
     out = ""
     for tok in tokens:
-        if out and not (out.endswith("(") or tok.text in (")", ",") or (tok.text == "(" and out[-1].isalnum() and not _is_keyword_before_paren(out))):
+        glued = (
+            out.endswith(("(", "."))
+            or tok.text in (")", ",", ".")
+            or (tok.text == "(" and (out[-1:].isalnum() or out[-1:] in "\"`]_") and not _is_keyword_before_paren(out))
+        )
+        if out and not glued:
             out += " "
         out += tok.text
     return out

@@ -138,21 +138,26 @@ class Extractor:
 
     def index(self, table: sa.Table, index: sa.Index) -> Index:
         from sqlalchemy.sql import operators
-        from sqlalchemy.sql.elements import ColumnClause, UnaryExpression
+        from sqlalchemy.sql.elements import BinaryExpression, ColumnClause, UnaryExpression
 
         elements = []
         for expr in index.expressions:
-            descending = False
+            descending, collation = False, None
             if isinstance(expr, UnaryExpression) and expr.modifier in (operators.desc_op, operators.asc_op):
                 descending = expr.modifier is operators.desc_op
                 expr = expr.element
+            if isinstance(expr, BinaryExpression) and expr.operator is operators.collate:
+                collation = expr.right.collation  # type: ignore[attr-defined]
+                expr = expr.left
             column = None
             if isinstance(expr, ColumnClause) and getattr(expr, "table", None) in (None, table):
                 column = table.c.get(expr.name)
+            elif type(expr).__name__ == "_textual_label_reference":  # sa.desc("name"): a name given as a string
+                column = table.c.get(expr.element)  # type: ignore[attr-defined]
             if column is not None:
-                elements.append(IndexElement(column=column.name, descending=descending))
+                elements.append(IndexElement(column=column.name, descending=descending, collation=collation))
             else:
-                elements.append(IndexElement(expression=self.expression(expr), descending=descending))
+                elements.append(IndexElement(expression=self.expression(expr), descending=descending, collation=collation))
         where_clause = index.dialect_options[self.backend.dialect_name].get("where") if self.backend.dialect_name else None
         return Index(
             name=_name(index),

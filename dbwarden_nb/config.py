@@ -1,0 +1,559 @@
+"""Project configuration: the ``database_config`` registry, ``dbwarden.py`` discovery and URL handling.
+
+``dbwarden.py`` is plain Python that calls :func:`database_config` once per database. :func:`load_config`
+executes it with a fresh registry; outside a load (a notebook cell) calls go to a process-wide session
+registry, read back with :func:`session_config`. Calling again with the same name replaces the entry.
+
+URLs stay strings here: ``${VAR}`` is resolved from the environment when a URL is used (so a config can be
+loaded, shown and checked without secrets), and this module never imports SQLAlchemy or a driver, because
+the CLI imports it on every start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import os
+import re
+import sys
+from collections.abc import Iterable
+from contextlib import suppress
+from contextvars import ContextVar
+from dataclasses import dataclass, field, fields
+from fnmatch import fnmatchcase
+from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote
+
+from dbwarden_nb.errors import ConfigError
+
+__all__ = [
+    "DATABASE_TYPES",
+    "DEV_DATABASE_TYPES",
+    "DatabaseConfig",
+    "ProjectConfig",
+    "add_to_sys_path",
+    "database_config",
+    "error_location",
+    "error_summary",
+    "find_config",
+    "load_config",
+    "mask_text",
+    "mask_url",
+    "parse_clickhouse_url",
+    "session_config",
+    "sqlalchemy_url",
+]
+
+StrPath = str | os.PathLike[str]
+
+CONFIG_FILE = "dbwarden.py"
+
+# database_type → the URL schemes it accepts (the part before any "+driver"); MariaDB servers are often
+# reached through mysql:// URLs, so mariadb accepts both.
+_URL_SCHEMES: dict[str, tuple[str, ...]] = {
+    "postgresql": ("postgresql", "postgres"),
+    "mysql": ("mysql",),
+    "mariadb": ("mariadb", "mysql"),
+    "clickhouse": ("clickhouse", "clickhouses", "chdb"),
+    "sqlite": ("sqlite",),
+}
+DATABASE_TYPES: tuple[str, ...] = tuple(_URL_SCHEMES)
+DEV_DATABASE_TYPES: tuple[str, ...] = ("sqlite",)
+_CLUSTER_TYPES = frozenset({"clickhouse"})
+
+# Plain user schemes → the SQLAlchemy drivers this project installs (psycopg 3, PyMySQL).
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://(.*)", re.DOTALL)
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+")
+_QUERY_PASSWORD = re.compile(r"([?&](?:password|passwd|pwd)=)([^&]*)", re.IGNORECASE)
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DATABASE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+_HOST_PORT = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|(?P<host>[^:]*))(?::(?P<port>.*))?", re.DOTALL)
+_MASK = "***"
+_INSTALLED = frozenset({"site-packages", "dist-packages"})
+
+
+# ---------------------------------------------------------------------------------------------- databases
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
+class DatabaseConfig:
+    """One ``database_config(...)`` call, validated. URLs are kept as written (``${VAR}`` unresolved)."""
+
+    database_name: str
+    database_type: str
+    database_url: str
+    root: Path
+    default: bool = False
+    dev_database_type: str | None = None
+    dev_database_url: str | None = None
+    model_paths: tuple[str, ...] = ()
+    migrations_dir: str | None = None
+    schemas: tuple[str, ...] | None = None
+    include_tables: tuple[str, ...] | None = None
+    exclude_tables: tuple[str, ...] | None = None
+    cluster: str | None = None
+
+    @property
+    def migrations_path(self) -> Path:
+        return self.root / (self.migrations_dir or f"migrations/{self.database_name}")
+
+    @property
+    def snapshots_path(self) -> Path:
+        return self.root / ".dbwarden" / self.database_name / "snapshots"
+
+    def url(self, dev: bool = False) -> str:
+        """The URL with ``${VAR}`` resolved from the environment now (not when the config was loaded)."""
+        field_name, raw, database_type = self._target(dev)
+        try:
+            url = _expand(raw)
+        except KeyError as missing:
+            raise ConfigError(
+                f"database '{self.database_name}': {field_name} references ${{{missing.args[0]}}}, which is not set"
+            ) from None
+        _check_scheme(self.database_name, field_name, url, database_type)
+        return url
+
+    def sqlalchemy_url(self, dev: bool = False) -> str:
+        """:meth:`url` with this project's drivers and relative SQLite paths resolved against the root."""
+        return sqlalchemy_url(self.url(dev), root=self.root)
+
+    def backend_name(self, dev: bool = False) -> str:
+        return self._target(dev)[2]
+
+    def manages_table(self, name: str, schema: str | None = None) -> bool:
+        """Whether ``include_tables``/``exclude_tables`` select the table (globs on ``name`` or ``schema.name``)."""
+        names = (name,) if schema is None else (name, f"{schema}.{name}")
+
+        def matches(patterns: tuple[str, ...]) -> bool:
+            return any(fnmatchcase(candidate, pattern) for pattern in patterns for candidate in names)
+
+        included = self.include_tables is None or matches(self.include_tables)
+        return included and not (self.exclude_tables and matches(self.exclude_tables))
+
+    def masked(self) -> dict[str, object]:
+        """The configuration for display: URLs masked, paths relative to the project root."""
+        shown: dict[str, object] = {}
+        for spec in fields(self):
+            if spec.name == "root":
+                continue
+            value = getattr(self, spec.name)
+            if spec.name.endswith("_url") and value is not None:
+                value = mask_url(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            shown[spec.name] = value
+        shown["migrations_dir"] = _relative(self.migrations_path, self.root)
+        return shown
+
+    def secrets(self) -> frozenset[str]:
+        """Passwords in the URLs, as written and as resolved (where the variables are set), for :func:`mask_text`."""
+        found: set[str] = set()
+        for raw in (self.database_url, self.dev_database_url):
+            if raw is None:
+                continue
+            found |= _url_passwords(raw)
+            with suppress(KeyError):  # an unset variable holds no secret yet
+                found |= _url_passwords(_expand(raw))
+        return frozenset(found)
+
+    def _target(self, dev: bool) -> tuple[str, str, str]:
+        """(field name, URL as written, database type) of the production or the dev database."""
+        if not dev:
+            return "database_url", self.database_url, self.database_type
+        if self.dev_database_url is None:
+            raise ConfigError(
+                f"--dev mode is enabled, but database '{self.database_name}' has no dev_database_url configured"
+            )
+        return "dev_database_url", self.dev_database_url, self.dev_database_type or DEV_DATABASE_TYPES[0]
+
+    def __repr__(self) -> str:
+        # The dataclass repr would print passwords into tracebacks and notebook outputs.
+        shown = ", ".join(f"{key}={value!r}" for key, value in self.masked().items())
+        return f"{type(self).__name__}({shown})"
+
+
+@dataclass
+class _Registry:
+    root: Path | None  # None: the session registry, rooted at the working directory of each call
+    databases: dict[str, DatabaseConfig] = field(default_factory=dict)
+
+
+_SESSION = _Registry(root=None)
+_current_registry: ContextVar[_Registry] = ContextVar("dbwarden_registry", default=_SESSION)
+
+
+def database_config(
+    database_name: str,
+    *,
+    default: bool = False,
+    database_type: str | None = None,
+    database_url: str | None = None,
+    dev_database_type: str | None = None,
+    dev_database_url: str | None = None,
+    model_paths: StrPath | Iterable[StrPath] = (),
+    migrations_dir: StrPath | None = None,
+    schemas: str | Iterable[str] | None = None,
+    include_tables: str | Iterable[str] | None = None,
+    exclude_tables: str | Iterable[str] | None = None,
+    cluster: str | None = None,
+    **unknown: object,
+) -> DatabaseConfig:
+    """Register a database in the registry being loaded (or the session's), replacing one of the same name.
+
+    ``database_type`` and ``database_url`` are required; they default to None only so that a missing one is
+    reported as a configuration error naming the database rather than as a bare ``TypeError``.
+    """
+    if not isinstance(database_name, str) or not _DATABASE_NAME.fullmatch(database_name):
+        raise ConfigError(
+            f"database_name {database_name!r} is not a valid name (letters, digits, '_', '-', '.'; it names folders)"
+        )
+
+    def fail(message: str) -> ConfigError:
+        return ConfigError(f"database '{database_name}': {message}")
+
+    if unknown:
+        raise fail(_unknown_keyword_message(next(iter(unknown))))
+    if not isinstance(default, bool):
+        raise fail(f"default must be True or False, got {default!r}")
+    if database_type not in DATABASE_TYPES:
+        raise fail(_choice_message("database_type", database_type, DATABASE_TYPES))
+    if dev_database_type is not None and dev_database_type not in DEV_DATABASE_TYPES:
+        raise fail(_choice_message("dev_database_type", dev_database_type, DEV_DATABASE_TYPES))
+    if cluster is not None and database_type not in _CLUSTER_TYPES:
+        raise fail(f"cluster is only supported for database_type {', '.join(sorted(_CLUSTER_TYPES))}")
+    if database_url is None:
+        raise fail("database_url is required")
+    for field_name, url, url_type in (
+        ("database_url", database_url, database_type),
+        ("dev_database_url", dev_database_url, dev_database_type or DEV_DATABASE_TYPES[0]),
+    ):
+        if url is None:
+            continue
+        if not isinstance(url, str) or not url:
+            raise fail(f"{field_name} must be a non-empty string, got {url!r}")
+        if not _ENV_REF.search(url):
+            _check_scheme(database_name, field_name, url, url_type)  # early; ${VAR} URLs are checked when used
+
+    registry = _current_registry.get()
+    config = DatabaseConfig(
+        database_name=database_name,
+        database_type=database_type,
+        database_url=database_url,
+        root=registry.root or Path.cwd(),
+        default=default,
+        dev_database_type=dev_database_type,
+        dev_database_url=dev_database_url,
+        model_paths=_strings(database_name, "model_paths", model_paths),
+        migrations_dir=None if migrations_dir is None else os.fspath(migrations_dir),
+        schemas=None if schemas is None else _strings(database_name, "schemas", schemas),
+        include_tables=None if include_tables is None else _strings(database_name, "include_tables", include_tables),
+        exclude_tables=None if exclude_tables is None else _strings(database_name, "exclude_tables", exclude_tables),
+        cluster=cluster,
+    )
+    registry.databases[database_name] = config
+    return config
+
+
+def _unknown_keyword_message(keyword: str) -> str:
+    import difflib  # only on this error path
+
+    known = [spec.name for spec in fields(DatabaseConfig) if spec.name != "root"]
+    close = difflib.get_close_matches(keyword, known, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"expected one of {', '.join(known)}"
+    return f"unknown keyword '{keyword}' for database_config ({hint})"
+
+
+def _choice_message(field_name: str, value: object, choices: Iterable[str]) -> str:
+    if value is None:
+        return f"{field_name} is required (one of {', '.join(choices)})"
+    return f"unknown {field_name} {value!r} (expected one of {', '.join(choices)})"
+
+
+def _strings(database_name: str, field_name: str, value: object) -> tuple[str, ...]:
+    """A list option as a tuple of non-empty strings; a single string (or path) means a one-element list."""
+    items = (value,) if isinstance(value, (str, os.PathLike)) else value
+    if isinstance(items, Iterable):
+        result = tuple(os.fspath(item) if isinstance(item, os.PathLike) else item for item in items)
+        if all(isinstance(item, str) and item for item in result):
+            return result
+    raise ConfigError(f"database '{database_name}': {field_name} must be a list of non-empty strings, got {value!r}")
+
+
+def _check_scheme(database_name: str, field_name: str, url: str, database_type: str) -> None:
+    schemes = _URL_SCHEMES[database_type]
+    match = _SCHEME.fullmatch(url)
+    if match is None or match.group(1).split("+")[0].lower() not in schemes:
+        expected = " or ".join(f"{scheme}://" for scheme in schemes)
+        raise ConfigError(
+            f"database '{database_name}': {field_name} {mask_url(url)!r} is not a {database_type} URL "
+            f"(expected {expected})"
+        )
+
+
+def _expand(url: str) -> str:
+    """Replace each ``${VAR}`` by the environment's value; an unset variable raises ``KeyError(VAR)``."""
+    return _ENV_REF.sub(lambda ref: os.environ[ref.group(1)], url)
+
+
+def _relative(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+# ---------------------------------------------------------------------------------------------- projects
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The databases of one ``dbwarden.py`` (``path``), or of the session when ``path`` is None."""
+
+    root: Path
+    path: Path | None
+    databases: dict[str, DatabaseConfig]
+    default_name: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "default_name", self._find_default())
+
+    def get(self, name: str | None = None) -> DatabaseConfig:
+        """The named database, or the default one."""
+        if name is None:
+            return self.databases[self.default_name]
+        if name not in self.databases:
+            raise ConfigError(f"unknown database '{name}' (configured: {', '.join(sorted(self.databases))})")
+        return self.databases[name]
+
+    def masked(self) -> dict[str, object]:
+        return {
+            "config": None if self.path is None else str(self.path),
+            "default": self.default_name,
+            "databases": {name: db.masked() for name, db in self.databases.items()},
+        }
+
+    def secrets(self) -> frozenset[str]:
+        return frozenset().union(*(db.secrets() for db in self.databases.values()))
+
+    def _find_default(self) -> str:
+        where = f"{self.path}: " if self.path is not None else ""
+        if not self.databases:
+            raise ConfigError(f"{where}no database configured (call database_config(...))")
+        names = list(self.databases)
+        if len(names) == 1:
+            return names[0]
+        defaults = [name for name, db in self.databases.items() if db.default]
+        if len(defaults) == 1:
+            return defaults[0]
+        if defaults:
+            raise ConfigError(
+                f"{where}several default databases: {', '.join(defaults)} (set default=True on exactly one)"
+            )
+        raise ConfigError(f"{where}no default database among {', '.join(names)} (set default=True on one of them)")
+
+
+def session_config() -> ProjectConfig:
+    """The databases configured in this process outside any ``dbwarden.py`` (e.g. in notebook cells)."""
+    return ProjectConfig(root=Path.cwd(), path=None, databases=dict(_SESSION.databases))
+
+
+def find_config(start: StrPath | None = None) -> Path:
+    """``$DBWARDEN_CONFIG`` if set, else the nearest ``dbwarden.py`` in ``start`` (default: cwd) or its parents."""
+    from_env = os.environ.get("DBWARDEN_CONFIG")
+    if from_env:
+        path = Path(from_env).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"DBWARDEN_CONFIG is set to {from_env}, which does not exist")
+        return path.resolve()
+    folder = Path(start if start is not None else Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate / CONFIG_FILE
+    raise ConfigError(f"no {CONFIG_FILE} found in {folder} or its parents (run 'dbwarden init' or set DBWARDEN_CONFIG)")
+
+
+def load_config(path: StrPath | None = None) -> ProjectConfig:
+    """Execute a ``dbwarden.py`` (given, or found by :func:`find_config`) in a fresh registry.
+
+    Any exception raised by the file becomes ``ConfigError("<path>:<line>: <ExcType>: <message>")``.
+    """
+    if path is None:
+        config_path = find_config()
+    else:
+        config_path = Path(path).expanduser()
+        if config_path.is_dir():
+            config_path = config_path / CONFIG_FILE
+        if not config_path.is_file():
+            raise ConfigError(f"{config_path} does not exist")
+        config_path = config_path.resolve()
+    add_to_sys_path(config_path.parent)
+    registry = _Registry(root=config_path.parent)
+    token = _current_registry.set(registry)
+    try:
+        code = compile(config_path.read_bytes(), str(config_path), "exec")
+        exec(code, {"__name__": "dbwarden_config", "__file__": str(config_path)})
+    except Exception as exc:
+        where = error_location(exc, config_path) or str(config_path)
+        raise ConfigError(f"{where}: {error_summary(exc)}") from exc
+    finally:
+        _current_registry.reset(token)
+    return ProjectConfig(root=config_path.parent, path=config_path, databases=registry.databases)
+
+
+def add_to_sys_path(root: Path) -> None:
+    """Put the project root first on ``sys.path``, so model modules import the same way everywhere, and the
+    project being loaded wins over another one loaded earlier in the same process (a notebook, the tests)."""
+    if sys.path[:1] != [str(root)]:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(str(root))
+        sys.path.insert(0, str(root))
+
+
+def error_location(exc: BaseException, within: Path) -> str | None:
+    """``file:line`` of the innermost traceback frame in ``within`` (a file or a folder), outside installed
+    packages (a virtualenv inside the project is not the project's code)."""
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
+        return f"{exc.filename}:{exc.lineno}"
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = Path(tb.tb_frame.f_code.co_filename)
+        if filename.is_relative_to(within) and _INSTALLED.isdisjoint(filename.parts):
+            found = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+def error_summary(exc: BaseException) -> str:
+    """``ExcType: message`` on one line."""
+    text = exc.msg if isinstance(exc, SyntaxError) and exc.msg else str(exc)
+    message = " ".join(str(text).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+# ---------------------------------------------------------------------------------------------- URLs
+
+
+def _userinfo_password(url: str) -> tuple[str, str, str] | None:
+    """``(head, password, tail)`` with ``head + password + tail == url``, or None when there is no password.
+
+    The userinfo ends at the *last* ``@``: passwords may contain ``@``, ``:`` and ``/`` unencoded, and when
+    a path or query holds an ``@`` too, over-masking the host beats showing part of a password.
+    """
+    match = _SCHEME.fullmatch(url)
+    if match is None:
+        return None
+    userinfo, at, _ = match.group(2).rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    if not (at and colon):
+        return None
+    start = match.start(2) + len(user) + 1
+    return url[:start], password, url[start + len(password) :]
+
+
+def mask_url(url: str) -> str:
+    """``url`` with every password replaced by ``***`` (userinfo and ``password=`` parameters). Never raises."""
+    span = _userinfo_password(url)
+    if span is not None:
+        url = f"{span[0]}{_MASK}{span[2]}"
+    return _QUERY_PASSWORD.sub(rf"\g<1>{_MASK}", url)
+
+
+def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` (e.g. a driver's error message) with URLs masked and each known secret replaced by ``***``."""
+    text = _URL_IN_TEXT.sub(lambda match: mask_url(match.group()), text)
+    variants = {form for secret in secrets if secret for form in (secret, quote(secret, safe=""))}
+    for secret in sorted(variants, key=len, reverse=True):  # longest first: a secret may contain another
+        text = text.replace(secret, _MASK)
+    return text
+
+
+def _url_passwords(url: str) -> set[str]:
+    found = [value for _, value in _QUERY_PASSWORD.findall(url)]
+    span = _userinfo_password(url)
+    if span is not None:
+        found.append(span[1])
+    # A ${VAR} placeholder is no secret; its value is found in the resolved URL.
+    return {form for value in found for form in (value, unquote(value)) if form and not _ENV_REF.search(form)}
+
+
+def sqlalchemy_url(url: str, *, root: Path | None = None) -> str:
+    """A user URL as a SQLAlchemy URL: this project's drivers, relative SQLite paths resolved against ``root``.
+
+    URLs that already name a driver keep it; ClickHouse URLs (not SQLAlchemy URLs) and unknown schemes are
+    returned unchanged.
+    """
+    match = _SCHEME.fullmatch(url)
+    if match is None:
+        return url
+    scheme, rest = match.groups()
+    if scheme.split("+")[0].lower() == "sqlite":
+        return _sqlite_url(scheme, rest, root)
+    driver = _DRIVERS.get(scheme.lower())
+    return f"{driver}://{rest}" if driver else url
+
+
+def _sqlite_url(scheme: str, rest: str, root: Path | None) -> str:
+    # sqlite:///relative.db and sqlite:////absolute.db; "", ":memory:" and file: URIs are left alone.
+    path, question, query = rest.removeprefix("/").partition("?")
+    special = path in ("", ":memory:") or path.startswith("file:")
+    if root is None or not rest.startswith("/") or special or Path(path).is_absolute():
+        return f"{scheme}://{rest}"
+    return f"{scheme}:///{os.path.normpath(root / path)}{question}{query}"
+
+
+def parse_clickhouse_url(url: str, *, root: Path | None = None) -> dict[str, object]:
+    """Split a ClickHouse URL into clickhouse-connect arguments.
+
+    ``clickhouse://user:password@host:8123/db`` (HTTP), ``clickhouses://…`` (HTTPS, default port 8443),
+    ``chdb:///absolute/path?database=db`` (embedded chDB; ``chdb://relative/path`` is resolved against
+    ``root``; ``chdb://`` alone is in memory). ``?database=`` is the only query parameter.
+    """
+    match = _SCHEME.fullmatch(url)
+    scheme, remainder = (match.group(1).lower(), match.group(2)) if match else ("", "")
+    if scheme not in _URL_SCHEMES["clickhouse"]:
+        raise ConfigError(
+            f"{mask_url(url)!r} is not a ClickHouse URL (expected clickhouse://, clickhouses:// or chdb://)"
+        )
+    target, _, query = remainder.partition("?")
+    params = parse_qs(query, keep_blank_values=True)
+    if set(params) - {"database"}:
+        unknown = ", ".join(sorted(set(params) - {"database"}))
+        raise ConfigError(f"{mask_url(url)!r}: unsupported query parameter(s) {unknown} (only database=)")
+    database = params["database"][-1] if "database" in params else None
+    if scheme == "chdb":
+        path = unquote(target) or None
+        if path is not None and root is not None and not Path(path).is_absolute():
+            path = os.path.normpath(root / path)
+        return dict(
+            interface="chdb",
+            host=None,
+            port=None,
+            username=None,
+            password=None,
+            database=database,
+            path=path,
+            secure=False,
+        )
+    secure = scheme == "clickhouses"
+    userinfo, at, server = target.rpartition("@")  # the last "@": see _userinfo_password
+    username, _, password = userinfo.partition(":")
+    host_port, _, path_database = server.partition("/")
+    address = _HOST_PORT.fullmatch(host_port)
+    port = address.group("port") if address else None
+    if address is None or (port is not None and not port.isdigit()):
+        raise ConfigError(f"{mask_url(url)!r}: invalid host or port {host_port!r}")
+    return dict(
+        interface="https" if secure else "http",
+        host=address.group("ipv6") or address.group("host") or "localhost",
+        port=int(port) if port else (8443 if secure else 8123),
+        username=unquote(username) if at and username else "default",
+        password=unquote(password) if at else "",
+        database=unquote(path_database) or database,
+        path=None,
+        secure=secure,
+    )
