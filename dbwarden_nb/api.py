@@ -17,6 +17,8 @@ from .reports import (
     HistoryReport,
     LockReport,
     MakeMigrationsReport,
+    CheckFinding,
+    CheckReport,
     MultiReport,
     Report,
     RunReport,
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
     from .migrations.runner import Progress, Runner
     from .operations import Plan
     from .schema import Snapshot
+
+
+BASELINE = 0  # the version of the snapshot `baseline` records; it has no migration file
 
 
 class Database:
@@ -114,10 +119,11 @@ class Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         _write_atomic(path, snap.to_json())
 
-    def runner(self, conn: Connection) -> Runner:
+    def runner(self, conn: Connection, lock_timeout: float | None = None) -> Runner:
         from .migrations.runner import Runner
 
-        return Runner(self.backend, conn, self.migrations_dir, self.display_dir, dev=self.dev)
+        timeout = lock_timeout if lock_timeout is not None else float(os.environ.get("DBWARDEN_LOCK_TIMEOUT", "60"))
+        return Runner(self.backend, conn, self.migrations_dir, self.display_dir, dev=self.dev, lock_timeout=timeout)
 
     def files(self) -> list[MigrationFile]:
         from .migrations.files import read_migrations
@@ -128,6 +134,9 @@ class Database:
         """Where make-migrations starts: the latest file's target snapshot, else the live database."""
         files = self.files()
         if not files:
+            baseline = self.stored_snapshot(BASELINE)
+            if baseline is not None:
+                return baseline, "the baseline"
             if conn is None:
                 return self.backend.empty(), "an empty schema"
             return self.live_snapshot(conn), "the live database"
@@ -248,11 +257,28 @@ class Project:
         return MakeMigrationsReport(db.name, plan, mfile, os.path.relpath(path, db.config.root))
 
     def _verify(self, db: Database, old: Snapshot, new: Snapshot, mfile: MigrationFile) -> None:
-        verify = getattr(db.backend, "verify_migration", None)
-        if verify is None:
-            raise UsageError(f"--verify is not available for {db.backend.name} yet")
+        """Apply the upgrade and the rollback in a scratch copy of the database and re-read after each."""
+        from .config import sqlalchemy_url
+        from .differ import diff
+        from .errors import MigrationError
+
         with db.connect() as conn:
-            verify(conn, old, new, mfile)
+            if db.live_snapshot(conn) != old:
+                raise UsageError("--verify needs the database at the latest migration: run 'dbwarden migrate' first")
+        with db.backend.scratch_copy(sqlalchemy_url(db.url, root=db.config.root)) as scratch:
+            for direction, statements, expected in (("upgrade", mfile.upgrade, new), ("rollback", mfile.rollback, old)):
+                db.backend.before_migration(scratch)
+                with scratch.transaction():
+                    for stmt in statements:
+                        try:
+                            scratch.execute(stmt.sql)
+                        except Exception as exc:
+                            raise MigrationError(f"--verify: the {direction} fails: {db.backend.failure(exc, stmt.sql)}") from None
+                got = db.live_snapshot(scratch)
+                if got != expected:
+                    what = "; ".join(op.describe() for op in list(diff(expected, got, forward_references=True))[:5])
+                    raise MigrationError(f"--verify: after the {direction} the database differs from its snapshot: "
+                                         f"{what or 'options differ'}; nothing written")
 
     def new(self, name: str, database: str | None = None) -> TextReport:
         from .migrations.files import MigrationFile
@@ -269,15 +295,58 @@ class Project:
         return TextReport(f"{db.name}: wrote {rel} (manual migration: add its upgrade and rollback statements)",
                           {"database": db.name, "written": rel, "version": version})
 
+    def baseline(self, database: str | None = None) -> TextReport:
+        """Adopt an existing database: its live schema becomes snapshot 0000, recorded as applied."""
+        from datetime import datetime, timezone
+
+        from .migrations.history import APPLIED, History, HistoryRow
+
+        db = self.database(database)
+        if db.files() or db.stored_snapshot(BASELINE) is not None:
+            raise UsageError(f"{db.name}: baseline adopts a database before its first migration, "
+                             f"but {db.display_dir} already has migrations or a baseline")
+        with db.connect() as conn:
+            live = db.live_snapshot(conn)
+            history = History(conn)
+            with conn.transaction():
+                history.ensure()
+                history.record(HistoryRow(BASELINE, "baseline", "(baseline)", live.checksum, APPLIED, 0,
+                                          datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), 0, live.checksum))
+        db.store_snapshot(BASELINE, live)
+        rel = os.path.relpath(db.snapshot_path(BASELINE), db.config.root)
+        return TextReport(f"{db.name}: baseline of {len(live.tables)} table(s) recorded as {rel}; "
+                          "make-migrations now starts from it", {"database": db.name, "snapshot": rel,
+                                                                "tables": list(live.tables), "checksum": live.checksum})
+
+    def check(self, database: str | None = None) -> CheckReport:
+        """Safety analysis of the pending migrations: what destroys data, depends on data, locks, or cannot be undone."""
+        from .differ import diff
+
+        db = self.database(database)
+        with db.connect() as conn:
+            pending = db.runner(conn).state().pending
+        findings = []
+        for f in pending:
+            base = db.stored_snapshot(f.version - 1) if f.version > 1 else (db.stored_snapshot(BASELINE) or db.backend.empty())
+            target = db.stored_snapshot(f.version)
+            if f.is_manual or base is None or target is None or base.checksum != f.base:
+                risks = [(level, text) for stmt in f.upgrade for level, text in db.backend.statement_risks(stmt.sql)]
+            else:
+                plan = db.backend.adapt(diff(base, target), base, target)
+                risks = [(op.severity, f"{op.describe()}: {op.risk}") for op in plan if op.risk]
+            risks += [("CRITICAL", f"rollback is irreversible: {why}") for why in f.irreversible]
+            findings.append(CheckFinding(f.version, f.description, f.severity, tuple(risks)))
+        return CheckReport(db.name, findings)
+
     # -- applying ---------------------------------------------------------------------------------
 
     def migrate(self, database: str | None = None, count: int | None = None, to_version: int | None = None,
                 dry_run: bool = False, sql: bool = False, force: bool = False, all: bool = False,
-                progress: Progress | None = None) -> Report:
+                progress: Progress | None = None, lock_timeout: float | None = None) -> Report:
         reports: list[Report] = []
         for db in self.databases(database, all):
             with db.connect() as conn:
-                runner = db.runner(conn)
+                runner = db.runner(conn, lock_timeout)
                 if sql:
                     result = runner.migrate(count, to_version, dry_run=True)
                     reports.append(RunReport(db.name, result, script=runner.script(result.planned)))
@@ -308,16 +377,16 @@ class Project:
                 "(the migration or its normalization is wrong; the target was kept)"]
 
     def rollback(self, database: str | None = None, count: int = 1, dry_run: bool = False, force: bool = False,
-                 progress: Progress | None = None) -> RunReport:
+                 progress: Progress | None = None, lock_timeout: float | None = None) -> RunReport:
         db = self.database(database)
         with db.connect() as conn:
-            return RunReport(db.name, db.runner(conn).rollback(count, None, dry_run, force, progress))
+            return RunReport(db.name, db.runner(conn, lock_timeout).rollback(count, None, dry_run, force, progress))
 
     def downgrade(self, to: int, database: str | None = None, dry_run: bool = False, force: bool = False,
-                  progress: Progress | None = None) -> RunReport:
+                  progress: Progress | None = None, lock_timeout: float | None = None) -> RunReport:
         db = self.database(database)
         with db.connect() as conn:
-            return RunReport(db.name, db.runner(conn).rollback(None, to, dry_run, force, progress))
+            return RunReport(db.name, db.runner(conn, lock_timeout).rollback(None, to, dry_run, force, progress))
 
     # -- reverse engineering ----------------------------------------------------------------------
 

@@ -37,6 +37,8 @@ DATABASE = arg("-d", "--database", metavar="NAME", help="the database to use (de
 ALL = arg("--all", action="store_true", help="every configured database")
 DRY_RUN = arg("--dry-run", action="store_true", help="show what would happen; change nothing")
 FORCE = arg("--force", action="store_true", help="allow WARN/CRITICAL and irreversible steps")
+LOCK_TIMEOUT = arg("--lock-timeout", type=float, metavar="SECONDS",
+                   help="how long to wait for the migration lock (default: $DBWARDEN_LOCK_TIMEOUT or 60)")
 
 
 def _version_number(text: str) -> int:
@@ -87,23 +89,29 @@ COMMANDS: tuple[Command, ...] = (
     )),
     Command("new", "write an empty manual migration file", lambda p, a: p.new(a.name, a.database),
             (arg("name", help="what the migration does"), DATABASE)),
+    Command("baseline", "adopt an existing database: its live schema becomes snapshot 0000, marked applied",
+            lambda p, a: p.baseline(a.database), (DATABASE,)),
+    Command("check", "safety analysis of pending migrations (destructive, data-dependent, locking, irreversible)",
+            lambda p, a: p.check(a.database), (DATABASE,)),
     Command("migrate", "apply pending migrations under the lock",
-            lambda p, a: p.migrate(a.database, a.count, a.to_version, a.dry_run, a.sql, a.force, a.all), (
+            lambda p, a: p.migrate(a.database, a.count, a.to_version, a.dry_run, a.sql, a.force, a.all,
+                                   lock_timeout=a.lock_timeout), (
         DATABASE, ALL,
         arg("--count", type=_positive, metavar="N", help="apply at most N migrations"),
         arg("--to-version", type=_version_number, metavar="V", help="apply up to and including migration V"),
         DRY_RUN,
         arg("--sql", action="store_true", help="print the full script (history writes included) instead of running it"),
-        FORCE,
+        FORCE, LOCK_TIMEOUT,
     )),
     Command("rollback", "revert the last applied migration(s)",
-            lambda p, a: p.rollback(a.database, a.count, a.dry_run, a.force), (
+            lambda p, a: p.rollback(a.database, a.count, a.dry_run, a.force, lock_timeout=a.lock_timeout), (
         DATABASE, arg("--count", type=_positive, default=1, metavar="N", help="revert the last N migrations"), DRY_RUN, FORCE,
+        LOCK_TIMEOUT,
     )),
     Command("downgrade", "revert every migration after V (V stays applied)",
-            lambda p, a: p.downgrade(a.to, a.database, a.dry_run, a.force), (
+            lambda p, a: p.downgrade(a.to, a.database, a.dry_run, a.force, lock_timeout=a.lock_timeout), (
         arg("--to", type=_version_number, required=True, metavar="V", help="the version to keep (0: revert all)"),
-        DATABASE, DRY_RUN, FORCE,
+        DATABASE, DRY_RUN, FORCE, LOCK_TIMEOUT,
     )),
     Command("status", "applied and pending migrations", lambda p, a: p.status(a.database), (DATABASE,)),
     Command("history", "every applied migration with its checksum", lambda p, a: p.history(a.database), (DATABASE,)),

@@ -146,6 +146,44 @@ class StatusReport(Report):
                 "partial": [r.to_json() for r in self.partial], "problems": list(self.problems)}
 
 
+@dataclass(frozen=True)
+class CheckFinding:
+    version: int
+    description: str
+    severity: str
+    risks: tuple[tuple[str, str], ...]  # (severity, what)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": self.version, "description": self.description, "severity": self.severity,
+                "risks": [{"severity": s, "risk": r} for s, r in self.risks]}
+
+
+@dataclass(repr=False)
+class CheckReport(Report):
+    database: str
+    findings: Sequence[CheckFinding]
+
+    @property
+    def risky(self) -> bool:
+        return any(f.risks for f in self.findings)
+
+    @property
+    def exit_code(self) -> int:  # type: ignore[override]
+        return 2 if self.risky else 0
+
+    def to_text(self) -> str:
+        if not self.findings:
+            return f"{self.database}: no pending migrations to check"
+        lines = [f"{self.database}: {len(self.findings)} pending migration(s)"]
+        for f in self.findings:
+            lines.append(f"  {f.version:04d} {f.description} [{f.severity}]" + ("" if f.risks else ": no risks found"))
+            lines += [f"    {GLYPHS[level]:>2} {text}" for level, text in f.risks]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"database": self.database, "risky": self.risky, "migrations": [f.to_json() for f in self.findings]}
+
+
 @dataclass(repr=False)
 class HistoryReport(Report):
     database: str

@@ -117,6 +117,17 @@ PYTHON_TYPES: dict[str, str] = {
 }
 _TYPE_PARTS = re.compile(r"^([A-Z][A-Z0-9_ ]*?)\s*(?:\(([0-9, ]*)\))?$")
 
+# Leading words of hand-written statements and what they risk (``check`` on manual migrations).
+_STATEMENT_RISKS: tuple[tuple[str, str, str], ...] = (
+    (r"DROP (TABLE|SCHEMA|DATABASE)", "CRITICAL", "destroys data"),
+    (r"TRUNCATE", "CRITICAL", "destroys data"),
+    (r"DELETE ", "WARN", "deletes rows"),
+    (r"ALTER TABLE .* DROP", "CRITICAL", "drops a column or constraint"),
+    (r"ALTER TABLE .* (ALTER|MODIFY|CHANGE)", "WARN", "changes a column: data-dependent, may rewrite the table"),
+    (r"UPDATE ", "WARN", "rewrites rows"),
+    (r"CREATE UNIQUE INDEX", "WARN", "fails if rows hold duplicates"),
+)
+
 _SPACES = re.compile(r"\s+")
 _PAREN_SPACES = re.compile(r"\s*([(),])\s*")
 
@@ -347,6 +358,21 @@ class Backend:
         from ..migrations.lock import LeaseLock
 
         return LeaseLock(conn)
+
+    @contextmanager
+    def scratch_copy(self, url: str) -> Iterator[Connection]:
+        """A connection to a throwaway copy of the database (``make-migrations --verify``)."""
+        raise BackendError(f"--verify is not available for {self.name} yet")
+        yield  # pragma: no cover
+
+    def statement_risks(self, sql: str) -> list[tuple[str, str]]:
+        """Risks of one hand-written statement (``check`` on manual migrations), by its leading words."""
+        words = " ".join(sql.split()[:6]).upper()
+        first = sql.strip().splitlines()[0][:80] if sql.strip() else ""
+        for pattern, level, why in _STATEMENT_RISKS:
+            if re.match(pattern, words):
+                return [(level, f"{why}: {first}")]
+        return []
 
     def before_migration(self, conn: Connection) -> None:
         """Called before a migration's first statement, outside any transaction."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
 
 from ..errors import MigrationError
 from ..operations import (
@@ -462,6 +463,29 @@ class SQLiteBackend(Backend):
         return ""
 
     # -- running ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def scratch_copy(self, url: str) -> Iterator[Connection]:
+        """A copy of the database file in a temporary folder, made with SQLite's online backup."""
+        import sqlite3
+        import tempfile
+
+        from sqlalchemy.engine import make_url
+
+        source = make_url(url).database or ":memory:"
+        with tempfile.TemporaryDirectory(prefix="dbwarden-verify-") as tmp:
+            copy = f"{tmp}/scratch.db"
+            src, dst = sqlite3.connect(source), sqlite3.connect(copy)
+            try:
+                src.backup(dst)
+            finally:
+                src.close()
+                dst.close()
+            conn = self.connect(f"sqlite:///{copy}", "a scratch copy")
+            try:
+                yield conn
+            finally:
+                conn.close()
 
     def before_migration(self, conn: Connection) -> None:
         # enforcement must be off before the transaction starts (the pragma is a no-op inside one),

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from ..backends.base import Backend, Connection
     from .lock import Lock
 
+BASELINE = 0  # the row `baseline` writes: the adopted schema, never rolled back
+
 Progress = Callable[[str, MigrationFile, int, int], None]  # (event, file, step, total)
 
 
@@ -54,6 +56,8 @@ class State:
         by_version = {f.version: f for f in self.files}
         found = []
         for row in self.rows:
+            if row.version == BASELINE:  # the adopted schema: a snapshot, no file
+                continue
             f = by_version.get(row.version)
             if f is None:
                 found.append(f"deleted migration: {self.display_dir}/{row.filename} was applied as {row.checksum} "
@@ -233,7 +237,7 @@ class Runner:
         with self.locked() as lock:
             state = self.state()
             state.check()
-            applied = sorted(state.applied.values(), key=lambda r: r.version, reverse=True)
+            applied = sorted((r for r in state.applied.values() if r.version != BASELINE), key=lambda r: r.version, reverse=True)
             if to_version is not None:
                 if to_version != 0 and to_version not in state.applied:
                     raise UsageError(f"--to {to_version:04d} is not an applied migration")
