@@ -88,10 +88,42 @@ class Database:
         return load_tables(self.config)
 
     def model_snapshot(self, conn: Connection | None = None) -> Snapshot:
-        return self.managed(self.backend.from_models(self.model_tables(), conn))
+        """The models as the server would report them.
+
+        Backends that normalize through the server cache the result under ``.dbwarden/<db>/cache/``, keyed
+        by the checksum of the models as SQLAlchemy spells them and the server version, so an unchanged model
+        set costs no server work and ``--offline`` runs reuse it; any change to the models misses the cache."""
+        raw = self.backend.extract_models(self.model_tables(), conn)
+        if not self.backend.normalizes_on_server:
+            return self.managed(self.backend.normalize_models(raw, conn))
+        folder = self.config.root / ".dbwarden" / self.name / "cache"
+        digest = raw.checksum.removeprefix("sha256:")
+        if conn is None:
+            cached = sorted(folder.glob(f"{digest}-*.json"))
+            return self.managed(self._read_cache(cached[-1]) if cached else raw)
+        path = folder / f"{digest}-{self.backend.server_version(conn)}.json"
+        if path.exists():
+            return self.managed(self._read_cache(path))
+        normalized = self.backend.normalize_models(raw, conn)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(path, normalized.to_json())
+        return self.managed(normalized)
+
+    def _read_cache(self, path: Path) -> Snapshot:
+        from .schema import Snapshot
+
+        return Snapshot.from_json(path.read_text(encoding="utf-8"), source=os.path.relpath(path, self.config.root))
 
     def live_snapshot(self, conn: Connection) -> Snapshot:
-        return self.managed(self.backend.introspect(conn, self.config.schemas))
+        return self.managed(self.backend.introspect(conn, self.schemas(conn)))
+
+    def schemas(self, conn: Connection) -> list[str] | None:
+        """The configured schemas, else the connection's default one plus every schema the models use."""
+        if self.config.schemas or not self.backend.supports_schemas:
+            return list(self.config.schemas) if self.config.schemas else None
+        default = self.backend.default_schema(conn)
+        used = {t.schema for t in self.model_tables() if t.schema and t.schema != default}
+        return [default, *sorted(used)] if default else None
 
     def managed(self, snap: Snapshot) -> Snapshot:
         """Only the tables this database manages; the others are never touched (nor dropped)."""
@@ -182,20 +214,25 @@ class Project:
             return db.live_snapshot(conn)
 
     def models(self, database: str | None = None) -> Snapshot:
-        """The snapshot of the models, as this database's backend spells them."""
-        return self.database(database).model_snapshot()
+        """The snapshot of the models, as this database's server spells them."""
+        db = self.database(database)
+        if not db.backend.normalizes_on_server:
+            return db.model_snapshot()
+        with db.connect() as conn:
+            return db.model_snapshot(conn)
 
     def diff(self, database: str | None = None, offline: bool = False, out: str = "table", check: bool = False,
              rename: Sequence[str] = (), rename_table: Sequence[str] = ()) -> DiffReport:
         from .differ import Renames, diff
 
         db = self.database(database)
-        new = db.model_snapshot()
         if offline:
+            new = db.model_snapshot()
             old, source = db.base_snapshot(None)
             source = "stored " + source if source.startswith("migration") else source
         else:
             with db.connect() as conn:
+                new = db.model_snapshot(conn)
                 old, source = db.live_snapshot(conn), "the live database"
         plan = db.backend.adapt(diff(old, new, Renames.parse(rename, rename_table)), old, new)
         statements = [s.sql for s in db.backend.render_plan(plan)]
@@ -225,11 +262,12 @@ class Project:
         db = self.database(database)
         if not name.strip():
             raise UsageError("make-migrations needs a name, e.g. dbwarden make-migrations \"add orders\"")
-        new = db.model_snapshot()
         if offline:
+            new = db.model_snapshot()
             old, _ = db.base_snapshot(None)
         else:
             with db.connect() as conn:
+                new = db.model_snapshot(conn)
                 old, _ = db.base_snapshot(conn)
         plan = db.backend.adapt(diff(old, new, Renames.parse(rename, rename_table)), old, new)
         if plan.is_empty:

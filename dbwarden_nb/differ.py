@@ -14,6 +14,13 @@ from typing import Any, Iterable, Mapping, Sequence, TypeVar
 from .errors import UsageError
 from .operations import (
     AddColumn,
+    AddEnumValue,
+    CreateDomain,
+    CreateEnum,
+    CreateSequence,
+    DropDomain,
+    DropEnum,
+    DropSequence,
     AddConstraint,
     AlterColumn,
     AlterTable,
@@ -141,10 +148,43 @@ class Differ:
         dropped = view_dependency_order(view_removed + [o for o, _ in view_changed])
         view_drops = [DropView(v) for v in reversed(dropped)]
         view_creates = [CreateView(v) for v in view_dependency_order([n for _, n in view_changed] + view_added)]
+        type_creates, type_drops = self.compare_types()
         return Plan(
-            tuple(view_drops + order(renames, drops, creates, alters, self.forward_references) + view_creates),
+            tuple(view_drops + type_creates + order(renames, drops, creates, alters, self.forward_references)
+                  + type_drops + view_creates),
             tuple(self.suggestions),
         )
+
+    def compare_types(self) -> tuple[list[Operation], list[Operation]]:
+        """Enums, domains and sequences: created before the tables that use them, dropped after."""
+        creates: list[Operation] = []
+        drops: list[Operation] = []
+        old, new = self.old, self.new
+        for name in sorted(new.enums.keys() - old.enums.keys()):
+            creates.append(CreateEnum(name, new.enums[name]))
+        for name in sorted(old.enums.keys() - new.enums.keys()):
+            drops.append(DropEnum(name, old.enums[name]))
+        for name in sorted(old.enums.keys() & new.enums.keys()):
+            before, after = list(old.enums[name]), list(new.enums[name])
+            if before == after:
+                continue
+            if [v for v in after if v in before] != before:
+                raise UsageError(f"enum {name}: values can only be added ({', '.join(before)} -> {', '.join(after)}); "
+                                 "removing or reordering values needs a manual migration")
+            for i, value in enumerate(after):
+                if value not in before:
+                    following = next((v for v in after[i + 1:] if v in before), None)
+                    creates.append(AddEnumValue(name, value, following))
+        for kind, create, drop in (("domains", CreateDomain, DropDomain), ("sequences", CreateSequence, DropSequence)):
+            before_map, after_map = getattr(old, kind), getattr(new, kind)
+            for name in sorted(after_map):
+                if name not in before_map:
+                    creates.append(create(name, after_map[name]))
+                elif before_map[name] != after_map[name]:  # recreated: these have no in-place ALTER here
+                    drops.insert(0, drop(name, before_map[name]))
+                    creates.append(create(name, after_map[name]))
+            drops += [drop(name, before_map[name]) for name in sorted(before_map.keys() - after_map.keys())]
+        return creates, drops
 
     def compare_table(self, old: Table, new: Table) -> list[Operation]:
         ops: list[Operation] = []
@@ -272,6 +312,13 @@ def view_dependency_order(views: list[View]) -> list[View]:
     return list(done.values())
 
 
+def depends_on(table: Table) -> list[str]:
+    """Keys of the tables that must exist before ``table``: referenced, inherited, partitioned."""
+    refs = [fk.ref_table for fk in table.foreign_keys]
+    refs += list(table.options.get("inherits") or ())
+    return refs + ([table.options["partition_of"]] if table.options.get("partition_of") else [])
+
+
 def topological(tables: list[Table]) -> list[Table]:
     """Tables sorted so that referenced tables come first (by name among equals; cycles broken by name)."""
     by_key = {t.key: t for t in sorted(tables, key=lambda t: t.key)}
@@ -282,9 +329,9 @@ def topological(tables: list[Table]) -> list[Table]:
         if key in done or key in visiting:
             return
         visiting.add(key)
-        for fk in by_key[key].foreign_keys:
-            if fk.ref_table in by_key and fk.ref_table != key:
-                visit(fk.ref_table)
+        for ref in depends_on(by_key[key]):
+            if ref in by_key and ref != key:
+                visit(ref)
         visiting.discard(key)
         done[key] = by_key[key]
 

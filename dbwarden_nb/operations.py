@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Iterable, Iterator, Union
 
-from .schema import Check, Column, ForeignKey, Index, PrimaryKey, Table, Unique, View
+from .schema import Check, Column, ForeignKey, Index, Options, PrimaryKey, Table, Unique, View
 
 SEVERITIES = ("INFO", "WARN", "CRITICAL")
 
@@ -407,6 +407,154 @@ class DropView(Operation):
 
     def describe(self) -> str:
         return f"drop {'materialized ' if self.view.materialized else ''}view {self.table}"
+
+
+# -- types and sequences ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateEnum(Operation):
+    kind: ClassVar[str] = "create_enum"
+    name: str
+    values: tuple[str, ...]
+
+    @property
+    def table(self) -> str:
+        return self.name
+
+    def reverse(self) -> Operation:
+        return DropEnum(self.name, self.values)
+
+    def describe(self) -> str:
+        return f"create enum {self.name} ({', '.join(self.values)})"
+
+
+@dataclass(frozen=True)
+class DropEnum(Operation):
+    kind: ClassVar[str] = "drop_enum"
+    name: str
+    values: tuple[str, ...]
+
+    @property
+    def table(self) -> str:
+        return self.name
+
+    def reverse(self) -> Operation:
+        return CreateEnum(self.name, self.values)
+
+    def describe(self) -> str:
+        return f"drop enum {self.name}"
+
+
+@dataclass(frozen=True)
+class AddEnumValue(Operation):
+    """A new enum value. Servers cannot remove one, so the rollback is marked irreversible."""
+
+    kind: ClassVar[str] = "add_enum_value"
+    name: str
+    value: str
+    before: str | None = None
+
+    @property
+    def table(self) -> str:
+        return self.name
+
+    @property
+    def irreversible(self) -> str | None:
+        return f"enum {self.name}: value {self.value!r} cannot be removed again"
+
+    def reverse(self) -> Operation:
+        return RemoveEnumValue(self.name, self.value)
+
+    def describe(self) -> str:
+        return f"add value {self.value!r} to enum {self.name}" + (f" before {self.before!r}" if self.before else "")
+
+
+@dataclass(frozen=True)
+class RemoveEnumValue(Operation):
+    """The inverse of AddEnumValue: renders nothing (the value stays); only ever in a rollback."""
+
+    kind: ClassVar[str] = "remove_enum_value"
+    name: str
+    value: str
+
+    @property
+    def table(self) -> str:
+        return self.name
+
+    def reverse(self) -> Operation:
+        return AddEnumValue(self.name, self.value)
+
+    def describe(self) -> str:
+        return f"keep value {self.value!r} of enum {self.name} (it cannot be removed)"
+
+
+@dataclass(frozen=True)
+class CreateSequence(Operation):
+    kind: ClassVar[str] = "create_sequence"
+    name: str
+    options: Options
+
+    @property
+    def table(self) -> str:
+        return self.name
+
+    def reverse(self) -> Operation:
+        return DropSequence(self.name, self.options)
+
+    def describe(self) -> str:
+        return f"create sequence {self.name}"
+
+
+@dataclass(frozen=True)
+class DropSequence(Operation):
+    kind: ClassVar[str] = "drop_sequence"
+    name: str
+    options: Options
+
+    @property
+    def table(self) -> str:
+        return self.name
+
+    def reverse(self) -> Operation:
+        return CreateSequence(self.name, self.options)
+
+    def describe(self) -> str:
+        return f"drop sequence {self.name}"
+
+
+@dataclass(frozen=True)
+class CreateDomain(Operation):
+    kind: ClassVar[str] = "create_domain"
+    name: str
+    options: Options
+
+    @property
+    def table(self) -> str:
+        return self.name
+
+    def reverse(self) -> Operation:
+        return DropDomain(self.name, self.options)
+
+    def describe(self) -> str:
+        return f"create domain {self.name} ({self.options.get('type')})"
+
+
+@dataclass(frozen=True)
+class DropDomain(Operation):
+    kind: ClassVar[str] = "drop_domain"
+    name: str
+    options: Options
+
+    @property
+    def table(self) -> str:
+        return self.name
+
+    def reverse(self) -> Operation:
+        return CreateDomain(self.name, self.options)
+
+    def describe(self) -> str:
+        return f"drop domain {self.name}"
 
 
 # -- the plan ---------------------------------------------------------------------------------------

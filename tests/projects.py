@@ -16,6 +16,7 @@ from dbwarden_nb.cli import main
 
 MODEL_HEADER = """\
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 

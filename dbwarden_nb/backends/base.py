@@ -38,8 +38,19 @@ class Connection:
         return self._conn
 
     def execute(self, sql: str) -> None:
-        """Run one statement verbatim (no parameter processing, so ``%`` and ``:x`` stay as written)."""
-        self._conn.exec_driver_sql(sql)
+        """Run one statement verbatim: on the driver's own cursor with no parameters at all, since some
+        drivers (psycopg) read ``%s`` as a placeholder even when given an empty parameter list."""
+        if not self._conn.in_transaction():
+            self._conn.begin()
+        cursor = self._conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql)
+        except Exception as exc:
+            from sqlalchemy.exc import DBAPIError
+
+            raise DBAPIError.instance(sql, None, exc, self.engine.dialect.loaded_dbapi.Error) from exc
+        finally:
+            cursor.close()
         self._settle()
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
@@ -70,6 +81,34 @@ class Connection:
                 yield
         finally:
             self._explicit = False
+
+    @contextmanager
+    def rolled_back(self) -> Iterator[None]:
+        """A transaction that is always rolled back; transactions opened inside it join it."""
+        if self._conn.in_transaction():
+            self._conn.commit()
+        self._explicit = True
+        tx = self._conn.begin()
+        try:
+            yield
+        finally:
+            tx.rollback()
+            self._explicit = False
+
+    def execute_autocommit(self, sql: str) -> None:
+        """Run a statement that cannot run inside a transaction block (CREATE INDEX CONCURRENTLY, …)."""
+        if self._conn.in_transaction():
+            self._conn.commit()
+        level = self._conn.get_isolation_level()
+        self._conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            cursor = self._conn.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute(sql)
+            finally:
+                cursor.close()
+        finally:
+            self._conn.execution_options(isolation_level=level)
 
     def commit(self) -> None:
         if self._conn.in_transaction():
@@ -224,6 +263,40 @@ class Backend:
         """Last model-side step: spell what the server would report (implicit names, rowid rules…)."""
         return table
 
+    # Model-side hooks for options SQLAlchemy keeps in dialect keyword arguments; extract.py calls them.
+    normalizes_on_server: ClassVar[bool] = False  # models pass through the server (normalize_models)
+    default_schema_name: ClassVar[str | None] = None
+
+    def default_schema(self, conn: Connection | None) -> str | None:
+        return self.default_schema_name
+
+    def normalize_models(self, raw: Snapshot, conn: Connection | None) -> Snapshot:
+        """The model snapshot in the server's spelling; ``conn`` is None offline."""
+        return raw
+
+    def index_options(self, index: Any) -> dict[str, Any]:
+        return {}
+
+    def index_opclass(self, index: Any, name: str | None) -> str | None:
+        return None
+
+    def unique_options(self, constraint: Any) -> dict[str, Any]:
+        return {}
+
+    def check_options(self, constraint: Any) -> dict[str, Any]:
+        return {}
+
+    def foreign_key_options(self, constraint: Any) -> dict[str, Any]:
+        return {}
+
+    def extra_checks(self, table: Any) -> list[Any]:
+        """Constraints SQLAlchemy models as their own classes (PostgreSQL's exclusion constraints)."""
+        return []
+
+    def model_extras(self, tables: Sequence[Any], default_schema: str | None) -> dict[str, Any]:
+        """Schema objects outside tables that the models declare: enums, sequences, domains."""
+        return {}
+
     # -- code generation (generate-models) ----------------------------------------------------------
 
     type_candidates_table: ClassVar[Mapping[str, tuple[str, ...]]] = TYPE_CANDIDATES
@@ -257,6 +330,18 @@ class Backend:
         """Whether SQLAlchemy's default ``autoincrement`` gives the column as the snapshot has it."""
         return True
 
+    def implicit_constraint_name(self, table: Any, kind: str, columns: Sequence[str]) -> str | None:
+        """The name the server gives an unnamed constraint (generate-models leaves such names out)."""
+        return None
+
+    def constraint_kwargs(self, constraint: Any) -> dict[str, str]:
+        """Dialect keyword arguments (name → Python source) of a unique, check or foreign key."""
+        return {}
+
+    def check_code(self, check: Any) -> str | None:
+        """Model code for a check-like constraint SQLAlchemy spells with its own class, else None."""
+        return None
+
     def column_info(self, column: Any) -> dict[str, Any]:
         """The ``info["dbwarden"]`` entries generate-models writes for a column."""
         return {}
@@ -278,9 +363,13 @@ class Backend:
 
     def from_models(self, tables: Sequence[sa.Table], conn: Connection | None = None) -> Snapshot:
         """The canonical snapshot of SQLAlchemy tables; ``conn`` lets a backend normalize through the server."""
+        return self.normalize_models(self.extract_models(tables, conn), conn)
+
+    def extract_models(self, tables: Sequence[sa.Table], conn: Connection | None = None) -> Snapshot:
+        """The snapshot as SQLAlchemy spells the models, before any server normalization."""
         from ..models.extract import extract
 
-        return extract(self, tables)
+        return extract(self, tables, self.default_schema(conn))
 
     def empty(self) -> Snapshot:
         return Snapshot(self.name)

@@ -94,6 +94,10 @@ class CodeGenerator:
 
     def type_code(self, spelled: str, collation: str | None) -> str:
         """A SQLAlchemy type expression that compiles to exactly ``spelled`` on this backend."""
+        named = self.named_type(spelled.removesuffix("[]"))
+        if named is not None:
+            self._import_type(named)
+            return f"postgresql.ARRAY({named})" if spelled.endswith("[]") else named
         for code in self.backend.type_candidates(spelled):
             obj = eval(code, {"sa": _sa(), **self.backend.codegen_namespace()})  # candidates are our own literals
             if self.backend.canonical_type(obj.compile(dialect=self.dialect)) == spelled:
@@ -105,6 +109,31 @@ class CodeGenerator:
                 return code
         self.needs_raw_type = True
         return f"RawType({spelled!r}" + (f", collation={collation!r})" if collation else ")")
+
+    def named_type(self, spelled: str) -> str | None:
+        """Enums and domains of the snapshot, by the name columns use for them."""
+        snap = self.snapshot
+        for key in (spelled, spelled.replace('"', "")):
+            schema, _, name = key.rpartition(".")
+            extra = f", schema={schema!r}" if schema else ""
+            if key in snap.enums:
+                values = ", ".join(map(repr, snap.enums[key]))
+                return f"sa.Enum({values}, name={name!r}{extra})"
+            if key in snap.domains:
+                d = snap.domains[key]
+                args = [repr(name), self.type_code(d["type"], None)]
+                if not d.get("nullable", True):
+                    args.append("not_null=True")
+                if d.get("default") is not None:
+                    args.append(f"default=sa.text({d['default']!r})")
+                if d.get("collation"):
+                    args.append(f"collation={d['collation']!r}")
+                for check in d.get("checks", ())[:1]:
+                    cname, _, definition = check.partition(" ")
+                    inner = definition.removeprefix("CHECK ").strip()
+                    args += [f"check={inner[1:-1] if inner.startswith('(') else inner!r}", f"constraint_name={cname!r}"]
+                return f"postgresql.DOMAIN({', '.join(args)}{extra})"
+        return None
 
     def _import_type(self, code: str) -> None:
         self.imports.add("sqlalchemy")
@@ -139,9 +168,13 @@ class CodeGenerator:
             args.append(f"info={{'dbwarden': {info!r}}}")
         return args
 
+    def explicit_name(self, table: Table, kind: str, columns: tuple[str, ...], name: str | None) -> str | None:
+        """A constraint's name, or None where the server would give it that name anyway."""
+        return None if name == self.backend.implicit_constraint_name(table, kind, columns) else name
+
     def _inline_pk(self, table: Table) -> bool:
         pk = table.primary_key
-        if pk is None or pk.name is not None:
+        if pk is None or self.explicit_name(table, "primary_key", pk.columns, pk.name) is not None:
             return False
         order = [c.name for c in table.columns if c.name in pk.columns]
         return order == list(pk.columns)
@@ -151,19 +184,30 @@ class CodeGenerator:
         out = []
         pk = table.primary_key
         if pk is not None and not self._inline_pk(table):
-            name = f", name={pk.name!r}" if pk.name else ""
+            pk_name = self.explicit_name(table, "primary_key", pk.columns, pk.name)
+            name = f", name={pk_name!r}" if pk_name else ""
             out.append(f"sa.PrimaryKeyConstraint({', '.join(map(repr, pk.columns))}{name})")
         for fk in table.foreign_keys:
             refs = [f"{fk.ref_table}.{c}" for c in fk.ref_columns]
-            opts = "".join(f", {k}={v!r}" for k, v in (("name", fk.name), ("ondelete", fk.on_delete), ("onupdate", fk.on_update),
+            fk_name = self.explicit_name(table, "foreign_key", fk.columns, fk.name)
+            opts = "".join(f", {k}={v!r}" for k, v in (("name", fk_name), ("ondelete", fk.on_delete), ("onupdate", fk.on_update),
                                                       ("deferrable", fk.deferrable), ("initially", fk.initially), ("match", fk.match)) if v is not None)
+            opts += "".join(f", {k}={v}" for k, v in self.backend.constraint_kwargs(fk).items())
             out.append(f"sa.ForeignKeyConstraint({list(fk.columns)!r}, {refs!r}{opts})")
         for u in table.uniques:
-            name = f", name={u.name!r}" if u.name else ""
-            out.append(f"sa.UniqueConstraint({', '.join(map(repr, u.columns))}{name})")
+            u_name = self.explicit_name(table, "unique", u.columns, u.name)
+            name = f", name={u_name!r}" if u_name else ""
+            opts = "".join(f", {k}={v}" for k, v in self.backend.constraint_kwargs(u).items())
+            out.append(f"sa.UniqueConstraint({', '.join(map(repr, u.columns))}{name}{opts})")
         for c in table.checks:
+            code = self.backend.check_code(c)
+            if code is not None:
+                self._import_type(code)
+                out.append(code)
+                continue
             name = f", name={c.name!r}" if c.name else ""
-            out.append(f"sa.CheckConstraint({c.expression!r}{name})")
+            opts = "".join(f", {k}={v}" for k, v in self.backend.constraint_kwargs(c).items())
+            out.append(f"sa.CheckConstraint({c.expression!r}{name}{opts})")
         for ix in table.indexes:
             out.append(self.index_code(ix))
         return out
@@ -177,7 +221,9 @@ class CodeGenerator:
                 code = f"sa.collate({code}, {e.collation!r})"
             if e.descending:
                 code = f"sa.desc({code})"
-            elements.append(repr(e.column) if plain and not e.descending else code)
+            if e.nulls:
+                code = f"{code if e.descending else f'sa.asc({code})'}.nulls_{e.nulls}()"
+            elements.append(repr(e.column) if plain and not e.descending and not e.nulls else code)
         opts = ", unique=True" if ix.unique else ""
         opts += "".join(f", {k}={v}" for k, v in self.backend.index_kwargs(ix).items())
         return f"sa.Index({ix.name!r}, {', '.join(elements)}{opts})"
@@ -254,10 +300,23 @@ class CodeGenerator:
     def header(self) -> str:
         return f'{GENERATED_HEADER} from a {self.backend.name} database."""'
 
+    def sequences(self, taken: set[str]) -> list[str]:
+        """Standalone sequences, attached to the metadata so they are part of the models."""
+        out = []
+        for key, opts in sorted(self.snapshot.sequences.items()):
+            schema, _, name = key.rpartition(".")
+            args = [repr(name)] + [f"{k}={opts[k]!r}" for k in ("start", "increment", "minvalue", "maxvalue", "cache", "cycle") if k in opts]
+            if opts.get("type", "bigint") != "bigint":
+                args.append(f"data_type={self.type_code(opts['type'], None)}")
+            if schema:
+                args.append(f"schema={schema!r}")
+            out.append(f"{identifier(f'seq_{name}', taken)} = sa.Sequence({', '.join(args)}, metadata=Base.metadata)")
+        return ["\n".join(out)] if out else []
+
     def generate(self, keys: Iterable[str]) -> str:
-        """One module with every table and view of ``keys``."""
+        """One module with every table and view of ``keys``, and the snapshot's sequences."""
         taken = set(TAKEN)
-        bodies = [self.body(k, taken) for k in sorted(keys)]
+        bodies = [self.body(k, taken) for k in sorted(keys)] + self.sequences(taken)
         self.imports.names.setdefault("sqlalchemy.orm", set()).update({"DeclarativeBase", "Mapped", "mapped_column"})
         parts = [self.header(), self._imports(self.imports)]
         if self.needs_raw_type:
@@ -279,12 +338,13 @@ class CodeGenerator:
             local = ".base import Base" + (", RawType" if self.needs_raw_type else "")
             any_raw |= self.needs_raw_type
             files[f"{module}.py"] = "\n\n\n".join([self.header(), self._imports(self.imports) + f"\n\nfrom {local}", body]) + "\n"
-        base_imports = Imports()
-        base_imports.add("sqlalchemy.orm", "DeclarativeBase")
-        parts = [self.header(), self._imports(base_imports)]
+        self.imports = Imports()
+        sequences = self.sequences(set(TAKEN))
+        self.imports.add("sqlalchemy.orm", "DeclarativeBase")
+        parts = [self.header(), self._imports(self.imports)]
         if any_raw:
             parts.append(RAW_TYPE.strip("\n"))
-        files["base.py"] = "\n\n\n".join(parts + [BASE_CLASS]) + "\n"
+        files["base.py"] = "\n\n\n".join(parts + [BASE_CLASS] + sequences) + "\n"
         names = sorted(n[:-3] for n in files if n not in ("base.py",))
         files["__init__.py"] = self.header() + "\n\nfrom . import " + ", ".join(["base"] + names) + "  # noqa: F401\n"
         return files

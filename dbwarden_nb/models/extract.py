@@ -95,9 +95,10 @@ class Extractor:
             if isinstance(cons, sa.ForeignKeyConstraint):
                 fks.append(self.foreign_key(cons))
             elif isinstance(cons, sa.UniqueConstraint):
-                uniques.append(Unique(_name(cons), tuple(c.name for c in cons.columns)))
+                uniques.append(Unique(_name(cons), tuple(c.name for c in cons.columns), self.backend.unique_options(cons)))
             elif isinstance(cons, sa.CheckConstraint):
-                checks.append(Check(_name(cons), self.expression(cons.sqltext)))
+                checks.append(Check(_name(cons), self.expression(cons.sqltext), self.backend.check_options(cons)))
+        checks += self.backend.extra_checks(table)
         indexes = [self.index(table, ix) for ix in table.indexes]
         return Table(
             name=table.name,
@@ -134,6 +135,7 @@ class Extractor:
             deferrable=fk.deferrable,
             initially=fk.initially.upper() if fk.initially else None,
             match=fk.match.upper() if fk.match else None,
+            options=self.backend.foreign_key_options(fk),
         )
 
     def index(self, table: sa.Table, index: sa.Index) -> Index:
@@ -142,7 +144,10 @@ class Extractor:
 
         elements = []
         for expr in index.expressions:
-            descending, collation = False, None
+            descending, collation, nulls_first = False, None, None
+            if isinstance(expr, UnaryExpression) and expr.modifier in (operators.nulls_first_op, operators.nulls_last_op):
+                nulls_first = expr.modifier is operators.nulls_first_op
+                expr = expr.element
             if isinstance(expr, UnaryExpression) and expr.modifier in (operators.desc_op, operators.asc_op):
                 descending = expr.modifier is operators.desc_op
                 expr = expr.element
@@ -154,16 +159,23 @@ class Extractor:
                 column = table.c.get(expr.name)
             elif type(expr).__name__ == "_textual_label_reference":  # sa.desc("name"): a name given as a string
                 column = table.c.get(expr.element)  # type: ignore[attr-defined]
+            # only a NULLS placement other than the default (last ascending, first descending) is a fact
+            nulls = None if nulls_first is None or nulls_first == descending else ("first" if nulls_first else "last")
             if column is not None:
-                elements.append(IndexElement(column=column.name, descending=descending, collation=collation))
+                opclass = self.backend.index_opclass(index, column.name)
+                elements.append(IndexElement(column=column.name, descending=descending, nulls=nulls, opclass=opclass,
+                                             collation=collation))
             else:
-                elements.append(IndexElement(expression=self.expression(expr), descending=descending, collation=collation))
+                text = self.expression(expr)
+                elements.append(IndexElement(expression=text, descending=descending, nulls=nulls,
+                                             opclass=self.backend.index_opclass(index, text), collation=collation))
         where_clause = index.dialect_options[self.backend.dialect_name].get("where") if self.backend.dialect_name else None
         return Index(
             name=_name(index),
             elements=tuple(elements),
             unique=bool(index.unique),
             where=self.expression(where_clause) if where_clause is not None else None,
+            options=self.backend.index_options(index),
         )
 
 
@@ -205,4 +217,5 @@ def extract(backend: Backend, tables: Sequence[sa.Table], default_schema: str | 
         backend.name,
         [backend.normalize_model_table(ex.table(t)) for t in tables if not is_view(t)],
         [ex.view(t) for t in tables if is_view(t)],
+        **backend.model_extras(tables, default_schema),
     )

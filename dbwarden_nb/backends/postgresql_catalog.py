@@ -1,0 +1,400 @@
+"""PostgreSQL catalog reading: a fixed handful of pg_catalog queries for any number of tables.
+
+Every query takes the list of schemas and returns all rows of one kind at once; the rows are then
+assembled into snapshot objects in Python. What the server prints (format_type, pg_get_expr,
+pg_get_constraintdef, pg_get_viewdef) is the canonical spelling, on both the live and the model side.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, Sequence
+
+from ..schema import (
+    Check,
+    Column,
+    Computed,
+    ForeignKey,
+    Identity,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    Snapshot,
+    Table,
+    Unique,
+    View,
+    table_key,
+)
+
+if TYPE_CHECKING:
+    from .base import Connection
+
+RELATIONS = """
+SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence, c.reloptions, ts.spcname,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
+       (SELECT array_agg(pn.nspname || '.' || p.relname ORDER BY i.inhseqno)
+          FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+         WHERE i.inhrelid = c.oid),
+       (SELECT array_agg(pn.nspname ORDER BY i.inhseqno)
+          FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+         WHERE i.inhrelid = c.oid),
+       (SELECT array_agg(p.relname ORDER BY i.inhseqno)
+          FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhrelid = c.oid),
+       c.relispartition, obj_description(c.oid, 'pg_class'),
+       CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_tablespace ts ON ts.oid = c.reltablespace
+ WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p', 'v', 'm')
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+"""
+
+COLUMNS = """
+SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       pg_get_expr(ad.adbin, ad.adrelid), a.attidentity, a.attgenerated,
+       CASE WHEN a.attcollation <> t.typcollation THEN co.collname END,
+       a.attstorage, t.typstorage, {compression}, col_description(a.attrelid, a.attnum)
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+  LEFT JOIN pg_collation co ON co.oid = a.attcollation
+ WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+ ORDER BY a.attrelid, a.attnum
+"""
+
+OWNED_SEQUENCES = """
+SELECT d.refobjid, d.refobjsubid, d.deptype, sn.nspname, s.relname, seq.seqstart, seq.seqincrement,
+       seq.seqmin, seq.seqmax, seq.seqcache, seq.seqcycle, format_type(seq.seqtypid, NULL)
+  FROM pg_depend d
+  JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+  JOIN pg_namespace sn ON sn.oid = s.relnamespace
+  JOIN pg_sequence seq ON seq.seqrelid = s.oid
+ WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+   AND d.deptype IN ('a', 'i') AND sn.nspname = ANY(:schemas)
+"""
+
+CONSTRAINTS = """
+SELECT con.conrelid, con.conname, con.contype, pg_get_constraintdef(con.oid, true), con.conkey,
+       fn.nspname, fc.relname, con.confkey, con.confupdtype, con.confdeltype, con.confmatchtype,
+       con.condeferrable, con.condeferred, con.convalidated, con.connoinherit, con.conindid,
+       CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid, true) END, con.confrelid
+  FROM pg_constraint con
+  JOIN pg_class c ON c.oid = con.conrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+  LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+ WHERE n.nspname = ANY(:schemas) AND con.contype IN ('p', 'u', 'f', 'c', 'x')
+   AND con.conislocal AND con.conparentid = 0
+"""
+
+INDEXES = """
+SELECT i.indrelid, i.indexrelid, ic.relname, i.indisunique, am.amname, ic.reloptions, ts.spcname,
+       pg_get_expr(i.indpred, i.indrelid, true), i.indnkeyatts, i.indnatts, {nulls_not_distinct},
+       EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x')),
+       ic.relispartition
+  FROM pg_index i
+  JOIN pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_class c ON c.oid = i.indrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_am am ON am.oid = ic.relam
+  LEFT JOIN pg_tablespace ts ON ts.oid = ic.reltablespace
+ WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p', 'm')
+"""
+
+INDEX_ELEMENTS = """
+SELECT i.indexrelid, k.n, i.indkey[k.n - 1], pg_get_indexdef(i.indexrelid, k.n, true),
+       CASE WHEN k.n <= i.indnkeyatts THEN i.indoption[k.n - 1] END,
+       opc.opcname, opc.opcdefault,
+       CASE WHEN coll.oid IS NOT NULL AND coll.collname <> 'default' AND k.n <= i.indnkeyatts
+             AND coll.oid <> (SELECT typcollation FROM pg_type WHERE oid = opc.opcintype) THEN coll.collname END
+  FROM pg_index i
+  JOIN pg_class c ON c.oid = i.indrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  CROSS JOIN LATERAL generate_series(1, i.indnatts) AS k(n)
+  LEFT JOIN pg_opclass opc ON k.n <= i.indnkeyatts AND opc.oid = i.indclass[k.n - 1]
+  LEFT JOIN pg_collation coll ON k.n <= i.indnkeyatts AND coll.oid = i.indcollation[k.n - 1]
+ WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p', 'm')
+ ORDER BY i.indexrelid, k.n
+"""
+
+ENUMS = """
+SELECT n.nspname, t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
+ WHERE n.nspname = ANY(:schemas)
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
+ GROUP BY n.nspname, t.typname
+"""
+
+DOMAINS = """
+SELECT n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,
+       CASE WHEN t.typcollation <> bt.typcollation THEN co.collname END,
+       (SELECT array_agg(k.conname || ' ' || pg_get_constraintdef(k.oid, true) ORDER BY k.conname)
+          FROM pg_constraint k WHERE k.contypid = t.oid)
+  FROM pg_type t
+  JOIN pg_namespace n ON n.oid = t.typnamespace
+  JOIN pg_type bt ON bt.oid = t.typbasetype
+  LEFT JOIN pg_collation co ON co.oid = t.typcollation
+ WHERE t.typtype = 'd' AND n.nspname = ANY(:schemas)
+"""
+
+SEQUENCES = """
+SELECT n.nspname, s.relname, seq.seqstart, seq.seqincrement, seq.seqmin, seq.seqmax, seq.seqcache, seq.seqcycle,
+       format_type(seq.seqtypid, NULL)
+  FROM pg_class s
+  JOIN pg_namespace n ON n.oid = s.relnamespace
+  JOIN pg_sequence seq ON seq.seqrelid = s.oid
+ WHERE s.relkind = 'S' AND n.nspname = ANY(:schemas)
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = s.oid AND d.deptype IN ('a', 'i', 'e'))
+"""
+
+FK_ACTIONS = {"a": None, "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+FK_MATCH = {"s": None, "f": "FULL", "p": "PARTIAL"}
+STORAGE = {"p": "plain", "e": "external", "m": "main", "x": "extended"}
+TYPE_LIMITS = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
+SERIALS = {"smallint": "smallserial", "integer": "serial", "bigint": "bigserial"}
+
+
+def sequence_options(start: int, increment: int, minvalue: int, maxvalue: int, cache: int, cycle: bool,
+                     type_name: str) -> dict[str, Any]:
+    """Sequence parameters with every server default left out, so equal sequences compare equal."""
+    ascending = increment > 0
+    limit = TYPE_LIMITS.get(type_name, TYPE_LIMITS["bigint"])
+    default_min, default_max = (1, limit) if ascending else (-limit - 1, -1)
+    default_start = default_min if ascending else default_max
+    opts = {"start": start, "increment": increment, "minvalue": minvalue, "maxvalue": maxvalue, "cache": cache, "cycle": cycle}
+    defaults = {"start": default_start, "increment": 1, "minvalue": default_min, "maxvalue": default_max, "cache": 1, "cycle": False}
+    return {k: v for k, v in opts.items() if v != defaults[k]}
+
+
+def parse_reloptions(options: Sequence[str] | None) -> dict[str, str]:
+    return dict(o.split("=", 1) for o in options or ())
+
+
+class CatalogReader:
+    """Reads the schemas of one connection and builds the snapshot; ``default_schema`` keys unqualified."""
+
+    def __init__(self, conn: Connection, schemas: Sequence[str], default_schema: str, server_num: int):
+        self.conn = conn
+        self.schemas = list(schemas)
+        self.default_schema = default_schema
+        self.server_num = server_num
+
+    def key(self, schema: str, name: str) -> str:
+        return table_key(None if schema == self.default_schema else schema, name)
+
+    def schema_of(self, schema: str) -> str | None:
+        return None if schema == self.default_schema else schema
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.conn.query(sql, {"schemas": self.schemas})
+
+    def read(self, backend_name: str, server_version: str) -> Snapshot:
+        compression = "a.attcompression" if self.server_num >= 140000 else "NULL"
+        nnd = "i.indnullsnotdistinct" if self.server_num >= 150000 else "false"
+        relations = self.query(RELATIONS)
+        columns = self.query(COLUMNS.format(compression=compression))
+        owned = self.query(OWNED_SEQUENCES)
+        constraints = self.query(CONSTRAINTS)
+        indexes = self.query(INDEXES.format(nulls_not_distinct=nnd))
+        elements = self.query(INDEX_ELEMENTS)
+        enums = self.query(ENUMS)
+        domains = self.query(DOMAINS)
+        sequences = self.query(SEQUENCES)
+
+        rel = {r[0]: r for r in relations}
+        attnames: dict[int, dict[int, str]] = defaultdict(dict)
+        cols_of: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for row in columns:
+            attnames[row[0]][row[1]] = row[2]
+            cols_of[row[0]].append(row)
+        owned_by = {(r[0], r[1]): r for r in owned}
+        cons_of: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for row in constraints:
+            cons_of[row[0]].append(row)
+        elems_of: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for row in elements:
+            elems_of[row[0]].append(row)
+        index_info = {r[1]: r for r in indexes}
+        idx_of: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for row in indexes:
+            if not row[11] and not row[12]:  # neither backing a constraint nor a partition's copy
+                idx_of[row[0]].append(row)
+
+        tables, views = [], []
+        for oid, r in rel.items():
+            if r[3] in ("v", "m"):
+                views.append(self.view(r))
+            else:
+                tables.append(self.table(r, cols_of[oid], owned_by, cons_of[oid], attnames, idx_of[oid], elems_of, index_info))
+        snap = Snapshot.of(
+            backend_name, tables, views,
+            enums={self.key(s, n): tuple(v) for s, n, v in enums},
+            domains={self.key(r[0], r[1]): self.domain(r) for r in domains},
+            sequences={self.key(r[0], r[1]): {"type": r[8], **sequence_options(*r[2:8], r[8])} for r in sequences},
+            server_version=server_version,
+        )
+        return snap
+
+    # -- tables -----------------------------------------------------------------------------------
+
+    def table(self, r: tuple[Any, ...], cols: list[tuple[Any, ...]], owned: dict[Any, tuple[Any, ...]],
+              cons: list[tuple[Any, ...]], attnames: dict[int, dict[int, str]], idx: list[tuple[Any, ...]],
+              elems_of: dict[int, list[tuple[Any, ...]]], index_info: dict[int, tuple[Any, ...]]) -> Table:
+        oid, schema, name = r[0], r[1], r[2]
+        options: dict[str, Any] = {}
+        if r[4] == "u":
+            options["unlogged"] = True
+        if r[5]:
+            options["with"] = parse_reloptions(r[5])
+        if r[6]:
+            options["tablespace"] = r[6]
+        if r[7]:
+            options["partition_by"] = r[7]
+        if r[12]:  # a partition: its parent and bound; columns and constraints come from the parent
+            options["partition_of"] = self.key(r[10][0], r[11][0])
+            options["partition_bound"] = r[8]
+        elif r[9]:
+            options["inherits"] = [self.key(s, n) for s, n in zip(r[10], r[11])]
+        names = attnames.get(oid, {})
+        columns = [self.column(c, owned.get((oid, c[1]))) for c in cols]
+        pk, fks, uniques, checks = None, [], [], []
+        for c in cons:
+            kind, cname = c[2], c[1]
+            cols_ = tuple(names[k] for k in (c[4] or ()))
+            if kind == "p":
+                pk = PrimaryKey(cname, cols_)
+            elif kind == "u":
+                uniques.append(Unique(cname, cols_, self.unique_options(c, index_info.get(c[15]), elems_of.get(c[15], []))))
+            elif kind == "f":
+                fks.append(self.foreign_key(c, cols_, attnames))
+            elif kind == "c":
+                opts = {k: True for k, on in (("no_inherit", c[14]), ("not_valid", not c[13])) if on}
+                checks.append(Check(cname, c[16], opts))
+            elif kind == "x":
+                checks.append(Check(cname, c[3], {"type": "exclude"}))
+        indexes = [self.index(i, elems_of.get(i[1], [])) for i in idx]
+        return Table(
+            name=name, schema=self.schema_of(schema), columns=tuple(columns), primary_key=pk,
+            foreign_keys=tuple(fks), uniques=tuple(uniques), checks=tuple(checks), indexes=tuple(indexes),
+            comment=r[13], options=options,
+        )
+
+    def column(self, c: tuple[Any, ...], seq: tuple[Any, ...] | None) -> Column:
+        _rel, _num, name, type_, notnull, default, identity, generated, collation, storage, typstorage, compression, comment = c
+        options: dict[str, Any] = {}
+        if storage != typstorage:
+            options["storage"] = STORAGE.get(storage, storage)
+        if compression:
+            options["compression"] = {"p": "pglz", "l": "lz4"}.get(compression, compression)
+        ident = None
+        computed = None
+        if identity:
+            opts = sequence_options(*seq[5:11], seq[11]) if seq else {}
+            ident = Identity(always=identity == "a", **opts)
+            default = None
+        elif generated:
+            computed, default = Computed(default, stored=True), None
+        elif (seq is not None and seq[2] == "a" and type_ in SERIALS and (default or "").startswith("nextval(")
+              and seq[4] in default and seq[11] == type_ and not sequence_options(*seq[5:11], seq[11])):
+            options["serial"] = True  # serial/bigserial: the sequence it owns is implied, whatever its name
+            default = None
+        return Column(name=name, type=type_, nullable=not notnull, default=default, identity=ident, computed=computed,
+                      collation=collation, comment=comment, options=options)
+
+    def foreign_key(self, c: tuple[Any, ...], cols: tuple[str, ...], attnames: dict[int, dict[int, str]]) -> ForeignKey:
+        ref_names = attnames.get(c[17])
+        ref_cols = tuple(ref_names[k] for k in c[7]) if ref_names else tuple(self._fk_ref_columns(c[3]))
+        options = {"not_valid": True} if not c[13] else {}
+        return ForeignKey(
+            name=c[1], columns=cols, ref_table=self.key(c[5], c[6]), ref_columns=ref_cols,
+            on_delete=FK_ACTIONS[c[9]], on_update=FK_ACTIONS[c[8]],
+            deferrable=True if c[11] else None, initially="DEFERRED" if c[12] else None,
+            match=FK_MATCH[c[10]], options=options,
+        )
+
+    @staticmethod
+    def _fk_ref_columns(definition: str) -> list[str]:
+        """Referenced column names from ``FOREIGN KEY (a) REFERENCES t(x, y) …`` (a table outside the schemas)."""
+        inner = definition.split("REFERENCES", 1)[1]
+        inner = inner[inner.index("(") + 1 : inner.index(")")]
+        return [_unquote(p.strip()) for p in inner.split(",")]
+
+    def unique_options(self, c: tuple[Any, ...], info: tuple[Any, ...] | None, elems: list[tuple[Any, ...]]) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if c[11]:
+            options["deferrable"] = True
+        if c[12]:
+            options["initially"] = "DEFERRED"
+        if info is not None:
+            if info[10]:
+                options["nulls_not_distinct"] = True
+            if info[8] < info[9]:
+                options["include"] = [_unquote(e[3]) for e in elems[info[8]:]]
+            if info[5]:
+                options["with"] = parse_reloptions(info[5])
+            if info[6]:
+                options["tablespace"] = info[6]
+        return options
+
+    def index(self, i: tuple[Any, ...], elems: list[tuple[Any, ...]]) -> Index:
+        _rel, _oid, name, unique, method, reloptions, tablespace, where, nkey, _natts, nnd, _cons, _part = i
+        elements = []
+        for e in elems[:nkey]:
+            _i, _n, attnum, text, option, opcname, opcdefault, collation = e
+            option = option or 0
+            descending = bool(option & 1)
+            nulls_first = bool(option & 2)
+            nulls = None
+            if nulls_first != descending:
+                nulls = "first" if nulls_first else "last"
+            kw = dict(descending=descending, nulls=nulls, opclass=None if opcdefault or opcname is None else opcname,
+                      collation=collation)
+            if attnum:
+                elements.append(IndexElement(column=_unquote(text), **kw))
+            else:
+                elements.append(IndexElement(expression=text, **kw))
+        options: dict[str, Any] = {}
+        if method != "btree":
+            options["using"] = method
+        if nkey < len(elems):
+            options["include"] = [_unquote(e[3]) for e in elems[nkey:]]
+        if reloptions:
+            options["with"] = parse_reloptions(reloptions)
+        if tablespace:
+            options["tablespace"] = tablespace
+        if nnd:
+            options["nulls_not_distinct"] = True
+        return Index(name, tuple(elements), bool(unique), where, options)
+
+    def view(self, r: tuple[Any, ...]) -> View:
+        options: dict[str, Any] = {}
+        if r[5]:
+            options["with"] = parse_reloptions(r[5])
+        if r[6] and r[3] == "m":
+            options["tablespace"] = r[6]
+        return View(name=r[2], schema=self.schema_of(r[1]), definition=canonical_view(r[14] or ""),
+                    materialized=r[3] == "m", comment=r[13], options=options)
+
+    def domain(self, r: tuple[Any, ...]) -> dict[str, Any]:
+        doc: dict[str, Any] = {"type": r[2], "nullable": not r[3]}
+        if r[4] is not None:
+            doc["default"] = r[4]
+        if r[5]:
+            doc["collation"] = r[5]
+        if r[6]:
+            doc["checks"] = list(r[6])
+        return doc
+
+
+def canonical_view(definition: str) -> str:
+    text = definition.strip()
+    return text[:-1].rstrip() if text.endswith(";") else text
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        return text[1:-1].replace('""', '"')
+    return text
