@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from .errors import SnapshotError, UsageError
+from .errors import ConfigError, SnapshotError, UsageError
 from .reports import (
     DiffReport,
     HistoryReport,
@@ -74,7 +74,12 @@ class Database:
     def connect(self) -> Iterator[Connection]:
         from .config import sqlalchemy_url
 
-        conn = self.backend.connect(sqlalchemy_url(self.url, root=self.config.root), self.masked_url)
+        url, masked = sqlalchemy_url(self.url, root=self.config.root), self.masked_url
+        try:
+            conn = self.backend.connect(url, masked)
+        except ConfigError as exc:
+            field = "dev_database_url" if self.dev else "database_url"
+            raise ConfigError(f"database '{self.name}': {field}: {exc}") from None
         try:
             yield conn
         finally:
@@ -278,7 +283,7 @@ class Project:
             version=version,
             description=" ".join(name.split()),
             upgrade=tuple(db.backend.render_plan(plan)),
-            rollback=tuple(rollback_statements(db.backend, plan)),
+            rollback=tuple(rollback_statements(db.backend, plan, old, new)),
             backend=db.backend.name,
             base=old.checksum,
             target=new.checksum,
@@ -404,7 +409,8 @@ class Project:
         latest = max(state.applied)
         live = db.live_snapshot(conn)
         target = db.stored_snapshot(latest)
-        if target is None:  # a manual migration: what it produced becomes its snapshot
+        manual = next((f.is_manual for f in state.files if f.version == latest), False)
+        if target is None or manual:  # a manual migration: what it produced (this time) becomes its snapshot
             db.store_snapshot(latest, live)
             return []
         if live == target:
@@ -479,16 +485,18 @@ class Project:
         return TextReport("\n".join(lines), {"config": str(self.config.path), "databases": entries})
 
 
-def rollback_statements(backend: Backend, plan: Plan) -> list[Statement]:
-    """The rollback of a plan, rendered from its reversed operations; irreversible steps are marked."""
+def rollback_statements(backend: Backend, plan: Plan, old: Snapshot, new: Snapshot) -> list[Statement]:
+    """The rollback of a plan (``old`` → ``new``), rendered from its reversed operations adapted to the
+    backend like any plan; a step whose upgrade cannot be undone is marked irreversible."""
     from .migrations.files import Statement
 
     out: list[Statement] = []
-    for op in reversed(plan.operations):
-        statements = backend.render(op.reverse())
-        if op.irreversible and statements:
+    for op in backend.adapt(plan.reverse(), new, old):
+        statements = backend.render(op)
+        reason = op.reverse().irreversible
+        if reason and statements:
             first = statements[0]
-            statements[0] = Statement(first.sql, first.transactional, op.irreversible)
+            statements[0] = Statement(first.sql, first.transactional, reason)
         out += statements
     return out
 

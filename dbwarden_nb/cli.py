@@ -25,7 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         result = run(args)
         print(render(result, args.json))
-        return int(getattr(result, "exit_code", 0))
+        code = int(getattr(result, "exit_code", 0))
+        if code == 1 and getattr(result, "error_line", None):
+            print(f"dbwarden: error: {_one_line(result.error_line)}", file=sys.stderr)
+        return code
     except DbwardenError as exc:
         if verbose:
             raise

@@ -94,6 +94,10 @@ class DropTable(Operation):
     def risk(self) -> str:
         return f"drops table {self.table} and all its rows"
 
+    @property
+    def irreversible(self) -> str | None:
+        return f"the rows of table {self.table} are not restored"
+
     def describe(self) -> str:
         return f"drop table {self.table}"
 
@@ -150,13 +154,20 @@ class RebuildTable(Operation):
     new: Table
     renames: tuple[tuple[str, str], ...] = ()  # (old column, new column)
     reasons: tuple[str, ...] = ()
+    lost: tuple[str, ...] = ()  # what the folded steps destroy (their irreversible reasons)
+    lost_back: tuple[str, ...] = ()  # the same for the reverse rebuild
 
     @property
     def table(self) -> str:
         return self.new.key
 
+    @property
+    def irreversible(self) -> str | None:
+        return "; ".join(self.lost) or None
+
     def reverse(self) -> Operation:
-        return RebuildTable(self.new, self.old, tuple((b, a) for a, b in self.renames), self.reasons)
+        return RebuildTable(self.new, self.old, tuple((b, a) for a, b in self.renames), self.reasons,
+                            self.lost_back, self.lost)
 
     @property
     def risk(self) -> str:
@@ -211,6 +222,10 @@ class DropColumn(Operation):
     @property
     def risk(self) -> str:
         return f"drops column {self.table}.{self.column.name} and its data"
+
+    @property
+    def irreversible(self) -> str | None:
+        return f"the values of column {self.table}.{self.column.name} are not restored"
 
     def reverse(self) -> Operation:
         return AddColumn(self.parent, self.column)

@@ -22,6 +22,11 @@ GLYPHS = {"INFO": "+", "WARN": "!", "CRITICAL": "!!"}
 class Report:
     exit_code = 0
 
+    @property
+    def error_line(self) -> str | None:
+        """What the CLI repeats on stderr when the report means failure (exit code 1)."""
+        return None
+
     def to_text(self) -> str:
         raise NotImplementedError
 
@@ -100,7 +105,8 @@ class MakeMigrationsReport(Report):
             return f"{self.database}: no changes; nothing written{extra}"
         assert self.file is not None
         if self.dry_run:
-            return f"-- {self.database}: dry run, nothing written\n" + self.file.render()
+            hints = "".join(f"-- ?  {s}\n" for s in self.plan.suggestions)
+            return f"-- {self.database}: dry run, nothing written\n{hints}" + self.file.render()
         lines = [f"{self.database}: wrote {self.path} ({len(self.plan)} operation(s), severity {self.file.severity})"]
         return "\n".join(lines + plan_lines(self.plan))
 
@@ -126,6 +132,10 @@ class StatusReport(Report):
     @property
     def exit_code(self) -> int:  # type: ignore[override]
         return 1 if self.problems else 0
+
+    @property
+    def error_line(self) -> str | None:
+        return self.problems[0] if self.problems else None
 
     def to_text(self) -> str:
         lines = [f"{self.database} ({self.backend}, {self.url})"]

@@ -660,7 +660,7 @@ def run_case(name: str, case: Mapping[str, Any], target: Target, *, use_renames:
             step = "render upgrade"
             upgrade = backend.render_plan(plan)
             step = "render rollback"
-            rollback = rollback_statements(backend, plan)
+            rollback = rollback_statements(backend, plan, before, wanted)
             detail = _plan_text(plan, upgrade, rollback)
             step = "upgrade"
             apply(backend, conn_a, upgrade)

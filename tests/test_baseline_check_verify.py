@@ -66,7 +66,8 @@ def test_check_lists_the_risks_of_pending_migrations(project: ProjectDir) -> Non
     report = project.cli("--json", "check")
     assert report.code == 2
     found = {m["version"]: m["risks"] for m in report.json()["migrations"]}
-    assert found[2] == [{"severity": "CRITICAL", "risk": "drop table users: drops table users and all its rows"}]
+    assert found[2] == [{"severity": "CRITICAL", "risk": "drop table users: drops table users and all its rows"},
+                        {"severity": "CRITICAL", "risk": "rollback is irreversible: the rows of table users are not restored"}]
     assert found[3] == [{"severity": "WARN", "risk": "deletes rows: DELETE FROM users WHERE id > 10"}]
 
 

@@ -241,8 +241,6 @@ def test_migrate_sql_script_runs_like_migrate(project: ProjectDir) -> None:
     assert "nothing to migrate" in project.ok("migrate").out
 
 
-@pytest.mark.xfail(strict=True, reason="migrate --sql on a database without dbwarden_migrations omits the history "
-                   "table's CREATE TABLE, so the printed script fails at its first history INSERT")
 def test_migrate_sql_script_runs_on_a_fresh_database(project: ProjectDir) -> None:
     write_info_steps(project)
     script = project.ok("migrate", "--sql").out
@@ -281,8 +279,6 @@ def test_rollback_default_one_and_count(project: ProjectDir) -> None:
     assert "nothing to rollback" in project.ok("rollback").out
 
 
-@pytest.mark.xfail(strict=True, reason="dropping a NOT NULL column without default writes a rollback that is not marked "
-                   "irreversible yet always fails once the table has rows (ADD COLUMN ... NOT NULL, no default)")
 def test_rollback_of_a_dropped_not_null_column_is_marked_or_works(project: ProjectDir) -> None:
     project.models(USERS)
     project.ok("make-migrations", "initial")
@@ -398,8 +394,6 @@ def test_manual_migration_becomes_the_base_of_the_next_one(project: ProjectDir) 
     assert [op.kind for op in report.plan] == ["drop_table"] and report.file.base == snap.checksum
 
 
-@pytest.mark.xfail(strict=True, reason="a manual migration rolled back, edited and re-applied keeps its first "
-                   "snapshot: make-migrations then disagrees with diff")
 def test_manual_migration_edited_after_rollback_gets_a_new_snapshot(project: ProjectDir) -> None:
     project.models(USERS)
     project.ok("make-migrations", "initial")
@@ -631,7 +625,6 @@ def test_rename_without_flag_is_only_suggested(project: ProjectDir) -> None:
     assert not any("RENAME COLUMN" in s.sql for s in parse_migration(project.migration_files()[-1].read_text()).upgrade)
 
 
-@pytest.mark.xfail(strict=True, reason="make-migrations --dry-run prints the file but not the rename suggestion")
 def test_rename_suggestion_shown_by_make_migrations_dry_run(project: ProjectDir) -> None:
     project.models(USERS)
     project.ok("make-migrations", "initial")

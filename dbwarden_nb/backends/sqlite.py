@@ -418,15 +418,22 @@ class SQLiteBackend(Backend):
             return plan
         folded = (AddColumn, DropColumn, AlterColumn, RenameColumn, AddConstraint, DropConstraint, AlterTable,
                   CreateIndex, DropIndex)
-        ops: list[Operation] = []
-        placed: set[str] = set()
+        steps: dict[str, list[Operation]] = defaultdict(list)
         for op in plan:
             if op.table in rebuild and isinstance(op, folded):
-                if op.table not in placed:
-                    placed.add(op.table)
-                    before = _table_before(plan, old, op.table)
-                    renames = tuple((o.old.name, o.new.name) for o in plan if isinstance(o, RenameColumn) and o.table == op.table)
-                    ops.append(RebuildTable(before, new.tables[op.table], renames, tuple(dict.fromkeys(rebuild[op.table]))))
+                steps[op.table].append(op)
+        ops: list[Operation] = []
+        for op in plan:
+            if op.table in steps and isinstance(op, folded):
+                if op is steps[op.table][0]:
+                    group = steps[op.table]
+                    renames = tuple((o.old.name, o.new.name) for o in group if isinstance(o, RenameColumn))
+                    ops.append(RebuildTable(
+                        _table_before(plan, old, op.table), new.tables[op.table], renames,
+                        tuple(dict.fromkeys(rebuild[op.table])),
+                        tuple(r for o in group if (r := o.irreversible)),
+                        tuple(r for o in group if (r := o.reverse().irreversible)),
+                    ))
                 continue
             ops.append(op)
         # the rebuild takes the place of the table's first step; constraints added later in the plan

@@ -168,7 +168,7 @@ class Runner:
             return "-- nothing to migrate"
         lit = self.backend.literal
         q = self.backend.quote
-        lines: list[str] = []
+        lines: list[str] = [sql + ";" for sql in self.backend.history_ddl()] + [""]
         for f in files:
             statements = self.statements(f, "upgrade")
             lines.append(f"-- {self.display_dir}/{f.filename}")
