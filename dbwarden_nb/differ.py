@@ -113,10 +113,15 @@ def match(old: Iterable[T], new: Iterable[T]) -> tuple[list[T], list[T], list[tu
 class Differ:
     """Compares two snapshots. ``forward_references``: the backend accepts foreign keys to tables created later."""
 
-    def __init__(self, old: Snapshot, new: Snapshot, renames: Renames | None = None, forward_references: bool = False):
+    def __init__(self, old: Snapshot, new: Snapshot, renames: Renames | None = None, forward_references: bool = False,
+                 case_insensitive: bool = False):
         self.old, self.new = old, new
         self.renames = renames or Renames()
         self.forward_references = forward_references
+        if case_insensitive:  # names that differ only in case are the same object: rename, never drop + create
+            self.renames = Renames({**_case_renames(old.tables, new.tables), **self.renames.tables},
+                                   dict(self.renames.columns))
+        self.case_insensitive = case_insensitive
         self.suggestions: list[str] = []
 
     def plan(self) -> Plan:
@@ -190,7 +195,11 @@ class Differ:
         ops: list[Operation] = []
         old_cols = {c.name: c for c in old.columns}
         new_cols = {c.name: c for c in new.columns}
-        for (table, source), target in self.renames.columns.items():
+        column_renames = dict(self.renames.columns)
+        if self.case_insensitive:
+            for source, target in _case_renames(old_cols, new_cols).items():
+                column_renames.setdefault((new.key, source), target)
+        for (table, source), target in column_renames.items():
             if table != new.key:
                 continue
             if source not in old_cols or target not in new_cols:
@@ -312,6 +321,12 @@ def view_dependency_order(views: list[View]) -> list[View]:
     return list(done.values())
 
 
+def _case_renames(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, str]:
+    """Names present on both sides once case is ignored, but spelled differently: old → new."""
+    gone = {k.lower(): k for k in old if k not in new}
+    return {gone[k.lower()]: k for k in new if k not in old and k.lower() in gone}
+
+
 def depends_on(table: Table) -> list[str]:
     """Keys of the tables that must exist before ``table``: referenced, inherited, partitioned."""
     refs = [fk.ref_table for fk in table.foreign_keys]
@@ -348,9 +363,10 @@ def diff(
     forward_references: bool | None = None,
 ) -> Plan:
     """The plan from ``old`` to ``new``. Backend capabilities come from the backend registry unless given."""
-    if forward_references is None:
-        from .backends import get_backend
+    from .backends import get_backend
 
-        forward_references = get_backend(new.backend).supports_forward_references
-    return Differ(old, new, renames, forward_references).plan()
+    backend = get_backend(new.backend)
+    if forward_references is None:
+        forward_references = backend.supports_forward_references
+    return Differ(old, new, renames, forward_references, backend.case_insensitive_names).plan()
 

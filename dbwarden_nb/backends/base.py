@@ -180,6 +180,7 @@ class Backend:
     supports_forward_references: ClassVar[bool] = False
     supports_schemas: ClassVar[bool] = False
     supports_comments: ClassVar[bool] = False
+    case_insensitive_names: ClassVar[bool] = False  # "users" and "USERS" name the same table
     type_aliases: ClassVar[Mapping[str, str]] = {}
     option_keys: ClassVar[Sequence[str]] = ()  # the keys a Table/Column ``info["dbwarden"]`` may use here
 

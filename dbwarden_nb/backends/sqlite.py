@@ -55,6 +55,7 @@ class SQLiteBackend(Backend):
     dialect_name: ClassVar[str] = "sqlite"
     transactional_ddl: ClassVar[bool] = True
     supports_forward_references: ClassVar[bool] = True
+    case_insensitive_names: ClassVar[bool] = True
     option_keys: ClassVar[Sequence[str]] = ("without_rowid", "strict", "autoincrement")
 
     # -- connecting ---------------------------------------------------------------------------------
@@ -356,6 +357,10 @@ class SQLiteBackend(Backend):
         return [f"DROP TABLE {self.quote(op.old.name)}"]
 
     def render_rename_table(self, op: Any) -> list[str]:
+        if op.old.name.lower() == op.new.name.lower():  # SQLite refuses a rename that changes only the case
+            step = f"_dbwarden_rename_{op.new.name}"
+            return [f"ALTER TABLE {self.quote(op.old.name)} RENAME TO {self.quote(step)}",
+                    f"ALTER TABLE {self.quote(step)} RENAME TO {self.quote(op.new.name)}"]
         return [f"ALTER TABLE {self.quote(op.old.name)} RENAME TO {self.quote(op.new.name)}"]
 
     def render_add_column(self, op: AddColumn) -> list[str]:
