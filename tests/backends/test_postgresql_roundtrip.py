@@ -273,3 +273,44 @@ def test_round_trip_from_hand_written_ddl(tmp_path: Path, pg_url: str) -> None:
     assert set(snap.tables) == {"customers", "orders", "audit"}
     assert set(snap.views) == {"big_orders", "order_counts"}
     assert snap.enums == {"status": ("new", "paid", "shipped")} and "email" in snap.domains and "ticket_seq" in snap.sequences
+
+
+def test_round_trip_with_tablespaces(tmp_path: Path, pg_url: str) -> None:
+    """Tables, indexes and unique constraints in a tablespace other than the default one."""
+    import os
+    import pwd
+    import shutil
+    import tempfile
+    import uuid
+
+    import sqlalchemy as sa
+
+    from dbwarden_nb.config import sqlalchemy_url
+
+    name = f"dbw_ts_{uuid.uuid4().hex[:8]}"
+    location = Path(tempfile.mkdtemp(prefix=name))  # the server must reach it: not under pytest's private tmp
+    owner = pwd.getpwnam("postgres")
+    os.chown(location, owner.pw_uid, owner.pw_gid)
+    engine = sa.create_engine(sqlalchemy_url(pg_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"CREATE TABLESPACE {name} LOCATION '{location}'")
+    try:
+        round_trip(ProjectDir(tmp_path / "proj", pg_url, database_type="postgresql"), [f"""
+            class Archive(Base):
+                __tablename__ = "archive"
+                __table_args__ = (sa.Index("ix_archive_at", "at", postgresql_tablespace="{name}"),
+                                  {{"postgresql_tablespace": "{name}"}})
+                id: Mapped[int] = mapped_column(primary_key=True)
+                at: Mapped[int]
+            """, """
+            class Archive(Base):
+                __tablename__ = "archive"
+                __table_args__ = (sa.Index("ix_archive_at", "at"),)
+                id: Mapped[int] = mapped_column(primary_key=True)
+                at: Mapped[int]
+            """])
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"DROP TABLESPACE IF EXISTS {name}")
+        engine.dispose()
+        shutil.rmtree(location, ignore_errors=True)
