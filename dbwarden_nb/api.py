@@ -127,7 +127,9 @@ class Database:
         if self.config.schemas or not self.backend.supports_schemas:
             return list(self.config.schemas) if self.config.schemas else None
         default = self.backend.default_schema(conn)
-        used = {t.schema for t in self.model_tables() if t.schema and t.schema != default}
+        tables = self.model_tables()
+        used = {t.schema for t in tables} | {getattr(c.type, "schema", None) for t in tables for c in t.columns}
+        used -= {None, default}
         return [default, *sorted(used)] if default else None
 
     def managed(self, snap: Snapshot) -> Snapshot:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 import secrets
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
 from ..errors import BackendError, LockError
+from ..migrations.files import Statement
 from ..migrations.lock import Lock, LockStatus
 from ..operations import (
     AddColumn,
@@ -116,13 +118,33 @@ class PostgreSQLBackend(Backend):
         m = _SA_TYPE.match(" ".join(spelled.strip().split()))
         if m is None:
             return spelled.strip()
-        base, params, zone, array = m.group("base").strip(), m.group("params"), m.group("zone"), m.group("array") or ""
-        params = f"({params.replace(' ', '')})" if params else ""
+        base, params, zone = m.group("base").strip(), m.group("params"), m.group("zone")
+        array = "[]" if m.group("array") else ""  # the server keeps no array dimensions in the type
+        values = [p.strip() for p in (params or "").split(",") if p.strip()]
+        upper = base.upper()
+        if upper == "FLOAT" and values:  # float(p): real up to 24 bits of precision, double precision above
+            return ("real" if int(values[0]) <= 24 else "double precision") + array
+        if upper in ("NUMERIC", "DECIMAL") and len(values) == 1:
+            values.append("0")
+        if upper in ("CHAR", "CHARACTER", "NCHAR") and not values:
+            values = ["1"]
+        params = f"({','.join(values)})" if values else ""
         if zone:
             return f"{base.lower()}{params} {zone.lower()}{array}"
-        if base.upper() == "TIMESTAMP" or base.upper() == "TIME":
+        if upper in ("TIMESTAMP", "TIME"):
             return f"{base.lower()}{params} without time zone{array}"
-        return TYPE_ALIASES.get(base.upper(), base if base.islower() else base.lower()) + params + array
+        return TYPE_ALIASES.get(upper, base if base.islower() else base.lower()) + params + array
+
+    def normalize_model_table(self, table: Table) -> Table:
+        """Give unnamed keys the names the server will give them (checks excepted: they depend on the expression)."""
+        def named(obj: Any, kind: str) -> Any:
+            return obj if obj.name else replace(obj, name=self.implicit_constraint_name(table, kind, obj.columns))
+
+        return table.replace(
+            primary_key=named(table.primary_key, "primary_key") if table.primary_key else None,
+            uniques=tuple(named(u, "unique") for u in table.uniques),
+            foreign_keys=tuple(named(f, "foreign_key") for f in table.foreign_keys),
+        )
 
     def implicit_constraint_name(self, table: Table, kind: str, columns: Sequence[str]) -> str | None:
         """The name PostgreSQL gives an unnamed constraint, so generated models can leave it out."""
@@ -261,7 +283,9 @@ class PostgreSQLBackend(Backend):
             return raw
         tag = "dbwarden_scratch_" + secrets.token_hex(4)
         default = self.default_schema(conn)
-        schemas = sorted({t.schema for t in raw.tables.values() if t.schema} | {v.schema for v in raw.views.values() if v.schema})
+        keyed = [*raw.enums, *raw.domains, *raw.sequences]
+        schemas = sorted({t.schema for t in raw.tables.values() if t.schema} | {v.schema for v in raw.views.values() if v.schema}
+                         | {split_key(k)[0] for k in keyed if split_key(k)[0]})
         mapping = {s: f"{tag}_{s}"[:63] for s in schemas}
         scratch = _move_schemas(raw, mapping)
         from ..differ import diff
@@ -548,9 +572,10 @@ class PostgreSQLBackend(Backend):
     def render_drop_enum(self, op: Any) -> list[str]:
         return [f"DROP TYPE {self.qkey(op.name)}"]
 
-    def render_add_enum_value(self, op: Any) -> list[str]:
+    def render_add_enum_value(self, op: Any) -> list[Statement]:
+        # committed on its own: a value added in a transaction cannot be used before that transaction ends
         where = f" BEFORE {self.literal(op.before)}" if op.before else ""
-        return [f"ALTER TYPE {self.qkey(op.name)} ADD VALUE {self.literal(op.value)}{where}"]
+        return [Statement(f"ALTER TYPE {self.qkey(op.name)} ADD VALUE {self.literal(op.value)}{where}", transactional=False)]
 
     def render_remove_enum_value(self, op: Any) -> list[str]:
         # a statement for the irreversible marker to stand on; the value itself stays

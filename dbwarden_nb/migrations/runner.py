@@ -302,8 +302,10 @@ class Runner:
         return Applied(f.version, f.description, direction, total - skip, int((time.monotonic() - started) * 1000), skip)
 
     def _execute(self, stmt: Statement) -> None:
+        # a no-transaction statement (CREATE INDEX CONCURRENTLY) must not even sit in an implicit transaction
+        run = self.conn.execute if stmt.transactional or not self.backend.transactional_ddl else self.conn.execute_autocommit
         try:
-            self.conn.execute(stmt.sql)
+            run(stmt.sql)
         except Exception as exc:
             if isinstance(exc, MigrationError):
                 raise

@@ -96,8 +96,9 @@ class CodeGenerator:
         """A SQLAlchemy type expression that compiles to exactly ``spelled`` on this backend."""
         named = self.named_type(spelled.removesuffix("[]"))
         if named is not None:
-            self._import_type(named)
-            return f"postgresql.ARRAY({named})" if spelled.endswith("[]") else named
+            code = f"postgresql.ARRAY({named})" if spelled.endswith("[]") else named
+            self._import_type(code)
+            return code
         for code in self.backend.type_candidates(spelled):
             obj = eval(code, {"sa": _sa(), **self.backend.codegen_namespace()})  # candidates are our own literals
             if self.backend.canonical_type(obj.compile(dialect=self.dialect)) == spelled:
