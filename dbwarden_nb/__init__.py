@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .api import Project
     from .schema import Snapshot
 
-__all__ = ["__version__", "database_config", "project", "snapshot", "diff", "Snapshot", "load_ipython_extension"]
+__all__ = ["__version__", "database_config", "project", "snapshot", "diff", "explore", "Snapshot", "load_ipython_extension"]
 
 
 def project(path: Any = None, dev: bool = False, strict_translation: bool = False) -> Project:
@@ -36,6 +36,13 @@ def diff(old: Snapshot, new: Snapshot, **renames: Any) -> Any:
     from .differ import Renames, diff as _diff
 
     return _diff(old, new, Renames.parse(renames.get("rename", ()), renames.get("rename_table", ())))
+
+
+def explore(proj_or_path: Any = None, database: str | None = None) -> Any:
+    """An ipywidgets explorer: tables and their detail, the diff, and a guarded apply (dry run, then confirm)."""
+    from .notebook.widgets import explore as _explore
+
+    return _explore(proj_or_path, database)
 
 
 def __getattr__(name: str) -> Any:

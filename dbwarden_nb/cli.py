@@ -11,19 +11,21 @@ from .errors import DbwardenError
 
 def render(obj: Any, as_json: bool) -> str:
     if as_json:
-        doc = obj.to_dict() if hasattr(obj, "to_dict") else obj.to_json()
-        return json.dumps(doc, indent=2, sort_keys=True, default=str, ensure_ascii=False)
+        from .commands import document
+
+        return json.dumps(document(obj), indent=2, sort_keys=True, default=str, ensure_ascii=False)
     return obj.to_text()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from .commands import build_parser, run
+    from .notebook.progress import TerminalProgress
 
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in argv or "--verbose" in argv
     try:
         args = build_parser().parse_args(argv)
-        result = run(args)
+        result = run(args, progress=TerminalProgress())  # one line per migration on stderr
         print(render(result, args.json))
         code = int(getattr(result, "exit_code", 0))
         if code == 1 and getattr(result, "error_line", None):

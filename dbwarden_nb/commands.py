@@ -12,6 +12,7 @@ from .errors import UsageError
 
 if TYPE_CHECKING:
     from .api import Project
+    from .migrations.runner import Progress
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ COMMANDS: tuple[Command, ...] = (
             lambda p, a: p.check(a.database), (DATABASE,)),
     Command("migrate", "apply pending migrations under the lock",
             lambda p, a: p.migrate(a.database, a.count, a.to_version, a.dry_run, a.sql, a.force, a.all,
-                                   lock_timeout=a.lock_timeout), (
+                                   progress=a.progress, lock_timeout=a.lock_timeout), (
         DATABASE, ALL,
         arg("--count", type=_positive, metavar="N", help="apply at most N migrations"),
         arg("--to-version", type=_version_number, metavar="V", help="apply up to and including migration V"),
@@ -104,12 +105,14 @@ COMMANDS: tuple[Command, ...] = (
         FORCE, LOCK_TIMEOUT,
     )),
     Command("rollback", "revert the last applied migration(s)",
-            lambda p, a: p.rollback(a.database, a.count, a.dry_run, a.force, lock_timeout=a.lock_timeout), (
+            lambda p, a: p.rollback(a.database, a.count, a.dry_run, a.force, progress=a.progress,
+                                    lock_timeout=a.lock_timeout), (
         DATABASE, arg("--count", type=_positive, default=1, metavar="N", help="revert the last N migrations"), DRY_RUN, FORCE,
         LOCK_TIMEOUT,
     )),
     Command("downgrade", "revert every migration after V (V stays applied)",
-            lambda p, a: p.downgrade(a.to, a.database, a.dry_run, a.force, lock_timeout=a.lock_timeout), (
+            lambda p, a: p.downgrade(a.to, a.database, a.dry_run, a.force, progress=a.progress,
+                                     lock_timeout=a.lock_timeout), (
         arg("--to", type=_version_number, required=True, metavar="V", help="the version to keep (0: revert all)"),
         DATABASE, DRY_RUN, FORCE, LOCK_TIMEOUT,
     )),
@@ -184,9 +187,11 @@ def build_parser(prog: str = "dbwarden") -> Parser:
     return parser
 
 
-def run(args: argparse.Namespace, project: Project | None = None) -> Any:
-    """Run parsed arguments; ``project`` is loaded from the config when not given."""
+def run(args: argparse.Namespace, project: Project | None = None, progress: Progress | None = None) -> Any:
+    """Run parsed arguments; ``project`` is loaded from the config when not given. ``progress`` is the
+    runner's callback for the commands that apply migrations (the CLI's lines, the notebook's bar)."""
     cmd = BY_NAME[args.command]
+    args = argparse.Namespace(**{**vars(args), "progress": progress})
     if cmd.needs_project and project is None:
         from .api import Project
 
@@ -197,6 +202,11 @@ def run(args: argparse.Namespace, project: Project | None = None) -> Any:
         project = Project(project.config, dev=args.dev or project.dev,
                           strict_translation=args.strict_translation or project.strict_translation)
     return cmd.run(project, args)
+
+
+def document(obj: Any) -> Any:
+    """The ``--json`` document of a command's result."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else obj.to_json()
 
 
 def parse(argv: Sequence[str], prog: str = "dbwarden") -> argparse.Namespace:
