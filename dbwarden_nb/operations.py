@@ -615,3 +615,16 @@ class Plan:
             "operations": [op.to_json() for op in self.operations],
             "suggestions": list(self.suggestions),
         }
+
+    # -- notebook display: dbwarden_nb.notebook, imported only when used -----------------------------
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .notebook.display import mimebundle
+
+        return mimebundle(self)
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame with one row per operation."""
+        from .notebook.display import to_frame
+
+        return to_frame(self)

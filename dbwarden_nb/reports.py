@@ -90,6 +90,12 @@ class DiffReport(Report):
         return {"database": self.database, "source": self.source, "target": self.target, "empty": self.empty,
                 **self.plan.to_json(), "sql": list(self.statements)}
 
+    def to_frame(self) -> Any:
+        """A pandas DataFrame with one row per operation."""
+        from .notebook.display import to_frame
+
+        return to_frame(self)
+
 
 @dataclass(repr=False)
 class MakeMigrationsReport(Report):
@@ -117,6 +123,12 @@ class MakeMigrationsReport(Report):
             doc.update(version=self.file.version, severity=self.file.severity,
                        upgrade=[s.sql for s in self.file.upgrade], rollback=[s.sql for s in self.file.rollback])
         return doc
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame with one row per operation."""
+        from .notebook.display import to_frame
+
+        return to_frame(self)
 
 
 @dataclass(repr=False)
@@ -154,6 +166,12 @@ class StatusReport(Report):
                 "applied": [r.to_json() for r in self.applied],
                 "pending": [{"version": f.version, "description": f.description, "severity": f.severity} for f in self.pending],
                 "partial": [r.to_json() for r in self.partial], "problems": list(self.problems)}
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame with one row per applied, partial or pending migration."""
+        from .notebook.display import to_frame
+
+        return to_frame(self)
 
 
 @dataclass(frozen=True)
@@ -193,6 +211,12 @@ class CheckReport(Report):
     def to_json(self) -> dict[str, Any]:
         return {"database": self.database, "risky": self.risky, "migrations": [f.to_json() for f in self.findings]}
 
+    def to_frame(self) -> Any:
+        """A pandas DataFrame with one row per risk of a pending migration."""
+        from .notebook.display import to_frame
+
+        return to_frame(self)
+
 
 @dataclass(repr=False)
 class HistoryReport(Report):
@@ -209,6 +233,12 @@ class HistoryReport(Report):
 
     def to_json(self) -> dict[str, Any]:
         return {"database": self.database, "history": [r.to_json() for r in self.rows]}
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame with one row per history row."""
+        from .notebook.display import to_frame
+
+        return to_frame(self)
 
 
 @dataclass(repr=False)
@@ -243,6 +273,12 @@ class RunReport(Report):
                 "applied": [a.to_json() for a in r.applied],
                 "planned": [{"version": f.version, "description": f.description} for f in r.planned],
                 "drift": list(self.drift), "script": self.script}
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame with one row per migration applied, rolled back or planned."""
+        from .notebook.display import to_frame
+
+        return to_frame(self)
 
 
 @dataclass(repr=False)
@@ -290,3 +326,9 @@ class MultiReport(Report):
 
     def to_json(self) -> dict[str, Any]:
         return {"databases": [p.to_json() for p in self.parts]}
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame with one row per row of its reports."""
+        from .notebook.display import to_frame
+
+        return to_frame(self)

@@ -232,6 +232,25 @@ class Table:
             "options": _options(self.options),
         }
 
+    # -- notebook display: dbwarden_nb.notebook, imported only when used -----------------------------
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .notebook.display import mimebundle
+
+        return mimebundle(self)
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame with one row per column."""
+        from .notebook.display import to_frame
+
+        return to_frame(self)
+
+    def erd(self) -> Any:
+        """A Mermaid entity-relationship diagram of this table and the tables it references."""
+        from .notebook.erd import erd
+
+        return erd(self)
+
     def _comparable(self) -> dict[str, Any]:
         doc = self.to_json()
         doc["columns"] = sorted(doc["columns"], key=lambda c: c["name"])  # column order never makes an operation
@@ -402,6 +421,25 @@ class Snapshot:
         for key, v in self.views.items():
             lines.append(f"  view {key}")
         return "\n".join(lines)
+
+    # -- notebook display: dbwarden_nb.notebook, imported only when used -----------------------------
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .notebook.display import mimebundle
+
+        return mimebundle(self)
+
+    def to_frame(self, by: str = "column") -> Any:
+        """A pandas DataFrame: one row per column, or per table and view with ``by="table"``."""
+        from .notebook.display import to_frame
+
+        return to_frame(self, by=by)
+
+    def erd(self) -> Any:
+        """A Mermaid entity-relationship diagram: tables, columns and foreign keys."""
+        from .notebook.erd import erd
+
+        return erd(self)
 
 
 def _tuple(values: Any) -> tuple[Any, ...]:

@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/venv.sh dev
+# tests/notebook/test_browser.py needs Chromium (it must run in CI); install it when we are root and it is missing.
+command -v chromium >/dev/null 2>&1 || { [ "$(id -u)" = 0 ] && { apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }; }; } || true
 exec .venv/bin/python -m pytest "$@"

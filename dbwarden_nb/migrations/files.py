@@ -140,6 +140,11 @@ class MigrationFile:
             )
         return text
 
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        from dbwarden_nb.notebook.display import mimebundle  # the notebook layer, imported only when displayed
+
+        return mimebundle(self)
+
 
 def _render_section(marker: str, statements: tuple[Statement, ...]) -> list[str]:
     lines = [marker]
