@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any, Iterable, Mapping
 
 from .errors import SnapshotError
@@ -339,7 +340,7 @@ class Snapshot:
             "domains": {k: _options(v) for k, v in self.domains.items()},
         }
 
-    @property
+    @cached_property  # snapshots are immutable; equality and display read this often
     def checksum(self) -> str:
         body = self._body()
         for table in body["tables"].values():  # column order is not part of identity
