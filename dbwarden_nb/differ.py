@@ -15,6 +15,8 @@ from .errors import UsageError
 from .operations import (
     AddColumn,
     AddEnumValue,
+    AlterDomain,
+    AlterSequence,
     CreateDomain,
     CreateEnum,
     CreateSequence,
@@ -150,6 +152,8 @@ class Differ:
         self.suggest_table_renames(drops, creates)
 
         view_removed, view_added, view_changed = match(self.old.views.values(), self.new.views.values())
+        view_changed += dependents(self.old.views, self.new.views, [o for o, _ in view_changed] + view_removed,
+                                   already={o.key for o, _ in view_changed})
         dropped = view_dependency_order(view_removed + [o for o, _ in view_changed])
         view_drops = [DropView(v) for v in reversed(dropped)]
         view_creates = [CreateView(v) for v in view_dependency_order([n for _, n in view_changed] + view_added)]
@@ -180,14 +184,14 @@ class Differ:
                 if value not in before:
                     following = next((v for v in after[i + 1:] if v in before), None)
                     creates.append(AddEnumValue(name, value, following))
-        for kind, create, drop in (("domains", CreateDomain, DropDomain), ("sequences", CreateSequence, DropSequence)):
+        for kind, create, drop, alter in (("domains", CreateDomain, DropDomain, AlterDomain),
+                                          ("sequences", CreateSequence, DropSequence, AlterSequence)):
             before_map, after_map = getattr(old, kind), getattr(new, kind)
             for name in sorted(after_map):
                 if name not in before_map:
                     creates.append(create(name, after_map[name]))
-                elif before_map[name] != after_map[name]:  # recreated: these have no in-place ALTER here
-                    drops.insert(0, drop(name, before_map[name]))
-                    creates.append(create(name, after_map[name]))
+                elif before_map[name] != after_map[name]:
+                    creates.append(alter(name, before_map[name], after_map[name]))
             drops += [drop(name, before_map[name]) for name in sorted(before_map.keys() - after_map.keys())]
         return creates, drops
 
@@ -300,6 +304,24 @@ def order(
     result += sorted(pending_alters, key=alter_rank)  # stable: per-table order kept within a rank
     result += deferred
     return result
+
+
+def dependents(old: Mapping[str, View], new: Mapping[str, View], changed: list[View], already: set[str]) -> list[tuple[View, View]]:
+    """Unchanged views that read a changed or dropped view: they are dropped and created again with it."""
+    out: list[tuple[View, View]] = []
+    names = {v.name for v in changed}
+    grew = True
+    while grew:
+        grew = False
+        for key, view in old.items():
+            if key in already or key not in new:
+                continue
+            if names & set(re.findall(r"\w+", view.definition)):
+                out.append((view, new[key]))
+                already.add(key)
+                names.add(view.name)
+                grew = True
+    return out
 
 
 def view_dependency_order(views: list[View]) -> list[View]:

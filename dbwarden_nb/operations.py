@@ -556,6 +556,48 @@ class CreateDomain(Operation):
 
 
 @dataclass(frozen=True)
+class AlterDomain(Operation):
+    kind: ClassVar[str] = "alter_domain"
+    name: str
+    old: Options
+    new: Options
+
+    @property
+    def table(self) -> str:
+        return self.name
+
+    def reverse(self) -> Operation:
+        return AlterDomain(self.name, self.new, self.old)
+
+    @property
+    def risk(self) -> str:
+        return "a new check or NOT NULL fails if stored values violate it" if self.new.get("checks") or not self.new.get("nullable", True) else ""
+
+    def describe(self) -> str:
+        changed = sorted(k for k in set(self.old) | set(self.new) if self.old.get(k) != self.new.get(k))
+        return f"alter domain {self.name}: {', '.join(changed)}"
+
+
+@dataclass(frozen=True)
+class AlterSequence(Operation):
+    kind: ClassVar[str] = "alter_sequence"
+    name: str
+    old: Options
+    new: Options
+
+    @property
+    def table(self) -> str:
+        return self.name
+
+    def reverse(self) -> Operation:
+        return AlterSequence(self.name, self.new, self.old)
+
+    def describe(self) -> str:
+        changed = sorted(k for k in set(self.old) | set(self.new) if self.old.get(k) != self.new.get(k))
+        return f"alter sequence {self.name}: {', '.join(changed)}"
+
+
+@dataclass(frozen=True)
 class DropDomain(Operation):
     kind: ClassVar[str] = "drop_domain"
     name: str

@@ -488,12 +488,17 @@ class PostgreSQLBackend(Backend):
             out.append(f"{prefix} DROP IDENTITY")
         if {"type", "collation"} & changes:
             collate = f" COLLATE {self.quote(new.collation)}" if new.collation else ""
-            out.append(f"{prefix} TYPE {new.type}{collate} USING {self.quote(new.name)}::{new.type}")
+            # a user type (enum, domain) only casts from text; a default must be set again after the change
+            via = "::text" if _user_type(old.type) or _user_type(new.type) else ""
+            if old.default is not None and "type" in changes:
+                out.append(f"{prefix} DROP DEFAULT")
+                changes.add("default")
+            out.append(f"{prefix} TYPE {new.type}{collate} USING {self.quote(new.name)}{via}::{new.type}")
             if new.options.get("serial") and old.type != new.type:  # the implied sequence follows the column
                 target = self.literal(self.q(t)), self.literal(new.name)
                 out.append(f"DO $$ BEGIN EXECUTE format('ALTER SEQUENCE %s AS {new.type}', "
                            f"pg_get_serial_sequence({target[0]}, {target[1]})); END $$")
-        if "default" in changes:
+        if "default" in changes and (new.default is not None or old.default is not None and "type" not in changes):
             out.append(f"{prefix} SET DEFAULT {new.default}" if new.default is not None else f"{prefix} DROP DEFAULT")
         if "nullable" in changes:
             out.append(f"{prefix} {'DROP' if new.nullable else 'SET'} NOT NULL")
@@ -552,7 +557,7 @@ class PostgreSQLBackend(Backend):
         kind = "MATERIALIZED VIEW" if v.materialized else "VIEW"
         with_ = f" WITH ({_with(v.options['with'])})" if v.options.get("with") else ""
         space = f" TABLESPACE {self.quote(v.options['tablespace'])}" if v.options.get("tablespace") else ""
-        out = [f"CREATE {kind} {self.q(v)}{with_}{space} AS\n{v.definition}"]
+        out = self.schema_for(v.key) + [f"CREATE {kind} {self.q(v)}{with_}{space} AS\n{v.definition}"]
         if v.comment is not None:
             out.append(f"COMMENT ON {kind} {self.q(v)} IS {self.literal(v.comment)}")
         return out
@@ -604,6 +609,42 @@ class PostgreSQLBackend(Backend):
             name, _, definition = check.partition(" ")
             sql += f" CONSTRAINT {self.quote(name)} {definition}"
         return self.schema_for(op.name) + [sql]
+
+    def render_alter_domain(self, op: Any) -> list[str]:
+        old, new, name = op.old, op.new, self.qkey(op.name)
+        if old.get("type") != new.get("type") or old.get("collation") != new.get("collation"):
+            raise BackendError(f"domain {op.name}: changing its type or collation needs a manual migration")
+        out = []
+        if old.get("default") != new.get("default"):
+            out.append(f"ALTER DOMAIN {name} " + (f"SET DEFAULT {new['default']}" if new.get("default") is not None else "DROP DEFAULT"))
+        if old.get("nullable", True) != new.get("nullable", True):
+            out.append(f"ALTER DOMAIN {name} {'DROP' if new.get('nullable', True) else 'SET'} NOT NULL")
+        before, after = list(old.get("checks", ())), list(new.get("checks", ()))
+        for check in before:
+            if check not in after:
+                out.append(f"ALTER DOMAIN {name} DROP CONSTRAINT {self.quote(check.partition(' ')[0])}")
+        for check in after:
+            if check not in before:
+                cname, _, definition = check.partition(" ")
+                out.append(f"ALTER DOMAIN {name} ADD CONSTRAINT {self.quote(cname)} {definition}")
+        return out
+
+    def render_alter_sequence(self, op: Any) -> list[str]:
+        old, new = op.old, op.new
+        words = {"type": "AS", "increment": "INCREMENT BY", "minvalue": "MINVALUE", "maxvalue": "MAXVALUE",
+                 "start": "START WITH", "cache": "CACHE"}
+        parts = []
+        for key, word in words.items():
+            if old.get(key) != new.get(key):
+                if key in new:
+                    parts.append(f"{word} {new[key]}")
+                elif key in ("minvalue", "maxvalue"):
+                    parts.append(f"NO {word}")
+                else:
+                    parts.append(f"{word} {dict(type='bigint', increment=1, cache=1).get(key, 1)}")
+        if bool(old.get("cycle")) != bool(new.get("cycle")):
+            parts.append("CYCLE" if new.get("cycle") else "NO CYCLE")
+        return [f"ALTER SEQUENCE {self.qkey(op.name)} {' '.join(parts)}"] if parts else []
 
     def render_drop_domain(self, op: Any) -> list[str]:
         return [f"DROP DOMAIN {self.qkey(op.name)}"]
@@ -780,6 +821,12 @@ class AdvisoryLock(Lock):
             except Exception as exc:  # permission: say so instead of pretending
                 raise LockError(f"cannot end the session holding the migration lock (pid {pid}): {exc}") from None
         return before
+
+
+def _user_type(type_: str) -> bool:
+    """Not one of the server's built-in type names: an enum or domain (arrays of them too)."""
+    base = re.sub(r"\(.*\)|\[\]", "", type_).strip()
+    return base not in PG_TYPE_CANDIDATES and base not in TYPE_ALIASES.values() and not base.startswith(("timestamp", "time"))
 
 
 def _split_commas(text: str) -> list[str]:

@@ -263,7 +263,7 @@ class CatalogReader:
         pk, fks, uniques, checks = None, [], [], []
         for c in cons:
             kind, cname = c[2], c[1]
-            cols_ = tuple(names[k] for k in (c[4] or ()))
+            cols_ = tuple(names[k] for k in (c[4] or ()) if k in names)  # 0: an expression (exclusion constraints)
             if kind == "p":
                 pk = PrimaryKey(cname, cols_)
             elif kind == "u":
