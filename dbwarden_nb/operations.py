@@ -428,14 +428,21 @@ class DropView(Operation):
 
 
 @dataclass(frozen=True)
-class CreateEnum(Operation):
-    kind: ClassVar[str] = "create_enum"
+class NamedObjectOperation(Operation):
+    """A step on a schema object other than a table (enum, domain, sequence): its key names it."""
+
     name: str
-    values: tuple[str, ...]
 
     @property
     def table(self) -> str:
         return self.name
+
+
+@dataclass(frozen=True)
+class CreateEnum(NamedObjectOperation):
+    kind: ClassVar[str] = "create_enum"
+    name: str
+    values: tuple[str, ...]
 
     def reverse(self) -> Operation:
         return DropEnum(self.name, self.values)
@@ -445,14 +452,10 @@ class CreateEnum(Operation):
 
 
 @dataclass(frozen=True)
-class DropEnum(Operation):
+class DropEnum(NamedObjectOperation):
     kind: ClassVar[str] = "drop_enum"
     name: str
     values: tuple[str, ...]
-
-    @property
-    def table(self) -> str:
-        return self.name
 
     def reverse(self) -> Operation:
         return CreateEnum(self.name, self.values)
@@ -462,17 +465,13 @@ class DropEnum(Operation):
 
 
 @dataclass(frozen=True)
-class AddEnumValue(Operation):
+class AddEnumValue(NamedObjectOperation):
     """A new enum value. Servers cannot remove one, so the rollback is marked irreversible."""
 
     kind: ClassVar[str] = "add_enum_value"
     name: str
     value: str
     before: str | None = None
-
-    @property
-    def table(self) -> str:
-        return self.name
 
     @property
     def irreversible(self) -> str | None:
@@ -486,16 +485,12 @@ class AddEnumValue(Operation):
 
 
 @dataclass(frozen=True)
-class RemoveEnumValue(Operation):
+class RemoveEnumValue(NamedObjectOperation):
     """The inverse of AddEnumValue: renders nothing (the value stays); only ever in a rollback."""
 
     kind: ClassVar[str] = "remove_enum_value"
     name: str
     value: str
-
-    @property
-    def table(self) -> str:
-        return self.name
 
     def reverse(self) -> Operation:
         return AddEnumValue(self.name, self.value)
@@ -505,14 +500,10 @@ class RemoveEnumValue(Operation):
 
 
 @dataclass(frozen=True)
-class CreateSequence(Operation):
+class CreateSequence(NamedObjectOperation):
     kind: ClassVar[str] = "create_sequence"
     name: str
     options: Options
-
-    @property
-    def table(self) -> str:
-        return self.name
 
     def reverse(self) -> Operation:
         return DropSequence(self.name, self.options)
@@ -522,14 +513,10 @@ class CreateSequence(Operation):
 
 
 @dataclass(frozen=True)
-class DropSequence(Operation):
+class DropSequence(NamedObjectOperation):
     kind: ClassVar[str] = "drop_sequence"
     name: str
     options: Options
-
-    @property
-    def table(self) -> str:
-        return self.name
 
     def reverse(self) -> Operation:
         return CreateSequence(self.name, self.options)
@@ -539,14 +526,10 @@ class DropSequence(Operation):
 
 
 @dataclass(frozen=True)
-class CreateDomain(Operation):
+class CreateDomain(NamedObjectOperation):
     kind: ClassVar[str] = "create_domain"
     name: str
     options: Options
-
-    @property
-    def table(self) -> str:
-        return self.name
 
     def reverse(self) -> Operation:
         return DropDomain(self.name, self.options)
@@ -556,15 +539,11 @@ class CreateDomain(Operation):
 
 
 @dataclass(frozen=True)
-class AlterDomain(Operation):
+class AlterDomain(NamedObjectOperation):
     kind: ClassVar[str] = "alter_domain"
     name: str
     old: Options
     new: Options
-
-    @property
-    def table(self) -> str:
-        return self.name
 
     def reverse(self) -> Operation:
         return AlterDomain(self.name, self.new, self.old)
@@ -579,15 +558,11 @@ class AlterDomain(Operation):
 
 
 @dataclass(frozen=True)
-class AlterSequence(Operation):
+class AlterSequence(NamedObjectOperation):
     kind: ClassVar[str] = "alter_sequence"
     name: str
     old: Options
     new: Options
-
-    @property
-    def table(self) -> str:
-        return self.name
 
     def reverse(self) -> Operation:
         return AlterSequence(self.name, self.new, self.old)
@@ -598,14 +573,10 @@ class AlterSequence(Operation):
 
 
 @dataclass(frozen=True)
-class DropDomain(Operation):
+class DropDomain(NamedObjectOperation):
     kind: ClassVar[str] = "drop_domain"
     name: str
     options: Options
-
-    @property
-    def table(self) -> str:
-        return self.name
 
     def reverse(self) -> Operation:
         return CreateDomain(self.name, self.options)
