@@ -75,17 +75,12 @@ class Renames:
         return cls(tables, columns)
 
 
-def _identity(obj: Any) -> str:
-    """Structure of a constraint or index without its name, for matching unnamed objects."""
-    doc = obj.to_json()
-    doc.pop("name", None)
-    return json.dumps(doc, sort_keys=True)
-
-
 def match(old: Iterable[T], new: Iterable[T]) -> tuple[list[T], list[T], list[tuple[T, T]]]:
-    """Pair objects of two collections: equal ones, then same name, then same structure when unnamed.
+    """Pair objects of two collections: equal ones, then changed ones of the same name.
 
-    Returns (removed, added, changed pairs); equal pairs are dropped.
+    Returns (removed, added, changed pairs); equal pairs are dropped. Unnamed objects only match an equal
+    one, so ``diff`` is empty exactly when the snapshots are equal (backends give model-side objects the
+    names their server would give, before this runs).
     """
     removed, added = list(old), list(new)
     for obj in list(added):
@@ -96,15 +91,6 @@ def match(old: Iterable[T], new: Iterable[T]) -> tuple[list[T], list[T], list[tu
     for obj in list(added):
         name = getattr(obj, "name", None)
         twin = next((o for o in removed if name is not None and getattr(o, "name", None) == name), None)
-        if twin is None:
-            twin = next(
-                (o for o in removed if (name is None or getattr(o, "name", None) is None) and _identity(o) == _identity(obj)),
-                None,
-            )
-            if twin is not None:  # same structure, one side unnamed: the server names what the model did not
-                removed.remove(twin)
-                added.remove(obj)
-                continue
         if twin is not None:
             removed.remove(twin)
             added.remove(obj)

@@ -32,6 +32,7 @@ from ..operations import (
     RenameTable,
 )
 from ..schema import Check, Column, ForeignKey, Index, PrimaryKey, Snapshot, Table, Unique, View, split_key
+from ..models.codegen import sql_text
 from .base import Backend, Connection
 from .postgresql_catalog import SERIALS, CatalogReader
 
@@ -734,12 +735,12 @@ class PostgreSQLBackend(Backend):
         elements = []
         for part in _split_commas(m.group(2)):
             expr, _, operator = part.rpartition(" WITH ")
-            elements.append(f"(sa.text({expr.strip()!r}), {operator.strip()!r})")
+            elements.append(f"({sql_text(expr.strip())}, {operator.strip()!r})")
         args = elements + [f"using={m.group(1)!r}"]
         if check.name:
             args.append(f"name={check.name!r}")
         if m.group(4):
-            args.append(f"where=sa.text({m.group(4)!r})")
+            args.append(f"where={sql_text(m.group(4))}")
         return f"postgresql.ExcludeConstraint({', '.join(args)})"
 
     def index_kwargs(self, index: Index) -> dict[str, str]:
@@ -759,7 +760,7 @@ class PostgreSQLBackend(Backend):
         if ops:
             kwargs["postgresql_ops"] = repr(ops)
         if index.where:
-            kwargs["postgresql_where"] = f"sa.text({index.where!r})"
+            kwargs["postgresql_where"] = sql_text(index.where)
         return kwargs
 
     # -- lock ---------------------------------------------------------------------------------------

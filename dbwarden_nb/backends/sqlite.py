@@ -41,6 +41,7 @@ from ..schema import (
     View,
 )
 from . import sqlite_ddl
+from ..models.codegen import sql_text
 from .base import Backend, Connection
 
 if TYPE_CHECKING:
@@ -251,10 +252,9 @@ class SQLiteBackend(Backend):
     # -- model side ---------------------------------------------------------------------------------
 
     def canonical_default(self, text: str) -> str:
-        tokens = sqlite_ddl.tokenize(text)
-        if tokens and tokens[0].text == "(" and sqlite_ddl.paren_group(tokens, 0)[1] == len(tokens):
-            tokens = tokens[1:-1]  # SQLite stores a parenthesized default without its outer parentheses
-        return sqlite_ddl.join(tokens)
+        # rendering always wraps the default in one pair of parentheses, which SQLite strips again
+        # when it reports it: the text itself is the canonical form
+        return sqlite_ddl.normalize_sql(text)
 
     def canonical_expression(self, text: str) -> str:
         return sqlite_ddl.normalize_sql(text)
@@ -291,14 +291,14 @@ class SQLiteBackend(Backend):
         return kwargs
 
     def index_kwargs(self, index: Index) -> dict[str, str]:
-        return {"sqlite_where": f"sa.text({index.where!r})"} if index.where else {}
+        return {"sqlite_where": sql_text(index.where)} if index.where else {}
 
     # -- rendering ----------------------------------------------------------------------------------
 
     def column_sql(self, col: Column, table: Table | None = None) -> str:
         parts = [self.quote(col.name), col.type]
         if table is not None and table.options.get("autoincrement") and table.primary_key and table.primary_key.columns == (col.name,):
-            parts.append("PRIMARY KEY AUTOINCREMENT")
+            parts.append(f"{self._named(table.primary_key.name)}PRIMARY KEY AUTOINCREMENT")
         if not col.nullable:
             parts.append("NOT NULL")
         if col.default is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 _TOKEN = re.compile(
     r"""
       (?P<ws>\s+|--[^\n]*|/\*.*?(?:\*/|\Z))
+    | (?P<blob>[xX]'[0-9a-fA-F]*')
     | (?P<str>'(?:[^']|'')*'?)
     | (?P<qid>"(?:[^"]|"")*"?|`(?:[^`]|``)*`?|\[[^\]]*\]?)
     | (?P<word>[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -63,10 +64,15 @@ class Imports:
 
 
 def identifier(name: str, taken: set[str], reserved: Iterable[str] = ()) -> str:
-    """A valid, unused Python identifier for ``name`` (one helper for every name the code needs)."""
-    base = re.sub(r"\W", "_", name, flags=re.ASCII)
-    if not base or base[0].isdigit():
-        base = "_" + base
+    """A valid, unused Python identifier for ``name`` (one helper for every name the code needs).
+
+    Names Python or SQLAlchemy treat specially in a class body (``__x`` is mangled, ``_sa_*`` and
+    ``__tablename__`` belong to declarative) get a ``col`` prefix."""
+    # Python reads identifiers in NFKC form ("ij" is "ij"): write them that way, so what the code says is
+    # what Python sees and a differing column name is always given explicitly
+    base = unicodedata.normalize("NFKC", "".join(c if ("a" + c).isidentifier() else "_" for c in name))
+    if not base or base[0].isdigit() or base.startswith("__") or base.startswith("_sa_"):
+        base = "col_" + base.lstrip("_") if base.startswith("_") else "col_" + base
     if keyword.iskeyword(base) or base in reserved:
         base += "_"
     candidate, n = base, 1
@@ -75,6 +81,19 @@ def identifier(name: str, taken: set[str], reserved: Iterable[str] = ()) -> str:
         candidate = f"{base}_{n}"
     taken.add(candidate)
     return candidate
+
+
+_BIND = re.compile(r"(?<![:\w\\]):(?=\w)")
+
+
+def escape_binds(sql: str) -> str:
+    """SQL text as SQLAlchemy's ``text()`` must receive it: a ``:word`` would become a bind parameter."""
+    return _BIND.sub(r"\\:", sql.replace("\\:", "\\\\:"))
+
+
+def sql_text(sql: str) -> str:
+    """Python source of ``sa.text(...)`` that compiles back to exactly ``sql``."""
+    return f"sa.text({escape_binds(sql)!r})"
 
 
 def class_name(table: str, taken: set[str]) -> str:
@@ -126,7 +145,7 @@ class CodeGenerator:
                 if not d.get("nullable", True):
                     args.append("not_null=True")
                 if d.get("default") is not None:
-                    args.append(f"default=sa.text({d['default']!r})")
+                    args.append(f"default={sql_text(d['default'])}")
                 if d.get("collation"):
                     args.append(f"collation={d['collation']!r}")
                 for check in d.get("checks", ())[:1]:
@@ -146,7 +165,7 @@ class CodeGenerator:
         args.append(self.type_code(col.type, col.collation))
         if col.computed is not None:
             persisted = "" if col.computed.stored is None else f", persisted={col.computed.stored}"
-            args.append(f"sa.Computed({col.computed.expression!r}{persisted})")
+            args.append(f"sa.Computed({escape_binds(col.computed.expression)!r}{persisted})")
         if col.identity is not None:
             i = col.identity
             opts = [f"always={i.always}"] + [f"{k}={getattr(i, k)!r}" for k in ("start", "increment", "minvalue", "maxvalue", "cache", "cycle") if getattr(i, k) is not None]
@@ -161,9 +180,10 @@ class CodeGenerator:
         else:
             args.append(f"nullable={col.nullable}")
         if col.default is not None:
-            args.append(f"server_default=sa.text({col.default!r})")
+            args.append(f"server_default={sql_text(col.default)}")
         if col.comment is not None:
             args.append(f"comment={col.comment!r}")
+        args += [f"{k}={v}" for k, v in self.backend.column_kwargs(table, col).items()]
         info = self.backend.column_info(col)
         if info:
             args.append(f"info={{'dbwarden': {info!r}}}")
@@ -208,7 +228,7 @@ class CodeGenerator:
                 continue
             name = f", name={c.name!r}" if c.name else ""
             opts = "".join(f", {k}={v}" for k, v in self.backend.constraint_kwargs(c).items())
-            out.append(f"sa.CheckConstraint({c.expression!r}{name}{opts})")
+            out.append(f"sa.CheckConstraint({escape_binds(c.expression)!r}{name}{opts})")
         for ix in table.indexes:
             out.append(self.index_code(ix))
         return out
@@ -217,7 +237,7 @@ class CodeGenerator:
         elements = []
         for e in ix.elements:
             plain = e.expression is None and not e.collation
-            code = f"sa.column({e.column!r})" if e.expression is None else f"sa.text({e.expression!r})"
+            code = f"sa.column({e.column!r})" if e.expression is None else sql_text(e.expression)
             if e.collation:
                 code = f"sa.collate({code}, {e.collation!r})"
             if e.descending:
@@ -243,7 +263,7 @@ class CodeGenerator:
         lines.append("")
         attrs: set[str] = set()
         for col in table.columns:
-            attr = identifier(col.name, attrs, RESERVED_ATTRIBUTES)
+            attr = identifier(col.name, attrs, RESERVED_ATTRIBUTES | TAKEN)
             args = self.column_args(col, table, with_name=attr != col.name)
             pytype = self.python_type(col)
             annotation = f"Optional[{pytype}]" if col.nullable else pytype
@@ -333,7 +353,8 @@ class CodeGenerator:
         for key in sorted(keys):
             self.imports, self.needs_raw_type = Imports(), False
             body = self.body(key, set(TAKEN))
-            module = identifier(key.replace(".", "_").lower(), modules)
+            # module names are file names too: ASCII, so the file system and the import system agree
+            module = identifier(re.sub(r"\W", "_", key.lower(), flags=re.ASCII).strip("_") or "table", modules)
             self.imports.add("sqlalchemy.orm", "Mapped") if "Mapped[" in body else None
             self.imports.add("sqlalchemy.orm", "mapped_column") if "mapped_column(" in body else None
             local = ".base import Base" + (", RawType" if self.needs_raw_type else "")
