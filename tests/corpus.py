@@ -8,6 +8,9 @@ Each case is a ``current`` and a ``desired`` schema. For every case the runner
 3. applies the upgrade to A the way the migration runner does and requires snapshot(A) == snapshot(B);
 4. applies the rollback to A and requires snapshot(A) == the original snapshot of A.
 
+A case whose plan is empty although sqldef's ``up`` is not fails too: A and B differ, but not in
+anything their snapshots read, so the case would otherwise pass without testing anything.
+
 sqldef's own ``up``/``down`` text is never compared: it is sqldef's spelling, not ours. sqldef's
 ``@renamed from=OLD`` comments on a table header or a column line become explicit ``Renames`` (what a
 user passes as ``--rename-table``/``--rename``); renames of indexes, enums and enum values have no
@@ -66,6 +69,7 @@ OUT_OF_SCOPE: tuple[tuple[str, str], ...] = (
     ("events", rf"^CREATE\s+{_DEFINER}EVENT\b(?!\s+TRIGGER)"),
     ("row-level security policies", r"^CREATE\s+POLICY\b|^ALTER\s+POLICY\b|\bROW\s+LEVEL\s+SECURITY\b"),
     ("roles and users", r"^(?:CREATE|ALTER|DROP)\s+(?:ROLE|USER)\b"),
+    ("object owners", r"^ALTER\s+.*\bOWNER\s+TO\b"),
     ("grants and privileges", r"^(?:GRANT|REVOKE)\b|^ALTER\s+DEFAULT\s+PRIVILEGES\b"),
     ("extensions", r"^CREATE\s+EXTENSION\b"),
 )
@@ -151,12 +155,21 @@ class Target:
     databases (A, B) and removing them on exit. ``flavors`` are the server's flavor names in sqldef's
     vocabulary (``mysql``, ``mariadb``, ``tidb``, ``pgvector``); ``server_version`` is detected on first
     use (through one extra database pair) when not given.
+
+    Optional, for servers that need them: ``schemas(conn)`` lists the schemas a loaded database holds;
+    the union over A and B (after loading) is what every snapshot of the case reads, so objects outside
+    the default schema are compared too (None: the backend's default, the connection's own schema).
+    ``prepare(case, conn, which)`` runs on A (``which="current"``) and on B (``"desired"``) right after
+    they connect, before any of the case's DDL: it reproduces what sqldef's own test setup gives a case
+    (a default schema for the case's ``user``, schemas that outlive the DDL declaring them, …).
     """
 
     backend_name: str
     fresh_databases: Callable[[str], AbstractContextManager[tuple[str, str]]]
     flavors: frozenset[str] = frozenset()
     server_version: str | None = None
+    schemas: Callable[[Any], Sequence[str]] | None = None
+    prepare: Callable[[Mapping[str, Any], Any, str], None] | None = None
 
     @property
     def backend(self) -> Any:
@@ -468,18 +481,52 @@ def _error_line(exc: BaseException) -> str:
     return f"{type(orig).__name__}: {text[0]}" if text else type(orig).__name__
 
 
+_SESSION_SETTING = re.compile(r"^(?:SET|RESET)\b(?!\s+(?:TRANSACTION|CONSTRAINTS?)\b)")
+
+
 def load_ddl(conn: Any, ddl: str, which: str) -> None:
-    """Execute a case's DDL statement by statement; a statement the server refuses means it rejects the case."""
+    """Execute a case's DDL statement by statement, as sqldef reads it: a declaration, not a script.
+
+    - session settings (``SET search_path …``, ``SET client_encoding …``) are not schema: sqldef ignores
+      them, and so does the loader;
+    - the order is not the server's: sqldef sorts the statements itself (a foreign key or a view before
+      the table it references, a table before its ``CREATE SCHEMA``), so a refused statement is tried
+      again after the others, until a whole round makes no progress;
+    - a statement refused inside a transaction (``CREATE INDEX CONCURRENTLY``) is tried outside one.
+
+    What still fails means the server rejects the case."""
     try:
         parts = statements(ddl)
     except Exception as exc:
         raise _Failed(f"load {which}: the project's splitter cannot split the case's DDL: {_error_line(exc)}") from None
-    for n, sql in enumerate(parts, 1):
+    pending = [(n, sql) for n, sql in enumerate(parts, 1) if not _SESSION_SETTING.match(_code(sql))]
+    while pending:
+        refused: list[tuple[int, str, BaseException]] = []
+        for n, sql in pending:
+            error = _try_execute(conn, sql)
+            if error is not None:
+                refused.append((n, sql, error))
+        if len(refused) == len(pending):
+            n, sql, error = refused[0]
+            raise _Rejected(f"{which} statement {n}: {_error_line(error)} (in: {_one_line(sql, 80)})")
+        pending = [(n, sql) for n, sql, _ in refused]
+
+
+def _try_execute(conn: Any, sql: str) -> BaseException | None:
+    try:
+        conn.execute(sql)
+        return None
+    except Exception as exc:
+        error: BaseException = exc
+    conn.rollback()  # a refused statement may leave its transaction unusable (PostgreSQL)
+    outside = getattr(conn, "execute_autocommit", None)
+    if outside is not None:
         try:
-            conn.execute(sql)
-        except Exception as exc:
-            first = _one_line(sql, 80)
-            raise _Rejected(f"{which} statement {n}: {_error_line(exc)} (in: {first})") from None
+            outside(sql)
+            return None
+        except Exception:
+            conn.rollback()
+    return error
 
 
 def apply(backend: Any, conn: Any, stmts: Sequence[Any]) -> None:
@@ -642,21 +689,36 @@ def run_case(name: str, case: Mapping[str, Any], target: Target, *, use_renames:
             stack.callback(conn_a.close)
             conn_b = backend.connect(url_b)
             stack.callback(conn_b.close)
+            if target.prepare is not None:
+                step = "prepare"
+                target.prepare(case, conn_a, "current")
+                target.prepare(case, conn_b, "desired")
+                step = "load"
             try:
                 load_ddl(conn_a, current, "current")
                 load_ddl(conn_b, desired, "desired")
             except _Rejected as exc:
                 return CaseResult(name, SKIP, SKIP_REASONS["rejected"].format(value=exc))
+            step = "list schemas"
+            schemas = sorted(set(target.schemas(conn_a)) | set(target.schemas(conn_b))) if target.schemas else None
+
+            def introspect(conn: Any) -> Any:
+                return backend.introspect(conn, schemas) if schemas else backend.introspect(conn)
+
             step = "introspect current"
-            before = backend.introspect(conn_a)
+            before = introspect(conn_a)
             step = "introspect desired"
-            wanted = backend.introspect(conn_b)
+            wanted = introspect(conn_b)
             step = "plan"
             from dbwarden_nb.api import rollback_statements
             from dbwarden_nb.differ import Renames, diff
 
             renames = renames_for(rename_annotations(desired), before, wanted) if use_renames else Renames()
             plan = backend.adapt(diff(before, wanted, renames), before, wanted)
+            if not list(plan) and _code(case.get("up") or ""):
+                # sqldef changes something, the snapshots of A and B are equal: what differs is not read
+                raise _Failed(f"nothing to do, but sqldef's up is not empty: the snapshots miss what differs "
+                              f"(up: {_one_line(case['up'], 100)})")
             step = "render upgrade"
             upgrade = backend.render_plan(plan)
             step = "render rollback"
@@ -665,14 +727,14 @@ def run_case(name: str, case: Mapping[str, Any], target: Target, *, use_renames:
             step = "upgrade"
             apply(backend, conn_a, upgrade)
             step = "introspect after upgrade"
-            after = backend.introspect(conn_a)
+            after = introspect(conn_a)
             step = "upgrade"
             if after != wanted:
                 raise _Failed(f"result differs from desired: {describe_difference(wanted, after)}")
             step = "rollback"
             apply(backend, conn_a, rollback)
             step = "introspect after rollback"
-            restored = backend.introspect(conn_a)
+            restored = introspect(conn_a)
             step = "rollback"
             if restored != before:
                 raise _Failed(f"result differs from current: {describe_difference(before, restored)}")
