@@ -260,6 +260,10 @@ class Backend:
     def column_options(self, column: sa.Column[Any]) -> dict[str, Any]:
         return {}
 
+    def computed_stored(self, computed: Any) -> bool:
+        """Whether a model's ``Computed`` is stored; ``persisted=None`` means the backend's default."""
+        return computed.persisted is not False
+
     def normalize_model_table(self, table: Any) -> Any:
         """Last model-side step: spell what the server would report (implicit names, rowid rules…)."""
         return table
@@ -342,6 +346,10 @@ class Backend:
     def check_code(self, check: Any) -> str | None:
         """Model code for a check-like constraint SQLAlchemy spells with its own class, else None."""
         return None
+
+    def column_kwargs(self, table: Any, column: Any) -> dict[str, str]:
+        """Extra keyword arguments (name → Python source) generate-models writes for a column."""
+        return {}
 
     def column_info(self, column: Any) -> dict[str, Any]:
         """The ``info["dbwarden"]`` entries generate-models writes for a column."""

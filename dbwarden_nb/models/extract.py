@@ -71,7 +71,7 @@ class Extractor:
             )
         computed = None
         if col.computed is not None:
-            computed = Computed(self.expression(col.computed.sqltext), col.computed.persisted is not False)
+            computed = Computed(self.expression(col.computed.sqltext), self.backend.computed_stored(col.computed))
         return Column(
             name=col.name,
             type=self.type(col),

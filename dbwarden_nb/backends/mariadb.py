@@ -1,0 +1,91 @@
+"""MariaDB: the MySQL backend where the two servers differ.
+
+MariaDB prints integer display widths (``int(11)``), defaults as SQL (``'x'``, ``current_timestamp()``),
+keeps JSON as LONGTEXT with a ``json_valid`` column check (spelled ``json`` in snapshots), has column-level
+checks that live in the column definition, sequences, system-versioned tables and ignored indexes, and
+no functional indexes, invisible indexes or SRID attributes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+
+from ..operations import CreateSequence, DropSequence
+from ..schema import Check
+from .mysql import DEFAULT_WIDTHS, MySQLBackend
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Dialect
+
+
+class MariaDBBackend(MySQLBackend):
+    name: ClassVar[str] = "mariadb"
+    dialect_name: ClassVar[str] = "mariadb"
+    is_mariadb: ClassVar[bool] = True
+    drop_check: ClassVar[str] = "CONSTRAINT"
+    # ALTER of a system-versioned table keeps its history instead of refusing
+    session_init: ClassVar[str] = "SET SESSION system_versioning_alter_history = KEEP"
+
+    def dialect(self) -> Dialect:
+        from sqlalchemy.dialects.mysql.mariadb import MariaDBDialect
+
+        return MariaDBDialect()
+
+    # -- model side ---------------------------------------------------------------------------------
+
+    def integer_width(self, name: str, width: str | None, unsigned: bool, zerofill: bool) -> str | None:
+        """MariaDB prints a display width for every integer: the given one, else the type's default."""
+        return width if width is not None else str(DEFAULT_WIDTHS[name][1 if unsigned else 0])
+
+    def year_width(self, width: str | None) -> str | None:
+        return "4"
+
+    def canonical_default(self, text: str) -> str:
+        out = super().canonical_default(text)
+        return out.lower() + ("()" if "(" not in out else "") if out.upper().startswith("CURRENT_TIMESTAMP") else out
+
+    def column_check(self, column: sa.Column[Any], constraint: sa.CheckConstraint, expression: str) -> Check:
+        """A check in a column's arguments is a column-level check: MariaDB names it after the column."""
+        return Check(column.name, expression, {**self.check_options(constraint), "column": True})
+
+    def model_extras(self, tables: Sequence[Any], default_schema: str | None) -> dict[str, Any]:
+        """Sequences the models declare (``sa.Sequence`` attached to the metadata or a column)."""
+        import sqlalchemy as sa
+
+        from .mysql_catalog import sequence_options
+
+        sequences: dict[str, dict[str, Any]] = {}
+        found = [s for md in {id(t.metadata): t.metadata for t in tables}.values() for s in md._sequences.values()]
+        found += [c.default for t in tables for c in t.columns if isinstance(c.default, sa.Sequence)]
+        for seq in found:
+            increment = seq.increment if seq.increment is not None else 1
+            up = increment > 0
+            minvalue = seq.minvalue if seq.minvalue is not None else (1 if up else -9223372036854775807)
+            maxvalue = seq.maxvalue if seq.maxvalue is not None else (9223372036854775806 if up else -1)
+            start = seq.start if seq.start is not None else (minvalue if up else maxvalue)
+            cache = seq.cache if seq.cache is not None else 1000
+            sequences[seq.name] = sequence_options(start, increment, minvalue, maxvalue, cache, bool(seq.cycle))
+        return {"sequences": sequences}
+
+    # -- rendering ----------------------------------------------------------------------------------
+
+    def versioning_sql(self, options: Mapping[str, Any]) -> str:
+        return " WITH SYSTEM VERSIONING" if options.get("system_versioning") else ""
+
+    def alter_versioning(self, table: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+        if bool(old.get("system_versioning")) == bool(new.get("system_versioning")):
+            return []
+        return [f"ALTER TABLE {table} {'ADD' if new.get('system_versioning') else 'DROP'} SYSTEM VERSIONING"]
+
+    def render_create_sequence(self, op: CreateSequence) -> list[str]:
+        o = op.options
+        sql = f"CREATE SEQUENCE {self.qkey(op.name)}"
+        for key, word in (("start", "START WITH"), ("increment", "INCREMENT BY"), ("minvalue", "MINVALUE"),
+                          ("maxvalue", "MAXVALUE"), ("cache", "CACHE")):
+            if key in o:
+                sql += f" {word} {int(o[key])}"
+        return [sql + (" CYCLE" if o.get("cycle") else "")]
+
+    def render_drop_sequence(self, op: DropSequence) -> list[str]:
+        return [f"DROP SEQUENCE {self.qkey(op.name)}"]

@@ -1,0 +1,396 @@
+"""MySQL and MariaDB catalog reading: a fixed handful of information_schema queries for any number of tables.
+
+Every query reads all rows of one kind for the database at once; the rows are assembled into snapshot
+objects in Python. What the server reports (COLUMN_TYPE, COLUMN_DEFAULT, CHECK_CLAUSE, VIEW_DEFINITION…)
+is the canonical spelling, on both the live and the model side; the few rewrites here (charset
+introducers, escaped quotes, the database's own name in view bodies, implicit foreign-key indexes,
+MariaDB's JSON columns) give one spelling per meaning. The server's differences are flags of the
+reader (``mariadb``), set by the backend.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ..schema import Check, Column, Computed, ForeignKey, Index, IndexElement, PrimaryKey, Snapshot, Table, Unique, View
+
+if TYPE_CHECKING:
+    from .base import Connection
+
+SCHEMA = """
+SELECT DEFAULT_COLLATION_NAME, @@default_storage_engine FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :schema
+"""
+
+TABLES = """
+SELECT TABLE_NAME, TABLE_TYPE, ENGINE, AUTO_INCREMENT, TABLE_COLLATION, CREATE_OPTIONS, TABLE_COMMENT
+  FROM information_schema.TABLES WHERE TABLE_SCHEMA = :schema
+"""
+
+COLUMNS = """
+SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE, c.COLUMN_DEFAULT, c.EXTRA, c.GENERATION_EXPRESSION,
+       c.COLLATION_NAME, c.COLUMN_COMMENT, c.DATA_TYPE, {srid}
+  FROM information_schema.COLUMNS c
+  JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+ WHERE c.TABLE_SCHEMA = :schema AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
+ ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION
+"""
+
+STATISTICS = """
+SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, SUB_PART, COLLATION, INDEX_TYPE, INDEX_COMMENT,
+       {visible}, {expression}, {ignored}
+  FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = :schema
+ ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX
+"""
+
+FOREIGN_KEYS = """
+SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME,
+       k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE
+  FROM information_schema.KEY_COLUMN_USAGE k
+  JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+    ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
+ WHERE k.TABLE_SCHEMA = :schema AND k.REFERENCED_TABLE_NAME IS NOT NULL
+ ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION
+"""
+
+MYSQL_CHECKS = """
+SELECT t.TABLE_NAME, t.CONSTRAINT_NAME, c.CHECK_CLAUSE, t.ENFORCED, 'Table'
+  FROM information_schema.TABLE_CONSTRAINTS t
+  JOIN information_schema.CHECK_CONSTRAINTS c
+    ON c.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME
+ WHERE t.TABLE_SCHEMA = :schema AND t.CONSTRAINT_TYPE = 'CHECK'
+"""
+
+MARIADB_CHECKS = """
+SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE, 'YES', LEVEL
+  FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = :schema
+"""
+
+VIEWS = """
+SELECT TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION, SECURITY_TYPE FROM information_schema.VIEWS WHERE TABLE_SCHEMA = :schema
+"""
+
+PARTITIONS = """
+SELECT TABLE_NAME, PARTITION_NAME, PARTITION_METHOD, PARTITION_EXPRESSION, PARTITION_DESCRIPTION
+  FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = :schema AND PARTITION_NAME IS NOT NULL
+ ORDER BY TABLE_NAME, PARTITION_ORDINAL_POSITION
+"""
+
+NUMERIC_TYPES = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double", "year", "bit"})
+BINARY_TYPES = frozenset({"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"})
+_INTRODUCER = re.compile(r"(?<![\w`$])_(?!binary')[a-z][a-z0-9]*(?=')")
+_BACKSLASH = re.compile(r"\\(.)", re.S)
+_CURRENT_TIMESTAMP = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", re.I)
+_ON_UPDATE = re.compile(r"on update (\S+)", re.I)
+_SEQ_DEFAULTS_UP = {"start": 1, "increment": 1, "minvalue": 1, "maxvalue": 9223372036854775806, "cache": 1000, "cycle": False}
+_SEQ_DEFAULTS_DOWN = {"start": -1, "increment": -1, "minvalue": -9223372036854775807, "maxvalue": -1, "cache": 1000,
+                      "cycle": False}
+
+
+def requote(text: str) -> str:
+    """String literals with ``''`` for a quote, never ``\\'`` (both servers print the backslash form in
+    places; the migration file splitter, like standard SQL, knows only the doubled one)."""
+    out, i, n = [], 0, len(text)
+    quote = ""
+    while i < n:
+        ch = text[i]
+        if quote == "'":
+            if ch == "\\" and i + 1 < n:
+                out.append("''" if text[i + 1] == "'" else text[i : i + 2])
+                i += 2
+                continue
+            if ch == "'" and text.startswith("''", i):
+                out.append("''")
+                i += 2
+                continue
+            if ch == "'":
+                quote = ""
+        elif quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'`\"":
+            quote = ch
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def strip_introducers(text: str) -> str:
+    """``_utf8mb4'x'`` → ``'x'`` (the charset introducer a server adds to literals; ``_binary`` stays)."""
+    return _INTRODUCER.sub("", text)
+
+
+def sequence_options(start: int, increment: int, minvalue: int, maxvalue: int, cache: int, cycle: bool) -> dict[str, Any]:
+    """MariaDB sequence parameters with the server's defaults left out."""
+    defaults = _SEQ_DEFAULTS_UP if increment > 0 else _SEQ_DEFAULTS_DOWN
+    opts = {"start": start, "increment": increment, "minvalue": minvalue, "maxvalue": maxvalue, "cache": cache,
+            "cycle": bool(cycle)}
+    return {k: v for k, v in opts.items() if v != defaults[k]}
+
+
+class CatalogReader:
+    """Reads one database (MySQL's schema) of a connection and builds the snapshot."""
+
+    def __init__(self, conn: Connection, schema: str, mariadb: bool, version: tuple[int, ...],
+                 internal: frozenset[str] = frozenset()):
+        self.conn = conn
+        self.schema = schema
+        self.mariadb = mariadb
+        self.version = version
+        self.internal = internal  # the project's own tables, never part of a snapshot
+        self.default_engine = "InnoDB"
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.conn.query(sql, {"schema": self.schema})
+
+    # -- expressions ------------------------------------------------------------------------------
+
+    def expression(self, text: str) -> str:
+        """A server-printed expression in one spelling: MySQL escapes quotes in information_schema."""
+        if not self.mariadb:
+            text = _BACKSLASH.sub(r"\1", text)
+        text = requote(strip_introducers(text))
+        text = text.replace(f"`{self.schema}`.", "")
+        return " ".join(text.split())
+
+    def default(self, raw: str | None, extra: str, data_type: str) -> str | None:
+        if raw is None:
+            return None
+        if self.mariadb:  # already SQL: 'x', 0, current_timestamp(), b'1', NULL
+            return None if raw == "NULL" else self.expression(raw)
+        if "DEFAULT_GENERATED" in extra:
+            text = self.expression(raw)
+            return text if _CURRENT_TIMESTAMP.match(text) else f"({text})"
+        if data_type in NUMERIC_TYPES or (data_type in BINARY_TYPES and raw.startswith("0x")):
+            return raw
+        return "'" + raw.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def read(self, backend_name: str, server_version: str) -> Snapshot:
+        schema_row = self.query(SCHEMA)
+        self.default_engine = schema_row[0][1] if schema_row else "InnoDB"
+        tables = self.query(TABLES)
+        columns = self.query(COLUMNS.format(srid="NULL" if self.mariadb else "c.SRS_ID"))
+        stats = self.query(STATISTICS.format(
+            visible="'YES'" if self.mariadb else "IS_VISIBLE",
+            expression="NULL" if self.mariadb else "EXPRESSION",
+            ignored="IGNORED" if self.mariadb and self.version >= (10, 6) else "'NO'",
+        ))
+        fks = self.query(FOREIGN_KEYS)
+        checks = self.query(MARIADB_CHECKS if self.mariadb else MYSQL_CHECKS)
+        views = self.query(VIEWS)
+        partitions = self.query(PARTITIONS)
+
+        by_table: dict[str, dict[str, list[tuple[Any, ...]]]] = defaultdict(lambda: defaultdict(list))
+        for kind, rows in (("columns", columns), ("stats", stats), ("fks", fks), ("checks", checks), ("parts", partitions)):
+            for row in rows:
+                by_table[row[0]][kind].append(row)
+        out_tables, sequences = [], []
+        for row in tables:
+            name, table_type = row[0], row[1]
+            if name in self.internal:
+                continue
+            if table_type == "SEQUENCE":
+                sequences.append(name)
+            elif table_type in ("BASE TABLE", "SYSTEM VERSIONED"):
+                out_tables.append(self.table(row, by_table[name]))
+        out_views = [self.view(r) for r in views if r[0] not in self.internal]
+        return Snapshot.of(backend_name, out_tables, out_views, sequences=self.sequences(sequences),
+                           server_version=server_version)
+
+    def sequences(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """MariaDB sequences: one UNION query over all of them (a sequence is a one-row table)."""
+        if not names:
+            return {}
+        q = lambda n: "`" + n.replace("`", "``") + "`"  # noqa: E731
+        lit = lambda n: "'" + n.replace("\\", "\\\\").replace("'", "''") + "'"  # noqa: E731
+        sql = " UNION ALL ".join(
+            f"SELECT {lit(n)}, start_value, increment, minimum_value, maximum_value, cache_size, cycle_option "
+            f"FROM {q(self.schema)}.{q(n)}" for n in sorted(names))
+        return {r[0]: sequence_options(*(int(v) for v in r[1:])) for r in self.conn.query(sql)}
+
+    def table(self, row: tuple[Any, ...], rows: dict[str, list[tuple[Any, ...]]]) -> Table:
+        name, table_type, engine, auto_increment, collation, create_options, comment = row
+        options: dict[str, Any] = {"collation": collation}
+        if engine and engine != self.default_engine:
+            options["engine"] = engine
+        if auto_increment is not None and int(auto_increment) > 1:
+            options["auto_increment"] = int(auto_increment)
+        extra: dict[str, str] = {}
+        for opt in (create_options or "").split():
+            key, eq, value = opt.partition("=")
+            if not eq:
+                continue
+            if key.lower() == "row_format":
+                options["row_format"] = value.upper()
+            else:
+                extra[key.lower()] = value
+        if extra:
+            options["create_options"] = extra
+        if table_type == "SYSTEM VERSIONED":
+            options["system_versioning"] = True
+        options.update(self.partitioning(rows["parts"]))
+
+        columns = [self.column(c, collation) for c in rows["columns"]]
+        checks = [self.check(c) for c in rows["checks"]]
+        if self.mariadb:
+            columns, checks = self.json_columns(rows["columns"], columns, checks)
+        fks = self.foreign_keys(rows["fks"])
+        pk, uniques, indexes, fks = self.indexes(rows["stats"], fks)
+        return Table(name=name, columns=tuple(columns), primary_key=pk, foreign_keys=tuple(fks), uniques=tuple(uniques),
+                     checks=tuple(checks), indexes=tuple(indexes), comment=comment or None, options=options)
+
+    def column(self, c: tuple[Any, ...], table_collation: str) -> Column:
+        _t, name, type_, nullable, default, extra, generated, collation, comment, data_type, srid = c
+        extra = extra or ""
+        options: dict[str, Any] = {}
+        computed = None
+        if "GENERATED" in extra and generated:
+            computed = Computed(self.expression(generated), "STORED" in extra or "PERSISTENT" in extra)
+            default = None
+        m = _ON_UPDATE.search(extra)
+        if m:
+            options["on_update"] = m.group(1)
+        if "auto_increment" in extra.lower():
+            options["auto_increment"] = True
+        if "INVISIBLE" in extra.upper():
+            options["invisible"] = True
+        if srid is not None:
+            options["srid"] = int(srid)
+        return Column(
+            name=name, type=type_, nullable=nullable == "YES",
+            default=None if computed else self.default(default, extra, data_type),
+            computed=computed, collation=collation if collation and collation != table_collation else None,
+            comment=comment or None, options=options,
+        )
+
+    def json_columns(self, rows: list[tuple[Any, ...]], columns: list[Column], checks: list[Check]) -> tuple[list[Column], list[Check]]:
+        """MariaDB's JSON is LONGTEXT utf8mb4_bin with a column check ``json_valid(col)``: spelled ``json`` here."""
+        raw_collation = {r[1]: r[7] for r in rows}
+        out = []
+        for col in columns:
+            check = next((k for k in checks if k.name == col.name and k.options.get("column")
+                          and k.expression == f"json_valid(`{col.name}`)"), None)
+            if check is not None and col.type == "longtext" and raw_collation.get(col.name) == "utf8mb4_bin":
+                checks = [k for k in checks if k is not check]
+                col = replace(col, type="json", collation=None)
+            out.append(col)
+        return out, checks
+
+    def check(self, c: tuple[Any, ...]) -> Check:
+        _t, name, clause, enforced, level = c
+        options: dict[str, Any] = {}
+        if enforced == "NO":
+            options["not_enforced"] = True
+        if level == "Column":
+            options["column"] = True
+        return Check(name, self.expression(clause), options)
+
+    def foreign_keys(self, rows: list[tuple[Any, ...]]) -> list[ForeignKey]:
+        grouped: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        for r in rows:
+            grouped[r[1]].append(r)
+        out = []
+        for name, parts in grouped.items():
+            first = parts[0]
+            ref = first[4] if first[3] == self.schema else f"{first[3]}.{first[4]}"
+            out.append(ForeignKey(name=name, columns=tuple(p[2] for p in parts), ref_table=ref,
+                                  ref_columns=tuple(p[5] for p in parts), on_update=self.action(first[6]),
+                                  on_delete=self.action(first[7])))
+        return out
+
+    def action(self, rule: str) -> str | None:
+        # unspecified: MySQL reports NO ACTION, MariaDB RESTRICT (the same behaviour there)
+        return None if rule == "NO ACTION" or (self.mariadb and rule == "RESTRICT") else rule
+
+    def indexes(self, rows: list[tuple[Any, ...]], fks: list[ForeignKey]) -> tuple[Any, list[Unique], list[Index], list[ForeignKey]]:
+        grouped: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        for r in rows:
+            grouped[r[1]].append(r)
+        pk = None
+        uniques: list[Unique] = []
+        indexes: list[Index] = []
+        for name, parts in grouped.items():
+            if name == "PRIMARY":
+                pk = PrimaryKey(None, tuple(p[4] for p in parts))
+                continue
+            first = parts[0]
+            kind = first[7]
+            elements, lengths = [], {}
+            for p in parts:
+                descending = p[6] == "D"
+                if p[4] is None:
+                    elements.append(IndexElement(expression=self.expression(p[10] or ""), descending=descending))
+                else:
+                    elements.append(IndexElement(column=p[4], descending=descending))
+                    if p[5] is not None and kind != "SPATIAL":
+                        lengths[p[4]] = int(p[5])
+            options: dict[str, Any] = {}
+            if kind in ("FULLTEXT", "SPATIAL"):
+                options["prefix"] = kind
+            elif kind not in ("BTREE", None):
+                options["using"] = kind
+            if lengths:
+                options["length"] = lengths
+            if first[8]:
+                options["comment"] = first[8]
+            if first[9] == "NO":
+                options["invisible"] = True
+            if first[11] == "YES":
+                options["ignored"] = True
+            unique = not first[2]
+            if unique and not options and all(e.is_plain for e in elements):
+                uniques.append(Unique(name, tuple(e.column for e in elements)))
+            else:
+                indexes.append(Index(name, tuple(elements), unique, None, options))
+        indexes, fks = implicit_fk_indexes(indexes, fks)
+        return pk, uniques, indexes, fks
+
+    def partitioning(self, parts: list[tuple[Any, ...]]) -> dict[str, Any]:
+        if not parts:
+            return {}
+        method, expression = parts[0][2], parts[0][3] or ""
+        options: dict[str, Any] = {"partition_by": f"{method} ({self.expression(expression)})"}
+        if "RANGE" in method or "LIST" in method:
+            defs = []
+            for p in parts:
+                desc = p[4]
+                if "RANGE" in method:
+                    bound = "MAXVALUE" if desc == "MAXVALUE" else f"({desc})"
+                    defs.append(f"PARTITION `{p[1]}` VALUES LESS THAN {bound}")
+                else:
+                    defs.append(f"PARTITION `{p[1]}` VALUES IN ({desc})")
+            options["partition_definitions"] = ", ".join(defs)
+        elif [p[1] for p in parts] == [f"p{i}" for i in range(len(parts))]:
+            options["partitions"] = len(parts)
+        else:
+            options["partition_definitions"] = ", ".join(f"PARTITION `{p[1]}`" for p in parts)
+        return options
+
+    def view(self, r: tuple[Any, ...]) -> View:
+        name, definition, check_option, security = r
+        options: dict[str, Any] = {}
+        if check_option and check_option != "NONE":
+            options["check_option"] = check_option
+        if security and security != "DEFINER":
+            options["security"] = security
+        return View(name=name, definition=self.expression(definition or ""), options=options)
+
+
+def implicit_fk_indexes(indexes: list[Index], fks: list[ForeignKey]) -> tuple[list[Index], list[ForeignKey]]:
+    """The index the server creates for a foreign key that has none is not a declared index: it is kept
+    as the key's ``index`` option (its name: the key's, or its first column's), so dropping and re-adding
+    the key restores it."""
+    out_fks = []
+    for fk in fks:
+        found = next((ix for ix in indexes if not ix.unique and not ix.options and ix.columns == fk.columns
+                      and all(e.is_plain for e in ix.elements)
+                      and (ix.name == fk.name or re.fullmatch(re.escape(fk.columns[0]) + r"(_\d+)?", ix.name or ""))), None)
+        if found is not None:
+            indexes = [ix for ix in indexes if ix is not found]
+            fk = replace(fk, options={**fk.options, "index": found.name})
+        out_fks.append(fk)
+    return indexes, out_fks
