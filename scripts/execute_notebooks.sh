@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Re-execute the example notebooks (notebooks/*.ipynb, or the ones given) in the project's .venv and store
+# their outputs; run it after a change that alters what they show, then commit the notebooks.
+# Outputs are deterministic: running it twice gives identical files. PostgreSQL: the server named by
+# DBWARDEN_NB_POSTGRESQL_URL, else a throwaway one (tests/servers.py), as in the notebooks themselves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/venv.sh dev
+exec .venv/bin/python scripts/execute_notebooks.py "$@"

@@ -1,0 +1,147 @@
+"""The stored outputs of the example notebooks (notebooks/*.ipynb), without running them.
+
+``pytest --nbval`` (scripts/test.sh) re-runs the notebooks and compares their text/plain and stdout with what
+is stored; these tests make sure what is stored is worth comparing: every code cell was executed and shows
+something, nothing stored varies from run to run or machine to machine (temp paths, ports, timestamps,
+durations, passwords, widget ids), and each round-trip notebook ends by asserting its diff is empty.
+Regenerate the outputs with ``bash scripts/execute_notebooks.sh``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
+EXPECTED = {"quickstart", "roundtrip_sqlite", "roundtrip_postgresql", "explorer"}
+ROUND_TRIPS = sorted(p for p in PATHS if p.stem.startswith("roundtrip_"))
+
+# What must never be stored: it differs between runs or machines, or it is a secret.
+FORBIDDEN = {
+    "a temp path": re.compile(r"(/tmp/|/var/tmp/|/var/folders/|\\Temp\\|dbwarden-nb-[a-z-]+\w{6,})"),
+    "a host and port": re.compile(r"\b(127\.0\.0\.1|localhost|\[::1\]|0\.0\.0\.0)(:\d+)?\b|:\d{4,5}/"),
+    "a database URL": re.compile(r"\b(postgresql|mysql|mariadb|clickhouse|sqlite)(\+\w+)?://(?!/\./)"),
+    "a password": re.compile(r"://[^/\s:@]+:(?!\*\*\*@)[^@/\s]+@|password\s*[=:]\s*\S", re.IGNORECASE),
+    "a timestamp": re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"),
+    "a duration": re.compile(r"\b\d+(\.\d+)?\s?(ms|µs|seconds?)\b|\b\d+\.\d+\s?s\b"),
+    "an object id": re.compile(r" at 0x[0-9a-f]+>"),
+    "a render id": re.compile(r"\bdbw-[0-9a-f]{10}\b"),
+}
+STORED_MIME = {"text/plain"}  # scripts/execute_notebooks.py stores this form only: what nbval compares
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def code_cells(path: Path) -> list[tuple[int, dict]]:
+    return [(n, cell) for n, cell in enumerate(load(path)["cells"]) if cell["cell_type"] == "code"]
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def texts(output: dict) -> list[str]:
+    """Every string an output stores, whatever its type."""
+    if output["output_type"] == "stream":
+        return ["".join(output["text"])]
+    if output["output_type"] == "error":
+        return [output["ename"], output["evalue"], *output["traceback"]]
+    return ["".join(v) if isinstance(v, list) else json.dumps(v) for v in output.get("data", {}).values()]
+
+
+def test_the_notebooks_are_there():
+    assert {p.stem for p in PATHS} >= EXPECTED
+    assert (NOTEBOOKS / "_support.py").exists() and (NOTEBOOKS / "nbval_sanitize.cfg").exists()
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_every_code_cell_ran_in_order_and_shows_something(path):
+    cells = code_cells(path)
+    assert cells, f"{path.name} has no code cell"
+    counts = [cell["execution_count"] for _, cell in cells]
+    assert counts == list(range(1, len(cells) + 1)), (
+        f"{path.name}: execution counts {counts}: run it top to bottom in a fresh kernel "
+        "(bash scripts/execute_notebooks.sh)")
+    silent = [n for n, cell in cells if not cell["outputs"]]
+    assert not silent, f"{path.name}: code cell(s) {silent} have no output; every cell must show what it did"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_stored_outputs_compare_as_plain_text(path):
+    for n, cell in code_cells(path):
+        for output in cell["outputs"]:
+            kind = output["output_type"]
+            where = f"{path.name}, cell {n}"
+            assert kind != "error", f"{where}: stored an error: {output['ename']}: {output['evalue']}"
+            if kind == "stream":
+                assert output["name"] == "stdout", f"{where}: stored {output['name']}: {''.join(output['text'])!r}"
+                continue
+            assert set(output["data"]) == STORED_MIME, f"{where}: stores {sorted(output['data'])}, not text/plain only"
+            assert not output.get("metadata"), f"{where}: output metadata stored"
+        assert "execution" not in cell["metadata"], f"{path.name}, cell {n}: timing metadata stored"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_stored_outputs_hold_nothing_that_varies(path):
+    problems = []
+    for n, cell in code_cells(path):
+        for output in cell["outputs"]:
+            for text in texts(output):
+                for what, pattern in FORBIDDEN.items():
+                    match = pattern.search(text)
+                    if match:
+                        problems.append(f"cell {n}: {what}: {text[max(0, match.start() - 40):match.end() + 40]!r}")
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_notebook_metadata_is_stable(path):
+    meta = load(path)["metadata"]
+    assert "widgets" not in meta, "widget state stored (its model ids change on every run)"
+    assert "version" not in meta.get("language_info", {}), "the Python version is stored"
+    assert meta["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", ROUND_TRIPS, ids=lambda p: p.stem)
+def test_round_trip_notebooks_end_by_asserting_an_empty_diff(path):
+    cells = code_cells(path)
+    last = source(cells[-1][1])
+    assert re.search(r"^assert \w+\.empty\b", last, re.MULTILINE), f"{path.name}: last cell does not assert the diff is empty"
+    text = "".join(source(cell) for _, cell in cells)
+    for step in ("make-migrations", "migrate", "generate-models", ".diff()"):
+        assert step in text, f"{path.name} does not run {step}"
+    assert "%%writefile dbwarden.py" in text, f"{path.name} does not write its own project"
+
+
+def test_the_postgresql_notebook_makes_and_drops_its_database():
+    text = "".join(source(cell) for _, cell in code_cells(NOTEBOOKS / "roundtrip_postgresql.ipynb"))
+    assert "postgresql_database()" in text and ".drop()" in text
+
+
+def test_nbval_compares_text_plain_and_stdout_only():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("notebooks_conftest", NOTEBOOKS / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    skip = module.CompareOnly(("metadata",))
+    for key in ("text/html", "text/markdown", "application/vnd.jupyter.widget-view+json", "image/png", "stderr",
+                "traceback", "metadata", "execution_count", "output_type"):
+        assert key in skip
+    for key in ("data", "text/plain", "stdout", "ename", "evalue"):
+        assert key not in skip
+
+
+def test_the_sanitize_file_parses():
+    from nbval.plugin import get_sanitize_patterns
+
+    patterns = get_sanitize_patterns((NOTEBOOKS / "nbval_sanitize.cfg").read_text())
+    assert len(patterns) >= 4
+    for regex, _ in patterns:
+        re.compile(regex)
