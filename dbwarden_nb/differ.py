@@ -16,6 +16,7 @@ from .operations import (
     AddColumn,
     AddEnumValue,
     AlterDomain,
+    RecreateEnum,
     AlterSequence,
     CreateDomain,
     CreateEnum,
@@ -163,9 +164,9 @@ class Differ:
             before, after = list(old.enums[name]), list(new.enums[name])
             if before == after:
                 continue
-            if [v for v in after if v in before] != before:
-                raise UsageError(f"enum {name}: values can only be added ({', '.join(before)} -> {', '.join(after)}); "
-                                 "removing or reordering values needs a manual migration")
+            if [v for v in after if v in before] != before:  # removed, renamed or reordered: a new type
+                creates.append(RecreateEnum(name, tuple(before), tuple(after), enum_usages(name, old, new)))
+                continue
             for i, value in enumerate(after):
                 if value not in before:
                     following = next((v for v in after[i + 1:] if v in before), None)
@@ -327,6 +328,19 @@ def view_dependency_order(views: list[View]) -> list[View]:
     for name in by_name:
         visit(name, frozenset())
     return list(done.values())
+
+
+def enum_usages(name: str, old: Snapshot, new: Snapshot) -> tuple[tuple[str, str, str | None, str | None, bool], ...]:
+    """Columns of type ``name`` (or an array of it) in both snapshots: (table, column, old default, new default, array)."""
+    out = []
+    for key, table in sorted(new.tables.items()):
+        for col in table.columns:
+            base = col.type.removesuffix("[]").replace('"', "")
+            if base != name:
+                continue
+            before = old.tables[key].column(col.name) if key in old.tables else None
+            out.append((key, col.name, before.default if before else None, col.default, col.type.endswith("[]")))
+    return tuple(out)
 
 
 def _case_renames(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, str]:

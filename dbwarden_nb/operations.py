@@ -485,6 +485,28 @@ class AddEnumValue(NamedObjectOperation):
 
 
 @dataclass(frozen=True)
+class RecreateEnum(NamedObjectOperation):
+    """Values removed, renamed or reordered: a new type replaces the old one in every column using it."""
+
+    kind: ClassVar[str] = "recreate_enum"
+    severity: ClassVar[str] = "WARN"
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+    usages: tuple[tuple[str, str, str | None, str | None, bool], ...] = ()  # table, column, old/new default, array
+
+    @property
+    def risk(self) -> str:
+        gone = [v for v in self.old if v not in self.new]
+        return f"fails if rows hold {', '.join(map(repr, gone))}" if gone else "rewrites every column using the type"
+
+    def reverse(self) -> Operation:
+        return RecreateEnum(self.name, self.new, self.old, tuple((t, c, new, old, a) for t, c, old, new, a in self.usages))
+
+    def describe(self) -> str:
+        return f"recreate enum {self.name} ({', '.join(self.old)} -> {', '.join(self.new)})"
+
+
+@dataclass(frozen=True)
 class RemoveEnumValue(NamedObjectOperation):
     """The inverse of AddEnumValue: renders nothing (the value stays); only ever in a rollback."""
 

@@ -571,9 +571,11 @@ class PostgreSQLBackend(Backend):
         schema, _ = split_key(key)
         return [f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}"] if schema else []
 
+    def enum_sql(self, name: str, values: Sequence[str]) -> str:
+        return f"CREATE TYPE {self.qkey(name)} AS ENUM ({', '.join(self.literal(v) for v in values)})"
+
     def render_create_enum(self, op: Any) -> list[str]:
-        values = ", ".join(self.literal(v) for v in op.values)
-        return self.schema_for(op.name) + [f"CREATE TYPE {self.qkey(op.name)} AS ENUM ({values})"]
+        return self.schema_for(op.name) + [self.enum_sql(op.name, op.values)]
 
     def render_drop_enum(self, op: Any) -> list[str]:
         return [f"DROP TYPE {self.qkey(op.name)}"]
@@ -582,6 +584,21 @@ class PostgreSQLBackend(Backend):
         # committed on its own: a value added in a transaction cannot be used before that transaction ends
         where = f" BEFORE {self.literal(op.before)}" if op.before else ""
         return [Statement(f"ALTER TYPE {self.qkey(op.name)} ADD VALUE {self.literal(op.value)}{where}", transactional=False)]
+
+    def render_recreate_enum(self, op: Any) -> list[str]:
+        schema, name = split_key(op.name)
+        old_name = f"{name}__dbwarden_old"
+        out = [f"ALTER TYPE {self.qkey(op.name)} RENAME TO {self.quote(old_name)}"]
+        out.append(self.enum_sql(op.name, op.new))
+        for table, column, old_default, new_default, array in op.usages:
+            prefix = f"ALTER TABLE {self.qkey(table)} ALTER COLUMN {self.quote(column)}"
+            suffix = "[]" if array else ""
+            if old_default is not None:
+                out.append(f"{prefix} DROP DEFAULT")
+            out.append(f"{prefix} TYPE {self.qkey(op.name)}{suffix} USING {self.quote(column)}::text{suffix}::{self.qkey(op.name)}{suffix}")
+            if new_default is not None:
+                out.append(f"{prefix} SET DEFAULT {new_default}")
+        return out + [f"DROP TYPE {self.qualified(schema, old_name)}"]
 
     def render_remove_enum_value(self, op: Any) -> list[str]:
         # a statement for the irreversible marker to stand on; the value itself stays
