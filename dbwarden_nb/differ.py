@@ -6,7 +6,6 @@ when the user names them; likely renames are returned as suggestions and never a
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
@@ -103,14 +102,14 @@ class Differ:
     """Compares two snapshots. ``forward_references``: the backend accepts foreign keys to tables created later."""
 
     def __init__(self, old: Snapshot, new: Snapshot, renames: Renames | None = None, forward_references: bool = False,
-                 case_insensitive: bool = False):
+                 case_insensitive_tables: bool = False, case_insensitive_columns: bool = False):
         self.old, self.new = old, new
         self.renames = renames or Renames()
         self.forward_references = forward_references
-        if case_insensitive:  # names that differ only in case are the same object: rename, never drop + create
+        if case_insensitive_tables:  # names that differ only in case are the same object: rename, never drop + create
             self.renames = Renames({**_case_renames(old.tables, new.tables), **self.renames.tables},
                                    dict(self.renames.columns))
-        self.case_insensitive = case_insensitive
+        self.case_insensitive_columns = case_insensitive_columns
         self.suggestions: list[str] = []
 
     def plan(self) -> Plan:
@@ -187,7 +186,7 @@ class Differ:
         old_cols = {c.name: c for c in old.columns}
         new_cols = {c.name: c for c in new.columns}
         column_renames = dict(self.renames.columns)
-        if self.case_insensitive:
+        if self.case_insensitive_columns:
             for source, target in _case_renames(old_cols, new_cols).items():
                 column_renames.setdefault((new.key, source), target)
         for (table, source), target in column_renames.items():
@@ -390,5 +389,6 @@ def diff(
     backend = get_backend(new.backend)
     if forward_references is None:
         forward_references = backend.supports_forward_references
-    return Differ(old, new, renames, forward_references, backend.case_insensitive_names).plan()
+    return Differ(old, new, renames, forward_references, backend.case_insensitive_tables,
+                  backend.case_insensitive_columns).plan()
 

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 from projects import ProjectDir
 

@@ -180,7 +180,8 @@ class Backend:
     supports_forward_references: ClassVar[bool] = False
     supports_schemas: ClassVar[bool] = False
     supports_comments: ClassVar[bool] = False
-    case_insensitive_names: ClassVar[bool] = False  # "users" and "USERS" name the same table
+    case_insensitive_tables: ClassVar[bool] = False  # "users" and "USERS" name the same table
+    case_insensitive_columns: ClassVar[bool] = False
     type_aliases: ClassVar[Mapping[str, str]] = {}
     option_keys: ClassVar[Sequence[str]] = ()  # the keys a Table/Column ``info["dbwarden"]`` may use here
 

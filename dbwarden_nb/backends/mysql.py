@@ -97,6 +97,7 @@ def split_values(params: str) -> list[str]:
 
 class MySQLBackend(Backend):
     name: ClassVar[str] = "mysql"
+    case_insensitive_columns: ClassVar[bool] = True  # table names follow the file system; columns never do
     dialect_name: ClassVar[str] = "mysql"
     transactional_ddl: ClassVar[bool] = False
     supports_comments: ClassVar[bool] = True
@@ -360,7 +361,6 @@ class MySQLBackend(Backend):
     def adapt(self, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
         """Rewrite a neutral plan into steps the server accepts, in an order it accepts them."""
         ops = [op for op in plan if not (isinstance(op, AlterTable) and _only_counter_moved(op.old, op.new))]
-        ops = _case_renames(ops)
         ops = _auto_increment_keys(ops)
         for op in [o for o in ops if isinstance(o, AlterTable) and o.old.options.get("collation") != o.new.options.get("collation")]:
             # a table's default collation changes before its columns do: new and restated columns take it
@@ -749,23 +749,6 @@ class MySQLBackend(Backend):
                 yield conn
         finally:
             conn.close()
-
-
-def _case_renames(ops: list[Operation]) -> list[Operation]:
-    """Column names are case-insensitive here: ``Name`` dropped and ``name`` added is a rename."""
-    for drop in [o for o in ops if isinstance(o, DropColumn)]:
-        add = next((o for o in ops if isinstance(o, AddColumn) and o.table == drop.table
-                    and o.column.name.lower() == drop.column.name.lower()), None)
-        if add is None:
-            continue
-        renamed = replace(drop.column, name=add.column.name)
-        steps: list[Operation] = [RenameColumn(add.parent, drop.column, renamed)]
-        if renamed != add.column:
-            steps.append(AlterColumn(add.parent, renamed, add.column))
-        at = ops.index(drop)
-        ops = [o for o in ops if o is not drop and o is not add]
-        ops[at:at] = steps
-    return ops
 
 
 def _is_key(op: Operation, adding: bool) -> bool:

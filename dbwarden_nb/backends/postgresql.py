@@ -241,7 +241,7 @@ class PostgreSQLBackend(Backend):
     def model_extras(self, tables: Sequence[sa.Table], default_schema: str | None) -> dict[str, Any]:
         """Enums and sequences the tables use (domains come through their columns' types)."""
         import sqlalchemy as sa
-        from sqlalchemy.dialects.postgresql import DOMAIN, ENUM
+        from sqlalchemy.dialects.postgresql import DOMAIN
 
         enums: dict[str, tuple[str, ...]] = {}
         domains: dict[str, dict[str, Any]] = {}
