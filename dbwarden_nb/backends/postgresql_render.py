@@ -1,0 +1,407 @@
+"""PostgreSQL DDL: every operation rendered as the statements that perform it (its inverse is rendered the
+same way, from the inverse operation). A mixin of PostgreSQLBackend, kept apart for size."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from ..errors import BackendError
+from ..migrations.files import Statement
+from ..operations import (
+    AddColumn,
+    AddConstraint,
+    AlterColumn,
+    AlterTable,
+    CreateIndex,
+    CreateTable,
+    DropColumn,
+    DropConstraint,
+    DropIndex,
+    DropTable,
+    RenameColumn,
+    RenameTable,
+)
+from ..schema import Check, Column, ForeignKey, Index, PrimaryKey, Table, Unique, View, split_key
+from .postgresql_catalog import SERIALS
+
+
+class PostgreSQLRendering:
+    """``render_<kind>`` for every operation, and the SQL pieces they share."""
+
+    quote: Any
+    qualified: Any
+    literal: Any
+
+    def is_user_type(self, type_: str) -> bool:
+        raise NotImplementedError
+
+    def q(self, table: Table | View) -> str:
+        return self.qualified(table.schema, table.name)
+
+    def qkey(self, key: str) -> str:
+        schema, name = split_key(key)
+        return self.qualified(schema, name)
+
+    def column_sql(self, col: Column, table: Table | None = None) -> str:
+        type_ = SERIALS[col.type] if col.options.get("serial") and col.type in SERIALS else col.type
+        parts = [self.quote(col.name), type_]
+        if col.collation:
+            parts.append(f"COLLATE {self.quote(col.collation)}")
+        if col.options.get("compression"):
+            parts.append(f"COMPRESSION {col.options['compression']}")
+        if col.computed is not None:
+            parts.append(f"GENERATED ALWAYS AS ({col.computed.expression}) STORED")
+        if col.identity is not None:
+            parts.append(self.identity_sql(col))
+        if col.default is not None:
+            parts.append(f"DEFAULT {col.default}")
+        if not col.nullable:
+            parts.append("NOT NULL")
+        return " ".join(parts)
+
+    def identity_sql(self, col: Column) -> str:
+        ident = col.identity
+        assert ident is not None
+        opts = " ".join(f"{word} {value}" for word, value in (("START WITH", ident.start), ("INCREMENT BY", ident.increment),
+                                                           ("MINVALUE", ident.minvalue), ("MAXVALUE", ident.maxvalue),
+                                                           ("CACHE", ident.cache)) if value is not None)
+        if ident.cycle:
+            opts += " CYCLE"
+        return f"GENERATED {'ALWAYS' if ident.always else 'BY DEFAULT'} AS IDENTITY" + (f" ({opts.strip()})" if opts.strip() else "")
+
+    def _named(self, name: str | None) -> str:
+        return f"CONSTRAINT {self.quote(name)} " if name else ""
+
+    def _cols(self, names: Sequence[str]) -> str:
+        return ", ".join(self.quote(n) for n in names)
+
+    def constraint_sql(self, c: PrimaryKey | Unique | Check | ForeignKey) -> str:
+        if isinstance(c, PrimaryKey):
+            return f"{self._named(c.name)}PRIMARY KEY ({self._cols(c.columns)})"
+        if isinstance(c, Unique):
+            o = c.options
+            sql = f"{self._named(c.name)}UNIQUE{' NULLS NOT DISTINCT' if o.get('nulls_not_distinct') else ''} ({self._cols(c.columns)})"
+            if o.get("include"):
+                sql += f" INCLUDE ({self._cols(o['include'])})"
+            if o.get("with"):
+                sql += f" WITH ({_with(o['with'])})"
+            if o.get("tablespace"):
+                sql += f" USING INDEX TABLESPACE {self.quote(o['tablespace'])}"
+            return sql + _deferrable(o.get("deferrable"), o.get("initially"))
+        if isinstance(c, Check):
+            if c.options.get("type") == "exclude":
+                return f"{self._named(c.name)}{c.expression}"
+            return f"{self._named(c.name)}CHECK ({c.expression}){' NO INHERIT' if c.options.get('no_inherit') else ''}"
+        ref_cols = f" ({self._cols(c.ref_columns)})" if c.ref_columns else ""
+        sql = f"{self._named(c.name)}FOREIGN KEY ({self._cols(c.columns)}) REFERENCES {self.qkey(c.ref_table)}{ref_cols}"
+        if c.match:
+            sql += f" MATCH {c.match}"
+        if c.on_update:
+            sql += f" ON UPDATE {c.on_update}"
+        if c.on_delete:
+            sql += f" ON DELETE {c.on_delete}"
+        return sql + _deferrable(c.deferrable, c.initially)
+
+    def create_table_sql(self, t: Table) -> list[str]:
+        o = t.options
+        head = f"CREATE {'UNLOGGED ' if o.get('unlogged') else ''}TABLE {self.q(t)}"
+        if o.get("partition_of"):
+            sql = f"{head} PARTITION OF {self.qkey(o['partition_of'])} {o['partition_bound']}"
+        else:
+            defs = [self.column_sql(c, t) for c in t.columns]
+            if t.primary_key:
+                defs.append(self.constraint_sql(t.primary_key))
+            defs += [self.constraint_sql(u) for u in t.uniques]
+            defs += [self.constraint_sql(c) for c in t.checks if not c.options.get("not_valid")]
+            defs += [self.constraint_sql(f) for f in t.foreign_keys if not f.options.get("not_valid")]
+            sql = f"{head} (\n    " + ",\n    ".join(defs) + "\n)"
+            if o.get("inherits"):
+                sql += f" INHERITS ({', '.join(self.qkey(k) for k in o['inherits'])})"
+            if o.get("partition_by"):
+                sql += f" PARTITION BY {o['partition_by']}"
+        if o.get("with"):
+            sql += f" WITH ({_with(o['with'])})"
+        if o.get("tablespace"):
+            sql += f" TABLESPACE {self.quote(o['tablespace'])}"
+        out = [sql]
+        out += [self.add_constraint_sql(t, c) for c in (*t.checks, *t.foreign_keys) if c.options.get("not_valid")]
+        for col in t.columns:
+            if col.options.get("storage"):
+                out.append(f"ALTER TABLE {self.q(t)} ALTER COLUMN {self.quote(col.name)} SET STORAGE {col.options['storage'].upper()}")
+        out += [self.create_index_sql(t, i) for i in t.indexes]
+        if t.comment is not None:
+            out.append(f"COMMENT ON TABLE {self.q(t)} IS {self.literal(t.comment)}")
+        out += [self.comment_column_sql(t, c) for c in t.columns if c.comment is not None]
+        return out
+
+    def comment_column_sql(self, t: Table, c: Column) -> str:
+        value = "NULL" if c.comment is None else self.literal(c.comment)
+        return f"COMMENT ON COLUMN {self.q(t)}.{self.quote(c.name)} IS {value}"
+
+    def add_constraint_sql(self, t: Table, c: Any) -> str:
+        not_valid = " NOT VALID" if getattr(c, "options", {}).get("not_valid") else ""
+        return f"ALTER TABLE {self.q(t)} ADD {self.constraint_sql(c)}{not_valid}"
+
+    def create_index_sql(self, t: Table, ix: Index) -> str:
+        o = ix.options
+        elements = []
+        for e in ix.elements:
+            text = self.quote(e.column) if e.expression is None else f"({e.expression})"
+            if e.collation:
+                text += f" COLLATE {self.quote(e.collation)}"
+            if e.opclass:
+                text += f" {e.opclass}"
+            if e.descending:
+                text += " DESC"
+            if e.nulls:
+                text += f" NULLS {e.nulls.upper()}"
+            elements.append(text)
+        sql = f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {self.quote(ix.name or '')} ON {self.q(t)}"
+        if o.get("using"):
+            sql += f" USING {o['using']}"
+        sql += f" ({', '.join(elements)})"
+        if o.get("include"):
+            sql += f" INCLUDE ({self._cols(o['include'])})"
+        if o.get("nulls_not_distinct"):
+            sql += " NULLS NOT DISTINCT"
+        if o.get("with"):
+            sql += f" WITH ({_with(o['with'])})"
+        if o.get("tablespace"):
+            sql += f" TABLESPACE {self.quote(o['tablespace'])}"
+        if ix.where:
+            sql += f" WHERE {ix.where}"
+        return sql
+
+    def render_create_table(self, op: CreateTable) -> list[str]:
+        return self.schema_for(op.new.key) + self.create_table_sql(op.new)
+
+    def render_drop_table(self, op: DropTable) -> list[str]:
+        return [f"DROP TABLE {self.q(op.old)}"]
+
+    def render_rename_table(self, op: RenameTable) -> list[str]:
+        out = []
+        if op.old.schema != op.new.schema:
+            out.append(f"ALTER TABLE {self.q(op.old)} SET SCHEMA {self.quote(op.new.schema or 'public')}")
+        if op.old.name != op.new.name:
+            out.append(f"ALTER TABLE {self.qualified(op.new.schema, op.old.name)} RENAME TO {self.quote(op.new.name)}")
+        return out
+
+    def render_add_column(self, op: AddColumn) -> list[str]:
+        t, c = op.parent, op.column
+        out = [f"ALTER TABLE {self.q(t)} ADD COLUMN {self.column_sql(c)}"]
+        if c.options.get("storage"):
+            out.append(f"ALTER TABLE {self.q(t)} ALTER COLUMN {self.quote(c.name)} SET STORAGE {c.options['storage'].upper()}")
+        if c.comment is not None:
+            out.append(self.comment_column_sql(t, c))
+        return out
+
+    def render_drop_column(self, op: DropColumn) -> list[str]:
+        return [f"ALTER TABLE {self.q(op.parent)} DROP COLUMN {self.quote(op.column.name)}"]
+
+    def render_rename_column(self, op: RenameColumn) -> list[str]:
+        return [f"ALTER TABLE {self.q(op.parent)} RENAME COLUMN {self.quote(op.old.name)} TO {self.quote(op.new.name)}"]
+
+    def render_alter_column(self, op: AlterColumn) -> list[str]:
+        t, old, new = op.parent, op.old, op.new
+        prefix = f"ALTER TABLE {self.q(t)} ALTER COLUMN {self.quote(new.name)}"
+        changes = set(op.changes)
+        if old.computed != new.computed or old.options.get("serial") != new.options.get("serial"):
+            # a generated expression or serial-ness cannot be altered in place: drop and add the column
+            return [f"ALTER TABLE {self.q(t)} DROP COLUMN {self.quote(old.name)}",
+                    f"ALTER TABLE {self.q(t)} ADD COLUMN {self.column_sql(new)}"]
+        out = []
+        if old.identity is not None and new.identity != old.identity:
+            out.append(f"{prefix} DROP IDENTITY")
+        if {"type", "collation"} & changes:
+            collate = f" COLLATE {self.quote(new.collation)}" if new.collation else ""
+            # a user type (enum, domain) only casts from text; a default must be set again after the change
+            via = "::text" if self.is_user_type(old.type) or self.is_user_type(new.type) else ""
+            if old.default is not None and "type" in changes:
+                out.append(f"{prefix} DROP DEFAULT")
+                changes.add("default")
+            out.append(f"{prefix} TYPE {new.type}{collate} USING {self.quote(new.name)}{via}::{new.type}")
+            if new.options.get("serial") and old.type != new.type:  # the implied sequence follows the column
+                target = self.literal(self.q(t)), self.literal(new.name)
+                out.append(f"DO $$ BEGIN EXECUTE format('ALTER SEQUENCE %s AS {new.type}', "
+                           f"pg_get_serial_sequence({target[0]}, {target[1]})); END $$")
+        if "default" in changes and (new.default is not None or old.default is not None and "type" not in changes):
+            out.append(f"{prefix} SET DEFAULT {new.default}" if new.default is not None else f"{prefix} DROP DEFAULT")
+        if "nullable" in changes:
+            out.append(f"{prefix} {'DROP' if new.nullable else 'SET'} NOT NULL")
+        if new.identity is not None and new.identity != old.identity:
+            out.append(f"{prefix} ADD {self.identity_sql(new)}")
+        if old.options.get("storage") != new.options.get("storage"):
+            out.append(f"{prefix} SET STORAGE {(new.options.get('storage') or _default_storage(new.type)).upper()}")
+        if old.options.get("compression") != new.options.get("compression"):
+            out.append(f"{prefix} SET COMPRESSION {new.options.get('compression') or 'default'}")
+        if "comment" in changes:
+            out.append(self.comment_column_sql(t, new))
+        return out
+
+    def render_create_index(self, op: CreateIndex) -> list[str]:
+        return [self.create_index_sql(op.parent, op.index)]
+
+    def render_drop_index(self, op: DropIndex) -> list[str]:
+        return [f"DROP INDEX {self.qualified(op.parent.schema, op.index.name or '')}"]
+
+    def render_add_constraint(self, op: AddConstraint) -> list[str]:
+        return [self.add_constraint_sql(op.parent, op.constraint)]
+
+    def render_drop_constraint(self, op: DropConstraint) -> list[str]:
+        name = op.constraint.name
+        if name is None:
+            raise BackendError(f"cannot drop an unnamed constraint on {op.parent.key}")
+        return [f"ALTER TABLE {self.q(op.parent)} DROP CONSTRAINT {self.quote(name)}"]
+
+    def render_alter_table(self, op: AlterTable) -> list[str]:
+        old, new = op.old, op.new
+        out = []
+        if old.comment != new.comment:
+            out.append(f"COMMENT ON TABLE {self.q(new)} IS {'NULL' if new.comment is None else self.literal(new.comment)}")
+        o, n = old.options, new.options
+        fixed = ("partition_by", "partition_of", "partition_bound")
+        for key in fixed:
+            if o.get(key) != n.get(key):
+                raise BackendError(f"table {new.key}: changing {key.replace('_', ' ')} needs a table rebuild; write a manual migration")
+        if o.get("with") != n.get("with"):
+            gone = sorted(set(o.get("with") or {}) - set(n.get("with") or {}))
+            if gone:
+                out.append(f"ALTER TABLE {self.q(new)} RESET ({', '.join(gone)})")
+            if n.get("with"):
+                out.append(f"ALTER TABLE {self.q(new)} SET ({_with(n['with'])})")
+        if o.get("tablespace") != n.get("tablespace"):
+            out.append(f"ALTER TABLE {self.q(new)} SET TABLESPACE {self.quote(n.get('tablespace') or 'pg_default')}")
+        if bool(o.get("unlogged")) != bool(n.get("unlogged")):
+            out.append(f"ALTER TABLE {self.q(new)} SET {'UNLOGGED' if n.get('unlogged') else 'LOGGED'}")
+        before, after = o.get("inherits") or [], n.get("inherits") or []
+        out += [f"ALTER TABLE {self.q(new)} NO INHERIT {self.qkey(k)}" for k in before if k not in after]
+        out += [f"ALTER TABLE {self.q(new)} INHERIT {self.qkey(k)}" for k in after if k not in before]
+        return out
+
+    def render_create_view(self, op: Any) -> list[str]:
+        v = op.view
+        kind = "MATERIALIZED VIEW" if v.materialized else "VIEW"
+        with_ = f" WITH ({_with(v.options['with'])})" if v.options.get("with") else ""
+        space = f" TABLESPACE {self.quote(v.options['tablespace'])}" if v.options.get("tablespace") else ""
+        out = self.schema_for(v.key) + [f"CREATE {kind} {self.q(v)}{with_}{space} AS\n{v.definition}"]
+        if v.comment is not None:
+            out.append(f"COMMENT ON {kind} {self.q(v)} IS {self.literal(v.comment)}")
+        return out
+
+    def render_drop_view(self, op: Any) -> list[str]:
+        return [f"DROP {'MATERIALIZED VIEW' if op.view.materialized else 'VIEW'} {self.q(op.view)}"]
+
+    def schema_for(self, key: str) -> list[str]:
+        """``CREATE SCHEMA IF NOT EXISTS`` for an object key in a schema other than the default."""
+        schema, _ = split_key(key)
+        return [f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}"] if schema else []
+
+    def enum_sql(self, name: str, values: Sequence[str]) -> str:
+        return f"CREATE TYPE {self.qkey(name)} AS ENUM ({', '.join(self.literal(v) for v in values)})"
+
+    def render_create_enum(self, op: Any) -> list[str]:
+        return self.schema_for(op.name) + [self.enum_sql(op.name, op.values)]
+
+    def render_drop_enum(self, op: Any) -> list[str]:
+        return [f"DROP TYPE {self.qkey(op.name)}"]
+
+    def render_add_enum_value(self, op: Any) -> list[Statement]:
+        # committed on its own: a value added in a transaction cannot be used before that transaction ends
+        where = f" BEFORE {self.literal(op.before)}" if op.before else ""
+        return [Statement(f"ALTER TYPE {self.qkey(op.name)} ADD VALUE {self.literal(op.value)}{where}", transactional=False)]
+
+    def render_recreate_enum(self, op: Any) -> list[str]:
+        schema, name = split_key(op.name)
+        old_name = f"{name}__dbwarden_old"
+        out = [f"ALTER TYPE {self.qkey(op.name)} RENAME TO {self.quote(old_name)}"]
+        out.append(self.enum_sql(op.name, op.new))
+        for table, column, old_default, new_default, array in op.usages:
+            prefix = f"ALTER TABLE {self.qkey(table)} ALTER COLUMN {self.quote(column)}"
+            suffix = "[]" if array else ""
+            if old_default is not None:
+                out.append(f"{prefix} DROP DEFAULT")
+            out.append(f"{prefix} TYPE {self.qkey(op.name)}{suffix} USING {self.quote(column)}::text{suffix}::{self.qkey(op.name)}{suffix}")
+            if new_default is not None:
+                out.append(f"{prefix} SET DEFAULT {new_default}")
+        return out + [f"DROP TYPE {self.qualified(schema, old_name)}"]
+
+    def render_remove_enum_value(self, op: Any) -> list[str]:
+        # a statement for the irreversible marker to stand on; the value itself stays
+        return ["SELECT " + self.literal(f"enum {op.name} keeps value {op.value!r}: PostgreSQL cannot remove enum values")]
+
+    def render_create_sequence(self, op: Any) -> list[str]:
+        o = op.options
+        opts = "".join(f" {w} {o[k]}" for k, w in (("increment", "INCREMENT BY"), ("minvalue", "MINVALUE"),
+                                                   ("maxvalue", "MAXVALUE"), ("start", "START WITH"), ("cache", "CACHE")) if k in o)
+        cycle = " CYCLE" if o.get("cycle") else ""
+        return self.schema_for(op.name) + [f"CREATE SEQUENCE {self.qkey(op.name)} AS {o.get('type', 'bigint')}{opts}{cycle}"]
+
+    def render_drop_sequence(self, op: Any) -> list[str]:
+        return [f"DROP SEQUENCE {self.qkey(op.name)}"]
+
+    def render_create_domain(self, op: Any) -> list[str]:
+        d = op.options
+        sql = f"CREATE DOMAIN {self.qkey(op.name)} AS {d['type']}"
+        if d.get("collation"):
+            sql += f" COLLATE {self.quote(d['collation'])}"
+        if d.get("default") is not None:
+            sql += f" DEFAULT {d['default']}"
+        if not d.get("nullable", True):
+            sql += " NOT NULL"
+        for check in d.get("checks", ()):
+            name, _, definition = check.partition(" ")
+            sql += f" CONSTRAINT {self.quote(name)} {definition}"
+        return self.schema_for(op.name) + [sql]
+
+    def render_alter_domain(self, op: Any) -> list[str]:
+        old, new, name = op.old, op.new, self.qkey(op.name)
+        if old.get("type") != new.get("type") or old.get("collation") != new.get("collation"):
+            raise BackendError(f"domain {op.name}: changing its type or collation needs a manual migration")
+        out = []
+        if old.get("default") != new.get("default"):
+            out.append(f"ALTER DOMAIN {name} " + (f"SET DEFAULT {new['default']}" if new.get("default") is not None else "DROP DEFAULT"))
+        if old.get("nullable", True) != new.get("nullable", True):
+            out.append(f"ALTER DOMAIN {name} {'DROP' if new.get('nullable', True) else 'SET'} NOT NULL")
+        before, after = list(old.get("checks", ())), list(new.get("checks", ()))
+        for check in before:
+            if check not in after:
+                out.append(f"ALTER DOMAIN {name} DROP CONSTRAINT {self.quote(check.partition(' ')[0])}")
+        for check in after:
+            if check not in before:
+                cname, _, definition = check.partition(" ")
+                out.append(f"ALTER DOMAIN {name} ADD CONSTRAINT {self.quote(cname)} {definition}")
+        return out
+
+    def render_alter_sequence(self, op: Any) -> list[str]:
+        old, new = op.old, op.new
+        words = {"type": "AS", "increment": "INCREMENT BY", "minvalue": "MINVALUE", "maxvalue": "MAXVALUE",
+                 "start": "START WITH", "cache": "CACHE"}
+        parts = []
+        for key, word in words.items():
+            if old.get(key) != new.get(key):
+                if key in new:
+                    parts.append(f"{word} {new[key]}")
+                elif key in ("minvalue", "maxvalue"):
+                    parts.append(f"NO {word}")
+                else:
+                    parts.append(f"{word} {dict(type='bigint', increment=1, cache=1).get(key, 1)}")
+        if bool(old.get("cycle")) != bool(new.get("cycle")):
+            parts.append("CYCLE" if new.get("cycle") else "NO CYCLE")
+        return [f"ALTER SEQUENCE {self.qkey(op.name)} {' '.join(parts)}"] if parts else []
+
+    def render_drop_domain(self, op: Any) -> list[str]:
+        return [f"DROP DOMAIN {self.qkey(op.name)}"]
+
+
+def _with(options: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(options.items()))
+
+
+def _deferrable(deferrable: Any, initially: Any) -> str:
+    if not deferrable:
+        return ""
+    return " DEFERRABLE" + (f" INITIALLY {initially}" if initially else "")
+
+
+def _default_storage(type_: str) -> str:
+    return "extended" if type_ in ("text", "bytea", "jsonb", "json") or type_.startswith(("character", "numeric")) else "plain"
