@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything (into .venv) and run the whole test suite against real databases.
 # Servers: DBWARDEN_TEST_{POSTGRESQL,MARIADB,MYSQL}_URL point at existing ones; unset, the tests start
-# throwaway servers themselves (see tests/servers.py), and so do the notebooks (DBWARDEN_NB_POSTGRESQL_URL).
+# throwaway servers themselves (see tests/servers.py), and so do the notebooks (DBWARDEN_NB_{POSTGRESQL,MYSQL,MARIADB}_URL).
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -17,7 +17,9 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
-EXPECTED = {"quickstart", "roundtrip_sqlite", "roundtrip_postgresql", "explorer"}
+EXPECTED = {"quickstart", "roundtrip_sqlite", "roundtrip_postgresql", "roundtrip_mysql", "roundtrip_mariadb",
+            "explorer"}
+SERVER_KINDS = ("postgresql", "mysql", "mariadb")  # roundtrip_<kind>.ipynb makes its database with <kind>_database()
 ROUND_TRIPS = sorted(p for p in PATHS if p.stem.startswith("roundtrip_"))
 
 # What must never be stored: it differs between runs or machines, or it is a secret.
@@ -119,17 +121,66 @@ def test_round_trip_notebooks_end_by_asserting_an_empty_diff(path):
     assert "%%writefile dbwarden.py" in text, f"{path.name} does not write its own project"
 
 
-def test_the_postgresql_notebook_makes_and_drops_its_database():
-    text = "".join(source(cell) for _, cell in code_cells(NOTEBOOKS / "roundtrip_postgresql.ipynb"))
-    assert "postgresql_database()" in text and ".drop()" in text
+@pytest.mark.parametrize("kind", SERVER_KINDS)
+def test_the_server_notebooks_make_and_drop_their_database(kind):
+    cells = code_cells(NOTEBOOKS / f"roundtrip_{kind}.ipynb")
+    first, text = source(cells[0][1]), "".join(source(cell) for _, cell in cells)
+    assert f"{kind}_database()" in first, f"roundtrip_{kind}.ipynb: its first cell must make the database"
+    assert f'database_type="{kind}"' in text and ".drop()" in text
+
+
+def load_notebooks_module(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"notebooks_{name}", NOTEBOOKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("kind", SERVER_KINDS)
+def test_a_server_that_cannot_be_had_stops_the_notebook_with_a_message_but_fails_in_ci(kind, monkeypatch):
+    support = load_notebooks_module("_support")
+    servers = support._servers()
+
+    def refuse(asked: str):
+        assert asked == kind
+        raise servers.ProvisioningError(f"no {asked} here\n--- last lines of the server log ---")
+
+    monkeypatch.setattr(servers, "server_for", refuse)
+    for var in (support.ENV_VARS[kind], servers.ENV_VARS[kind], "CI"):
+        monkeypatch.delenv(var, raising=False)
+    make = getattr(support, f"{kind}_database")
+    with pytest.raises(support.ServerUnavailable) as caught:
+        make()
+    shown = "\n".join(caught.value._render_traceback_())  # what IPython shows instead of a traceback
+    assert support.ENV_VARS[kind] in shown and f"no {kind} here" in shown and "server log" not in shown
+    monkeypatch.setenv("CI", "true")  # in CI: the provisioning error itself, whole
+    with pytest.raises(servers.ProvisioningError, match="server log"):
+        make()
+    monkeypatch.delenv("CI")
+    monkeypatch.setenv(servers.ENV_VARS[kind], f"{kind}://root@db.invalid")  # a server named by a variable must work
+    with pytest.raises(servers.ProvisioningError):
+        make()
+
+
+def test_nbval_skips_a_notebook_whose_server_cannot_be_had_outside_ci_only(monkeypatch):
+    from types import SimpleNamespace
+
+    module = load_notebooks_module("conftest")
+    def cell(ename: str) -> SimpleNamespace:  # an nbval cell as the hook sees it, after it raised
+        return SimpleNamespace(test_outputs=[{"output_type": "error", "ename": ename, "evalue": "no MySQL"}])
+
+    stopped, failed = cell("ServerUnavailable"), cell("OperationalError")
+    monkeypatch.delenv("CI", raising=False)
+    assert "no MySQL" in module._server_unavailable(stopped)
+    assert module._server_unavailable(failed) is None
+    monkeypatch.setenv("CI", "true")
+    assert module._server_unavailable(stopped) is None
 
 
 def test_nbval_compares_text_plain_and_stdout_only():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("notebooks_conftest", NOTEBOOKS / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_notebooks_module("conftest")
     skip = module.CompareOnly(("metadata",))
     for key in ("text/html", "text/markdown", "application/vnd.jupyter.widget-view+json", "image/png", "stderr",
                 "traceback", "metadata", "execution_count", "output_type"):
