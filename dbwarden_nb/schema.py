@@ -79,9 +79,13 @@ class Column:
 class PrimaryKey:
     name: str | None
     columns: tuple[str, ...]
+    options: Options = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "columns": list(self.columns)}
+        doc: dict[str, Any] = {"name": self.name, "columns": list(self.columns)}
+        if self.options:  # rare (a comment): left out when empty, so most snapshots stay as they were
+            doc["options"] = _options(self.options)
+        return doc
 
 
 @dataclass(frozen=True)
@@ -458,7 +462,7 @@ def _table_from_json(key: str, doc: dict[str, Any]) -> Table:
         name=name,
         schema=schema,
         columns=tuple(_column_from_json(c) for c in _tuple(doc["columns"])),
-        primary_key=PrimaryKey(pk["name"], _tuple(pk["columns"])) if pk else None,
+        primary_key=PrimaryKey(pk["name"], _tuple(pk["columns"]), dict(pk.get("options", {}))) if pk else None,
         foreign_keys=tuple(
             ForeignKey(**{**f, "columns": _tuple(f["columns"]), "ref_columns": _tuple(f["ref_columns"])})
             for f in _tuple(doc.get("foreign_keys", []))

@@ -289,6 +289,9 @@ class Backend:
     def unique_options(self, constraint: Any) -> dict[str, Any]:
         return {}
 
+    def primary_key_options(self, constraint: Any) -> dict[str, Any]:
+        return {}
+
     def check_options(self, constraint: Any) -> dict[str, Any]:
         return {}
 

@@ -182,7 +182,7 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
             options["tablespace"] = pg["tablespace"]
         if pg.get("nulls_not_distinct"):
             options["nulls_not_distinct"] = True
-        return options
+        return {**options, **_comment(index)}
 
     def index_opclass(self, index: sa.Index, name: str | None) -> str | None:
         ops = index.dialect_options["postgresql"].get("ops") or {}
@@ -199,17 +199,21 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
             options["nulls_not_distinct"] = True
         if pg.get("include"):
             options["include"] = [getattr(c, "name", c) for c in pg["include"]]
-        return options
+        return {**options, **_comment(constraint)}
+
+    def primary_key_options(self, constraint: sa.PrimaryKeyConstraint) -> dict[str, Any]:
+        return _comment(constraint)
 
     def check_options(self, constraint: sa.CheckConstraint) -> dict[str, Any]:
         info = dict(constraint.info.get("dbwarden") or {})
         options = {k: True for k in ("no_inherit",) if info.get(k)}
         if constraint.dialect_options["postgresql"].get("not_valid"):
             options["not_valid"] = True
-        return options
+        return {**options, **_comment(constraint)}
 
     def foreign_key_options(self, constraint: sa.ForeignKeyConstraint) -> dict[str, Any]:
-        return {"not_valid": True} if constraint.dialect_options["postgresql"].get("not_valid") else {}
+        not_valid = {"not_valid": True} if constraint.dialect_options["postgresql"].get("not_valid") else {}
+        return {**not_valid, **_comment(constraint)}
 
     def extra_checks(self, table: sa.Table) -> list[Check]:
         """Exclusion constraints, kept as checks of type ``exclude`` with the server's definition."""
@@ -359,8 +363,9 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         kwargs: dict[str, str] = {}
         if o.get("not_valid"):
             kwargs["postgresql_not_valid"] = "True"
-        if o.get("no_inherit"):
-            kwargs["info"] = repr({"dbwarden": {"no_inherit": True}})
+        info = {k: o[k] for k in ("no_inherit", "comment") if k in o}
+        if info:
+            kwargs["info"] = repr({"dbwarden": info})
         if isinstance(constraint, Unique):
             if o.get("nulls_not_distinct"):
                 kwargs["postgresql_nulls_not_distinct"] = "True"
@@ -408,6 +413,8 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
             kwargs["postgresql_ops"] = repr(ops)
         if index.where:
             kwargs["postgresql_where"] = sql_text(index.where)
+        if "comment" in o:
+            kwargs["info"] = repr({"dbwarden": {"comment": o["comment"]}})
         return kwargs
 
     # -- lock ---------------------------------------------------------------------------------------
@@ -469,6 +476,13 @@ class AdvisoryLock(Lock):
             except Exception as exc:  # permission: say so instead of pretending
                 raise LockError(f"cannot end the session holding the migration lock (pid {pid}): {exc}") from None
         return before
+
+
+def _comment(item: Any) -> dict[str, Any]:
+    """``info={"dbwarden": {"comment": …}}`` of an index or constraint (SQLAlchemy has no comment for them)."""
+    info = getattr(item, "info", None) or {}
+    comment = (info.get("dbwarden") or {}).get("comment")
+    return {"comment": comment} if comment is not None else {}
 
 
 def _user_type(type_: str) -> bool:

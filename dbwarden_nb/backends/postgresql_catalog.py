@@ -8,6 +8,7 @@ pg_get_constraintdef, pg_get_viewdef) is the canonical spelling, on both the liv
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..schema import (
@@ -80,7 +81,8 @@ CONSTRAINTS = """
 SELECT con.conrelid, con.conname, con.contype, pg_get_constraintdef(con.oid, true), con.conkey,
        fn.nspname, fc.relname, con.confkey, con.confupdtype, con.confdeltype, con.confmatchtype,
        con.condeferrable, con.condeferred, con.convalidated, con.connoinherit, con.conindid,
-       CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid, true) END, con.confrelid
+       CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid, true) END, con.confrelid,
+       obj_description(con.oid, 'pg_constraint')
   FROM pg_constraint con
   JOIN pg_class c ON c.oid = con.conrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -94,7 +96,7 @@ INDEXES = """
 SELECT i.indrelid, i.indexrelid, ic.relname, i.indisunique, am.amname, ic.reloptions, ts.spcname,
        pg_get_expr(i.indpred, i.indrelid, true), i.indnkeyatts, i.indnatts, {nulls_not_distinct},
        EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x')),
-       ic.relispartition
+       ic.relispartition, obj_description(i.indexrelid, 'pg_class')
   FROM pg_index i
   JOIN pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_class c ON c.oid = i.indrelid
@@ -264,17 +266,20 @@ class CatalogReader:
         for c in cons:
             kind, cname = c[2], c[1]
             cols_ = tuple(names[k] for k in (c[4] or ()) if k in names)  # 0: an expression (exclusion constraints)
+            comment = {"comment": c[18]} if c[18] is not None else {}
             if kind == "p":
-                pk = PrimaryKey(cname, cols_)
+                pk = PrimaryKey(cname, cols_, comment)
             elif kind == "u":
-                uniques.append(Unique(cname, cols_, self.unique_options(c, index_info.get(c[15]), elems_of.get(c[15], []))))
+                opts = self.unique_options(c, index_info.get(c[15]), elems_of.get(c[15], []))
+                uniques.append(Unique(cname, cols_, {**opts, **comment}))
             elif kind == "f":
-                fks.append(self.foreign_key(c, cols_, attnames))
+                fk = self.foreign_key(c, cols_, attnames)
+                fks.append(replace(fk, options={**fk.options, **comment}))
             elif kind == "c":
                 opts = {k: True for k, on in (("no_inherit", c[14]), ("not_valid", not c[13])) if on}
-                checks.append(Check(cname, c[16], opts))
+                checks.append(Check(cname, c[16], {**opts, **comment}))
             elif kind == "x":
-                checks.append(Check(cname, c[3], {"type": "exclude"}))
+                checks.append(Check(cname, c[3], {"type": "exclude", **comment}))
         indexes = [self.index(i, elems_of.get(i[1], [])) for i in idx]
         return Table(
             name=name, schema=self.schema_of(schema), columns=tuple(columns), primary_key=pk,
@@ -340,7 +345,7 @@ class CatalogReader:
         return options
 
     def index(self, i: tuple[Any, ...], elems: list[tuple[Any, ...]]) -> Index:
-        _rel, _oid, name, unique, method, reloptions, tablespace, where, nkey, _natts, nnd, _cons, _part = i
+        _rel, _oid, name, unique, method, reloptions, tablespace, where, nkey, _natts, nnd, _cons, _part, comment = i
         elements = []
         for e in elems[:nkey]:
             _i, _n, attnum, text, option, opcname, opcdefault, collation = e
@@ -367,6 +372,8 @@ class CatalogReader:
             options["tablespace"] = tablespace
         if nnd:
             options["nulls_not_distinct"] = True
+        if comment is not None:
+            options["comment"] = comment
         return Index(name, tuple(elements), bool(unique), where, options)
 
     def view(self, r: tuple[Any, ...]) -> View:

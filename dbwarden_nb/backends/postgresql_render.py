@@ -129,10 +129,20 @@ class PostgreSQLRendering:
             if col.options.get("storage"):
                 out.append(f"ALTER TABLE {self.q(t)} ALTER COLUMN {self.quote(col.name)} SET STORAGE {col.options['storage'].upper()}")
         out += [self.create_index_sql(t, i) for i in t.indexes]
+        out += [self.comment_index_sql(t, i) for i in t.indexes if "comment" in i.options]
+        keys = [t.primary_key] if t.primary_key else []
+        out += [self.comment_constraint_sql(t, c) for c in (*keys, *t.uniques, *t.checks, *t.foreign_keys)
+                if "comment" in c.options]
         if t.comment is not None:
             out.append(f"COMMENT ON TABLE {self.q(t)} IS {self.literal(t.comment)}")
         out += [self.comment_column_sql(t, c) for c in t.columns if c.comment is not None]
         return out
+
+    def comment_index_sql(self, t: Table, ix: Index) -> str:
+        return f"COMMENT ON INDEX {self.qualified(t.schema, ix.name or '')} IS {self.literal(ix.options['comment'])}"
+
+    def comment_constraint_sql(self, t: Table, c: Any) -> str:
+        return f"COMMENT ON CONSTRAINT {self.quote(c.name or '')} ON {self.q(t)} IS {self.literal(c.options['comment'])}"
 
     def comment_column_sql(self, t: Table, c: Column) -> str:
         value = "NULL" if c.comment is None else self.literal(c.comment)
@@ -239,13 +249,15 @@ class PostgreSQLRendering:
         return out
 
     def render_create_index(self, op: CreateIndex) -> list[str]:
-        return [self.create_index_sql(op.parent, op.index)]
+        comment = [self.comment_index_sql(op.parent, op.index)] if "comment" in op.index.options else []
+        return [self.create_index_sql(op.parent, op.index)] + comment
 
     def render_drop_index(self, op: DropIndex) -> list[str]:
         return [f"DROP INDEX {self.qualified(op.parent.schema, op.index.name or '')}"]
 
     def render_add_constraint(self, op: AddConstraint) -> list[str]:
-        return [self.add_constraint_sql(op.parent, op.constraint)]
+        comment = [self.comment_constraint_sql(op.parent, op.constraint)] if "comment" in op.constraint.options else []
+        return [self.add_constraint_sql(op.parent, op.constraint)] + comment
 
     def render_drop_constraint(self, op: DropConstraint) -> list[str]:
         name = op.constraint.name

@@ -195,7 +195,7 @@ class CodeGenerator:
 
     def _inline_pk(self, table: Table) -> bool:
         pk = table.primary_key
-        if pk is None or self.explicit_name(table, "primary_key", pk.columns, pk.name) is not None:
+        if pk is None or pk.options or self.explicit_name(table, "primary_key", pk.columns, pk.name) is not None:
             return False
         order = [c.name for c in table.columns if c.name in pk.columns]
         return order == list(pk.columns)
@@ -207,7 +207,8 @@ class CodeGenerator:
         if pk is not None and not self._inline_pk(table):
             pk_name = self.explicit_name(table, "primary_key", pk.columns, pk.name)
             name = f", name={pk_name!r}" if pk_name else ""
-            out.append(f"sa.PrimaryKeyConstraint({', '.join(map(repr, pk.columns))}{name})")
+            opts = "".join(f", {k}={v}" for k, v in self.backend.constraint_kwargs(pk).items())
+            out.append(f"sa.PrimaryKeyConstraint({', '.join(map(repr, pk.columns))}{name}{opts})")
         for fk in table.foreign_keys:
             refs = [f"{fk.ref_table}.{c}" for c in fk.ref_columns]
             fk_name = self.explicit_name(table, "foreign_key", fk.columns, fk.name)

@@ -89,7 +89,8 @@ class Extractor:
 
         pk = None
         if table.primary_key.columns:
-            pk = PrimaryKey(_name(table.primary_key), tuple(c.name for c in table.primary_key.columns))
+            pk = PrimaryKey(_name(table.primary_key), tuple(c.name for c in table.primary_key.columns),
+                            self.backend.primary_key_options(table.primary_key))
         fks, uniques, checks = [], [], []
         # a CheckConstraint given to a Column lives on the column, not in table.constraints
         column_level = [c for col in table.columns for c in col.constraints if c not in table.constraints]

@@ -97,7 +97,8 @@ SCHEMAS: dict[str, list[str]] = {
         class Booking(Base):
             __tablename__ = "bookings"
             __table_args__ = (
-                sa.CheckConstraint("seats > 0", name="ck_seats"),
+                sa.CheckConstraint("seats > 0", name="ck_seats", info={"dbwarden": {"comment": "at least one seat"}}),
+                sa.PrimaryKeyConstraint("id", info={"dbwarden": {"comment": "the booking's key"}}),
                 sa.CheckConstraint("seats < 100", name="ck_seats_max", info={"dbwarden": {"no_inherit": True}}),
                 sa.CheckConstraint("note <> ''", name="ck_note", postgresql_not_valid=True),
                 sa.UniqueConstraint("room_id", "day", name="uq_room_day", deferrable=True, initially="DEFERRED",
@@ -135,7 +136,8 @@ SCHEMAS: dict[str, list[str]] = {
             __tablename__ = "docs"
             __table_args__ = (
                 sa.Index("ix_docs_title_lower", sa.func.lower(sa.column("title")), unique=True),
-                sa.Index("ix_docs_open", "created", postgresql_where=sa.text("NOT closed")),
+                sa.Index("ix_docs_open", "created", postgresql_where=sa.text("NOT closed"),
+                         info={"dbwarden": {"comment": "documents still open"}}),
                 sa.Index("ix_docs_cover", "author", postgresql_include=["title"], postgresql_with={"fillfactor": 60}),
                 sa.Index("ix_docs_body", "body", postgresql_using="gin"),
                 sa.Index("ix_docs_ordering", sa.desc("created").nulls_last(), sa.asc("author").nulls_first()),
