@@ -282,21 +282,31 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         from ..differ import diff
 
         plan = diff(self.empty(), scratch, forward_references=False)
+        statements = [f"CREATE SCHEMA {self.quote(s)}" for s in (tag, *mapping.values())]
+        statements.append(f"SET LOCAL search_path TO {self.quote(tag)}, {self.quote(default)}")
+        statements += [stmt.sql for stmt in self.render_plan(plan)]
         with conn.rolled_back():
-            conn.execute(f"CREATE SCHEMA {self.quote(tag)}")
-            for s in mapping.values():
-                conn.execute(f"CREATE SCHEMA {self.quote(s)}")
-            conn.execute(f"SET LOCAL search_path TO {self.quote(tag)}, {self.quote(default)}")
-            for stmt in self.render_plan(plan):
-                try:
-                    conn.execute(stmt.sql)
-                except Exception as exc:
-                    raise BackendError(f"the models cannot be created on the server: {self.failure(exc, stmt.sql)}") from None
+            self._execute_batch(conn, statements)
             reader = CatalogReader(conn, [tag, *mapping.values()], tag, self.server_num(conn))
             result = reader.read(self.name, self.server_version(conn))
         back = {v: k for k, v in mapping.items()}
         result = _move_schemas(result, back, text_from=dict(back) | {tag: ""})
         return result.replace(server_version=None)
+
+    def _execute_batch(self, conn: Connection, statements: list[str]) -> None:
+        """All statements in one round trip (the simple query protocol takes many); when one fails, run them
+        again one by one from a savepoint to name the statement at fault."""
+        conn.execute("SAVEPOINT dbwarden_batch")
+        try:
+            conn.execute(";\n".join(statements))
+            return
+        except Exception:
+            conn.execute("ROLLBACK TO SAVEPOINT dbwarden_batch")
+        for sql in statements:
+            try:
+                conn.execute(sql)
+            except Exception as exc:
+                raise BackendError(f"the models cannot be created on the server: {self.failure(exc, sql)}") from None
 
     def is_user_type(self, type_: str) -> bool:
         return _user_type(type_)
