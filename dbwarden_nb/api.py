@@ -106,10 +106,13 @@ class Database:
         if conn is None:
             cached = sorted(folder.glob(f"{digest}-*.json"))
             return self.managed(self._read_cache(cached[-1]) if cached else raw)
-        path = folder / f"{digest}-{self.backend.server_version(conn)}.json"
+        version = self.backend.server_version(conn)
+        path = folder / f"{digest}-{version}.json"
         if path.exists():
             return self.managed(self._read_cache(path))
-        normalized = self.backend.normalize_models(raw, conn)
+        from .models.normalize import TableCache
+
+        normalized = TableCache(folder / f"tables-{version}.json").normalize(self.backend, raw, conn)
         folder.mkdir(parents=True, exist_ok=True)
         _write_atomic(path, normalized.to_json())
         return self.managed(normalized)

@@ -1,0 +1,66 @@
+"""Server normalization of model snapshots, one table at a time.
+
+Normalizing through the server costs a CREATE per object, so a model set of hundreds of tables costs
+seconds. Most runs change a table or two: each normalized table is cached under the hash of everything
+its server spelling can depend on (its own model-side definition, the tables it references or inherits
+from, and the enums, domains and sequences), so only changed tables go back to the server, together with
+stand-ins of the tables they need. Views read whole tables: a model set with views is normalized whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..schema import Snapshot, Table, _table_from_json
+
+if TYPE_CHECKING:
+    from ..backends.base import Backend, Connection
+
+
+class TableCache:
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.known: dict[str, dict] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.known = {}
+
+    def normalize(self, backend: Backend, raw: Snapshot, conn: Connection) -> Snapshot:
+        from ..differ import depends_on
+
+        types = json.dumps([raw.to_dict()[k] for k in ("enums", "domains", "sequences")], sort_keys=True)
+
+        def key(table: Table, seen: frozenset[str] = frozenset()) -> str:
+            parts = [types, json.dumps(table.to_json(), sort_keys=True)]
+            parts += [key(raw.tables[ref], seen | {table.key}) for ref in sorted(set(depends_on(table)))
+                      if ref in raw.tables and ref not in seen and ref != table.key]
+            return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+        keys = {k: key(t) for k, t in raw.tables.items()}
+        missing = [k for k in raw.tables if keys[k] not in self.known]
+        if raw.views or len(missing) == len(raw.tables):
+            result = backend.normalize_models(raw, conn)
+            self.store({keys[k]: t.to_json() for k, t in result.tables.items()})
+            return result
+        needed: set[str] = set()
+        pending = list(missing)
+        while pending:  # what the changed tables reference or inherit from, as stand-ins
+            for ref in depends_on(raw.tables[pending.pop()]):
+                if ref in raw.tables and ref not in needed and ref not in missing:
+                    needed.add(ref)
+                    pending.append(ref)
+        stand_ins = {k: raw.tables[k].replace(foreign_keys=(), indexes=(), checks=()) for k in needed}
+        partial = backend.normalize_models(raw.replace(tables={**{k: raw.tables[k] for k in missing}, **stand_ins}), conn)
+        tables = {k: (partial.tables[k] if k in missing else _table_from_json(k, self.known[keys[k]])) for k in raw.tables}
+        self.store({keys[k]: partial.tables[k].to_json() for k in missing})
+        return partial.replace(tables=tables)
+
+    def store(self, entries: dict[str, dict]) -> None:
+        self.known.update(entries)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(self.known, sort_keys=True), encoding="utf-8")
+        tmp.replace(self.path)

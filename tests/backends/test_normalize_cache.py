@@ -1,0 +1,53 @@
+"""The per-table normalization cache gives exactly what normalizing the whole model set gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from dbwarden_nb.backends import get_backend
+from dbwarden_nb.config import sqlalchemy_url
+from dbwarden_nb.models.normalize import TableCache
+
+
+def models(extra_column: bool, note: str = "x") -> list[sa.Table]:
+    md = sa.MetaData()
+    mood = sa.Enum("a", "b", name="mood")
+    parent = sa.Table("parent", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("code", sa.String(9), unique=True),
+                      sa.Column("m", mood, server_default="a"))
+    child = sa.Table("child", md, sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("parent_code", sa.ForeignKey("parent.code", ondelete="CASCADE")),
+                     sa.Column("note", sa.Text, server_default=note), sa.CheckConstraint("id > 0"))
+    other = sa.Table("other", md, sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+                     *([sa.Column("extra", sa.Numeric(5), server_default=sa.text("1"))] if extra_column else []))
+    return [parent, child, other]
+
+
+def test_only_changed_tables_go_to_the_server_and_the_result_is_the_same(tmp_path: Path, pg_url: str) -> None:
+    backend = get_backend("postgresql")
+    with backend.connect(sqlalchemy_url(pg_url)) as conn:
+        cache = TableCache(tmp_path / "tables.json")
+        first = backend.extract_models(models(False), conn)
+        assert cache.normalize(backend, first, conn) == backend.normalize_models(first, conn)
+        assert len(cache.known) == 3
+
+        second = backend.extract_models(models(True), conn)
+        sent: list[list[str]] = []
+        original = backend.normalize_models
+
+        def spy(raw, c):
+            sent.append(sorted(raw.tables))
+            return original(raw, c)
+
+        third = backend.extract_models(models(True, note="y"), conn)
+        backend.normalize_models = spy  # type: ignore[method-assign]
+        try:
+            cached = TableCache(tmp_path / "tables.json").normalize(backend, second, conn)
+            cached_third = TableCache(tmp_path / "tables.json").normalize(backend, third, conn)
+        finally:
+            del backend.normalize_models
+        assert sent == [["other"], ["child", "parent"]]  # the changed table, with a stand-in of what it references
+        assert cached == backend.normalize_models(second, conn)
+        assert cached.tables["other"].column("extra").default == "1"
+        assert cached_third == backend.normalize_models(third, conn)
