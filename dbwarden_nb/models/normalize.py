@@ -2,9 +2,9 @@
 
 Normalizing through the server costs a CREATE per object, so a model set of hundreds of tables costs
 seconds. Most runs change a table or two: each normalized table is cached under the hash of everything
-its server spelling can depend on (its own model-side definition, the tables it references or inherits
-from, and the enums, domains and sequences), so only changed tables go back to the server, together with
-stand-ins of the tables they need. Views read whole tables: a model set with views is normalized whole.
+its server spelling can depend on (its own model-side definition, the tables it inherits from or is a
+partition of, and the enums, domains and sequences), so only changed tables go back to the server,
+together with stand-ins of the tables they reference or inherit from. Views read whole tables: a model set with views is normalized whole.
 """
 
 from __future__ import annotations
@@ -34,8 +34,11 @@ class TableCache:
         types = json.dumps([raw.to_dict()[k] for k in ("enums", "domains", "sequences")], sort_keys=True)
 
         def key(table: Table, seen: frozenset[str] = frozenset()) -> str:
+            # a referenced table does not change how the server spells this one; a parent (inherited,
+            # partitioned) gives it its columns, so it is part of the key
+            parents = [*(table.options.get("inherits") or ()), *([table.options["partition_of"]] if table.options.get("partition_of") else [])]
             parts = [types, json.dumps(table.to_json(), sort_keys=True)]
-            parts += [key(raw.tables[ref], seen | {table.key}) for ref in sorted(set(depends_on(table)))
+            parts += [key(raw.tables[ref], seen | {table.key}) for ref in sorted(set(parents))
                       if ref in raw.tables and ref not in seen and ref != table.key]
             return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
