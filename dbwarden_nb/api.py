@@ -48,6 +48,8 @@ class Database:
         self.name = config.database_name
         self.dev = dev
         self.backend: Backend = get_backend(config.backend_name(dev))
+        if config.cluster and not dev and hasattr(self.backend, "with_cluster"):  # ClickHouse: ON CLUSTER
+            self.backend = self.backend.with_cluster(config.cluster)
 
     @property
     def url(self) -> str:
