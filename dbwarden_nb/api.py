@@ -47,9 +47,8 @@ class Database:
         self.config = config
         self.name = config.database_name
         self.dev = dev
-        self.backend: Backend = get_backend(config.backend_name(dev))
-        if config.cluster and not dev and hasattr(self.backend, "with_cluster"):  # ClickHouse: ON CLUSTER
-            self.backend = self.backend.with_cluster(config.cluster)
+        backend = get_backend(config.backend_name(dev))
+        self.backend: Backend = backend if dev else backend.for_database(config)
 
     @property
     def url(self) -> str:

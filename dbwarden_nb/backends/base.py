@@ -185,6 +185,10 @@ class Backend:
     type_aliases: ClassVar[Mapping[str, str]] = {}
     option_keys: ClassVar[Sequence[str]] = ()  # the keys a Table/Column ``info["dbwarden"]`` may use here
 
+    def for_database(self, config: Any) -> Backend:
+        """This backend set up for one configured database (ClickHouse renders ``ON CLUSTER`` for ``cluster=``)."""
+        return self
+
     # -- connecting ---------------------------------------------------------------------------------
 
     def dialect(self) -> Dialect:

@@ -357,6 +357,9 @@ class ClickHouseBackend(Backend):
         """This backend rendering ``ON CLUSTER <cluster>`` (``database_config(cluster=...)``)."""
         return ClickHouseBackend(cluster)
 
+    def for_database(self, config: Any) -> ClickHouseBackend:
+        return self.with_cluster(config.cluster) if config.cluster else self
+
     # -- connecting ---------------------------------------------------------------------------------
 
     def dialect(self) -> Any:
