@@ -266,7 +266,8 @@ class Project:
     # -- writing migrations -----------------------------------------------------------------------
 
     def make_migrations(self, name: str, database: str | None = None, dry_run: bool = False, offline: bool = False,
-                        rename: Sequence[str] = (), rename_table: Sequence[str] = (), verify: bool = False) -> MakeMigrationsReport:
+                        rename: Sequence[str] = (), rename_table: Sequence[str] = (), verify: bool = False,
+                        rebuild: Sequence[str] = ()) -> MakeMigrationsReport:
         from .differ import Renames, diff
         from .migrations.files import MigrationFile
 
@@ -280,7 +281,8 @@ class Project:
             with db.connect() as conn:
                 new = db.model_snapshot(conn)
                 old, _ = db.base_snapshot(conn)
-        plan = db.backend.adapt(diff(old, new, Renames.parse(rename, rename_table)), old, new)
+        plan = diff(old, new, Renames.parse(rename, rename_table)).replace(rebuild=tuple(rebuild))
+        plan = db.backend.adapt(plan, old, new)
         if plan.is_empty:
             return MakeMigrationsReport(db.name, plan)
         files = db.files()

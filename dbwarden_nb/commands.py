@@ -79,12 +79,15 @@ COMMANDS: tuple[Command, ...] = (
         arg("--models", default="models", help="dotted module or folder with the SQLAlchemy models"),
     ), needs_project=False),
     Command("make-migrations", "diff the models against the base and write the next migration file",
-            lambda p, a: p.make_migrations(a.name, a.database, a.dry_run, a.offline, a.rename, a.rename_table, a.verify), (
+            lambda p, a: p.make_migrations(a.name, a.database, a.dry_run, a.offline, a.rename, a.rename_table, a.verify,
+                                           a.rebuild), (
         arg("name", help="what the migration does, e.g. \"add orders\""),
         DATABASE,
         arg("--offline", action="store_true", help="no database: start from the latest stored snapshot"),
         arg("--rename", action="append", default=[], metavar="TABLE.OLD:NEW", help="a column rename (repeatable)"),
         arg("--rename-table", action="append", default=[], metavar="OLD:NEW", help="a table rename (repeatable)"),
+        arg("--rebuild", action="append", default=[], metavar="TABLE",
+            help="allow rebuilding TABLE (new table, rows copied) for what ALTER cannot change (ClickHouse; repeatable)"),
         DRY_RUN,
         arg("--verify", action="store_true", help="apply in a scratch copy, re-read, refuse unless it equals the target"),
     )),

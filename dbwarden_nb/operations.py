@@ -616,6 +616,7 @@ class Plan:
 
     operations: tuple[Operation, ...] = ()
     suggestions: tuple[str, ...] = field(default=(), compare=False)
+    rebuild: tuple[str, ...] = field(default=(), compare=False)  # tables the user allows to be rebuilt (copied)
 
     def __iter__(self) -> Iterator[Operation]:
         return iter(self.operations)

@@ -689,7 +689,8 @@ class ClickHouseBackend(Backend):
                         f"to append columns to ORDER BY, keep the primary key: declare primary_key={a[key]!r}")
                 raise BackendError(
                     f"ClickHouse cannot change {what} of table {name} in place ({a.get(key)!r} -> {b.get(key)!r}): "
-                    "ALTER TABLE has no such clause; recreate the table (a table rebuild) in a manual migration")
+                    f"ALTER TABLE has no such clause; pass make-migrations --rebuild {name} to rebuild the table "
+                    "(a new table, the rows copied)")
         out: list[Statement | str] = []
         alter = self._alter(name)
         if a.get("order_by") != b.get("order_by"):
@@ -732,7 +733,7 @@ class ClickHouseBackend(Backend):
         """ClickHouse's ALTER rules: columns appended to (or removed from the end of) ORDER BY are added or
         dropped in the ORDER BY statement itself; projections that change are dropped before the column
         changes of their table (a projection blocks ALTERs of the columns it reads) and added after them."""
-        ops = list(plan)
+        ops = self._fold_rebuilds(list(plan), old, new, plan.rebuild)
         folded: set[tuple[str, str]] = set()
         for op in ops:
             if isinstance(op, AlterTable) and op.old.options.get("order_by") != op.new.options.get("order_by"):
@@ -756,6 +757,36 @@ class ClickHouseBackend(Backend):
                     op = AlterTable(mid, op.new)
             out.append(op)
         return Plan(tuple(self._rebuild_projections(out, old)), plan.suggestions)
+
+    @staticmethod
+    def _fold_rebuilds(ops: list[Operation], old: Snapshot, new: Snapshot, allowed: Sequence[str]) -> list[Operation]:
+        """Every step on a table the user allowed to be rebuilt (``make-migrations --rebuild TABLE``) becomes
+        one rebuild that copies the rows, in place of the first of those steps."""
+        from ..operations import RebuildTable
+
+        tables = {op.table for op in ops if op.table in allowed and op.table in old.tables and op.table in new.tables}
+        out: list[Operation] = []
+        for op in ops:
+            if op.table not in tables or op.kind in ("create_table", "drop_table", "rename_table"):
+                out.append(op)
+            elif not any(isinstance(o, RebuildTable) and o.table == op.table for o in out):
+                out.append(RebuildTable(old.tables[op.table], new.tables[op.table], reasons=("rebuild requested",)))
+        return out
+
+    def render_rebuild_table(self, op: Any) -> list[str]:
+        """A new table under a scratch name, the rows copied, the two swapped, the old one dropped."""
+        new_name, old_name = f"_dbwarden_new_{op.new.name}", f"_dbwarden_old_{op.new.name}"
+        copied = [c.name for c in op.new.columns
+                  if c.computed is None and c.options.get("default_kind") != "EPHEMERAL"
+                  and (o := op.old.column(c.name)) is not None and o.computed is None]
+        cols = ", ".join(self.quote(c) for c in copied)
+        return [
+            self.render_create_table_sql(op.new.replace(name=new_name)),
+            f"INSERT INTO {self.quote(new_name)} ({cols}) SELECT {cols} FROM {self.quote(op.old.name)}",
+            f"RENAME TABLE {self.quote(op.old.name)} TO {self.quote(old_name)}, "
+            f"{self.quote(new_name)} TO {self.quote(op.new.name)}{self._on_cluster()}",
+            f"DROP TABLE {self.quote(old_name)}{self._on_cluster()} SYNC",
+        ]
 
     @staticmethod
     def _rebuild_projections(ops: list[Operation], old: Snapshot) -> list[Operation]:
