@@ -38,6 +38,7 @@ from ..migrations.lock import LOCK_NAME, Lock, LockStatus
 from ..operations import AddColumn, AlterColumn, AlterTable, DropColumn, Operation, Plan, RenameColumn
 from ..schema import Column, Computed, Index, IndexElement, Snapshot, Table, View
 from .base import Backend
+from .sqltext import split_top_level, top_level_words
 
 ENGINE_CLAUSES = ("PARTITION BY", "PRIMARY KEY", "ORDER BY", "SAMPLE BY", "TTL", "SETTINGS")
 IMPLICIT_SETTINGS = {"index_granularity": "8192"}
@@ -54,53 +55,11 @@ GENERIC_TYPES = {
 
 
 def _split_top(text: str, sep: str = ",") -> list[str]:
-    """Split on ``sep`` outside parentheses, brackets and quotes."""
-    out, depth, quote, start, i = [], 0, None, 0, 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = None
-        elif ch in "'`\"":
-            quote = ch
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            out.append(text[start:i].strip())
-            start = i + 1
-        i += 1
-    out.append(text[start:].strip())
-    return [p for p in out if p]
+    return split_top_level(text, sep, backslash=True)
 
 
 def _top_keywords(text: str, words: Sequence[str]) -> list[tuple[int, str]]:
-    """Positions of ``words`` outside parentheses and quotes, each preceded by a space (or at 0)."""
-    found, depth, quote, i, upper = [], 0, None, 0, text.upper()
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = None
-        elif ch in "'`\"":
-            quote = ch
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif depth == 0 and (i == 0 or text[i - 1] == " "):
-            for w in words:
-                end = i + len(w)
-                if upper.startswith(w, i) and (end == len(text) or text[end] in " ("):
-                    found.append((i, w))
-                    break
-        i += 1
-    return found
+    return top_level_words(text, words, backslash=True)
 
 
 def _unwrap(text: str, name: str) -> str | None:

@@ -21,6 +21,7 @@ from ..models.codegen import sql_text
 from .base import Backend, Connection
 from .postgresql_catalog import SERIALS, CatalogReader
 from .postgresql_render import PostgreSQLRendering
+from .sqltext import split_top_level
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -395,7 +396,7 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         if m is None:
             raise BackendError(f"exclusion constraint {check.name}: cannot read {check.expression!r}")
         elements = []
-        for part in _split_commas(m.group(2)):
+        for part in split_top_level(m.group(2)):
             expr, _, operator = part.rpartition(" WITH ")
             elements.append(f"({sql_text(expr.strip())}, {operator.strip()!r})")
         args = elements + [f"using={m.group(1)!r}"]
@@ -499,24 +500,6 @@ def _user_type(type_: str) -> bool:
     """Not one of the server's built-in type names: an enum or domain (arrays of them too)."""
     base = re.sub(r"\(.*\)|\[\]", "", type_).strip()
     return base not in PG_TYPE_CANDIDATES and base not in TYPE_ALIASES.values() and not base.startswith(("timestamp", "time"))
-
-
-def _split_commas(text: str) -> list[str]:
-    """Split on commas outside parentheses and quotes."""
-    parts, depth, quote, start = [], 0, "", 0
-    for i, ch in enumerate(text):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    return [p.strip() for p in parts + [text[start:]] if p.strip()]
 
 
 def _move_schemas(snap: Snapshot, mapping: Mapping[str, str], text_from: Mapping[str, str] | None = None) -> Snapshot:

@@ -1,0 +1,53 @@
+"""Scanning SQL text the servers print: which characters stand outside quotes and brackets."""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+
+def top_level(text: str, backslash: bool = False) -> Iterator[int]:
+    """Indexes of the characters of ``text`` outside quotes ('…', "…", `…`) and brackets; ``backslash``:
+    a backslash escapes the next character inside quotes (ClickHouse, MySQL)."""
+    depth, quote, i = 0, "", 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if backslash and ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"`":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0:
+            yield i
+        i += 1
+
+
+def split_top_level(text: str, sep: str = ",", backslash: bool = False) -> list[str]:
+    """``text`` split on ``sep`` outside quotes and brackets, parts stripped, empty ones dropped."""
+    parts, start = [], 0
+    for i in top_level(text, backslash):
+        if text[i] == sep:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def top_level_words(text: str, words: Sequence[str], backslash: bool = False) -> list[tuple[int, str]]:
+    """Positions of ``words`` (upper case) outside quotes and brackets, each at the start or after a space,
+    and followed by the end, a space or an opening parenthesis."""
+    upper, found = text.upper(), []
+    for i in top_level(text, backslash):
+        if i and text[i - 1] != " ":
+            continue
+        for word in words:
+            end = i + len(word)
+            if upper.startswith(word, i) and (end == len(text) or text[end] in " ("):
+                found.append((i, word))
+                break
+    return found
