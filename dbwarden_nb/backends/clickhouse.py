@@ -25,6 +25,7 @@ True}`` (with ``server_default``); on a table ``{"projections": {name: query}}``
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -336,6 +337,9 @@ class ClickHouseBackend(Backend):
             import clickhouse_connect
         except ModuleNotFoundError:
             raise ConfigError("the clickhouse backend needs clickhouse-connect: pip install 'dbwarden_nb[clickhouse]'") from None
+        # the client logs its own failures (with the URL) through logging's last-resort stderr handler: the user
+        # gets our one masked line instead; an application that configures logging still sees them
+        logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())
         try:
             if args["interface"] == "chdb":
                 from ._chdb import get_chdb_client

@@ -148,8 +148,6 @@ def _shell() -> Any:
 
 
 def _has_ipywidgets() -> bool:
-    try:
-        import ipywidgets  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("ipywidgets") is not None

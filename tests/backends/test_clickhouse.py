@@ -288,3 +288,17 @@ def test_cluster_option_renders_on_cluster_in_migration_files(tmp_path, clickhou
     made = project.ok("make-migrations", "base", "--dry-run")
     assert "CREATE TABLE `t` ON CLUSTER `prod` (" in made.out, made.out
     assert "DROP TABLE `t` ON CLUSTER `prod` SYNC" in made.out
+
+
+def test_unreachable_server_is_one_masked_line(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "dbwarden.py").write_text(
+        "from dbwarden_nb import database_config\n"
+        "database_config(database_name='primary', database_type='clickhouse',\n"
+        "                database_url='clickhouse://app:Zq9-SuperSecret@127.0.0.1:1/shop', model_paths=[])\n")
+    ran = subprocess.run([sys.executable, "-m", "dbwarden_nb", "status"], cwd=tmp_path, capture_output=True, text=True)
+    assert ran.returncode == 1
+    assert ran.stderr.count("\n") == 1 and ran.stderr.startswith("dbwarden: error: database 'primary': database_url:")
+    assert "Zq9-SuperSecret" not in ran.stdout + ran.stderr and "***" in ran.stderr
