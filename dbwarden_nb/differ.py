@@ -6,6 +6,7 @@ when the user names them; likely renames are returned as suggestions and never a
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
@@ -224,14 +225,22 @@ class Differ:
         return ops
 
     def suggest_table_renames(self, drops: list[Operation], creates: list[Operation]) -> None:
+        def columns(table: Table) -> str:
+            return json.dumps([c.to_json() for c in table.columns], sort_keys=True)
+
+        if not drops or not creates:
+            return
+        by_columns: dict[str, list[CreateTable]] = {}
+        for create in creates:  # grouped once: linear in the tables, not drops × creates
+            assert isinstance(create, CreateTable)
+            by_columns.setdefault(columns(create.new), []).append(create)
         for drop in drops:
-            for create in creates:
-                assert isinstance(drop, DropTable) and isinstance(create, CreateTable)
-                if [c.to_json() for c in drop.old.columns] == [c.to_json() for c in create.new.columns]:
-                    self.suggestions.append(
-                        f"table {drop.old.key} is dropped and {create.new.key} created with the same columns: "
-                        f"if it is a rename, pass --rename-table {drop.old.key}:{create.new.key}"
-                    )
+            assert isinstance(drop, DropTable)
+            for create in by_columns.get(columns(drop.old), []):
+                self.suggestions.append(
+                    f"table {drop.old.key} is dropped and {create.new.key} created with the same columns: "
+                    f"if it is a rename, pass --rename-table {drop.old.key}:{create.new.key}"
+                )
 
     def suggest_column_renames(self, table: Table, ops: list[Operation]) -> None:
         added = [op.column for op in ops if isinstance(op, AddColumn)]
@@ -271,22 +280,25 @@ def order(
     result: list[Operation] = []
     fk_first = [op for op in alters if isinstance(op, DropConstraint) and isinstance(op.constraint, ForeignKey)]
     result += fk_first
-    pending_alters = [op for op in alters if op not in fk_first]
+    first = {id(op) for op in fk_first}  # by identity: linear, and equal operations stay distinct
+    pending_alters = [op for op in alters if id(op) not in first]
     result += renames
     result += [DropTable(t) for t in reversed(topological(dropped_tables))]
 
     deferred: list[Operation] = []
+    creating = {t.key for t in created_tables}
+    created_so_far: set[str] = set()
     for table in topological(created_tables):
         if forward_references:
             result.append(CreateTable(table))
             continue
-        created_so_far = {op.new.key for op in result if isinstance(op, CreateTable)}
         later = [fk for fk in table.foreign_keys if fk.ref_table != table.key and fk.ref_table not in created_so_far
-                 and fk.ref_table in {t.key for t in created_tables}]
+                 and fk.ref_table in creating]
         if later:  # a cycle: create without those keys, add them once every table exists
             table = replace(table, foreign_keys=tuple(fk for fk in table.foreign_keys if fk not in later))
             deferred += [AddConstraint(table, fk) for fk in later]
         result.append(CreateTable(table))
+        created_so_far.add(table.key)
     result += sorted(pending_alters, key=alter_rank)  # stable: per-table order kept within a rank
     result += deferred
     return result

@@ -36,6 +36,7 @@ class Extractor:
         self.dialect = backend.dialect()
         self.ddl = self.dialect.ddl_compiler(self.dialect, None)
         self.default_schema = default_schema
+        self._types: dict[str, str] = {}  # spelled → canonical: a model set repeats a handful of types
 
     def key(self, schema: str | None, name: str) -> str:
         return table_key(None if schema == self.default_schema else schema, name)
@@ -55,7 +56,10 @@ class Extractor:
             raise BackendError(
                 f"column {column.table.name}.{column.name}: type {column.type!r} has no {self.backend.name} spelling ({exc})"
             ) from None
-        return self.backend.canonical_type(spelled)
+        canonical = self._types.get(spelled)
+        if canonical is None:
+            canonical = self._types[spelled] = self.backend.canonical_type(spelled)
+        return canonical
 
     def column(self, col: sa.Column[Any]) -> Column:
         default = None

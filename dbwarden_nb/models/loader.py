@@ -15,13 +15,11 @@ themselves; after a change to a shared ``Base`` or to an inherited class, restar
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.machinery
 import importlib.util
 import os
 import pkgutil
-import re
 import sys
 import weakref
 from collections.abc import Iterator
@@ -33,8 +31,9 @@ from sqlalchemy import Table, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper
 
-from dbwarden_nb.config import DatabaseConfig, add_to_sys_path, error_location, error_summary
+from dbwarden_nb.config import DatabaseConfig, add_to_sys_path, error_location, error_summary, mask_text, safe_cause
 from dbwarden_nb.errors import ConfigError
+from dbwarden_nb.models.sources import is_dotted, model_files, module_name
 
 __all__ = ["load_tables"]
 
@@ -67,9 +66,10 @@ def load_tables(db: DatabaseConfig) -> list[Table]:
             modules.update((module.__name__, module) for module in _import_model_path(model_path, root))
         except ConfigError as exc:
             raise ConfigError(f"{prefix}: {exc}") from exc
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a model module's sys.exit() is its error too, not the end of us
             location = error_location(exc, root)
-            raise ConfigError(f"{prefix}: {location + ': ' if location else ''}{error_summary(exc)}") from exc
+            message = f"{prefix}: {location + ': ' if location else ''}{error_summary(exc)}"
+            raise ConfigError(mask_text(message)) from safe_cause(exc)
 
     owners: dict[str, tuple[Table, str]] = {}
     for module in modules.values():
@@ -85,23 +85,12 @@ def load_tables(db: DatabaseConfig) -> list[Table]:
 
 
 def _import_model_path(model_path: str, root: Path) -> Iterator[ModuleType]:
-    if not model_path.endswith(".py") and all(part.isidentifier() for part in model_path.split(".")):
+    if is_dotted(model_path):
         _forget_foreign(model_path.split(".")[0], root)
         yield from _import_package(model_path)
         return
-    target = root / model_path
-    if target.is_file():
-        files = [target]
-    elif target.is_dir():
-        files = sorted(
-            file
-            for file in target.rglob("*.py")
-            if not any(part.startswith(".") or part == "__pycache__" for part in file.relative_to(target).parts)
-        )
-    else:
-        raise ConfigError(f"{target} does not exist")
-    for file in files:
-        yield _import_file(file.resolve(), root)
+    for file in model_files(model_path, root):
+        yield _import_file(file, root)
 
 
 def _forget_foreign(top: str, root: Path) -> None:
@@ -132,15 +121,9 @@ def _import_package(name: str) -> Iterator[ModuleType]:
 
 
 def _import_file(file: Path, root: Path) -> ModuleType:
-    parts = file.relative_to(root).with_suffix("").parts if file.is_relative_to(root) else ()
-    if parts and parts[-1] == "__init__":
-        parts = parts[:-1]
-    if not parts or not all(part.isidentifier() for part in parts):
-        # Not importable by name from the root: a stable name, so re-runs find it in sys.modules.
-        digest = hashlib.sha1(str(file).encode()).hexdigest()[:12]
-        stem = re.sub(r"\W", "_", file.stem)
-        return _load(f"_dbwarden_model_{digest}_{stem}", file)
-    name = ".".join(parts)
+    name = module_name(file, root)
+    if name.startswith("_dbwarden_model_"):
+        return _load(name, file)
     module = _load(name)
     origin = getattr(module, "__file__", None)
     if origin is None or Path(origin).resolve() != file:

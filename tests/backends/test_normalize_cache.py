@@ -51,3 +51,17 @@ def test_only_changed_tables_go_to_the_server_and_the_result_is_the_same(tmp_pat
         assert cached == backend.normalize_models(second, conn)
         assert cached.tables["other"].column("extra").default == "1"
         assert cached_third == backend.normalize_models(third, conn)
+
+
+def test_chunks_give_what_one_batch_gives(tmp_path: Path, pg_url: str, monkeypatch) -> None:
+    """Large model sets are normalized a few tables at a time (one lock table's worth), with stand-ins of
+    the tables a chunk references: the result is the same as normalizing everything at once."""
+    from dbwarden_nb.models import normalize
+
+    backend = get_backend("postgresql")
+    with backend.connect(sqlalchemy_url(pg_url)) as conn:
+        raw = backend.extract_models(models(True), conn)
+        monkeypatch.setattr(normalize, "CHUNK", 1)
+        chunked = TableCache(tmp_path / "tables.json").normalize(backend, raw, conn)
+        assert chunked == backend.normalize_models(raw, conn)
+        assert chunked.enums == {"mood": ("a", "b")}

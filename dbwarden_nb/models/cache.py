@@ -1,0 +1,200 @@
+"""The model snapshot of a database, cached so that a run whose models did not change skips importing them.
+
+Importing the models is the most expensive step of a command (SQLAlchemy builds every declarative class:
+seconds for thousands of tables), and its result is a pure function of what the interpreter reads. So an
+entry under ``.dbwarden/<db>/cache/models-<key>.pickle`` holds the finished snapshot, keyed by
+
+- the Python version, ``sys.path``, the database's whole configuration (passwords masked), the server's version and default
+  schema (the snapshot is normalized through that server), and
+- the list of files the model paths can import from (every ``.py`` of a model folder or package, so a new
+  module is a new key),
+
+and it records every module file the import loaded (the models, their local helpers, SQLAlchemy,
+dbwarden_nb itself): files inside the project by the SHA-256 of their content, installed ones by size and
+modification time. An entry is served only when each recorded file is unchanged; anything else imports
+the models as usual and replaces the entry. The entry is a pickle (the snapshot's objects load far faster than
+from JSON): it lives in the project, whose dbwarden.py and models this process executes anyway.
+
+It is used only where that is sound: online (the offline path depends on other cache files), and only while
+none of the model modules is imported in this process, since in a notebook the tables in memory are the
+truth (they may have been changed since the files were read). An entry is written only by a process that
+imported the models itself, from files that did not change while it ran. What a model module reads besides
+Python source (an environment variable, a data file) is not seen: set ``DBWARDEN_MODEL_CACHE=0`` for such models.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import os
+import pickle
+import sys
+import time
+import weakref
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from ..schema import Snapshot
+
+if TYPE_CHECKING:
+    from ..api import Database
+    from ..backends.base import Connection
+
+FORMAT = "dbwarden-model-cache/1"
+# A file modified this close to the start of the run may have been read before the change: not recorded.
+# Two seconds cover the coarsest file-system timestamps.
+SLACK_NS = 2_000_000_000
+_INSTALLED = ("site-packages", "dist-packages")
+
+_open: weakref.WeakKeyDictionary[Any, tuple[Any, ModelCache]] = weakref.WeakKeyDictionary()
+
+
+_read: dict[Path, tuple[tuple[int, int, int], Snapshot]] = {}
+
+
+def read_snapshot(path: Path, source: str) -> Snapshot:
+    """A snapshot file, parsed once per process while it does not change (a notebook diffs again and again)."""
+    stat = os.stat(path)
+    stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    known = _read.get(path)
+    if known is None or known[0] != stamp:
+        _read.clear()  # one at a time: a snapshot of thousands of tables is tens of megabytes in memory
+        _read[path] = known = (stamp, Snapshot.from_json(path.read_bytes(), source=source))
+    return known[1]
+
+
+def used_schemas(tables: Iterable[Any], default: str | None) -> list[str]:
+    """The schemas SQLAlchemy tables live in or take types from, besides ``default``."""
+    tables = list(tables)
+    used = {t.schema for t in tables} | {getattr(c.type, "schema", None) for t in tables for c in t.columns}
+    return sorted(s for s in used - {None, default} if s is not None)
+
+
+class ModelCache:
+    """The cache entry of one database for one connection; ``snapshot`` and ``schemas`` are None on a miss."""
+
+    def __init__(self, db: Database, conn: Connection | None):
+        self.db = db
+        self.path: Path | None = None
+        self.entry: dict[str, Any] | None = None
+        self.started = time.time_ns()
+        if conn is None or os.environ.get("DBWARDEN_MODEL_CACHE", "1") == "0":
+            return
+        from .sources import model_sources
+
+        sources = model_sources(db.config)
+        if sources is None:
+            return
+        names, files = sources
+        if any(name in sys.modules or any(m.startswith(name + ".") for m in sys.modules) for name in names):
+            return
+        backend = db.production
+        self.root = db.config.root.resolve()
+        # masked: a hash of the raw URL would let anyone who reads the file name test guesses of the password
+        config = repr(sorted(db.config.masked().items()))
+        self.default = backend.default_schema(conn)
+        material = json.dumps([FORMAT, sys.version, sys.path, config, backend.name, backend.server_version(conn),
+                               self.default, [str(f) for f in files]])
+        key = hashlib.sha256(material.encode()).hexdigest()[:32]
+        self.path = db.config.state_path / "cache" / f"models-{key}.pickle"
+        self.entry = self._read()
+
+    @classmethod
+    def of(cls, db: Database, conn: Connection | None) -> ModelCache:
+        """The cache of ``db`` for ``conn``, looked up once per Database and connection."""
+        known = _open.get(db)
+        if known is None or known[0] is not conn:
+            known = _open[db] = (conn, cls(db, conn))
+        return known[1]
+
+    @cached_property
+    def snapshot(self) -> Snapshot | None:
+        if self.entry is None:
+            return None
+        assert self.path is not None
+        paused = gc.isenabled()
+        gc.disable()  # ~100,000 acyclic objects: collections on the way would only slow the load down
+        try:
+            with open(self.path, "rb") as f:
+                pickle.load(f)  # the header, read already
+                snap = pickle.load(f)
+        except Exception:  # removed or cut short since: a miss
+            self.entry = None
+            return None
+        finally:
+            if paused:
+                gc.enable()
+        return snap if isinstance(snap, Snapshot) else None
+
+    @property
+    def schemas(self) -> list[str] | None:
+        return None if self.entry is None else list(self.entry["schemas"])
+
+    def _read(self) -> dict[str, Any] | None:
+        """The entry's header (what it was built from) when every file it records is unchanged."""
+        assert self.path is not None
+        try:
+            with open(self.path, "rb") as f:
+                entry = pickle.load(f)
+        except Exception:  # missing, cut short, or from another version of the classes
+            return None
+        if not isinstance(entry, dict) or entry.get("format") != FORMAT:
+            return None
+        for path, kind, value in entry["files"]:
+            if _fingerprint(path, kind == "sha256") != value:
+                return None
+        return entry
+
+    def store(self, snap: Snapshot) -> Snapshot:
+        """Record ``snap`` (the models' snapshot this process just built) unless that is unsound; return it."""
+        if self.path is None or self.entry is not None:
+            return snap
+        files = self._loaded_files()
+        if files is None:
+            return snap
+        entry = {"format": FORMAT, "files": files, "schemas": used_schemas(self.db.model_tables(), self.default)}
+        snap.checksum  # noqa: B018  cached in the object, so stored with it
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in self.path.parent.glob("models-*.pickle"):
+            stale.unlink(missing_ok=True)
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(snap, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(self.path)
+        self.entry = entry
+        return snap
+
+    def _loaded_files(self) -> list[list[Any]] | None:
+        """[path, kind, fingerprint] of every module file loaded now; None if one inside the project changed
+        during the run (its content may not be what was imported)."""
+        root = str(self.root) + os.sep
+        out = []
+        for module in list(sys.modules.values()):
+            file = getattr(module, "__file__", None)
+            if not isinstance(file, str):
+                continue
+            path = os.path.abspath(file)
+            local = path.startswith(root) and not any(part in _INSTALLED for part in Path(path).parts)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                if local:
+                    return None
+                continue
+            if local and stat.st_mtime_ns >= self.started - SLACK_NS:
+                return None
+            out.append([path, "sha256" if local else "stat", _fingerprint(path, local)])
+        return sorted(out)
+
+
+def _fingerprint(path: str, content: bool) -> Any:
+    try:
+        if content:
+            return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return [stat.st_mtime_ns, stat.st_size]
