@@ -32,6 +32,7 @@ class Connection:
         self.masked_url = masked_url
         self._conn = engine.connect()
         self._explicit = False  # inside transaction(); outside it every statement commits at once
+        self._lost = False
 
     @property
     def sqlalchemy(self) -> sa.Connection:
@@ -40,23 +41,34 @@ class Connection:
     def execute(self, sql: str) -> None:
         """Run one statement verbatim: on the driver's own cursor with no parameters at all, since some
         drivers (psycopg) read ``%s`` as a placeholder even when given an empty parameter list."""
+        self._alive()
         if not self._conn.in_transaction():
             self._conn.begin()
-        cursor = self._conn.connection.dbapi_connection.cursor()
         try:
-            cursor.execute(sql)
+            self._raw(sql)
         except Exception as exc:
             from sqlalchemy.exc import DBAPIError
 
             raise DBAPIError.instance(sql, None, exc, self.engine.dialect.loaded_dbapi.Error) from exc
+        self._settle()
+
+    def _raw(self, sql: str) -> None:
+        self._alive()
+        dbapi = self._conn.connection.dbapi_connection
+        cursor = dbapi.cursor()
+        try:
+            cursor.execute(sql)
+        except Exception as exc:
+            self._lost = self._lost or self.engine.dialect.is_disconnect(exc, dbapi, cursor)
+            raise
         finally:
             cursor.close()
-        self._settle()
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run a query of our own with ``:name`` parameters and return all rows."""
         from sqlalchemy import text
 
+        self._alive()
         result = self._conn.execute(text(sql), dict(params or {}))
         rows = [tuple(r) for r in result.fetchall()] if result.returns_rows else []
         self._settle()
@@ -76,9 +88,14 @@ class Connection:
         if self._conn.in_transaction():
             self._conn.commit()
         self._explicit = True
+        tx = self._conn.begin()
         try:
-            with self._conn.begin():
-                yield
+            yield
+        except BaseException:
+            self._discard(tx.rollback)
+            raise
+        else:
+            tx.commit()
         finally:
             self._explicit = False
 
@@ -102,24 +119,46 @@ class Connection:
         level = self._conn.get_isolation_level()
         self._conn.execution_options(isolation_level="AUTOCOMMIT")
         try:
-            cursor = self._conn.connection.dbapi_connection.cursor()
-            try:
-                cursor.execute(sql)
-            finally:
-                cursor.close()
+            self._raw(sql)
         finally:
-            self._conn.execution_options(isolation_level=level)
+            if not self.lost:
+                self._conn.execution_options(isolation_level=level)
 
     def commit(self) -> None:
         if self._conn.in_transaction():
             self._conn.commit()
 
     def rollback(self) -> None:
-        if self._conn.in_transaction():
+        if self._conn.in_transaction() and not self.lost:
             self._conn.rollback()
 
+    @property
+    def lost(self) -> bool:
+        """The server ended this connection (or it broke): its session locks and open transaction are gone."""
+        return self._lost or self._conn.invalidated
+
+    def _alive(self) -> None:
+        # SQLAlchemy would quietly reconnect an invalidated connection: a new session, without the
+        # migration lock the old one held, so nothing more may run on it
+        if self.lost:
+            raise BackendError(f"the connection to {self.masked_url} was lost")
+
+    def _discard(self, rollback: Any) -> None:
+        """Roll back while another error propagates; on a lost connection the server has done it already."""
+        if self.lost:
+            return
+        try:
+            rollback()
+        except Exception:
+            self._lost = True
+
     def close(self) -> None:
-        self.rollback()
+        self._discard(self.rollback)
+        if self.lost:  # closing would try to roll back on the dead session first
+            try:
+                self._conn.invalidate()
+            except Exception:
+                pass
         self._conn.close()
         self.engine.dispose()
 
@@ -171,6 +210,38 @@ _SPACES = re.compile(r"\s+")
 _PAREN_SPACES = re.compile(r"\s*([(),])\s*")
 
 
+def _named_parts(snap: Snapshot) -> Iterator[tuple[str, str, bool]]:
+    """(the object, a name or text of it, whether it is a name) for every name, comment and default of ``snap``."""
+    for key, t in snap.tables.items():
+        where = f"table {key!r}"
+        if t.schema:
+            yield where, t.schema, True
+        yield where, t.name, True
+        yield f"comment of {where}", t.comment or "", False
+        for c in t.columns:
+            yield f"column {c.name!r} of {where}", c.name, True
+            yield f"comment of column {c.name!r} of {where}", c.comment or "", False
+            yield f"default of column {c.name!r} of {where}", c.default or "", False
+            yield f"expression of column {c.name!r} of {where}", c.computed.expression if c.computed else "", False
+        constraints = [("primary key", t.primary_key)] if t.primary_key else []
+        constraints += [("foreign key", k) for k in t.foreign_keys] + [("unique constraint", u) for u in t.uniques]
+        constraints += [("check constraint", k) for k in t.checks] + [("index", i) for i in t.indexes]
+        for kind, obj in constraints:
+            if obj.name is not None:
+                yield f"{kind} {obj.name!r} of {where}", obj.name, True
+        for k in t.checks:
+            yield f"check constraint {k.name or ''!r} of {where}", k.expression, False
+        for i in t.indexes:
+            for e in i.elements:
+                yield f"index {i.name or ''!r} of {where}", e.expression or "", False
+    for key, v in snap.views.items():
+        yield f"view {key!r}", v.name, True
+        yield f"comment of view {key!r}", v.comment or "", False
+    for kind, keys in (("enum", snap.enums), ("sequence", snap.sequences), ("domain", snap.domains)):
+        for key in keys:
+            yield f"{kind} {key!r}", key.rpartition(".")[2], True
+
+
 class Backend:
     """Defaults shared by every backend; modules override flags, tables and steps."""
 
@@ -184,6 +255,39 @@ class Backend:
     case_insensitive_columns: ClassVar[bool] = False
     type_aliases: ClassVar[Mapping[str, str]] = {}
     option_keys: ClassVar[Sequence[str]] = ()  # the keys a Table/Column ``info["dbwarden"]`` may use here
+    # What names and texts the server holds as written. Beyond these limits it truncates or mangles them
+    # silently (PostgreSQL cuts names at 63 bytes, MariaDB stores an emoji in a comment as '?'), or fails half-way
+    # through a migration, so models beyond them are refused first (``refuse_unholdable``), naming the object.
+    max_name_bytes: ClassVar[int | None] = None  # UTF-8 bytes of an identifier
+    max_name_chars: ClassVar[int | None] = None
+    names_end_with_space: ClassVar[bool] = True  # a name may end with a space
+    bmp_only: ClassVar[bool] = False  # names, comments, defaults and expressions hold only U+0000..U+FFFF
+
+    def unholdable_name(self, name: str) -> str | None:
+        """Why the server cannot hold identifier ``name`` as written, or None."""
+        size = len(name.encode("utf-8", "surrogatepass"))
+        if self.max_name_bytes is not None and size > self.max_name_bytes:
+            return f"{self.name} names are at most {self.max_name_bytes} bytes, this one is {size} (the server would cut it)"
+        if self.max_name_chars is not None and len(name) > self.max_name_chars:
+            return f"{self.name} names are at most {self.max_name_chars} characters, this one is {len(name)}"
+        if not self.names_end_with_space and name.endswith(" "):
+            return f"{self.name} rejects names that end with a space"
+        return self.unholdable_text(name)
+
+    def unholdable_text(self, text: str) -> str | None:
+        """Why the server cannot hold ``text`` (a name, comment, default or expression) unchanged, or None."""
+        wide = next((ch for ch in text if ord(ch) > 0xFFFF), None) if self.bmp_only else None
+        if wide is not None:
+            return (f"{self.name} stores names, comments, defaults and expressions in a 3-byte character set: "
+                    f"U+{ord(wide):04X} would become '?'")
+        return None
+
+    def refuse_unholdable(self, snap: Snapshot) -> None:
+        """Raise a one-line BackendError naming the first object whose name or text the server cannot hold."""
+        for what, text, is_name in _named_parts(snap):
+            reason = self.unholdable_name(text) if is_name else self.unholdable_text(text)
+            if reason is not None:
+                raise BackendError(f"{what}: {reason}")
 
     def for_database(self, config: Any) -> Backend:
         """This backend set up for one configured database (ClickHouse renders ``ON CLUSTER`` for ``cluster=``)."""
@@ -192,9 +296,12 @@ class Backend:
     # -- connecting ---------------------------------------------------------------------------------
 
     def dialect(self) -> Dialect:
+        """The SQLAlchemy dialect that compiles model-side types, defaults, expressions and names. What it
+        compiles is run verbatim, with no parameters, so it uses the ``named`` paramstyle: a ``format`` or
+        ``pyformat`` one (psycopg2's, MySQLdb's) would double every ``%`` in names, strings and checks."""
         from sqlalchemy.dialects import registry
 
-        return registry.load(self.dialect_name)()
+        return registry.load(self.dialect_name)(paramstyle="named")
 
     def create_engine(self, url: str) -> sa.Engine:
         from sqlalchemy import create_engine
@@ -253,7 +360,9 @@ class Backend:
         return self.canonical_expression(text)
 
     def canonical_expression(self, text: str) -> str:
-        return _SPACES.sub(" ", text.strip())
+        from .sqltext import collapse_spaces
+
+        return collapse_spaces(text)
 
     def canonical_view(self, definition: str) -> str:
         return self.canonical_expression(definition)
@@ -410,6 +519,7 @@ class Backend:
     # -- history and lock ---------------------------------------------------------------------------
 
     history_table: ClassVar[str] = "dbwarden_migrations"
+    transactional_history: ClassVar[bool] = True  # a history write can sit in one transaction with its statements
     lock_table: ClassVar[str] = "dbwarden_lock"
     internal_tables: ClassVar[frozenset[str]] = frozenset({"dbwarden_migrations", "dbwarden_lock"})
 
@@ -479,6 +589,11 @@ class Backend:
             if re.match(pattern, words):
                 return [(level, f"{why}: {first}")]
         return []
+
+    def joins_transaction(self, sql: str) -> bool:
+        """Without transactional DDL: whether this statement's effect commits or rolls back with the history
+        write of its transaction (row changes do; DDL the server commits on its own does not)."""
+        return False
 
     def before_migration(self, conn: Connection) -> None:
         """Called before a migration's first statement, outside any transaction."""

@@ -35,11 +35,11 @@ from typing import Any, ClassVar, Iterator, Mapping, Sequence
 
 from ..errors import BackendError, ConfigError, MigrationError
 from ..migrations.files import Statement
-from ..migrations.lock import LOCK_NAME, Lock, LockStatus
+from ..migrations.lock import LOCK_NAME, Lock, LockStatus, lease_seconds, lost_lease
 from ..operations import AddColumn, AlterColumn, AlterTable, DropColumn, Operation, Plan, RenameColumn
 from ..schema import Column, Computed, Index, IndexElement, Snapshot, Table, View
 from .base import Backend
-from .sqltext import split_top_level, top_level_words
+from .sqltext import collapse_spaces, doubled_quotes, split_top_level, top_level_words
 
 ENGINE_CLAUSES = ("PARTITION BY", "PRIMARY KEY", "ORDER BY", "SAMPLE BY", "TTL", "SETTINGS")
 IMPLICIT_SETTINGS = {"index_granularity": "8192"}
@@ -102,7 +102,7 @@ def full_type(col: Column) -> str:
 
 def parse_engine_full(text: str) -> dict[str, Any]:
     """``ReplacingMergeTree(v) PARTITION BY … ORDER BY … SETTINGS a = 1`` → options dict."""
-    text = " ".join(text.split())
+    text = collapse_spaces(doubled_quotes(text))
     marks = _top_keywords(text, ENGINE_CLAUSES)
     head = text[: marks[0][0]].strip() if marks else text.strip()
     if re.fullmatch(r"`\w+`", head):  # the server quotes keyword-like names: `Null`
@@ -162,12 +162,12 @@ def parse_column_ttls(create_query: str) -> dict[str, str]:
                 end = i
                 break
     out = {}
-    for part in _split_top(create_query[start + 1:end]):
+    for part in _split_top(create_query[start + 1:end]):  # quotes doubled (introspect), no \' left
         if not part.startswith("`") and not re.match(r"[A-Za-z_]\w* ", part):
             continue
         if part.startswith("`"):
-            close = part.index("`", 1)
-            name = part[1:close]
+            quoted = re.match(r"`((?:[^`\\]|``|\\.)*)`", part)
+            name = re.sub(r"``|\\(.)", lambda m: m.group(1) or "`", quoted.group(1) if quoted else part[1:])
         else:
             name = part.split(" ", 1)[0]
             if name.upper() in ("INDEX", "PROJECTION", "CONSTRAINT"):
@@ -185,6 +185,8 @@ def parse_column_ttls(create_query: str) -> dict[str, str]:
 class ClickHouseConnection:
     """The ``Connection`` shape over a clickhouse-connect client. ClickHouse has no transactions: the
     transaction methods only mark scopes, and nothing can be rolled back."""
+
+    lost = False  # HTTP has no session to lose: each request stands alone
 
     def __init__(self, backend: ClickHouseBackend, client: Any, masked_url: str, shared: bool):
         self.backend = backend
@@ -247,49 +249,80 @@ class ClickHouseConnection:
 
 
 class ClickHouseLeaseLock(Lock):
-    """A lease row per claimant in a MergeTree table; the oldest live claim (lowest fencing token) holds
-    the lock. ClickHouse has no row locks or advisory locks, so a claim is inserted first and the winner
-    is decided by reading the claims back: every contender reads the same order, so at most one wins."""
+    """A lease without transactions or row locks: Lamport's bakery over rows of a MergeTree table.
 
-    ttl = 120.0
+    A claimant first inserts a *choosing* row (token 0), then a *ticket* row whose token is above every token it
+    can see, then waits until nobody else is still choosing, and holds the lock if its ticket is the lowest live
+    one; else it withdraws its rows and tries again later. Every contender reads the same tickets, and one that
+    chose after us saw ours, so at most one holds the lock. Rows expire ``$DBWARDEN_LOCK_LEASE`` seconds after
+    their last renewal, which is how a crashed holder's lease is taken over. The ticket is a fencing token:
+    :meth:`verify`, called before every history write, stops a holder whose lease another runner took over.
+    """
 
     def __init__(self, conn: Any, owner: str | None = None):
         super().__init__(conn, owner)
         self.table = conn.backend.quote(conn.backend.lock_table)
         self.token: int | None = None
+        self.ttl = lease_seconds()
 
     def _ensure(self) -> None:
         for sql in self.conn.backend.lock_ddl():
             self.conn.execute(sql)
 
-    def try_acquire(self) -> bool:
-        self._ensure()
-        now = time.time()
-        self.conn.execute(f"DELETE FROM {self.table} WHERE expires_at < {now!r}")
-        token = time.time_ns()
+    def _insert(self, token: int, now: float) -> None:
         self.conn.query(f"INSERT INTO {self.table} (name, owner, token, acquired_at, expires_at) VALUES "
                         "(:n, :o, :t, :now, :exp)", {"n": LOCK_NAME, "o": self.owner, "t": token, "now": now,
                                                      "exp": now + self.ttl})
-        rows = self.conn.query(f"SELECT owner, token FROM {self.table} WHERE name = :n AND expires_at >= :now "
-                               "ORDER BY token, owner LIMIT 1", {"n": LOCK_NAME, "now": now})
-        if rows and rows[0][0] == self.owner:
-            self.token = int(rows[0][1])
+
+    def _choosing(self) -> bool:
+        """Whether another claimant has a choosing row and no ticket yet."""
+        return bool(self.conn.query(
+            f"SELECT owner FROM {self.table} WHERE name = :n AND owner != :o AND expires_at >= :now "
+            "GROUP BY owner HAVING max(token) = 0 LIMIT 1", {"n": LOCK_NAME, "o": self.owner, "now": time.time()}))
+
+    def _lowest(self) -> tuple[str, int] | None:
+        rows = self.conn.query(f"SELECT owner, token FROM {self.table} WHERE name = :n AND token > 0 AND expires_at >= :now "
+                               "ORDER BY token, owner LIMIT 1", {"n": LOCK_NAME, "now": time.time()})
+        return (rows[0][0], int(rows[0][1])) if rows else None
+
+    def try_acquire(self) -> bool:
+        self._ensure()
+        if self._lowest() is not None:  # held, and not stale: no need to queue (deletes are slow here)
+            return False
+        now = time.time()
+        if self.conn.query(f"SELECT 1 FROM {self.table} WHERE expires_at < :now LIMIT 1", {"now": now}):
+            self.conn.query(f"DELETE FROM {self.table} WHERE expires_at < :now", {"now": now})
+        self._insert(0, now)
+        seen = self.conn.query(f"SELECT max(token) FROM {self.table} WHERE name = :n", {"n": LOCK_NAME})[0][0] or 0
+        token = max(int(seen) + 1, time.time_ns())  # above every ticket seen, and growing from holder to holder
+        self._insert(token, now)
+        deadline = time.monotonic() + self.ttl
+        while self._choosing() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if self._lowest() == (self.owner, token):
+            self.token = token
             return True
-        self.conn.query(f"DELETE FROM {self.table} WHERE owner = :o", {"o": self.owner})
+        self.release()
         return False
 
+    def verify(self) -> None:
+        if self._lowest() != (self.owner, self.token):
+            raise lost_lease(f"{self.owner} (fencing token {self.token})", self.ttl)
+
     def renew(self) -> None:
+        self.verify()
         self.conn.query(f"ALTER TABLE {self.table} UPDATE expires_at = :exp WHERE owner = :o SETTINGS mutations_sync = 2",
                         {"exp": time.time() + self.ttl, "o": self.owner})
 
     def release(self) -> None:
-        self.conn.query(f"DELETE FROM {self.table} WHERE owner = :o", {"o": self.owner})
+        """Withdraw our rows, and expired ones left by holders that vanished (a stale ticket we outlived)."""
+        self.conn.query(f"DELETE FROM {self.table} WHERE owner = :o OR expires_at < :now", {"o": self.owner, "now": time.time()})
         self.held = False
 
     def status(self) -> LockStatus:
         if not self.conn.backend.table_exists(self.conn, self.conn.backend.lock_table):
             return LockStatus(False)
-        rows = self.conn.query(f"SELECT owner, acquired_at, expires_at FROM {self.table} WHERE name = :n "
+        rows = self.conn.query(f"SELECT owner, acquired_at, expires_at FROM {self.table} WHERE name = :n AND token > 0 "
                                "ORDER BY token, owner LIMIT 1", {"n": LOCK_NAME})
         if not rows:
             return LockStatus(False)
@@ -361,9 +394,14 @@ class ClickHouseBackend(Backend):
         return str(conn.client.server_version)
 
     def quote(self, name: str) -> str:
-        from clickhouse_connect.driver.binding import quote_identifier
+        """`name` with backslashes escaped and backticks doubled (not backslash-escaped, so the migration file
+        splitter, which has no backslash rules, reads it right)."""
+        return "`" + name.replace("\\", "\\\\").replace("`", "``") + "`"
 
-        return quote_identifier(name)
+    def column_reference(self, name: str) -> str:
+        """A column name inside an expression, as the server spells it there: bare when it is a plain word,
+        else quoted (the server also quotes keywords such as `select`; normalization learns that from it)."""
+        return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else self.quote(name)
 
     def qualified(self, key_or_schema: str | None, name: str | None = None) -> str:
         if name is None:
@@ -377,7 +415,7 @@ class ClickHouseBackend(Backend):
     # -- types --------------------------------------------------------------------------------------
 
     def canonical_type(self, spelled: str) -> str:
-        text = " ".join(spelled.split())
+        text = collapse_spaces(spelled)
         base, paren, rest = text.partition("(")
         mapped = GENERIC_TYPES.get(base.upper().strip())
         if mapped is not None and (not paren or mapped == "Decimal"):
@@ -399,14 +437,16 @@ class ClickHouseBackend(Backend):
         for table, name, type_full, expr, granularity in conn.query(
                 "SELECT table, name, type_full, expr, granularity FROM system.data_skipping_indices "
                 "WHERE database = :d ORDER BY table, name", p):
-            indexes.setdefault(table, []).append(
-                Index(name, (IndexElement(expression=expr),), options={"type": type_full, "granularity": int(granularity)}))
+            indexes.setdefault(table, []).append(Index(name, (IndexElement(expression=doubled_quotes(expr)),),
+                                                       options={"type": type_full, "granularity": int(granularity)}))
         projections: dict[str, dict[str, str]] = {}
         for table, name, query in conn.query("SELECT table, name, query FROM system.projections WHERE database = :d "
                                              "ORDER BY table, name", p):
-            projections.setdefault(table, {})[name] = query
+            projections.setdefault(table, {})[name] = doubled_quotes(query)
         out_tables, views = [], []
         for name, engine, engine_full, comment, as_select, create in tables:
+            # the server prints 'it\'s': written 'it''s' (one spelling, and migration files split right)
+            engine_full, as_select, create = doubled_quotes(engine_full), doubled_quotes(as_select), doubled_quotes(create)
             if name in self.internal_tables:
                 continue
             if engine in ("View", "MaterializedView"):
@@ -423,6 +463,7 @@ class ClickHouseBackend(Backend):
 
     def _column(self, row: tuple[Any, ...], ttl: str | None) -> Column:
         name, spelled, kind, expr, comment, codec = row
+        spelled, expr, codec = doubled_quotes(spelled), doubled_quotes(expr), doubled_quotes(codec)
         type_, nullable = split_nullable(spelled)
         opts: dict[str, Any] = {}
         if codec:
@@ -478,8 +519,8 @@ class ClickHouseBackend(Backend):
             if "type" not in ixinfo:
                 raise BackendError(f"index {ix.name} of table {table.name}: a ClickHouse skip index needs "
                                    "info={'dbwarden': {'type': 'minmax', 'granularity': 1}}")
-            exprs = [c.name if hasattr(c, "table") and getattr(c, "name", None) in table.c else ex.expression(c)
-                     for c in ix.expressions]
+            exprs = [self.column_reference(c.name) if hasattr(c, "table") and getattr(c, "name", None) in table.c
+                     else ex.expression(c) for c in ix.expressions]
             expr = exprs[0] if len(exprs) == 1 else f"({', '.join(exprs)})"
             indexes.append(Index(ix.name, (IndexElement(expression=expr),),
                                  options={"type": ixinfo["type"], "granularity": int(ixinfo.get("granularity", 1))}))
@@ -582,7 +623,7 @@ class ClickHouseBackend(Backend):
         return f"CREATE VIEW {self.quote(v.name)}{self._on_cluster()} AS {v.definition}"
 
     def literal(self, value: str) -> str:
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"  # '' rather than \': see quote()
 
     def _alter(self, table: str) -> str:
         return f"ALTER TABLE {self.quote(table)}{self._on_cluster()}"
@@ -791,6 +832,8 @@ class ClickHouseBackend(Backend):
     def lock_ddl(self) -> list[str]:
         return [f"CREATE TABLE IF NOT EXISTS {self.quote(self.lock_table)}{self._on_cluster()} (name String, owner String, "
                 "token UInt64, acquired_at Float64, expires_at Float64) ENGINE = MergeTree ORDER BY (name, token)"]
+
+    transactional_history: ClassVar[bool] = False
 
     def lock(self, conn: Any) -> Lock:
         return ClickHouseLeaseLock(conn)

@@ -30,7 +30,7 @@ class MariaDBBackend(MySQLBackend):
     def dialect(self) -> Dialect:
         from sqlalchemy.dialects.mysql.mariadb import MariaDBDialect
 
-        return MariaDBDialect()
+        return MariaDBDialect(paramstyle="named")  # run verbatim: no doubled % (see Backend.dialect)
 
     # -- model side ---------------------------------------------------------------------------------
 

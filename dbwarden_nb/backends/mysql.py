@@ -12,7 +12,7 @@ import re
 import secrets
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, Sequence
 
 from ..errors import BackendError, LockError
 from ..migrations.lock import Lock, LockStatus
@@ -99,6 +99,9 @@ class MySQLBackend(Backend):
     name: ClassVar[str] = "mysql"
     case_insensitive_columns: ClassVar[bool] = True  # table names follow the file system; columns never do
     dialect_name: ClassVar[str] = "mysql"
+    max_name_chars: ClassVar[int | None] = 64
+    names_end_with_space: ClassVar[bool] = False
+    bmp_only: ClassVar[bool] = True  # the data dictionary is utf8mb3: a 4-byte character in a comment becomes '?'
     transactional_ddl: ClassVar[bool] = False
     supports_comments: ClassVar[bool] = True
     normalizes_on_server: ClassVar[bool] = True
@@ -113,7 +116,7 @@ class MySQLBackend(Backend):
     def dialect(self) -> Dialect:
         from sqlalchemy.dialects.mysql.base import MySQLDialect
 
-        return MySQLDialect()
+        return MySQLDialect(paramstyle="named")  # run verbatim: no doubled % (see Backend.dialect)
 
     def create_engine(self, url: str) -> sa.Engine:
         from sqlalchemy import create_engine
@@ -738,6 +741,9 @@ class MySQLBackend(Backend):
     def lock(self, conn: Connection) -> Lock:
         return GetLock(conn)
 
+    def joins_transaction(self, sql: str) -> bool:
+        return bool(_ROW_STATEMENT.match(sql))
+
     # -- verify -------------------------------------------------------------------------------------
 
     @contextmanager
@@ -813,6 +819,11 @@ def _only_counter_moved(old: Table, new: Table) -> bool:
     return old.comment == new.comment and o == n and int(before) > int(after)
 
 
+# Statements InnoDB runs inside the current transaction; every other one (DDL, LOCK, SET autocommit…) commits on
+# its own. A SELECT or DO has no effect but its own, so it may share the history write's transaction too.
+_ROW_STATEMENT = re.compile(r"\s*(?:\(\s*)*(INSERT|UPDATE|DELETE|REPLACE|SELECT|DO|WITH|VALUES|TABLE)\b", re.IGNORECASE)
+
+
 class GetLock(Lock):
     """``GET_LOCK`` on the migration connection: the server waits up to the timeout and releases the lock
     when the connection ends. ``lock-status`` names the holding connection (IS_USED_LOCK + processlist)."""
@@ -822,14 +833,15 @@ class GetLock(Lock):
         database = conn.query("SELECT DATABASE()")[0][0]
         self.name = f"dbwarden:{database}"[:64]
 
-    def acquire(self, timeout: float = 60.0) -> None:
-        got = self.conn.query("SELECT GET_LOCK(:n, :t)", {"n": self.name, "t": max(0, int(round(timeout)))})[0][0]
-        if got != 1:
-            status = self.status()
-            raise LockError(
-                f"migration lock is held by {status.owner or 'another session'}; waited {timeout:g}s "
-                "(run 'dbwarden lock-status' to see it, 'dbwarden unlock' if its holder is gone)"
-            )
+    session = True
+
+    def acquire(self, timeout: float = 60.0, on_wait: Callable[[], None] | None = None) -> None:
+        if not self.try_acquire():  # else the server waits for it
+            if on_wait is not None:
+                on_wait()
+            got = self.conn.query("SELECT GET_LOCK(:n, :t)", {"n": self.name, "t": max(0, int(round(timeout)))})[0][0]
+            if got != 1:
+                self.timed_out(timeout)
         self.held = True
 
     def try_acquire(self) -> bool:

@@ -73,6 +73,7 @@ ADVISORY_KEY = 0x64627764  # "dbwd": the advisory lock's class; its object is th
 class PostgreSQLBackend(PostgreSQLRendering, Backend):
     name: ClassVar[str] = "postgresql"
     dialect_name: ClassVar[str] = "postgresql"
+    max_name_bytes: ClassVar[int | None] = 63  # NAMEDATALEN - 1: longer names are cut with a mere NOTICE
     transactional_ddl: ClassVar[bool] = True
     supports_schemas: ClassVar[bool] = True
     supports_comments: ClassVar[bool] = True
@@ -449,6 +450,8 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
 class AdvisoryLock(Lock):
     """``pg_try_advisory_lock`` on the migration connection itself: released by the server when it ends."""
 
+    session = True
+
     def _key(self) -> str:
         return f"{ADVISORY_KEY}, (SELECT oid::int FROM pg_database WHERE datname = current_database())"
 
@@ -456,6 +459,10 @@ class AdvisoryLock(Lock):
         got = bool(self.conn.query(f"SELECT pg_try_advisory_lock({self._key()})")[0][0])
         if got:
             self.conn.query("SELECT set_config('application_name', :owner, false)", {"owner": f"dbwarden {self.owner}"[:63]})
+            # if this runner dies mid-statement, the server ends the statement (and the lock) within a second
+            # instead of running it to its end for nobody (PostgreSQL 14+)
+            self.conn.query("SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 "
+                            "THEN set_config('client_connection_check_interval', '1000', false) END")
         return got
 
     def release(self) -> None:

@@ -51,3 +51,51 @@ def top_level_words(text: str, words: Sequence[str], backslash: bool = False) ->
                 found.append((i, word))
                 break
     return found
+
+
+def doubled_quotes(text: str) -> str:
+    """``text`` with every backslash-escaped quote inside quotes (``'it\\'s'``, ```a\\`b```, ``"a\\"b"``) written
+    doubled instead (``'it''s'``): servers that print backslash escapes (ClickHouse) then have one spelling per
+    meaning, and migration files a splitter without backslash rules reads right. Other escapes stay."""
+    if not text:
+        return text
+    out, quote, i = [], "", 0
+    while i < len(text):
+        ch = text[i]
+        if quote and ch == "\\" and i + 1 < len(text):
+            out.append(quote * 2 if text[i + 1] == quote else text[i:i + 2])
+            i += 2
+            continue
+        if quote and ch == quote and text.startswith(quote, i + 1):
+            out.append(quote * 2)
+            i += 2
+            continue
+        if ch == quote:
+            quote = ""
+        elif not quote and ch in "'\"`":
+            quote = ch
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def collapse_spaces(text: str) -> str:
+    """``text`` stripped, each run of whitespace outside quotes ('…', "…", `…`) made one space; names and string
+    literals keep theirs (a column named ``a  b`` or a default ``'two\\nlines'`` is not another one). Quotes are
+    doubled, never backslash-escaped (``doubled_quotes`` first where a server prints ``\\'``)."""
+    text = text.strip()
+    out, quote, i = [], "", 0
+    while i < len(text):
+        ch = text[i]
+        if not quote and ch.isspace():
+            while i < len(text) and text[i].isspace():
+                i += 1
+            out.append(" ")
+            continue
+        if ch == quote:
+            quote = ""  # a doubled quote closes and opens again: the same
+        elif not quote and ch in "'\"`":
+            quote = ch
+        out.append(ch)
+        i += 1
+    return "".join(out)

@@ -3,6 +3,9 @@
 Servers with session locks (PostgreSQL advisory locks, MySQL GET_LOCK) release them when the holder's
 connection ends. SQLite and ClickHouse have none, so they use a lease: a row with an owner and an
 expiry that a crashed holder stops renewing, and that the next runner takes over once it is stale.
+A lease lasts ``$DBWARDEN_LOCK_LEASE`` seconds (default 120) from its last renewal; the runner renews it
+inside every transaction that records progress, so a holder whose lease was taken over cannot record
+anything more (the write and the check commit together or not at all).
 """
 
 from __future__ import annotations
@@ -12,14 +15,36 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from ..errors import LockError
+from ..errors import ConfigError, LockError
 
 if TYPE_CHECKING:
     from ..backends.base import Connection
 
 LOCK_NAME = "migrate"
+LEASE_ENV = "DBWARDEN_LOCK_LEASE"
+DEFAULT_LEASE = 120.0
+
+
+def lease_seconds() -> float:
+    """How long a lease lasts without renewal: ``$DBWARDEN_LOCK_LEASE`` or 120 seconds."""
+    raw = os.environ.get(LEASE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_LEASE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ConfigError(f"${LEASE_ENV} is {raw!r}; expected a number of seconds greater than 0")
+    return value
+
+
+def lost_lease(holder: str, ttl: float) -> LockError:
+    """The error of a lease holder that finds its lease gone (expired and taken over, or ended by unlock)."""
+    return LockError(f"lost the migration lock: the lease of {holder} expired (or 'dbwarden unlock' ended it); stopped "
+                     f"before recording anything more (a lease lasts ${LEASE_ENV} = {ttl:g}s between renewals)")
 
 
 def new_owner() -> str:
@@ -52,28 +77,41 @@ class LockStatus:
 class Lock:
     """Protocol of every lock strategy."""
 
+    session = False  # released by the server when the holder's connection ends
+
     def __init__(self, conn: Connection, owner: str | None = None):
         self.conn = conn
         self.owner = owner or new_owner()
         self.held = False
 
-    def acquire(self, timeout: float = 60.0) -> None:
+    def acquire(self, timeout: float = 60.0, on_wait: Callable[[], None] | None = None) -> None:
+        """Take the lock, waiting up to ``timeout`` seconds; ``on_wait`` is called once if it is busy."""
         deadline = time.monotonic() + timeout
         while not self.try_acquire():
+            if on_wait is not None:
+                on_wait()
+                on_wait = None
             if time.monotonic() >= deadline:
-                status = self.status()
-                raise LockError(
-                    f"migration lock is held by {status.owner or 'another session'}; waited {timeout:g}s "
-                    "(run 'dbwarden lock-status' to see it, 'dbwarden unlock' if its holder is gone)"
-                )
+                self.timed_out(timeout)
             time.sleep(0.2)
         self.held = True
+
+    def timed_out(self, timeout: float) -> None:
+        status = self.status()
+        raise LockError(
+            f"migration lock is held by {status.owner or 'another session'}; waited {timeout:g}s "
+            "(run 'dbwarden lock-status' to see it, 'dbwarden unlock' if its holder is gone)"
+        )
 
     def try_acquire(self) -> bool:
         raise NotImplementedError
 
     def renew(self) -> None:
-        """Extend a lease; session locks need nothing."""
+        """Extend a lease between migrations; session locks need nothing."""
+
+    def verify(self) -> None:
+        """Inside a transaction that records progress: raise :class:`LockError` if the lock is no longer
+        ours, so that the record is not written. A session lock cannot be lost while its connection lives."""
 
     def release(self) -> None:
         raise NotImplementedError
@@ -97,10 +135,9 @@ class Lock:
 class LeaseLock(Lock):
     """A row in ``dbwarden_lock`` with an owner and an expiry; a stale lease is taken over."""
 
-    ttl = 120.0
-
     def __init__(self, conn: Connection, owner: str | None = None):
         super().__init__(conn, owner)
+        self.ttl = lease_seconds()
         backend = conn.backend
         self.table = backend.quote(backend.lock_table)
         self.q = backend.quote
@@ -111,6 +148,16 @@ class LeaseLock(Lock):
                 self.conn.execute(sql)
 
     def try_acquire(self) -> bool:
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return self._claim()
+        except OperationalError:  # the holder's migration keeps the file locked for writing: still busy
+            if self.conn.lost:
+                raise
+            return False
+
+    def _claim(self) -> bool:
         self._ensure()
         now = time.time()
         q = self.q
@@ -126,10 +173,17 @@ class LeaseLock(Lock):
         return bool(rows) and rows[0][0] == self.owner
 
     def renew(self) -> None:
+        """Extend the lease if it is still ours (in the caller's transaction when there is one), else raise."""
         q = self.q
+        mine = {"n": LOCK_NAME, "o": self.owner}
         with self.conn.transaction():
             self.conn.query(f"UPDATE {self.table} SET {q('expires_at')} = :exp WHERE {q('name')} = :n AND {q('owner')} = :o",
-                            {"exp": time.time() + self.ttl, "n": LOCK_NAME, "o": self.owner})
+                            {"exp": time.time() + self.ttl, **mine})
+            still = self.conn.query(f"SELECT 1 FROM {self.table} WHERE {q('name')} = :n AND {q('owner')} = :o", mine)
+            if not still:
+                raise lost_lease(self.owner, self.ttl)
+
+    verify = renew
 
     def release(self) -> None:
         q = self.q

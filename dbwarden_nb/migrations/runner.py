@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
-from ..errors import IntegrityError, MigrationError, UsageError
+from ..errors import DbwardenError, IntegrityError, LockError, MigrationError, UsageError
 from .files import MigrationFile, Statement, read_migrations
-from .history import APPLIED, HISTORY_FIELDS, PARTIAL, History, HistoryRow
+from .history import APPLIED, HISTORY_FIELDS, PARTIAL, RUNNING, History, HistoryRow, row_progress
 
 if TYPE_CHECKING:
     from ..backends.base import Backend, Connection
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 BASELINE = 0  # the row `baseline` writes: the adopted schema, never rolled back
 
-Progress = Callable[[str, MigrationFile, int, int], None]  # (event, file, step, total)
+Progress = Callable[[str, "MigrationFile | None", int, int], None]  # (event, file, step, total); "wait" has no file
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,7 @@ class Runner:
         self.dev = dev
         self.history = History(conn)
         self.lock_timeout = lock_timeout
+        self.lock: Lock | None = None  # held while migrate/rollback run
 
     def state(self) -> State:
         return State(tuple(read_migrations(self.dir)), tuple(self.history.rows()), self.display_dir)
@@ -133,7 +134,8 @@ class Runner:
         if f.dev_upgrade is None or f.dev_rollback is None:
             raise MigrationError(
                 f"{self.display_dir}/{f.filename} has no '-- dev-upgrade: sqlite' / '-- dev-rollback: sqlite' "
-                "sections; add them (SQLite versions of its statements) to run it with --dev"
+                "sections; run 'dbwarden translate --add-dev-sections' (or add SQLite versions of its statements) "
+                "to run it with --dev"
             )
         return f.dev_upgrade if direction == "upgrade" else f.dev_rollback
 
@@ -189,14 +191,28 @@ class Runner:
     # -- applying ---------------------------------------------------------------------------------
 
     @contextmanager
-    def locked(self) -> Iterator[Lock]:
+    def locked(self, progress: Progress | None = None) -> Iterator[Lock]:
         lock = self.backend.lock(self.conn)
-        lock.acquire(self.lock_timeout)
+        lock.acquire(self.lock_timeout, on_wait=(lambda: progress("wait", None, 0, 0)) if progress else None)
+        self.lock = lock
+        failed = True
         try:
             yield lock
+            failed = False
         finally:
+            self.lock = None
+            self._release(lock, failed)
+
+    def _release(self, lock: Lock, failed: bool) -> None:
+        """Release the lock; if that fails the run's own outcome still stands, and the error says what is left."""
+        try:
             self.conn.rollback()
             lock.release()
+        except Exception as exc:
+            if failed or (lock.session and self.conn.lost):  # the server ended the session, and the lock with it
+                return
+            raise LockError(f"the run finished, but releasing the migration lock failed ({_reason(exc)}); it is free "
+                            "once its lease expires, or at once with 'dbwarden unlock'") from None
 
     def migrate(
         self,
@@ -213,7 +229,7 @@ class Runner:
             for f in files:
                 self.statements(f, "upgrade")
             return RunResult("upgrade", planned=files, dry_run=True)
-        with self.locked() as lock:
+        with self.locked(progress) as lock:
             self.history.ensure()
             state = self.state()  # read under the lock: another runner may have just finished
             state.check()
@@ -223,7 +239,7 @@ class Runner:
             for f in files:
                 lock.renew()
                 row = state.partial.get(f.version)
-                result.applied.append(self.apply(f, "upgrade", row.statements_completed if row else 0, progress))
+                result.applied.append(self.apply(f, "upgrade", row.statements_completed if row else 0, progress, row))
             return result
 
     def rollback(
@@ -234,9 +250,16 @@ class Runner:
         force: bool = False,
         progress: Progress | None = None,
     ) -> RunResult:
-        with self.locked() as lock:
+        with self.locked(progress) as lock:
             state = self.state()
             state.check()
+            unfinished = [r for r in state.partial.values() if to_version is None or r.version > to_version]
+            if unfinished:
+                row = min(unfinished, key=lambda r: r.version)
+                raise MigrationError(
+                    f"{self.display_dir}/{row.filename} is {row.status} ({row_progress(row)}); run 'dbwarden migrate' "
+                    "to finish it before rolling back (its rollback undoes the whole migration)"
+                )
             applied = sorted((r for r in state.applied.values() if r.version != BASELINE), key=lambda r: r.version, reverse=True)
             if to_version is not None:
                 if to_version != 0 and to_version not in state.applied:
@@ -261,7 +284,12 @@ class Runner:
                 result.applied.append(self.apply(f, "rollback", 0, progress))
             return result
 
-    def apply(self, f: MigrationFile, direction: str, skip: int, progress: Progress | None) -> Applied:
+    def apply(self, f: MigrationFile, direction: str, skip: int, progress: Progress | None,
+              resumed: HistoryRow | None = None) -> Applied:
+        """Run ``f``'s statements after the first ``skip``. A run of statements that can share a transaction
+        with the history write commits together with it; any other statement (DDL where the server commits it
+        on its own, a ``no-transaction`` one) is preceded by a committed ``running`` row, so that if this
+        process or its connection dies while it runs, history says the statement may have taken effect."""
         statements = self.statements(f, direction)
         started = time.monotonic()
         total = len(statements)
@@ -269,37 +297,42 @@ class Runner:
             progress("start", f, skip, total)
         self.backend.before_migration(self.conn)
         done = skip  # statements whose effect is committed
-        chunks = _chunks(statements, skip, self.backend.transactional_ddl)
+        chunks = _chunks(statements, skip, self._atomic)
         for n, chunk in enumerate(chunks):
-            last = n == len(chunks) - 1
-            transactional = self.backend.transactional_ddl and chunk[0][1].transactional
             at = chunk[0][0]
+            atomic = self._atomic(chunk[0][1])
             try:
-                if transactional:
+                if atomic:
                     with self.conn.transaction():
                         for at, stmt in chunk:
                             self._execute(stmt)
-                        if last:
+                        if n == len(chunks) - 1:
                             self.backend.before_commit(self.conn)
-                        self._record(f, direction, done + len(chunk), total, started)
-                    done += len(chunk)
+                        self._recorded(f, direction, done + len(chunk), total, started)
                 else:
-                    for at, stmt in chunk:
-                        self._execute(stmt)
-                        done += 1
-                        with self.conn.transaction():
-                            self._record(f, direction, done, total, started)
+                    self._recorded(f, direction, done, total, started, RUNNING)
+                    self._execute(chunk[0][1])
+                    self._recorded(f, direction, done + 1, total, started)
+                done += len(chunk)
             except MigrationError as exc:
-                self._fail(f, direction, at, done, total, exc)
+                self._fail(f, direction, at, done, total, started, exc, resumed if at == skip else None)
+            except Exception as exc:  # writing history or committing: the connection broke, or the lease was lost
+                raise self._unrecorded(f, at, total, exc) from None
             if progress:
                 progress("step", f, done, total)
         if not chunks:  # an empty migration still becomes history
             with self.conn.transaction():
                 self.backend.before_commit(self.conn)
-                self._record(f, direction, done, total, started)
+                self._recorded(f, direction, done, total, started)
         if progress:
             progress("done", f, total, total)
         return Applied(f.version, f.description, direction, total - skip, int((time.monotonic() - started) * 1000), skip)
+
+    def _atomic(self, stmt: Statement) -> bool:
+        """Whether the statement's effect commits or rolls back with the history write of its transaction."""
+        if self.backend.transactional_ddl:
+            return stmt.transactional
+        return self.backend.joins_transaction(stmt.sql)
 
     def _execute(self, stmt: Statement) -> None:
         # a no-transaction statement (CREATE INDEX CONCURRENTLY) must not even sit in an implicit transaction
@@ -311,7 +344,16 @@ class Runner:
                 raise
             raise self.backend.failure(exc, stmt.sql) from None
 
-    def _record(self, f: MigrationFile, direction: str, done: int, total: int, started: float) -> None:
+    def _recorded(self, f: MigrationFile, direction: str, done: int, total: int, started: float,
+                  status: str | None = None) -> None:
+        """Write progress in a transaction (the caller's, when it has one) that also proves the lock is ours."""
+        with self.conn.transaction():
+            if self.lock is not None:
+                self.lock.verify()
+            self._record(f, direction, done, total, started, status)
+
+    def _record(self, f: MigrationFile, direction: str, done: int, total: int, started: float,
+                status: str | None = None) -> None:
         if direction == "rollback":
             if done == total:
                 self.history.remove(f.version)
@@ -322,7 +364,7 @@ class Runner:
                 description=f.description,
                 filename=f.filename,
                 checksum=f.checksum,
-                status=APPLIED if done == total else PARTIAL,
+                status=status or (APPLIED if done == total else PARTIAL),
                 statements_completed=done,
                 applied_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 duration_ms=int((time.monotonic() - started) * 1000),
@@ -330,8 +372,20 @@ class Runner:
             )
         )
 
-    def _fail(self, f: MigrationFile, direction: str, at: int, done: int, total: int, exc: MigrationError) -> None:
+    def _fail(self, f: MigrationFile, direction: str, at: int, done: int, total: int, started: float,
+              exc: MigrationError, in_doubt: HistoryRow | None) -> None:
         where = f"{self.display_dir}/{f.filename} failed at statement {at + 1} of {total}: {exc}"
+        if in_doubt is not None and in_doubt.status == RUNNING:  # history goes on saying it may have run
+            raise MigrationError(
+                f"{where} (an earlier run was interrupted while running statement {at + 1}, so it may have taken "
+                "effect then: if it did, undo it by hand and run migrate again)") from None
+        atomic = self._atomic(self.statements(f, direction)[at])
+        if self.conn.lost:  # nothing more can be written: history keeps what it last recorded
+            unsure = "" if atomic or direction == "rollback" else \
+                f"; whether statement {at + 1} took effect is unknown (history says it was running)"
+            raise MigrationError(f"{where}; the connection was lost after {done} statement(s) had run{unsure}") from None
+        if direction == "upgrade" and not atomic:
+            self._settle_failed(f, done, total, started)
         if done == 0:
             raise MigrationError(f"{where}; nothing of it was applied") from None
         if direction == "rollback":
@@ -341,14 +395,41 @@ class Runner:
             f"(recorded as partial; the next migrate continues from statement {done + 1})"
         ) from None
 
+    def _settle_failed(self, f: MigrationFile, done: int, total: int, started: float) -> None:
+        """The statement that failed was recorded as running; it did not run, so say so (partial, or no row)."""
+        try:
+            with self.conn.transaction():
+                if self.lock is not None:
+                    self.lock.verify()
+                if done:
+                    self._record(f, "upgrade", done, total, started)
+                else:
+                    self.history.remove(f.version)
+        except Exception:  # history keeps "running": still true, only less precise
+            pass
 
-def _chunks(statements: Sequence[Statement], skip: int, transactional: bool) -> list[list[tuple[int, Statement]]]:
-    """Runs of statements that share one transaction; a no-transaction statement stands alone."""
+    def _unrecorded(self, f: MigrationFile, at: int, total: int, exc: BaseException) -> DbwardenError:
+        """Progress could not be written (a lost connection, a lost lease): one line saying what is known."""
+        if isinstance(exc, LockError):
+            return exc
+        return MigrationError(
+            f"{self.display_dir}/{f.filename}: recording progress at statement {at + 1} of {total} failed: "
+            f"{_reason(exc)}; history keeps what was last committed ('dbwarden status' shows it)"
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (" ".join(str(orig).split()) or type(orig).__name__)[:300]
+
+
+def _chunks(statements: Sequence[Statement], skip: int, atomic: Callable[[Statement], bool]) -> list[list[tuple[int, Statement]]]:
+    """Runs of statements that share one transaction with their history write; any other statement stands alone."""
     chunks: list[list[tuple[int, Statement]]] = []
     for i, stmt in enumerate(statements):
         if i < skip:
             continue
-        if transactional and stmt.transactional and chunks and chunks[-1][-1][1].transactional:
+        if atomic(stmt) and chunks and atomic(chunks[-1][-1][1]):
             chunks[-1].append((i, stmt))
         else:
             chunks.append([(i, stmt)])

@@ -71,7 +71,9 @@ def identifier(name: str, taken: set[str], reserved: Iterable[str] = ()) -> str:
     # Python reads identifiers in NFKC form ("ij" is "ij"): write them that way, so what the code says is
     # what Python sees and a differing column name is always given explicitly
     base = unicodedata.normalize("NFKC", "".join(c if ("a" + c).isidentifier() else "_" for c in name))
-    if not base or base[0].isdigit() or base.startswith("__") or base.startswith("_sa_"):
+    base = "".join(c if ("a" + c).isidentifier() else "_" for c in base)  # NFKC may map to other characters
+    # a character that may continue an identifier but not start one (a digit, '·', a combining mark) goes after col_
+    if not base.isidentifier() or base.startswith("__") or base.startswith("_sa_"):
         base = "col_" + base.lstrip("_") if base.startswith("_") else "col_" + base
     if keyword.iskeyword(base) or base in reserved:
         base += "_"

@@ -2,7 +2,8 @@
 
 The runner calls a progress callback as ``progress(event, file, step, total)``: ``"start"`` before a
 migration's first statement (``step`` = statements an earlier partial run already completed), ``"step"``
-after each committed chunk, ``"done"`` at its end. This module holds the two callbacks and the rule that
+after each committed chunk, ``"done"`` at its end; and ``"wait"`` (with no file) once when the migration lock is
+busy and the run starts waiting for it. This module holds the two callbacks and the rule that
 picks one; the result of a run is always the one summary object the command returns, whatever shows here.
 
 Where progress shows (:func:`progress_mode`):
@@ -46,9 +47,13 @@ class TerminalProgress:
     def __init__(self, stream: TextIO | None = None):
         self.stream = stream
 
-    def __call__(self, event: str, file: MigrationFile, step: int, total: int) -> None:
+    def __call__(self, event: str, file: MigrationFile | None, step: int, total: int) -> None:
         stream = self.stream or sys.stderr
-        if event != "start" or not _shows_lines(stream):
+        if event not in ("start", "wait") or not _shows_lines(stream):
+            return
+        if file is None:
+            stream.write("dbwarden: waiting for the migration lock\n")
+            stream.flush()
             return
         resumed = f", resuming after statement {step}" if step else ""
         stream.write(f"dbwarden: {_where(file)}: {total} statement(s){resumed}\n")
@@ -67,7 +72,9 @@ class WidgetProgress:
         self.done = 0
         self._handle: Any = None
 
-    def __call__(self, event: str, file: MigrationFile, step: int, total: int) -> None:
+    def __call__(self, event: str, file: MigrationFile | None, step: int, total: int) -> None:
+        if file is None:  # waiting for the lock: nothing to show yet
+            return
         if self._handle is None:
             from IPython.display import display
 

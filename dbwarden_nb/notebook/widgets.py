@@ -364,6 +364,8 @@ class ExplorerWidget:
         self._render_all()
 
     def _progress(self, event: str, file: Any, step: int, total: int) -> None:
+        if file is None:  # waiting for the migration lock
+            return
         self.progress.max, self.progress.value = max(total, 1), step
         self.progress.description = f"{file.version:04d}"
 
