@@ -33,7 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except DbwardenError as exc:
         if verbose:
-            raise
+            from .config import masked_traceback
+
+            print(masked_traceback(exc), end="", file=sys.stderr)
         print(f"dbwarden: error: {_one_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -42,7 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    from .config import mask_text
+
+    return mask_text(" ".join(str(exc).split())) or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

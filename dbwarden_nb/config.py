@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from fnmatch import fnmatchcase
 from pathlib import Path
-from urllib.parse import parse_qs, quote, unquote
+from urllib.parse import parse_qs, quote, quote_plus, unquote
 
 from dbwarden_nb.errors import ConfigError
 
@@ -39,9 +39,12 @@ __all__ = [
     "load_config",
     "mask_text",
     "mask_url",
+    "masked_traceback",
     "parse_clickhouse_url",
+    "safe_cause",
     "session_config",
     "sqlalchemy_url",
+    "within",
 ]
 
 StrPath = str | os.PathLike[str]
@@ -77,6 +80,10 @@ _DATABASE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 _HOST_PORT = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|(?P<host>[^:]*))(?::(?P<port>.*))?", re.DOTALL)
 _MASK = "***"
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
+# Every password this process has seen in a configured URL (as written and as resolved from ${VAR}). mask_text
+# replaces them wherever they turn up (a driver's message, a user's exception, a traceback), URL or not.
+_SEEN_SECRETS: set[str] = set()
+_REMEMBERED_LENGTH = 4
 
 
 # ---------------------------------------------------------------------------------------------- databases
@@ -102,11 +109,23 @@ class DatabaseConfig:
 
     @property
     def migrations_path(self) -> Path:
-        return self.root / (self.migrations_dir or f"migrations/{self.database_name}")
+        return self._inside("migrations_dir", self.migrations_dir or f"migrations/{self.database_name}")
+
+    @property
+    def state_path(self) -> Path:
+        """``.dbwarden/<database>``: the stored snapshots and caches of this database."""
+        return self._inside("the state folder", f".dbwarden/{self.database_name}")
 
     @property
     def snapshots_path(self) -> Path:
-        return self.root / ".dbwarden" / self.database_name / "snapshots"
+        return self.state_path / "snapshots"
+
+    def _inside(self, what: str, path: str) -> Path:
+        """``root / path``, refused when it leads out of the project (``..``, an absolute path, a symbolic link)."""
+        if within(self.root, path) is None:
+            raise ConfigError(f"database '{self.database_name}': {what} {path!r} leads outside the project folder "
+                              f"{self.root}; dbwarden writes only inside it")
+        return self.root / path
 
     def url(self, dev: bool = False) -> str:
         """The URL with ``${VAR}`` resolved from the environment now (not when the config was loaded)."""
@@ -117,6 +136,7 @@ class DatabaseConfig:
             raise ConfigError(
                 f"database '{self.database_name}': {field_name} references ${{{missing.args[0]}}}, which is not set"
             ) from None
+        _remember(_url_passwords(url))
         _check_scheme(self.database_name, field_name, url, database_type)
         return url
 
@@ -161,6 +181,7 @@ class DatabaseConfig:
             found |= _url_passwords(raw)
             with suppress(KeyError):  # an unset variable holds no secret yet
                 found |= _url_passwords(_expand(raw))
+        _remember(found)
         return frozenset(found)
 
     def _target(self, dev: bool) -> tuple[str, str, str]:
@@ -210,13 +231,14 @@ def database_config(
     ``database_type`` and ``database_url`` are required; they default to None only so that a missing one is
     reported as a configuration error naming the database rather than as a bare ``TypeError``.
     """
+    # Messages show the values given, masked: a URL passed to the wrong keyword is still a secret.
     if not isinstance(database_name, str) or not _DATABASE_NAME.fullmatch(database_name):
-        raise ConfigError(
+        raise ConfigError(mask_text(
             f"database_name {database_name!r} is not a valid name (letters, digits, '_', '-', '.'; it names folders)"
-        )
+        ))
 
     def fail(message: str) -> ConfigError:
-        return ConfigError(f"database '{database_name}': {message}")
+        return ConfigError(mask_text(f"database '{database_name}': {message}"))
 
     if unknown:
         raise fail(_unknown_keyword_message(next(iter(unknown))))
@@ -238,6 +260,7 @@ def database_config(
             continue
         if not isinstance(url, str) or not url:
             raise fail(f"{field_name} must be a non-empty string, got {url!r}")
+        _remember(_url_passwords(url))
         if not _ENV_REF.search(url):
             _check_scheme(database_name, field_name, url, url_type)  # early; ${VAR} URLs are checked when used
 
@@ -283,7 +306,7 @@ def _strings(database_name: str, field_name: str, value: object) -> tuple[str, .
         result = tuple(os.fspath(item) if isinstance(item, os.PathLike) else item for item in items)
         if all(isinstance(item, str) and item for item in result):
             return result
-    raise ConfigError(f"database '{database_name}': {field_name} must be a list of non-empty strings, got {value!r}")
+    raise ConfigError(mask_text(f"database '{database_name}': {field_name} must be a list of non-empty strings, got {value!r}"))
 
 
 def _check_scheme(database_name: str, field_name: str, url: str, database_type: str) -> None:
@@ -300,6 +323,16 @@ def _check_scheme(database_name: str, field_name: str, url: str, database_type: 
 def _expand(url: str) -> str:
     """Replace each ``${VAR}`` by the environment's value; an unset variable raises ``KeyError(VAR)``."""
     return _ENV_REF.sub(lambda ref: os.environ[ref.group(1)], url)
+
+
+def within(root: Path, path: StrPath) -> Path | None:
+    """``root / path`` with symbolic links resolved, or None when that lies outside ``root`` (or cannot be a path:
+    a NUL character)."""
+    text = os.fspath(path)
+    if "\x00" in text:
+        return None
+    resolved = (root / text).resolve()
+    return resolved if resolved.is_relative_to(root.resolve()) else None
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -379,11 +412,14 @@ def find_config(start: StrPath | None = None) -> Path:
 def load_config(path: StrPath | None = None) -> ProjectConfig:
     """Execute a ``dbwarden.py`` (given, or found by :func:`find_config`) in a fresh registry.
 
-    Any exception raised by the file becomes ``ConfigError("<path>:<line>: <ExcType>: <message>")``.
+    Any exception raised by the file (``SystemExit`` too, but not ``KeyboardInterrupt``) becomes
+    ``ConfigError("<path>:<line>: <ExcType>: <message>")``, URLs and passwords masked.
     """
     if path is None:
         config_path = find_config()
     else:
+        if "\x00" in os.fspath(path):
+            raise ConfigError(f"{os.fspath(path)!r} cannot name a file (it holds a NUL character)")
         config_path = Path(path).expanduser()
         if config_path.is_dir():
             config_path = config_path / CONFIG_FILE
@@ -396,9 +432,10 @@ def load_config(path: StrPath | None = None) -> ProjectConfig:
     try:
         code = compile(config_path.read_bytes(), str(config_path), "exec")
         exec(code, {"__name__": "dbwarden_config", "__file__": str(config_path)})
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         where = error_location(exc, config_path) or str(config_path)
-        raise ConfigError(f"{where}: {error_summary(exc)}") from exc
+        # No cause: its traceback would quote the lines of dbwarden.py, where URLs are often written out.
+        raise ConfigError(mask_text(f"{where}: {error_summary(exc)}")) from None
     finally:
         _current_registry.reset(token)
     return ProjectConfig(root=config_path.parent, path=config_path, databases=registry.databases)
@@ -464,12 +501,34 @@ def mask_url(url: str) -> str:
 
 
 def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` (e.g. a driver's error message) with URLs masked and each known secret replaced by ``***``."""
+    """``text`` (e.g. a driver's error message) with URLs masked and each known secret replaced by ``***``: those
+    given and every password of a URL configured in this process, each also in its URL-encoded forms."""
     text = _URL_IN_TEXT.sub(lambda match: mask_url(match.group()), text)
-    variants = {form for secret in secrets if secret for form in (secret, quote(secret, safe=""))}
+    variants = {form for secret in (*secrets, *_SEEN_SECRETS) if secret
+                for form in (secret, quote(secret, safe=""), quote_plus(secret, safe=""))}
     for secret in sorted(variants, key=len, reverse=True):  # longest first: a secret may contain another
         text = text.replace(secret, _MASK)
     return text
+
+
+def masked_traceback(exc: BaseException) -> str:
+    """``-v``'s traceback of ``exc`` (its causes included), every URL and known password masked: the chained
+    causes are the user's own exceptions and drivers' messages, and the source lines may show dbwarden.py."""
+    import traceback  # only on this error path
+
+    return mask_text("".join(traceback.format_exception(exc)))
+
+
+def safe_cause(exc: BaseException) -> BaseException | None:
+    """``exc`` to chain as the cause of an error, or None when its message shows a URL's password or a known one
+    (a notebook prints the causes of an exception in full)."""
+    text = str(exc)
+    return exc if mask_text(text) == text else None
+
+
+def _remember(passwords: Iterable[str]) -> None:
+    # Shorter ones would mask ordinary words everywhere ("pg" in "pg_catalog"); they are masked where known.
+    _SEEN_SECRETS.update(password for password in passwords if len(password) >= _REMEMBERED_LENGTH)
 
 
 def _url_passwords(url: str) -> set[str]:

@@ -34,8 +34,12 @@ def init_project(path: str, database_type: str, url: str | None, models: str) ->
         if database_type not in DEFAULT_URLS:
             raise UsageError(f"init --database-type {database_type} needs --url (e.g. --url '${{DATABASE_URL}}')")
         url = DEFAULT_URLS[database_type]
-    root = Path(path).resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root = Path(path).resolve()
+        root.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:  # a file there, no permission, a NUL character
+        reason = getattr(exc, "strerror", None) or exc
+        raise UsageError(f"init --path {path!r}: cannot create the project folder ({reason})") from None
     config = root / "dbwarden.py"
     created = []
     if not config.exists():

@@ -11,6 +11,12 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # `servers` stays importable under any --import-mode
 import servers  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# In CI ($CI set) property tests are derandomized: the same cases on every run, no example database.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 # =================================================================================================
 # Real databases. Each URL fixture is a FRESH, EMPTY database for one test, dropped afterwards:

@@ -395,7 +395,7 @@ class _Splitter:
         text = self.text
         while self.pos < len(text):
             char = text[self.pos]
-            if char.isspace():
+            if char.isspace() or char == "\ufeff":  # a byte-order mark inside the text (files joined by cat)
                 self._advance(self.pos + 1)
             elif text.startswith("--", self.pos):
                 self._line_comment()

@@ -13,13 +13,15 @@ failing command stops the cell.
 
 A usage error, or an error of the project (``DbwardenError``), is one line, ``UsageError: %dbwarden …`` on
 stderr, the IPython way: no traceback, and the cell counts as failed, so "Run All" stops there. ``-v`` shows
-the traceback of a project error. ``--help`` prints the help. URLs with passwords are masked in every message.
+the traceback of a project error (when it would show a password: masked on stderr, then the line). ``--help``
+prints the help. URLs with passwords are masked in every message.
 ``migrate``, ``rollback`` and ``downgrade`` show live progress (see ``notebook/progress.py``).
 """
 
 from __future__ import annotations
 
 import shlex
+import sys
 from typing import Any, Sequence
 
 from IPython.core.error import UsageError as IPythonUsageError
@@ -47,7 +49,14 @@ def execute(argv: Sequence[str]) -> Any:
             result = run(args, progress=progress)
     except DbwardenError as exc:
         if args.verbose:
-            raise
+            import traceback
+
+            from ..config import masked_traceback
+
+            shown = masked_traceback(exc)
+            if shown == "".join(traceback.format_exception(exc)):
+                raise  # IPython shows the traceback: nothing in it to mask
+            sys.stderr.write(_mask(shown, argv))  # a password in it (a cause's message): the masked copy, the line
         raise IPythonUsageError(_one_line(exc, argv, f"{PROG} {args.command}: ")) from None
     return document(result) if args.json else result
 
