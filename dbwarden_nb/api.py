@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from .migrations.runner import Progress, Runner
     from .operations import Plan
     from .schema import Snapshot
+    from .differ import Renames
+    from .translate import TranslationReport
 
 
 BASELINE = 0  # the version of the snapshot `baseline` records; it has no migration file
@@ -41,14 +43,19 @@ BASELINE = 0  # the version of the snapshot `baseline` records; it has no migrat
 class Database:
     """One configured database in production or ``--dev`` mode."""
 
-    def __init__(self, config: DatabaseConfig, dev: bool = False):
+    def __init__(self, config: DatabaseConfig, dev: bool = False, strict_translation: bool = False):
         from .backends import get_backend
 
+        config.migrations_path, config.state_path  # noqa: B018  a folder leading out of the project: refused now
         self.config = config
         self.name = config.database_name
         self.dev = dev
-        backend = get_backend(config.backend_name(dev))
-        self.backend: Backend = backend if dev else backend.for_database(config)
+        self.strict_translation = strict_translation
+        # The production backend writes the migration files and extracts the models in both modes; in --dev
+        # the SQLite dev database is the one connected to, and it runs the files' dev sections.
+        self.production: Backend = get_backend(config.backend_name()).for_database(config)
+        self.backend: Backend = get_backend(config.backend_name(dev)) if dev else self.production
+        self.dev_backend: Backend | None = get_backend("sqlite") if config.dev_database_url is not None else None
 
     @property
     def url(self) -> str:
@@ -94,34 +101,54 @@ class Database:
         return load_tables(self.config)
 
     def model_snapshot(self, conn: Connection | None = None) -> Snapshot:
-        """The models as the server would report them.
+        """The models as this database reports them: in ``--dev``, the production model snapshot (read
+        offline: the production server is not at hand) translated for the SQLite dev database."""
+        if self.dev:
+            return self.translate(self.production_models(None))[0]
+        return self.production_models(conn)
+
+    def translate(self, snap: Snapshot) -> tuple[Snapshot, TranslationReport]:
+        """A production snapshot as the SQLite dev database holds it, with the report of every decision."""
+        from .translate import translate
+
+        return translate(snap, self.name, strict=self.strict_translation)
+
+    def production_models(self, conn: Connection | None = None) -> Snapshot:
+        """The models as the production server would report them.
 
         Backends that normalize through the server cache the result under ``.dbwarden/<db>/cache/``, keyed
         by the checksum of the models as SQLAlchemy spells them and the server version, so an unchanged model
         set costs no server work and ``--offline`` runs reuse it; any change to the models misses the cache."""
-        raw = self.backend.extract_models(self.model_tables(), conn)
-        if not self.backend.normalizes_on_server:
-            return self.managed(self.backend.normalize_models(raw, conn))
-        folder = self.config.root / ".dbwarden" / self.name / "cache"
+        from .models.cache import ModelCache
+
+        cache = ModelCache.of(self, conn)  # unchanged model files: their snapshot, without importing them
+        if cache.snapshot is not None:
+            return self.managed(cache.snapshot)
+        backend = self.production
+        raw = backend.extract_models(self.model_tables(), conn)
+        backend.refuse_unholdable(raw)  # names the server would cut or mangle: refused, never silently changed
+        if not backend.normalizes_on_server:
+            return self.managed(cache.store(backend.normalize_models(raw, conn)))
+        folder = self.config.state_path / "cache"
         digest = raw.checksum.removeprefix("sha256:")
         if conn is None:
             cached = sorted(folder.glob(f"{digest}-*.json"))
             return self.managed(self._read_cache(cached[-1]) if cached else raw)
-        version = self.backend.server_version(conn)
+        version = backend.server_version(conn)
         path = folder / f"{digest}-{version}.json"
         if path.exists():
-            return self.managed(self._read_cache(path))
+            return self.managed(cache.store(self._read_cache(path)))
         from .models.normalize import TableCache
 
-        normalized = TableCache(folder / f"tables-{version}.json").normalize(self.backend, raw, conn)
+        normalized = TableCache(folder / f"tables-{version}.json").normalize(backend, raw, conn)
         folder.mkdir(parents=True, exist_ok=True)
         _write_atomic(path, normalized.to_json())
-        return self.managed(normalized)
+        return self.managed(cache.store(normalized))
 
     def _read_cache(self, path: Path) -> Snapshot:
-        from .schema import Snapshot
+        from .models.cache import read_snapshot
 
-        return Snapshot.from_json(path.read_text(encoding="utf-8"), source=os.path.relpath(path, self.config.root))
+        return read_snapshot(path, source=os.path.relpath(path, self.config.root))
 
     def live_snapshot(self, conn: Connection) -> Snapshot:
         return self.managed(self.backend.introspect(conn, self.schemas(conn)))
@@ -130,11 +157,12 @@ class Database:
         """The configured schemas, else the connection's default one plus every schema the models use."""
         if self.config.schemas or not self.backend.supports_schemas:
             return list(self.config.schemas) if self.config.schemas else None
+        from .models.cache import ModelCache, used_schemas
+
         default = self.backend.default_schema(conn)
-        tables = self.model_tables()
-        used = {t.schema for t in tables} | {getattr(c.type, "schema", None) for t in tables for c in t.columns}
-        used -= {None, default}
-        return [default, *sorted(used)] if default else None
+        used = ModelCache.of(self, conn).schemas
+        used = used_schemas(self.model_tables(), default) if used is None else used
+        return [default, *used] if default else None
 
     def managed(self, snap: Snapshot) -> Snapshot:
         """Only the tables this database manages; the others are never touched (nor dropped)."""
@@ -180,8 +208,8 @@ class Database:
             baseline = self.stored_snapshot(BASELINE)
             if baseline is not None:
                 return baseline, "the baseline"
-            if conn is None:
-                return self.backend.empty(), "an empty schema"
+            if conn is None or self.dev:  # in --dev the connection is the dev database, never the base
+                return self.production.empty(), "an empty schema"
             return self.live_snapshot(conn), "the live database"
         latest = files[-1]
         stored = self.stored_snapshot(latest.version)
@@ -210,11 +238,11 @@ class Project:
         return cls(load_config(Path(path) if path else None), dev, strict_translation)
 
     def database(self, name: str | None = None) -> Database:
-        return Database(self.config.get(name), self.dev)
+        return Database(self.config.get(name), self.dev, self.strict_translation)
 
     def databases(self, name: str | None = None, all: bool = False) -> list[Database]:
         if all:
-            return [Database(c, self.dev) for c in self.config.databases.values()]
+            return [Database(c, self.dev, self.strict_translation) for c in self.config.databases.values()]
         return [self.database(name)]
 
     # -- read-only --------------------------------------------------------------------------------
@@ -240,6 +268,7 @@ class Project:
         if offline:
             new = db.model_snapshot()
             old, source = db.base_snapshot(None)
+            old = db.translate(old)[0] if db.dev else old
             source = "stored " + source if source.startswith("migration") else source
         else:
             with db.connect() as conn:
@@ -274,15 +303,18 @@ class Project:
         db = self.database(database)
         if not name.strip():
             raise UsageError("make-migrations needs a name, e.g. dbwarden make-migrations \"add orders\"")
-        if offline:
-            new = db.model_snapshot()
+        if verify and db.dev:
+            raise UsageError("--verify applies the migration to a scratch copy of the production database; run it without --dev")
+        renames = Renames.parse(rename, rename_table)
+        if offline or db.dev:  # --dev: the production server is not at hand; its stored snapshots are
+            new = db.production_models()
             old, _ = db.base_snapshot(None)
         else:
             with db.connect() as conn:
-                new = db.model_snapshot(conn)
+                new = db.production_models(conn)
                 old, _ = db.base_snapshot(conn)
-        plan = diff(old, new, Renames.parse(rename, rename_table)).replace(rebuild=tuple(rebuild))
-        plan = db.backend.adapt(plan, old, new)
+        backend = db.production
+        plan = backend.adapt(diff(old, new, renames).replace(rebuild=tuple(rebuild)), old, new)
         if plan.is_empty:
             return MakeMigrationsReport(db.name, plan)
         files = db.files()
@@ -290,22 +322,25 @@ class Project:
         mfile = MigrationFile(
             version=version,
             description=" ".join(name.split()),
-            upgrade=tuple(db.backend.render_plan(plan)),
-            rollback=tuple(rollback_statements(db.backend, plan, old, new)),
-            backend=db.backend.name,
+            upgrade=tuple(backend.render_plan(plan)),
+            rollback=tuple(rollback_statements(backend, plan, old, new)),
+            backend=backend.name,
             base=old.checksum,
             target=new.checksum,
             severity=plan.severity,
         )
+        translation = None
+        if db.dev_backend is not None:  # before anything is written: strict translation may refuse
+            mfile, translation = dev_sections(db, mfile, old, new, renames)
         if verify:
             self._verify(db, old, new, mfile)
         if dry_run:
-            return MakeMigrationsReport(db.name, plan, mfile, None, dry_run=True)
+            return MakeMigrationsReport(db.name, plan, mfile, None, dry_run=True, translation=translation)
         path = db.migrations_dir / mfile.filename
         db.migrations_dir.mkdir(parents=True, exist_ok=True)
         db.store_snapshot(version, new)
         _write_atomic(path, mfile.render())
-        return MakeMigrationsReport(db.name, plan, mfile, os.path.relpath(path, db.config.root))
+        return MakeMigrationsReport(db.name, plan, mfile, os.path.relpath(path, db.config.root), translation=translation)
 
     def _verify(self, db: Database, old: Snapshot, new: Snapshot, mfile: MigrationFile) -> None:
         """Apply the upgrade and the rollback in a scratch copy of the database and re-read after each."""
@@ -337,7 +372,7 @@ class Project:
         db = self.database(database)
         files = db.files()
         version = (files[-1].version if files else 0) + 1
-        mfile = MigrationFile(version, " ".join(name.split()) or "manual", (), (), backend=db.backend.name)
+        mfile = MigrationFile(version, " ".join(name.split()) or "manual", (), (), backend=db.production.name)
         path = db.migrations_dir / mfile.filename
         db.migrations_dir.mkdir(parents=True, exist_ok=True)
         text = mfile.render().replace("-- upgrade\n", "-- upgrade\n-- write the upgrade statements here, each ending with ;\n")
@@ -353,6 +388,8 @@ class Project:
         from .migrations.history import APPLIED, History, HistoryRow
 
         db = self.database(database)
+        if db.dev:
+            raise UsageError(f"{db.name}: baseline records the production schema as snapshot 0000; run it without --dev")
         if db.files() or db.stored_snapshot(BASELINE) is not None:
             raise UsageError(f"{db.name}: baseline adopts a database before its first migration, "
                              f"but {db.display_dir} already has migrations or a baseline")
@@ -378,16 +415,64 @@ class Project:
             pending = db.runner(conn).state().pending
         findings = []
         for f in pending:
-            base = db.stored_snapshot(f.version - 1) if f.version > 1 else (db.stored_snapshot(BASELINE) or db.backend.empty())
+            base = db.stored_snapshot(f.version - 1) if f.version > 1 else (db.stored_snapshot(BASELINE) or db.production.empty())
             target = db.stored_snapshot(f.version)
             if f.is_manual or base is None or target is None or base.checksum != f.base:
-                risks = [(level, text) for stmt in f.upgrade for level, text in db.backend.statement_risks(stmt.sql)]
+                risks = [(level, text) for stmt in f.upgrade for level, text in db.production.statement_risks(stmt.sql)]
             else:
-                plan = db.backend.adapt(diff(base, target), base, target)
+                plan = db.production.adapt(diff(base, target), base, target)
                 risks = [(op.severity, f"{op.describe()}: {op.risk}") for op in plan if op.risk]
             risks += [("CRITICAL", f"rollback is irreversible: {why}") for why in f.irreversible]
             findings.append(CheckFinding(f.version, f.description, f.severity, tuple(risks)))
         return CheckReport(db.name, findings)
+
+    # -- translation for the SQLite dev database ---------------------------------------------------
+
+    def translate(self, database: str | None = None, add_dev_sections: bool = False) -> Report:
+        """The translation report of the models for the dev database; with ``add_dev_sections``, also give the
+        migration files that lack them their dev sections, translated from their stored snapshots."""
+        db = self.database(database)
+        db.config.backend_name(dev=True)  # the seed's error when no dev_database_url is configured
+        report = db.translate(db.production_models())[1]
+        if not add_dev_sections:
+            return report
+        written, manual = self._add_dev_sections(db)
+        lines = [f"{db.name}: added dev sections to {len(written)} migration file(s)", *(f"  {w}" for w in written)]
+        lines += [f"  {m}: a manual migration, its SQL is not translated: add its '-- dev-upgrade: sqlite' and "
+                  "'-- dev-rollback: sqlite' sections by hand" for m in manual]
+        return MultiReport([report, TextReport("\n".join(lines), {"database": db.name, "updated": written,
+                                                                   "manual": manual})])
+
+    def _add_dev_sections(self, db: Database) -> tuple[list[str], list[str]]:
+        """Dev sections for every generated file without them, from the stored snapshots around it (all or
+        nothing); manual files without them are returned for the user to complete by hand."""
+        from .migrations.files import parse_migration
+
+        previous = db.stored_snapshot(BASELINE) or db.production.empty()
+        updates: list[tuple[Path, str]] = []
+        manual: list[str] = []
+        for f in db.files():
+            target = db.stored_snapshot(f.version)
+            rel = f"{db.display_dir}/{f.filename}"
+            if target is None:
+                raise SnapshotError(f"{rel} has no stored snapshot to translate "
+                                    "(a manual migration gets one when it is applied): run 'dbwarden migrate' first")
+            if f.dev_upgrade is None and f.is_manual:
+                manual.append(rel)
+            elif f.dev_upgrade is None:
+                assert f.path is not None
+                full, _ = dev_sections(db, f, previous, target)
+                rendered = full.render()
+                original = f.path.read_text(encoding="utf-8")
+                text = original.rstrip("\n") + "\n" + rendered[rendered.index("\n-- dev-upgrade:") + 1:]
+                parsed = parse_migration(text)
+                if parsed.upgrade != f.upgrade or parsed.dev_upgrade != full.dev_upgrade:
+                    raise SnapshotError(f"{rel}: its dev sections cannot be appended without changing it; add them by hand")
+                updates.append((f.path, text))
+            previous = target
+        for path, text in updates:  # only once every file translated: a strict failure leaves all untouched
+            _write_atomic(path, text)
+        return [os.path.relpath(path, db.config.root) for path, _ in updates], manual
 
     # -- applying ---------------------------------------------------------------------------------
 
@@ -418,7 +503,11 @@ class Project:
         live = db.live_snapshot(conn)
         target = db.stored_snapshot(latest)
         manual = next((f.is_manual for f in state.files if f.version == latest), False)
-        if target is None or manual:  # a manual migration: what it produced (this time) becomes its snapshot
+        if db.dev:  # the stored snapshots are production ones: compare with their translation, never store
+            if target is None or manual:
+                return []
+            target = db.translate(target)[0]
+        elif target is None or manual:  # a manual migration: what it produced (this time) becomes its snapshot
             db.store_snapshot(latest, live)
             return []
         if live == target:
@@ -509,6 +598,26 @@ def rollback_statements(backend: Backend, plan: Plan, old: Snapshot, new: Snapsh
     return out
 
 
+def dev_sections(db: Database, mfile: MigrationFile, old: Snapshot, new: Snapshot,
+                 renames: Renames | None = None) -> tuple[MigrationFile, TranslationReport]:
+    """``mfile`` with its dev-upgrade/dev-rollback sections: the plan between the translated base and target
+    snapshots, rendered by the dev backend (SPEC: translation during generation, one chain for both)."""
+    from dataclasses import replace
+
+    from .differ import Renames, diff
+
+    assert db.dev_backend is not None
+    dev_old, _ = db.translate(old)
+    dev_new, report = db.translate(new)
+    if renames is not None:  # SQLite has one schema: the translated tables are keyed by bare name
+        bare = lambda snap, key: snap.tables[key].name if key in snap.tables else key
+        renames = Renames({bare(old, o): bare(new, n) for o, n in renames.tables.items()},
+                          {(bare(new, t), c): n for (t, c), n in renames.columns.items()})
+    plan = db.dev_backend.adapt(diff(dev_old, dev_new, renames), dev_old, dev_new)
+    return replace(mfile, dev_backend=db.dev_backend.name, dev_upgrade=tuple(db.dev_backend.render_plan(plan)),
+                   dev_rollback=tuple(rollback_statements(db.dev_backend, plan, dev_old, dev_new))), report
+
+
 def _selected(key: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
     name = key.rpartition(".")[2]
     hit = lambda patterns: any(fnmatch.fnmatchcase(key, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
@@ -517,19 +626,30 @@ def _selected(key: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
 
 def inside_project(root: Path, path: str, what: str) -> Path:
     """``path`` (relative to the project root) resolved, refused when it leaves the project."""
+    from .config import within
+
     candidate = Path(path)
-    if candidate.is_absolute() or ".." in candidate.parts:
+    if "\x00" in path or not path.strip() or candidate.is_absolute() or ".." in candidate.parts:
         raise UsageError(f"{what} {path!r} must be a path inside the project, relative to {root}")
-    resolved = (root / candidate).resolve()
-    if not resolved.is_relative_to(root.resolve()):
+    resolved = within(root, path)
+    if resolved is None:
         raise UsageError(f"{what} {path!r} leaves the project (through a symbolic link)")
+    existing = next(folder for folder in (resolved, *resolved.parents) if folder.exists())
+    if not existing.is_dir():
+        raise UsageError(f"{what} {path!r} is not a folder: {os.path.relpath(existing, root.resolve())} is a file")
     return resolved
 
 
 def _write_atomic(path: Path, text: str) -> None:
+    data = text.encode("utf-8")  # before anything is written: text that cannot be stored leaves no file behind
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    tmp.unlink(missing_ok=True)  # a symbolic link left there would be written through, out of the project
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def project(path: str | os.PathLike[str] | None = None, dev: bool = False, strict_translation: bool = False) -> Project:

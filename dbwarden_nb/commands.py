@@ -52,6 +52,21 @@ def _version_number(text: str) -> int:
     return value
 
 
+def _migration_name(text: str) -> str:
+    """A migration's description; one that reads as a path out of the folder is refused (the file is always
+    ``<migrations_dir>/NNNN_<slug>.sql``, so it could not go there anyway, and the user meant something else)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8 in the command line: no file could hold the name
+        raise argparse.ArgumentTypeError(f"{text!r} is not valid UTF-8 text") from None
+    parts = text.replace("\\", "/").split("/")
+    if "\x00" in text or text.startswith(("/", "~")) or ".." in (part.strip() for part in parts):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} reads as a path; give a description such as \"add orders\" (the file is always written "
+            "to the database's migrations folder as NNNN_<description>.sql)")
+    return text
+
+
 def _positive(text: str) -> int:
     value = _version_number(text)
     if value < 1:
@@ -81,7 +96,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("make-migrations", "diff the models against the base and write the next migration file",
             lambda p, a: p.make_migrations(a.name, a.database, a.dry_run, a.offline, a.rename, a.rename_table, a.verify,
                                            a.rebuild), (
-        arg("name", help="what the migration does, e.g. \"add orders\""),
+        arg("name", type=_migration_name, help="what the migration does, e.g. \"add orders\""),
         DATABASE,
         arg("--offline", action="store_true", help="no database: start from the latest stored snapshot"),
         arg("--rename", action="append", default=[], metavar="TABLE.OLD:NEW", help="a column rename (repeatable)"),
@@ -92,9 +107,15 @@ COMMANDS: tuple[Command, ...] = (
         arg("--verify", action="store_true", help="apply in a scratch copy, re-read, refuse unless it equals the target"),
     )),
     Command("new", "write an empty manual migration file", lambda p, a: p.new(a.name, a.database),
-            (arg("name", help="what the migration does"), DATABASE)),
+            (arg("name", type=_migration_name, help="what the migration does"), DATABASE)),
     Command("baseline", "adopt an existing database: its live schema becomes snapshot 0000, marked applied",
             lambda p, a: p.baseline(a.database), (DATABASE,)),
+    Command("translate", "the translation report of the models for the SQLite dev database (what changes, what is dropped, why)",
+            lambda p, a: p.translate(a.database, a.add_dev_sections), (
+        DATABASE,
+        arg("--add-dev-sections", action="store_true",
+            help="give migration files without dev sections their SQLite versions, translated from the stored snapshots"),
+    )),
     Command("check", "safety analysis of pending migrations (destructive, data-dependent, locking, irreversible)",
             lambda p, a: p.check(a.database), (DATABASE,)),
     Command("migrate", "apply pending migrations under the lock",

@@ -41,3 +41,7 @@ class SnapshotError(DbwardenError):
 
 class BackendError(DbwardenError):
     """A backend cannot do what was asked (unsupported operation, unknown type)."""
+
+
+class TranslationError(DbwardenError):
+    """A schema that cannot be translated for the dev database: a name clash, or strict mode refusing a loss."""

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .migrations.lock import LockStatus
     from .migrations.runner import RunResult
     from .operations import Plan
+    from .translate import TranslationReport
 
 GLYPHS = {"INFO": "+", "WARN": "!", "CRITICAL": "!!"}
 
@@ -57,6 +58,13 @@ def plan_lines(plan: Plan) -> list[str]:
     for hint in plan.suggestions:
         lines.append(f"  ?  {hint}")
     return lines
+
+
+def translation_warnings(report: TranslationReport | None) -> list[str]:
+    """One line per lossy translation decision (a fallback to TEXT, a dropped default or constraint)."""
+    if report is None:
+        return []
+    return [f"  !  dev translation: {d.line()}, {d.action}: {d.reason}" for d in report.warnings]
 
 
 @dataclass(repr=False)
@@ -104,8 +112,12 @@ class MakeMigrationsReport(Report):
     file: MigrationFile | None = None
     path: str | None = None  # relative to the project root
     dry_run: bool = False
+    translation: TranslationReport | None = None  # of the target snapshot, when the file has dev sections
 
     def to_text(self) -> str:
+        return "\n".join([self._text(), *translation_warnings(self.translation)])
+
+    def _text(self) -> str:
         if self.plan.is_empty:
             extra = "".join(f"\n  ?  {s}" for s in self.plan.suggestions)
             return f"{self.database}: no changes; nothing written{extra}"
@@ -122,6 +134,11 @@ class MakeMigrationsReport(Report):
         if self.file is not None:
             doc.update(version=self.file.version, severity=self.file.severity,
                        upgrade=[s.sql for s in self.file.upgrade], rollback=[s.sql for s in self.file.rollback])
+        if self.file is not None and self.file.dev_upgrade is not None:
+            doc.update(dev_upgrade=[s.sql for s in self.file.dev_upgrade],
+                       dev_rollback=[s.sql for s in self.file.dev_rollback or ()])
+        if self.translation is not None:
+            doc["translation_warnings"] = [d.to_json() for d in self.translation.warnings]
         return doc
 
     def to_frame(self) -> Any:
@@ -150,13 +167,15 @@ class StatusReport(Report):
         return self.problems[0] if self.problems else None
 
     def to_text(self) -> str:
+        from .migrations.history import row_progress
+
         lines = [f"{self.database} ({self.backend}, {self.url})"]
         lines.append(f"  applied: {len(self.applied)}" + (f", latest {self.applied[-1].version:04d} {self.applied[-1].description}" if self.applied else ""))
         lines.append(f"  pending: {len(self.pending)}")
         for f in self.pending:
             lines.append(f"    {f.version:04d} {f.description} [{f.severity}]")
         for row in self.partial:
-            lines.append(f"  {row.status}: {row.version:04d} {row.description} ({row.statements_completed} statement(s) ran)")
+            lines.append(f"  {row.status}: {row.version:04d} {row.description} ({row_progress(row)})")
         for p in self.problems:
             lines.append(f"  error: {p}")
         return "\n".join(lines)

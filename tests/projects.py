@@ -53,7 +53,7 @@ class ProjectDir:
                 default=True,
                 database_type={database_type!r},
                 database_url={url!r},
-                model_paths=[{self.module!r}],{extra_config}
+                model_paths=[{self.module!r}],{textwrap.indent(extra_config, " " * 16)}
             )
             """), encoding="utf-8")
         self.models("")

@@ -44,6 +44,7 @@ from ..reports import (
     StatusReport,
     TextReport,
     plan_lines,
+    translation_warnings,
 )
 from ..schema import Column, Snapshot, Table, View
 
@@ -67,7 +68,8 @@ SEVERITY_GLYPHS = {"INFO": "\u25cf", "WARN": "\u25b2", "CRITICAL": "\u2716"}  # 
 CHANGE_GLYPHS = {"added": "+", "changed": "~", "removed": "\u2212"}  # + ~ −
 _CHANGE_OF_VERB = {"create": "added", "add": "added", "drop": "removed", "remove": "removed"}
 _STATUS_CHANGE = {"applied": "added", "pending": "changed", "partial": "changed", "failed": "removed"}
-_STATUS_GLYPHS = {"applied": "\u2713", "pending": "\u2026", "partial": "\u25d0", "failed": "\u2717"}  # ✓ … ◐ ✗
+_STATUS_GLYPHS = {"applied": "\u2713", "pending": "\u2026", "partial": "\u25d0", "running": "\u25d4",
+                  "failed": "\u2717"}  # ✓ … ◐ ◔ ✗
 
 # -------------------------------------------------------------------------------------------------- ids
 
@@ -674,7 +676,8 @@ def _make_migrations(r: MakeMigrationsReport) -> Rendered:
         text = f"{r.database}: {what}\n" + _file_text(f)
     md = f"**{_md(r.database)}**: {_md(what)}\n\n{_plan_markdown(plan)}\n\n" + \
         _fence(_statements_text(f.upgrade), "sql")
-    return Rendered("make-migrations", mask_text(text), head + _plan_table(plan) + _file_body(f), md)
+    warnings = "".join(_note(line.strip(), "WARN") for line in translation_warnings(r.translation))
+    return Rendered("make-migrations", mask_text(text), head + _plan_table(plan) + warnings + _file_body(f), md)
 
 
 @_frames(MakeMigrationsReport)
@@ -883,3 +886,6 @@ def _multi_frame(r: MultiReport) -> tuple[list[tuple[Any, ...]], list[str]]:
 def _report(r: Report) -> Rendered:  # any other report: its text, escaped
     text = mask_text(r.to_text())
     return Rendered("report", text, _pre(text))
+
+
+from . import display_translation  # noqa: E402,F401  (registers the TranslationReport renderer; imports this module)
