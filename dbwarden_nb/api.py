@@ -79,12 +79,14 @@ class Database:
             return self.migrations_dir.as_posix()
 
     @contextmanager
-    def connect(self) -> Iterator[Connection]:
+    def connect(self, read_only: bool = False) -> Iterator[Connection]:
+        """A connection to the database; ``read_only`` for commands that only read, compare and normalize
+        models (the backend may then skip loading SQLAlchemy's engine)."""
         from .config import sqlalchemy_url
 
         url, masked = sqlalchemy_url(self.url, root=self.config.root), self.masked_url
         try:
-            conn = self.backend.connect(url, masked)
+            conn = (self.backend.connect_read_only if read_only else self.backend.connect)(url, masked)
         except ConfigError as exc:
             field = "dev_database_url" if self.dev else "database_url"
             raise ConfigError(f"database '{self.name}': {field}: {exc}") from None
@@ -249,7 +251,7 @@ class Project:
 
     def snapshot(self, database: str | None = None) -> Snapshot:
         db = self.database(database)
-        with db.connect() as conn:
+        with db.connect(read_only=True) as conn:
             return db.live_snapshot(conn)
 
     def models(self, database: str | None = None) -> Snapshot:
@@ -257,7 +259,7 @@ class Project:
         db = self.database(database)
         if not db.backend.normalizes_on_server:
             return db.model_snapshot()
-        with db.connect() as conn:
+        with db.connect(read_only=True) as conn:
             return db.model_snapshot(conn)
 
     def diff(self, database: str | None = None, offline: bool = False, out: str = "table", check: bool = False,
@@ -271,7 +273,7 @@ class Project:
             old = db.translate(old)[0] if db.dev else old
             source = "stored " + source if source.startswith("migration") else source
         else:
-            with db.connect() as conn:
+            with db.connect(read_only=True) as conn:
                 new = db.model_snapshot(conn)
                 old, source = db.live_snapshot(conn), "the live database"
         plan = db.backend.adapt(diff(old, new, Renames.parse(rename, rename_table)), old, new)
@@ -310,7 +312,7 @@ class Project:
             new = db.production_models()
             old, _ = db.base_snapshot(None)
         else:
-            with db.connect() as conn:
+            with db.connect(read_only=True) as conn:
                 new = db.production_models(conn)
                 old, _ = db.base_snapshot(conn)
         backend = db.production
@@ -537,7 +539,7 @@ class Project:
         from .models.codegen import GENERATED_HEADER, CodeGenerator, all_keys
 
         db = self.database(database)
-        with db.connect() as conn:
+        with db.connect(read_only=True) as conn:
             snap = db.live_snapshot(conn)
         keys = [k for k in all_keys(snap) if _selected(k, tables, exclude_tables)]
         gen = CodeGenerator(db.backend, snap)

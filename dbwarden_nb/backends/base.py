@@ -324,6 +324,11 @@ class Backend:
             reason = mask_text(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), [url])
             raise ConfigError(f"cannot connect to {masked}: {reason}") from None
 
+    def connect_read_only(self, url: str, masked_url: str | None = None) -> Connection:
+        """A connection for commands that only read and compare (and normalize models in a rolled-back
+        transaction); backends whose driver is much cheaper to load than SQLAlchemy's engine override it."""
+        return self.connect(url, masked_url)
+
     def server_version(self, conn: Connection) -> str:
         info = conn.sqlalchemy.dialect.server_version_info or ()
         return ".".join(str(p) for p in info)

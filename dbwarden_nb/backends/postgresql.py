@@ -90,6 +90,17 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
     def server_num(self, conn: Connection) -> int:
         return int(conn.query("SHOW server_version_num")[0][0])
 
+    def server_version(self, conn: Connection) -> str:
+        number = self.server_num(conn)  # 150020 → "15.20", 90624 → "9.6.24": as SQLAlchemy reports them
+        return f"{number // 10000}.{number % 10000}" if number >= 100000 else \
+            f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+
+    def connect_read_only(self, url: str, masked_url: str | None = None) -> Connection:
+        from ..config import mask_url
+        from .postgresql_connection import PsycopgConnection
+
+        return PsycopgConnection(self, url, masked_url or mask_url(url))  # type: ignore[return-value]
+
     # -- introspection ------------------------------------------------------------------------------
 
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:

@@ -155,14 +155,17 @@ class ModelCache:
         if files is None:
             return snap
         entry = {"format": FORMAT, "files": files, "schemas": used_schemas(self.db.model_tables(), self.default)}
-        snap.checksum  # noqa: B018  cached in the object, so stored with it
+        # Names from SQLAlchemy can be its str subclasses (quoted_name, conv…): unpickling those would load
+        # SQLAlchemy, the very import this cache exists to skip. Through JSON every value is a plain one.
+        plain = Snapshot.from_json(snap.to_json())
+        plain.checksum  # noqa: B018  cached in the object, so stored with it
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for stale in self.path.parent.glob("models-*.pickle"):
             stale.unlink(missing_ok=True)
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as f:
             pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(snap, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(plain, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(self.path)
         self.entry = entry
         return snap
