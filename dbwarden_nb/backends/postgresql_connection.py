@@ -46,6 +46,8 @@ class PsycopgConnection:
                 rows = cursor.fetchall() if cursor.description is not None else []
         except Exception:
             self._alive()  # a lost connection is one clear line; other errors are the caller's to report
+            if not self._explicit:  # an aborted implicit transaction would refuse every later statement
+                self._raw.rollback()
             raise
         if not self._explicit:
             self._raw.commit()  # nothing stays open between statements (an idle snapshot blocks other runners)

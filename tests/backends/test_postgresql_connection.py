@@ -51,6 +51,9 @@ def test_transactions_follow_the_connection_rules(pg_url, backend):
             reader.execute("CREATE TABLE gone (id int)")
             raise ZeroDivisionError
         assert reader.query("SELECT to_regclass('gone') IS NULL") == [(True,)]
+        with pytest.raises(Exception, match="division by zero"):
+            reader.query("SELECT 1 / 0")
+        assert reader.query("SELECT 1") == [(1,)]  # a failed statement outside a transaction leaves none open
         reader.execute("CREATE TABLE kept (id int)")  # outside a transaction: committed at once
         assert reader.query("SELECT count(*) FROM pg_stat_activity "
                             "WHERE pid = pg_backend_pid() AND state = 'idle in transaction'") == [(0,)]
