@@ -55,7 +55,8 @@ class Database:
         # the SQLite dev database is the one connected to, and it runs the files' dev sections.
         self.production: Backend = get_backend(config.backend_name()).for_database(config)
         self.backend: Backend = get_backend(config.backend_name(dev)) if dev else self.production
-        self.dev_backend: Backend | None = get_backend("sqlite") if config.dev_database_url is not None else None
+        self.dev_backend: Backend | None = (get_backend(config.backend_name(dev=True))
+                                            if config.dev_database_url is not None else None)
 
     @property
     def url(self) -> str:
@@ -333,7 +334,8 @@ class Project:
         )
         translation = None
         if db.dev_backend is not None:  # before anything is written: strict translation may refuse
-            mfile, translation = dev_sections(db, mfile, old, new, renames)
+            dev_new, translation = db.translate(new)
+            mfile = dev_sections(db, mfile, db.translate(old)[0], dev_new, bare_renames(renames, old, new))
         if verify:
             self._verify(db, old, new, mfile)
         if dry_run:
@@ -450,7 +452,7 @@ class Project:
         nothing); manual files without them are returned for the user to complete by hand."""
         from .migrations.files import parse_migration
 
-        previous = db.stored_snapshot(BASELINE) or db.production.empty()
+        previous = db.translate(db.stored_snapshot(BASELINE) or db.production.empty())[0]
         updates: list[tuple[Path, str]] = []
         manual: list[str] = []
         for f in db.files():
@@ -459,19 +461,19 @@ class Project:
             if target is None:
                 raise SnapshotError(f"{rel} has no stored snapshot to translate "
                                     "(a manual migration gets one when it is applied): run 'dbwarden migrate' first")
+            dev_target = db.translate(target)[0]
             if f.dev_upgrade is None and f.is_manual:
                 manual.append(rel)
             elif f.dev_upgrade is None:
                 assert f.path is not None
-                full, _ = dev_sections(db, f, previous, target)
-                rendered = full.render()
+                full = dev_sections(db, f, previous, dev_target)
                 original = f.path.read_text(encoding="utf-8")
-                text = original.rstrip("\n") + "\n" + rendered[rendered.index("\n-- dev-upgrade:") + 1:]
+                text = original.rstrip("\n") + "\n" + full.render_dev_sections()
                 parsed = parse_migration(text)
                 if parsed.upgrade != f.upgrade or parsed.dev_upgrade != full.dev_upgrade:
                     raise SnapshotError(f"{rel}: its dev sections cannot be appended without changing it; add them by hand")
                 updates.append((f.path, text))
-            previous = target
+            previous = dev_target
         for path, text in updates:  # only once every file translated: a strict failure leaves all untouched
             _write_atomic(path, text)
         return [os.path.relpath(path, db.config.root) for path, _ in updates], manual
@@ -600,24 +602,27 @@ def rollback_statements(backend: Backend, plan: Plan, old: Snapshot, new: Snapsh
     return out
 
 
-def dev_sections(db: Database, mfile: MigrationFile, old: Snapshot, new: Snapshot,
-                 renames: Renames | None = None) -> tuple[MigrationFile, TranslationReport]:
+def dev_sections(db: Database, mfile: MigrationFile, dev_old: Snapshot, dev_new: Snapshot,
+                 renames: Renames | None = None) -> MigrationFile:
     """``mfile`` with its dev-upgrade/dev-rollback sections: the plan between the translated base and target
     snapshots, rendered by the dev backend (SPEC: translation during generation, one chain for both)."""
     from dataclasses import replace
 
-    from .differ import Renames, diff
+    from .differ import diff
 
     assert db.dev_backend is not None
-    dev_old, _ = db.translate(old)
-    dev_new, report = db.translate(new)
-    if renames is not None:  # SQLite has one schema: the translated tables are keyed by bare name
-        bare = lambda snap, key: snap.tables[key].name if key in snap.tables else key
-        renames = Renames({bare(old, o): bare(new, n) for o, n in renames.tables.items()},
-                          {(bare(new, t), c): n for (t, c), n in renames.columns.items()})
     plan = db.dev_backend.adapt(diff(dev_old, dev_new, renames), dev_old, dev_new)
     return replace(mfile, dev_backend=db.dev_backend.name, dev_upgrade=tuple(db.dev_backend.render_plan(plan)),
-                   dev_rollback=tuple(rollback_statements(db.dev_backend, plan, dev_old, dev_new))), report
+                   dev_rollback=tuple(rollback_statements(db.dev_backend, plan, dev_old, dev_new)))
+
+
+def bare_renames(renames: Renames, old: Snapshot, new: Snapshot) -> Renames:
+    """Renames keyed as in the translated snapshots: SQLite has one schema, its tables are keyed by bare name."""
+    from .differ import Renames
+
+    bare = lambda snap, key: snap.tables[key].name if key in snap.tables else key
+    return Renames({bare(old, o): bare(new, n) for o, n in renames.tables.items()},
+                   {(bare(new, t), c): n for (t, c), n in renames.columns.items()})
 
 
 def _selected(key: str, include: Sequence[str], exclude: Sequence[str]) -> bool:

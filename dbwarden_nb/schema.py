@@ -74,6 +74,14 @@ class Column:
             "options": _options(self.options),
         }
 
+    def line(self) -> str:
+        """``name type NOT NULL DEFAULT … GENERATED (…) IDENTITY``: the column in text listings."""
+        extra = "" if self.nullable else " NOT NULL"
+        extra += f" DEFAULT {self.default}" if self.default is not None else ""
+        extra += f" GENERATED ({self.computed.expression})" if self.computed else ""
+        extra += " IDENTITY" if self.identity else ""
+        return f"{self.name} {self.type}{extra}"
+
 
 @dataclass(frozen=True)
 class PrimaryKey:
@@ -423,12 +431,7 @@ class Snapshot:
         lines = [f"{self.backend} snapshot: {len(self.tables)} table(s), {len(self.views)} view(s)"]
         for key, t in self.tables.items():
             lines.append(f"  {key}" + (f"  -- {t.comment}" if t.comment else ""))
-            for c in t.columns:
-                extra = "" if c.nullable else " NOT NULL"
-                extra += f" DEFAULT {c.default}" if c.default is not None else ""
-                extra += f" GENERATED ({c.computed.expression})" if c.computed else ""
-                extra += " IDENTITY" if c.identity else ""
-                lines.append(f"    {c.name} {c.type}{extra}")
+            lines += [f"    {c.line()}" for c in t.columns]
             if t.primary_key:
                 lines.append(f"    primary key ({', '.join(t.primary_key.columns)})")
             for u in t.uniques:

@@ -91,9 +91,7 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         return int(conn.query("SHOW server_version_num")[0][0])
 
     def server_version(self, conn: Connection) -> str:
-        number = self.server_num(conn)  # 150020 → "15.20", 90624 → "9.6.24": as SQLAlchemy reports them
-        return f"{number // 10000}.{number % 10000}" if number >= 100000 else \
-            f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+        return _version_text(self.server_num(conn))
 
     def connect_read_only(self, url: str, masked_url: str | None = None) -> Connection:
         from ..config import mask_url
@@ -105,8 +103,8 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
 
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
         default = self.default_schema(conn)
-        reader = CatalogReader(conn, list(schemas or [default]), default, self.server_num(conn))
-        snap = reader.read(self.name, self.server_version(conn))
+        number = self.server_num(conn)
+        snap = CatalogReader(conn, list(schemas or [default]), default, number).read(self.name, _version_text(number))
         return snap.replace(tables={k: t for k, t in snap.tables.items() if t.name not in self.internal_tables or t.schema})
 
     # -- model side ---------------------------------------------------------------------------------
@@ -300,8 +298,8 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         statements += [stmt.sql for stmt in self.render_plan(plan)]
         with conn.rolled_back():
             self._execute_batch(conn, statements)
-            reader = CatalogReader(conn, [tag, *mapping.values()], tag, self.server_num(conn))
-            result = reader.read(self.name, self.server_version(conn))
+            number = self.server_num(conn)
+            result = CatalogReader(conn, [tag, *mapping.values()], tag, number).read(self.name, _version_text(number))
         back = {v: k for k, v in mapping.items()}
         result = _move_schemas(result, back, text_from=dict(back) | {tag: ""})
         return result.replace(server_version=None)
@@ -539,3 +537,10 @@ def _move_schemas(snap: Snapshot, mapping: Mapping[str, str], text_from: Mapping
         else:
             text = text.replace(f"{old}.", f"{new}." if new else "").replace(f'"schema": "{old}"', f'"schema": "{new}"')
     return Snapshot.from_dict(json.loads(text))
+
+
+def _version_text(number: int) -> str:
+    """``server_version_num`` as SQLAlchemy spells the version: 150020 → "15.20", 90624 → "9.6.24"."""
+    if number >= 100000:
+        return f"{number // 10000}.{number % 10000}"
+    return f"{number // 10000}.{number // 100 % 100}.{number % 100}"

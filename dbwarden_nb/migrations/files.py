@@ -114,6 +114,15 @@ class MigrationFile:
         """Written by hand (``dbwarden new``) rather than generated from a snapshot diff."""
         return self.target is None
 
+    def render_dev_sections(self) -> str:
+        """The ``-- dev-upgrade``/``-- dev-rollback`` sections' text ("" without them); also what
+        ``translate --add-dev-sections`` appends to a file written before them."""
+        if self.dev_backend is None:
+            return ""
+        lines = _render_section(f"-- dev-upgrade: {self.dev_backend}", self.dev_upgrade or ())
+        lines += _render_section(f"-- dev-rollback: {self.dev_backend}", self.dev_rollback or ())
+        return "\n".join(lines) + "\n"
+
     def render(self) -> str:
         """The file's text. Raises ValueError if the result would not parse back to this migration."""
         lines = [f"-- dbwarden migration {self.version:04d}: {self.description}".rstrip()]
@@ -123,10 +132,7 @@ class MigrationFile:
         lines.append(f"-- severity: {self.severity}")
         lines += _render_section("-- upgrade", self.upgrade)
         lines += _render_section("-- rollback", self.rollback)
-        if self.dev_backend is not None:
-            lines += _render_section(f"-- dev-upgrade: {self.dev_backend}", self.dev_upgrade or ())
-            lines += _render_section(f"-- dev-rollback: {self.dev_backend}", self.dev_rollback or ())
-        text = "\n".join(lines) + "\n"
+        text = "\n".join(lines) + "\n" + self.render_dev_sections()
         # Statements built in code (not by split_statements) can hold a stray ';' or an open quote; writing
         # such a file would silently change its statements and checksum, so refuse instead.
         try:

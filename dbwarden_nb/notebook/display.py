@@ -402,12 +402,7 @@ def _bucketed(items: list[tuple[str, str]], open_: bool) -> str:
 
 def _table_lines(t: Table) -> list[str]:
     lines = [f"  {t.key}" + (f"  -- {t.comment}" if t.comment else "")]
-    for c in t.columns:
-        extra = "" if c.nullable else " NOT NULL"
-        extra += f" DEFAULT {c.default}" if c.default is not None else ""
-        extra += f" GENERATED ({c.computed.expression})" if c.computed else ""
-        extra += " IDENTITY" if c.identity else ""
-        lines.append(f"    {c.name} {c.type}{extra}")
+    lines += [f"    {c.line()}" for c in t.columns]
     for kind, name, definition in _constraints(t):
         lines.append(f"    {kind} {name + ' ' if name else ''}{definition}")
     return lines
