@@ -157,21 +157,28 @@ class Database:
         return self.managed(self.backend.introspect(conn, self.schemas(conn)))
 
     def schemas(self, conn: Connection) -> list[str] | None:
-        """The configured schemas, else the connection's default one plus every schema the models use."""
+        """The configured schemas, else the connection's default one plus every schema the models use; before
+        any model exists (a database being adopted), every schema the database has."""
         if self.config.schemas or not self.backend.supports_schemas:
             return list(self.config.schemas) if self.config.schemas else None
         from .models.cache import ModelCache, used_schemas
+        from .models.sources import models_missing
 
         default = self.backend.default_schema(conn)
         used = ModelCache.of(self, conn).schemas
+        if used is None and models_missing(self.config):
+            return [default, *(s for s in self.backend.user_schemas(conn) if s != default)]
         used = used_schemas(self.model_tables(), default) if used is None else used
         return [default, *used] if default else None
 
     def managed(self, snap: Snapshot) -> Snapshot:
-        """Only the tables this database manages; the others are never touched (nor dropped)."""
+        """Only the tables and views this database manages; the others are never touched (nor dropped), and listed."""
         if not self.config.include_tables and not self.config.exclude_tables:
             return snap
-        return snap.replace(tables={k: t for k, t in snap.tables.items() if self.config.manages_table(t.name, t.schema)})
+        kept = {kind: {k: o for k, o in getattr(snap, kind).items() if self.config.manages_table(o.name, o.schema)}
+                for kind in ("tables", "views")}
+        left = {f"excluded {kind[:-1]}": [k for k in getattr(snap, kind) if k not in kept[kind]] for kind in kept}
+        return snap.replace(**kept, unmanaged={**snap.unmanaged, **left})
 
     def snapshot_path(self, version: int) -> Path:
         return self.config.snapshots_path / f"{version:04d}.json"
@@ -545,9 +552,12 @@ class Project:
             snap = db.live_snapshot(conn)
         keys = [k for k in all_keys(snap) if _selected(k, tables, exclude_tables)]
         gen = CodeGenerator(db.backend, snap)
+        unmanaged = {"unmanaged": {k: list(v) for k, v in snap.unmanaged.items()}}
+        note = f"\n{db.name}: {snap.unmanaged_line()}" if snap.unmanaged else ""
         if output is None:
             code = gen.generate(keys)
-            return TextReport(code.rstrip("\n"), {"database": db.name, "tables": keys, "code": code})
+            comment = f"\n# {snap.unmanaged_line()}" if snap.unmanaged else ""
+            return TextReport(code.rstrip("\n") + comment, {"database": db.name, "tables": keys, "code": code, **unmanaged})
         target = inside_project(db.config.root, output, "--output")
         files = {"models.py": gen.generate(keys)} if single_file else gen.generate_package(keys)
         target.mkdir(parents=True, exist_ok=True)
@@ -557,8 +567,8 @@ class Project:
         for name, text in files.items():
             _write_atomic(target / name, text)
         rel = os.path.relpath(target, db.config.root)
-        return TextReport(f"{db.name}: wrote {len(keys)} table(s) and view(s) to {rel}/ ({', '.join(sorted(files))})",
-                          {"database": db.name, "output": rel, "files": sorted(files), "tables": keys})
+        return TextReport(f"{db.name}: wrote {len(keys)} table(s) and view(s) to {rel}/ ({', '.join(sorted(files))}){note}",
+                          {"database": db.name, "output": rel, "files": sorted(files), "tables": keys, **unmanaged})
 
     # -- lock -------------------------------------------------------------------------------------
 

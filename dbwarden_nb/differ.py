@@ -145,11 +145,29 @@ class Differ:
         view_drops = [DropView(v) for v in reversed(dropped)]
         view_creates = [CreateView(v) for v in view_dependency_order([n for _, n in view_changed] + view_added)]
         type_creates, type_drops = self.compare_types()
+        released, owned = self.compare_ownership()
         return Plan(
-            tuple(view_drops + type_creates + order(renames, drops, creates, alters, self.forward_references)
-                  + type_drops + view_creates),
+            tuple(released + view_drops + type_creates + order(renames, drops, creates, alters, self.forward_references)
+                  + owned + type_drops + view_creates),
             tuple(self.suggestions),
         )
+
+    def compare_ownership(self) -> tuple[list[Operation], list[Operation]]:
+        """A sequence owned by a column (``owned_by``) is dropped with it: ownership is released before any table
+        or column is dropped, and given after every table and column exists."""
+        released: list[Operation] = []
+        owned: list[Operation] = []
+        before, after = self.old.sequences, self.new.sequences
+        for name in sorted(before.keys() | after.keys()):
+            old_owner = (before.get(name) or {}).get("owned_by")
+            new_owner = (after.get(name) or {}).get("owned_by")
+            if old_owner == new_owner:
+                continue
+            if old_owner:
+                released.append(AlterSequence(name, {"owned_by": old_owner}, {}))
+            if new_owner:
+                owned.append(AlterSequence(name, {}, {"owned_by": new_owner}))
+        return released, owned
 
     def compare_types(self) -> tuple[list[Operation], list[Operation]]:
         """Enums, domains and sequences: created before the tables that use them, dropped after."""
@@ -173,7 +191,9 @@ class Differ:
                     creates.append(AddEnumValue(name, value, following))
         for kind, create, drop, alter in (("domains", CreateDomain, DropDomain, AlterDomain),
                                           ("sequences", CreateSequence, DropSequence, AlterSequence)):
-            before_map, after_map = getattr(old, kind), getattr(new, kind)
+            before_map, after_map = (getattr(snap, kind) for snap in (old, new))
+            if kind == "sequences":  # ownership is compared on its own (compare_ownership)
+                before_map, after_map = (_unowned(m) for m in (before_map, after_map))
             for name in sorted(after_map):
                 if name not in before_map:
                     creates.append(create(name, after_map[name]))
@@ -352,6 +372,11 @@ def enum_usages(name: str, old: Snapshot, new: Snapshot) -> tuple[tuple[str, str
             before = old.tables[key].column(col.name) if key in old.tables else None
             out.append((key, col.name, before.default if before else None, col.default, col.type.endswith("[]")))
     return tuple(out)
+
+
+def _unowned(sequences: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    return {k: {o: v for o, v in opts.items() if o != "owned_by"} if "owned_by" in opts else opts
+            for k, opts in sequences.items()}
 
 
 def _case_renames(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, str]:

@@ -310,6 +310,14 @@ class View:
         }
 
 
+def plural(kind: str, count: int) -> str:
+    """``1 function``, ``15 triggers``, ``2 policies``: a count of objects of one kind."""
+    if count == 1:
+        return f"1 {kind}"
+    word = kind[:-1] + "ies" if kind.endswith("y") and kind[-2:-1] not in "aeiou" else kind + ("es" if kind.endswith(("s", "x", "ch", "sh")) else "s")
+    return f"{count} {word}"
+
+
 def _canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -336,6 +344,9 @@ class Snapshot:
     sequences: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     domains: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     server_version: str | None = None
+    # What the database holds that dbwarden does not manage (functions, triggers, …): kind → names. Listed, so
+    # that nobody believes a schema was carried whole when it was not; like server_version, not part of equality.
+    unmanaged: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tables", dict(sorted(self.tables.items())))
@@ -343,6 +354,7 @@ class Snapshot:
         object.__setattr__(self, "enums", {k: tuple(v) for k, v in sorted(self.enums.items())})
         object.__setattr__(self, "sequences", dict(sorted(self.sequences.items())))
         object.__setattr__(self, "domains", dict(sorted(self.domains.items())))
+        object.__setattr__(self, "unmanaged", {k: tuple(sorted(v)) for k, v in sorted(self.unmanaged.items()) if v})
 
     @classmethod
     def of(cls, backend: str, tables: Iterable[Table] = (), views: Iterable[View] = (), **kw: Any) -> Snapshot:
@@ -378,6 +390,8 @@ class Snapshot:
     def to_dict(self) -> dict[str, Any]:
         doc = self._body()
         doc["server_version"] = self.server_version
+        if self.unmanaged:
+            doc["unmanaged"] = {k: list(v) for k, v in self.unmanaged.items()}
         doc["checksum"] = self.checksum
         return doc
 
@@ -405,6 +419,7 @@ class Snapshot:
                 sequences=dict(doc.get("sequences", {})),
                 domains=dict(doc.get("domains", {})),
                 server_version=doc.get("server_version"),
+                unmanaged={str(k): tuple(map(str, _tuple(v))) for k, v in dict(doc.get("unmanaged") or {}).items()},
             )
             snap.checksum  # noqa: B018  computed here: it sorts columns by name, which fails on odd names
         except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
@@ -445,7 +460,16 @@ class Snapshot:
                 lines.append(f"    {kind} {ix.name or ''}({', '.join(e.label for e in ix.elements)})")
         for key, v in self.views.items():
             lines.append(f"  view {key}")
+        if self.unmanaged:
+            lines.append(self.unmanaged_line())
         return "\n".join(lines)
+
+    def unmanaged_line(self) -> str:
+        """``not managed: 8 functions, 15 triggers (…)``, or an empty string when everything is managed."""
+        if not self.unmanaged:
+            return ""
+        counts = ", ".join(plural(kind, len(names)) for kind, names in self.unmanaged.items())
+        return f"not managed: {counts} (dbwarden does not create or drop them)"
 
     # -- notebook display: dbwarden_nb.notebook, imported only when used -----------------------------
 

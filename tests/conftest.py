@@ -150,6 +150,38 @@ def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
+@pytest.fixture
+def fresh_url(request, tmp_path):
+    """``fresh_url(url)``: another new, empty database on the server of ``url`` (dropped afterwards), for a database
+    rebuilt from generated models to be compared with the original."""
+    made: list = []
+
+    def make(url: str) -> str:
+        scheme = url.split(":", 1)[0].split("+")[0]
+        if scheme == "sqlite":
+            return f"sqlite:///{tmp_path / f'fresh_{len(made)}.db'}"
+        if scheme == "chdb":
+            from clickhouse_connect.driver.binding import quote_identifier
+
+            from dbwarden_nb.backends._chdb import get_chdb_client
+
+            path = request.getfixturevalue("chdb_path")
+            name = servers.fresh_name()
+            get_chdb_client(path, "default").command(f"CREATE DATABASE {quote_identifier(name)}")
+            made.append(lambda: get_chdb_client(path, "default").command(
+                f"DROP DATABASE IF EXISTS {quote_identifier(name)} SYNC"))
+            return f"chdb://{quote(path)}?database={name}"
+        server = request.getfixturevalue({"postgresql": "postgresql_server", "mariadb": "mariadb_server",
+                                          "mysql": "mysql_server"}[scheme])
+        name = server.create_database()
+        made.append(lambda: server.drop_database(name))
+        return server.database_url(name)
+
+    yield make
+    for drop in made:
+        drop()
+
+
 def pytest_report_header(config):
     sources = [f"{kind}: {servers.describe_source(kind)}" for kind in servers.KINDS]
     sources.append("clickhouse: chdb, in-process, one data directory in a tmp dir per pytest process")

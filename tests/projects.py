@@ -58,6 +58,16 @@ class ProjectDir:
             """), encoding="utf-8")
         self.models("")
 
+    @classmethod
+    def initialized(cls, root: Path, url: str, database_type: str) -> ProjectDir:
+        """A project made as a newcomer makes one: ``dbwarden init`` in an empty folder, no models yet (``models``)."""
+        project = cls.__new__(cls)
+        project.root, project.url, project.module = root, url, "models"
+        root.mkdir(parents=True, exist_ok=True)
+        project.ok("init", "--database-type", database_type, "--url", url)
+        assert not (root / "models").exists()
+        return project
+
     def models(self, body: str) -> None:
         """Replace the model module's source (the header with Base is always there)."""
         (self.root / f"{self.module}.py").write_text(MODEL_HEADER + textwrap.dedent(body), encoding="utf-8")

@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 
+from dumps import assert_same_schema, load_ddl
 from projects import ProjectDir
 
 import dbwarden_nb as dw
@@ -86,3 +88,37 @@ def round_trip_from_ddl(project: ProjectDir, statements: list[str]) -> Snapshot:
     code = check_generated_models(project, original)
     assert "class Base" in code
     return original
+
+
+def rebuild_from_generated(project: ProjectDir, fresh: str, output: str = "generated") -> ProjectDir:
+    """A fresh database built from the generated models (make-migrations from the empty schema, migrate) equals the
+    original by the engine's own dump. Returns the rebuilt database's project."""
+    database_type = dw.project(project.root / "dbwarden.py").database().backend.name
+    rebuilt = ProjectDir(project.root.parent / f"{project.root.name}_rebuilt", fresh, database_type)
+    shutil.copytree(project.root / output, rebuilt.root / output, dirs_exist_ok=True)
+    config = (rebuilt.root / "dbwarden.py").read_text().replace(repr(rebuilt.module), repr(output))
+    (rebuilt.root / "dbwarden.py").write_text(config)
+    rebuilt.ok("make-migrations", "from generated models")
+    rebuilt.ok("migrate", "--force")
+    again = rebuilt.ok("make-migrations", "again")
+    assert "nothing written" in again.out, again.out
+    assert_same_schema(project.url, fresh)
+    return rebuilt
+
+
+def adopt(root, url: str, database_type: str, ddl: str, fresh: str) -> ProjectDir:
+    """The adoption path of a database made by its engine's own client, through the CLI as a newcomer runs it:
+    ``init`` (no models yet) → ``snapshot`` → ``generate-models --output models`` → ``baseline``; then the generated
+    models give an empty ``diff --check`` and a no-op ``make-migrations``, and a fresh database built from them
+    equals the original by the engine's own dump."""
+    load_ddl(url, ddl)
+    project = ProjectDir.initialized(root, url, database_type)
+    project.ok("snapshot")
+    project.ok("generate-models", "--output", "models")
+    project.ok("baseline")
+    diff = project.cli("diff", "--check")
+    assert diff.code == 0, f"the generated models differ from the database:\n{diff.out}{diff.err}"
+    again = project.ok("make-migrations", "nothing changed")
+    assert "nothing written" in again.out, again.out
+    rebuild_from_generated(project, fresh, output="models")
+    return project

@@ -329,6 +329,10 @@ class Backend:
         transaction); backends whose driver is much cheaper to load than SQLAlchemy's engine override it."""
         return self.connect(url, masked_url)
 
+    def user_schemas(self, conn: Connection) -> list[str]:
+        """Every schema of the database that holds user objects (backends with ``supports_schemas``)."""
+        return []
+
     def server_version(self, conn: Connection) -> str:
         info = conn.sqlalchemy.dialect.server_version_info or ()
         return ".".join(str(p) for p in info)
@@ -453,9 +457,15 @@ class Backend:
         m = _TYPE_PARTS.match(spelled)
         return self.python_types.get(m.group(1), "Any") if m else "Any"
 
-    def autoincrement_default(self, table: Any, column: Any) -> bool:
-        """Whether SQLAlchemy's default ``autoincrement`` gives the column as the snapshot has it."""
-        return True
+    def autoincrement_kwarg(self, table: Any, column: Any) -> str | None:
+        """``"True"``/``"False"`` where SQLAlchemy's default ``autoincrement`` of a key column would not give the
+        column as the snapshot has it; None where it does."""
+        return None
+
+    def implied_sequence(self, table: Any, column: Any) -> tuple[str, dict[str, Any], str] | None:
+        """For an auto-numbered column SQLAlchemy cannot spell as such (PostgreSQL: a serial outside the primary
+        key), the sequence to give it (key, options) and the server default that draws from it."""
+        return None
 
     def implicit_constraint_name(self, table: Any, kind: str, columns: Sequence[str]) -> str | None:
         """The name the server gives an unnamed constraint (generate-models leaves such names out)."""

@@ -675,8 +675,9 @@ class MySQLBackend(Backend):
         return (pk == (column.name,) and column.type.split("(")[0].split()[0] in INTEGER_TYPES
                 and column.default is None and not any(column.name in fk.columns for fk in table.foreign_keys))
 
-    def autoincrement_default(self, table: Table, column: Column) -> bool:
-        return not (self._sa_picks(table, column) and not column.options.get("auto_increment"))
+    def autoincrement_kwarg(self, table: Table, column: Column) -> str | None:
+        # the other way round (AUTO_INCREMENT SQLAlchemy would not pick) is column_kwargs': it applies off the key too
+        return "False" if self._sa_picks(table, column) and not column.options.get("auto_increment") else None
 
     def implicit_constraint_name(self, table: Table, kind: str, columns: Sequence[str]) -> str | None:
         if kind == "unique" and columns:

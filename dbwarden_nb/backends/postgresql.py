@@ -19,7 +19,7 @@ from ..migrations.lock import Lock, LockStatus
 from ..schema import Check, Column, Index, Snapshot, Table, Unique, split_key
 from ..models.codegen import sql_text
 from .base import Backend, Connection
-from .postgresql_catalog import SERIALS, CatalogReader
+from .postgresql_catalog import SERIALS, TYPE_LIMITS, CatalogReader, implicit_name, is_serial, sequence_options
 from .postgresql_render import PostgreSQLRendering
 from .sqltext import split_top_level
 
@@ -86,6 +86,16 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         if conn is None:
             return self.default_schema_name
         return str(conn.query("SELECT current_schema()")[0][0])
+
+    def regclass(self, schema: str | None, name: str) -> str:
+        """A relation's name as ``'…'::regclass`` prints it: qualified outside the default schema, quoted if needed."""
+        prep = self._preparer()
+        return f"{prep.quote(schema)}.{prep.quote(name)}" if schema else prep.quote(name)
+
+    def user_schemas(self, conn: Connection) -> list[str]:
+        rows = conn.query("SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') "
+                          "AND nspname !~ '^pg_(toast|temp_|toast_temp_)' ORDER BY nspname")
+        return [r[0] for r in rows]
 
     def server_num(self, conn: Connection) -> int:
         return int(conn.query("SHOW server_version_num")[0][0])
@@ -176,8 +186,9 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         options = {k: str(info[k]).lower() for k in ("storage", "compression") if k in info}
         table = column.table
         if (table is not None and table._autoincrement_column is column and column.identity is None
-                and column.server_default is None and column.autoincrement is not False):
-            options["serial"] = True
+                and column.server_default is None and column.autoincrement is not False
+                and (column.default is None or getattr(column.default, "optional", False))):
+            options["serial"] = True  # what SQLAlchemy's CREATE TABLE spells SERIAL/BIGSERIAL
         return options
 
     def index_options(self, index: sa.Index) -> dict[str, Any]:
@@ -251,7 +262,16 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
             for seq in md._sequences.values():
                 sequences[self._seq_key(seq, default_schema)] = self._seq_options(seq)
         for table in tables:
+            table_key = self._seq_key(table, default_schema)
             for col in table.columns:
+                if isinstance(col.default, sa.Sequence):
+                    seq_key = self._seq_key(col.default, default_schema)
+                    sequences[seq_key] = self._seq_options(col.default)
+                    if col.server_default is not None and _draws_from(str(getattr(col.server_default, "arg", "")),
+                                                                      col.default.name):
+                        # a sequence given to the column whose server default draws from it: the column owns it,
+                        # as serial's does (dropped with the column), but with its own name and options
+                        sequences[seq_key]["owned_by"] = [table_key, col.name]
                 t = col.type
                 if isinstance(t, sa.Enum) and t.native_enum and t.name:
                     schema = t.schema if t.schema and t.schema != default_schema else None
@@ -263,19 +283,46 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
                     if t.check is not None:
                         doc["checks"] = [f"{t.constraint_name or t.name + '_check'} CHECK ({t.check})"]
                     domains[t.name] = doc
-                if isinstance(col.default, sa.Sequence):
-                    sequences[self._seq_key(col.default, default_schema)] = self._seq_options(col.default)
         return {"enums": enums, "domains": domains, "sequences": sequences}
 
     @staticmethod
-    def _seq_key(seq: sa.Sequence, default_schema: str | None) -> str:
+    def _seq_key(seq: Any, default_schema: str | None) -> str:
         return f"{seq.schema}.{seq.name}" if seq.schema and seq.schema != default_schema else seq.name
 
     def _seq_options(self, seq: sa.Sequence) -> dict[str, Any]:
-        opts = {k: v for k, v in (("start", seq.start), ("increment", seq.increment), ("minvalue", seq.minvalue),
-                                  ("maxvalue", seq.maxvalue), ("cache", seq.cache), ("cycle", seq.cycle)) if v is not None}
-        opts["type"] = seq.data_type.compile(dialect=self.dialect()).lower() if seq.data_type is not None else "bigint"
-        return opts
+        """The sequence's parameters as the server reports them: what it leaves at the server's default is left out."""
+        type_name = seq.data_type.compile(dialect=self.dialect()).lower() if seq.data_type is not None else "bigint"
+        type_name = self.canonical_type(type_name)
+        increment = seq.increment if seq.increment is not None else 1
+        limit = TYPE_LIMITS.get(type_name, TYPE_LIMITS["bigint"])
+        low, high = (1, limit) if increment > 0 else (-limit - 1, -1)
+        minvalue = seq.minvalue if seq.minvalue is not None else low
+        maxvalue = seq.maxvalue if seq.maxvalue is not None else high
+        start = seq.start if seq.start is not None else (minvalue if increment > 0 else maxvalue)
+        return {"type": type_name, **sequence_options(start, increment, minvalue, maxvalue, seq.cache or 1,
+                                                      bool(seq.cycle), type_name)}
+
+    def extract_models(self, tables: Sequence[sa.Table], conn: Connection | None = None) -> Snapshot:
+        """The models as SQLAlchemy spells them, with a sequence that is exactly what ``serial`` makes folded into
+        its column, as the server's catalog reads it back (so the offline path agrees with the online one)."""
+        raw = super().extract_models(tables, conn)
+        changed: dict[str, Table] = {}
+        sequences = dict(raw.sequences)
+        for seq_key, opts in raw.sequences.items():
+            owner = opts.get("owned_by")
+            table = changed.get(owner[0], raw.tables.get(owner[0])) if owner else None
+            col = table.column(owner[1]) if table is not None else None
+            if table is None or col is None:
+                continue
+            seq_schema, seq_name = split_key(seq_key)
+            plain = {k: v for k, v in opts.items() if k not in ("type", "owned_by")}
+            if (col.default == f"nextval({self.literal(self.regclass(seq_schema, seq_name))}::regclass)"
+                    and is_serial(table.name, col.name, col.type, seq_name, opts["type"], plain, seq_schema == table.schema)):
+                columns = tuple(replace(c, default=None, options={**c.options, "serial": True}) if c is col else c
+                                for c in table.columns)
+                changed[table.key] = table.replace(columns=columns)
+                del sequences[seq_key]
+        return raw.replace(tables={**raw.tables, **changed}, sequences=sequences) if changed else raw
 
     # -- normalization through the server ---------------------------------------------------------
 
@@ -289,7 +336,9 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         schemas = sorted({t.schema for t in raw.tables.values() if t.schema} | {v.schema for v in raw.views.values() if v.schema}
                          | {split_key(k)[0] for k in keyed if split_key(k)[0]})
         mapping = {s: f"{tag}_{s}"[:63] for s in schemas}
-        scratch = _move_schemas(raw, mapping)
+        # sequences are canonical already (extract_models); their owners may be tables normalized in another chunk
+        unowned = {k: {o: v for o, v in opts.items() if o != "owned_by"} for k, opts in raw.sequences.items()}
+        scratch = _move_schemas(raw.replace(sequences=unowned), mapping)
         from ..differ import diff
 
         plan = diff(self.empty(), scratch, forward_references=False)
@@ -302,7 +351,7 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
             result = CatalogReader(conn, [tag, *mapping.values()], tag, number).read(self.name, _version_text(number))
         back = {v: k for k, v in mapping.items()}
         result = _move_schemas(result, back, text_from=dict(back) | {tag: ""})
-        return result.replace(server_version=None)
+        return result.replace(sequences=raw.sequences, server_version=None, unmanaged={})
 
     def _execute_batch(self, conn: Connection, statements: list[str]) -> None:
         """All statements in one round trip (the simple query protocol takes many); when one fails, run them
@@ -355,8 +404,26 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         m = _PG_TYPE.match(spelled)
         return self.python_types.get(m.group("base") + (m.group("tail") or ""), "Any") if m else "Any"
 
-    def autoincrement_default(self, table: Table, column: Column) -> bool:
-        return bool(column.options.get("serial")) or column.type not in SERIALS or column.identity is not None
+    @staticmethod
+    def _serial_key(table: Table) -> str | None:
+        """The key column SQLAlchemy makes SERIAL when told ``autoincrement=True`` (one per table at most)."""
+        pk = table.primary_key.columns if table.primary_key else ()
+        return next((c.name for c in table.columns if c.name in pk and c.options.get("serial")), None)
+
+    def autoincrement_kwarg(self, table: Table, column: Column) -> str | None:
+        pk = table.primary_key.columns if table.primary_key else ()
+        # SQLAlchemy's "auto": a lone integer key column without default, identity or foreign key is SERIAL
+        picked = (pk == (column.name,) and column.type in SERIALS and column.default is None and column.identity is None
+                  and not any(column.name in fk.columns for fk in table.foreign_keys))
+        serial = self._serial_key(table) == column.name
+        return None if picked == serial else str(serial)
+
+    def implied_sequence(self, table: Table, column: Column) -> tuple[str, dict[str, Any], str] | None:
+        if not column.options.get("serial") or self._serial_key(table) == column.name:
+            return None
+        name = implicit_name(table.name, column.name, "seq")
+        key = f"{table.schema}.{name}" if table.schema else name
+        return key, {"type": column.type}, f"nextval({self.literal(self.regclass(table.schema, name))}::regclass)"
 
     def column_info(self, column: Column) -> dict[str, Any]:
         return {k: column.options[k] for k in ("storage", "compression") if k in column.options}
@@ -510,6 +577,18 @@ def _comment(item: Any) -> dict[str, Any]:
     info = getattr(item, "info", None) or {}
     comment = (info.get("dbwarden") or {}).get("comment")
     return {"comment": comment} if comment is not None else {}
+
+
+_NEXTVAL = re.compile(r"""nextval\(\s*'(?:(?:"[^"]*"|[^'".]*)\.)?("(?:[^"]|"")*"|[^'".]*)'(?:::regclass)?\s*\)""", re.I)
+
+
+def _draws_from(default: str, sequence: str) -> bool:
+    """Whether a server default is ``nextval('<sequence>')`` (schema-qualified, quoted, with or without ::regclass)."""
+    m = _NEXTVAL.fullmatch(default.strip())
+    if m is None:
+        return False
+    name = m.group(1)
+    return (name[1:-1].replace('""', '"') if name.startswith('"') else name.lower()) == sequence
 
 
 def _user_type(type_: str) -> bool:

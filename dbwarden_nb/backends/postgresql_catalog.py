@@ -70,7 +70,7 @@ SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.
 
 OWNED_SEQUENCES = """
 SELECT d.refobjid, d.refobjsubid, d.deptype, sn.nspname, s.relname, seq.seqstart, seq.seqincrement,
-       seq.seqmin, seq.seqmax, seq.seqcache, seq.seqcycle, format_type(seq.seqtypid, NULL)
+       seq.seqmin, seq.seqmax, seq.seqcache, seq.seqcycle, format_type(seq.seqtypid, NULL), s.oid::regclass::text
   FROM pg_depend d
   JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
   JOIN pg_namespace sn ON sn.oid = s.relnamespace
@@ -157,6 +157,60 @@ SELECT n.nspname, s.relname, seq.seqstart, seq.seqincrement, seq.seqmin, seq.seq
                      AND d.deptype IN ('a', 'i', 'e'))
 """
 
+# Everything else the catalog holds in these schemas (and the database-wide objects): listed as not managed, one
+# (kind, schema, name) row each; members of extensions (the extension is listed instead) and objects the server made
+# for another (a range type's constructors) are left out.
+_NOT_EXTENSION = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass AND e.objid = {oid} AND e.deptype IN ('e', 'i'))"
+UNMANAGED = " UNION ALL ".join(f"({q})" for q in (
+    "SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' WHEN 'w' THEN 'window function' "
+    "ELSE 'function' END, n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' "
+    "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ANY(:schemas) AND "
+    + _NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid"),
+    "SELECT 'trigger', n.nspname, t.tgname || ' on ' || c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas) AND NOT t.tgisinternal{trigger_parent}",
+    "SELECT 'rule', n.nspname, r.rulename || ' on ' || c.relname FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas) AND r.rulename <> '_RETURN'",
+    "SELECT 'policy', n.nspname, p.polname || ' on ' || c.relname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas)",
+    "SELECT 'row-level security setting', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = ANY(:schemas) AND (c.relrowsecurity OR c.relforcerowsecurity)",
+    "SELECT 'replica identity setting', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p') AND c.relreplident NOT IN ('d', 'n')",
+    "SELECT 'extension', NULL, x.extname FROM pg_extension x WHERE x.extname <> 'plpgsql'",
+    "SELECT 'text search configuration', n.nspname, c.cfgname FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace "
+    "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_ts_config", oid="c.oid"),
+    "SELECT 'text search dictionary', n.nspname, d.dictname FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace "
+    "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_ts_dict", oid="d.oid"),
+    "SELECT 'collation', n.nspname, c.collname FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace "
+    "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_collation", oid="c.oid"),
+    "SELECT 'operator', n.nspname, o.oprname || '(' || format_type(o.oprleft, NULL) || ', ' || format_type(o.oprright, NULL) || ')' "
+    "FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE n.nspname = ANY(:schemas) AND "
+    + _NOT_EXTENSION.format(catalog="pg_operator", oid="o.oid"),
+    "SELECT 'operator class', n.nspname, o.opcname FROM pg_opclass o JOIN pg_namespace n ON n.oid = o.opcnamespace "
+    "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_opclass", oid="o.oid"),
+    "SELECT 'operator family', n.nspname, o.opfname FROM pg_opfamily o JOIN pg_namespace n ON n.oid = o.opfnamespace "
+    "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_opfamily", oid="o.oid")
+    + " AND NOT EXISTS (SELECT 1 FROM pg_opclass c WHERE c.opcfamily = o.oid AND c.opcname = o.opfname)",
+    "SELECT CASE t.typtype WHEN 'c' THEN 'composite type' WHEN 'r' THEN 'range type' ELSE 'base type' END, n.nspname, t.typname "
+    "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_class c ON c.oid = t.typrelid "
+    "WHERE n.nspname = ANY(:schemas) AND (t.typtype = 'r' OR t.typtype = 'c' AND c.relkind = 'c' "
+    "OR t.typtype = 'b' AND t.typcategory <> 'A') AND " + _NOT_EXTENSION.format(catalog="pg_type", oid="t.oid"),
+    "SELECT 'cast', NULL, format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) FROM pg_cast c "
+    "WHERE c.oid >= 16384 AND " + _NOT_EXTENSION.format(catalog="pg_cast", oid="c.oid"),
+    "SELECT 'foreign table', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = ANY(:schemas) AND c.relkind = 'f'",
+    "SELECT 'foreign server', NULL, s.srvname FROM pg_foreign_server s WHERE "
+    + _NOT_EXTENSION.format(catalog="pg_foreign_server", oid="s.oid"),
+    "SELECT 'statistics object', n.nspname, s.stxname FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace "
+    "WHERE n.nspname = ANY(:schemas)",
+    "SELECT 'event trigger', NULL, e.evtname FROM pg_event_trigger e",
+    "SELECT 'publication', NULL, p.pubname FROM pg_publication p",
+    "SELECT 'grant', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relacl IS NOT NULL",
+    "SELECT 'default privilege', n.nspname, pg_get_userbyid(d.defaclrole) || ' ' || d.defaclobjtype::text FROM pg_default_acl d "
+    "LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace",
+))
+
 FK_ACTIONS = {"a": None, "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 FK_MATCH = {"s": None, "f": "FULL", "p": "PARTIAL"}
 STORAGE = {"p": "plain", "e": "external", "m": "main", "x": "extended"}
@@ -174,6 +228,30 @@ def sequence_options(start: int, increment: int, minvalue: int, maxvalue: int, c
     opts = {"start": start, "increment": increment, "minvalue": minvalue, "maxvalue": maxvalue, "cache": cache, "cycle": cycle}
     defaults = {"start": default_start, "increment": 1, "minvalue": default_min, "maxvalue": default_max, "cache": 1, "cycle": False}
     return {k: v for k, v in opts.items() if v != defaults[k]}
+
+
+def implicit_name(name1: str, name2: str, label: str) -> str:
+    """The name PostgreSQL makes for an object it creates for a table (makeObjectName: ``orders_id_seq``), both
+    parts cut, the longer first, so the whole fits in 63 bytes."""
+    room = 63 - len(label) - 2
+    first, second = name1.encode(), name2.encode()
+    n1, n2 = len(first), len(second)
+    while n1 + n2 > room:
+        if n1 > n2:
+            n1 -= 1
+        else:
+            n2 -= 1
+    clip = lambda raw, n: raw[:n].decode("utf-8", "ignore")  # whole characters only, like pg_mbcliplen
+    return f"{clip(first, n1)}_{clip(second, n2)}_{label}"
+
+
+def is_serial(table: str, column: str, type_name: str, sequence: str, sequence_type: str,
+              options: dict[str, Any], same_schema: bool) -> bool:
+    """Whether a sequence owned by a column, which the column's default draws from, is exactly what ``serial``
+    creates: so the column is spelled ``serial`` and the sequence is implied. Anything else (another name, its own
+    options, a bigint sequence behind an integer column) is a sequence of its own, owned by the column."""
+    return (type_name in SERIALS and sequence_type == type_name and not options and same_schema
+            and sequence == implicit_name(table, column, "seq"))
 
 
 def parse_reloptions(options: Sequence[str] | None) -> dict[str, str]:
@@ -215,6 +293,7 @@ class CatalogReader:
             enums = self.query(ENUMS)
             domains = self.query(DOMAINS)
             sequences = self.query(SEQUENCES)
+            unmanaged = self.query(UNMANAGED.replace("{trigger_parent}", " AND t.tgparentid = 0" if self.server_num >= 130000 else ""))
 
         rel = {r[0]: r for r in relations}
         attnames: dict[int, dict[int, str]] = defaultdict(dict)
@@ -236,25 +315,39 @@ class CatalogReader:
                 idx_of[row[0]].append(row)
 
         tables, views = [], []
+        implied: set[str] = set()  # owned sequences a serial column implies
         for oid, r in rel.items():
             if r[3] in ("v", "m"):
                 views.append(self.view(r))
             else:
-                tables.append(self.table(r, cols_of[oid], owned_by, cons_of[oid], attnames, idx_of[oid], elems_of, index_info))
+                tables.append(self.table(r, cols_of[oid], owned_by, cons_of[oid], attnames, idx_of[oid], elems_of,
+                                         index_info, implied))
+        own = {self.key(s[3], s[4]): {"type": s[11], **sequence_options(*s[5:11], s[11]),
+                                      "owned_by": [self.key(rel[s[0]][1], rel[s[0]][2]), attnames[s[0]][s[1]]]}
+               for s in owned if s[2] == "a" and s[0] in rel and s[1] in attnames.get(s[0], {})}
+        standalone = {self.key(r[0], r[1]): {"type": r[8], **sequence_options(*r[2:8], r[8])} for r in sequences}
         snap = Snapshot.of(
             backend_name, tables, views,
             enums={self.key(s, n): tuple(v) for s, n, v in enums},
             domains={self.key(r[0], r[1]): self.domain(r) for r in domains},
-            sequences={self.key(r[0], r[1]): {"type": r[8], **sequence_options(*r[2:8], r[8])} for r in sequences},
+            sequences={**standalone, **{k: v for k, v in own.items() if k not in implied}},
             server_version=server_version,
+            unmanaged=self.unmanaged(unmanaged),
         )
         return snap
+
+    def unmanaged(self, rows: list[tuple[Any, ...]]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for kind, schema, name in rows:
+            out[kind].append(self.key(schema, name) if schema else name)
+        return dict(out)
 
     # -- tables -----------------------------------------------------------------------------------
 
     def table(self, r: tuple[Any, ...], cols: list[tuple[Any, ...]], owned: dict[Any, tuple[Any, ...]],
               cons: list[tuple[Any, ...]], attnames: dict[int, dict[int, str]], idx: list[tuple[Any, ...]],
-              elems_of: dict[int, list[tuple[Any, ...]]], index_info: dict[int, tuple[Any, ...]]) -> Table:
+              elems_of: dict[int, list[tuple[Any, ...]]], index_info: dict[int, tuple[Any, ...]],
+              implied: set[str]) -> Table:
         oid, schema, name = r[0], r[1], r[2]
         options: dict[str, Any] = {}
         if r[4] == "u":
@@ -271,7 +364,7 @@ class CatalogReader:
         elif r[9]:
             options["inherits"] = [self.key(s, n) for s, n in zip(r[10], r[11])]
         names = attnames.get(oid, {})
-        columns = [self.column(c, owned.get((oid, c[1]))) for c in cols]
+        columns = [self.column(r, c, owned.get((oid, c[1])), implied) for c in cols]
         pk, fks, uniques, checks = None, [], [], []
         for c in cons:
             kind, cname = c[2], c[1]
@@ -297,7 +390,7 @@ class CatalogReader:
             comment=r[13], options=options,
         )
 
-    def column(self, c: tuple[Any, ...], seq: tuple[Any, ...] | None) -> Column:
+    def column(self, r: tuple[Any, ...], c: tuple[Any, ...], seq: tuple[Any, ...] | None, implied: set[str]) -> Column:
         _rel, _num, name, type_, notnull, default, identity, generated, collation, storage, typstorage, compression, comment = c
         options: dict[str, Any] = {}
         if storage != typstorage:
@@ -312,10 +405,11 @@ class CatalogReader:
             default = None
         elif generated:
             computed, default = Computed(default, stored=True), None
-        elif (seq is not None and seq[2] == "a" and type_ in SERIALS and (default or "").startswith("nextval(")
-              and seq[4] in default and seq[11] == type_ and not sequence_options(*seq[5:11], seq[11])):
-            options["serial"] = True  # serial/bigserial: the sequence it owns is implied, whatever its name
+        elif (seq is not None and seq[2] == "a" and default == f"nextval({_literal(seq[12])}::regclass)"
+              and is_serial(r[2], name, type_, seq[4], seq[11], sequence_options(*seq[5:11], seq[11]), seq[3] == r[1])):
+            options["serial"] = True  # serial/bigserial: the sequence it owns is implied
             default = None
+            implied.add(self.key(seq[3], seq[4]))
         return Column(name=name, type=type_, nullable=not notnull, default=default, identity=ident, computed=computed,
                       collation=collation, comment=comment, options=options)
 
@@ -409,6 +503,10 @@ class CatalogReader:
 def canonical_view(definition: str) -> str:
     text = definition.strip()
     return text[:-1].rstrip() if text.endswith(";") else text
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _unquote(text: str) -> str:

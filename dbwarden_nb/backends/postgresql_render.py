@@ -399,6 +399,9 @@ class PostgreSQLRendering:
                     parts.append(f"{word} {dict(type='bigint', increment=1, cache=1).get(key, 1)}")
         if bool(old.get("cycle")) != bool(new.get("cycle")):
             parts.append("CYCLE" if new.get("cycle") else "NO CYCLE")
+        if old.get("owned_by") != new.get("owned_by"):
+            owner = new.get("owned_by")
+            parts.append(f"OWNED BY {self.qkey(owner[0])}.{self.quote(owner[1])}" if owner else "OWNED BY NONE")
         return [f"ALTER SEQUENCE {self.qkey(op.name)} {' '.join(parts)}"] if parts else []
 
     def render_drop_domain(self, op: Any) -> list[str]:

@@ -165,6 +165,13 @@ class CodeGenerator:
     def column_args(self, col: Column, table: Table, with_name: bool) -> list[str]:
         args = [repr(col.name)] if with_name else []
         args.append(self.type_code(col.type, col.collation))
+        default = col.default
+        owned = [(k, o) for k, o in self.snapshot.sequences.items() if list(o.get("owned_by") or ()) == [table.key, col.name]]
+        implied = self.backend.implied_sequence(table, col)  # a serial SQLAlchemy cannot spell: its sequence, by name
+        if implied is not None:
+            owned.append(implied[:2])
+            default = implied[2]
+        args += [self.sequence_code(key, opts, with_metadata=False) for key, opts in owned]
         if col.computed is not None:
             persisted = "" if col.computed.stored is None else f", persisted={col.computed.stored}"
             args.append(f"sa.Computed({escape_binds(col.computed.expression)!r}{persisted})")
@@ -177,12 +184,13 @@ class CodeGenerator:
             args.append("primary_key=True")
             if col.nullable:
                 args.append("nullable=True")
-            if not self.backend.autoincrement_default(table, col):
-                args.append("autoincrement=False")
         else:
             args.append(f"nullable={col.nullable}")
-        if col.default is not None:
-            args.append(f"server_default={sql_text(col.default)}")
+        autoincrement = self.backend.autoincrement_kwarg(table, col) if col.name in pk else None
+        if autoincrement is not None:
+            args.append(f"autoincrement={autoincrement}")
+        if default is not None:
+            args.append(f"server_default={sql_text(default)}")
         if col.comment is not None:
             args.append(f"comment={col.comment!r}")
         args += [f"{k}={v}" for k, v in self.backend.column_kwargs(table, col).items()]
@@ -324,17 +332,22 @@ class CodeGenerator:
     def header(self) -> str:
         return f'{GENERATED_HEADER} from a {self.backend.name} database."""'
 
+    def sequence_code(self, key: str, opts: Any, with_metadata: bool) -> str:
+        """``sa.Sequence(...)``: attached to the metadata when standalone, else given to the column that owns it."""
+        schema, _, name = key.rpartition(".")
+        args = [repr(name)] + [f"{k}={opts[k]!r}" for k in ("start", "increment", "minvalue", "maxvalue", "cache", "cycle") if k in opts]
+        if opts.get("type", "bigint") != "bigint":
+            args.append(f"data_type={self.type_code(opts['type'], None)}")
+        if schema:
+            args.append(f"schema={schema!r}")
+        if with_metadata:
+            args.append("metadata=Base.metadata")
+        return f"sa.Sequence({', '.join(args)})"
+
     def sequences(self, taken: set[str]) -> list[str]:
         """Standalone sequences, attached to the metadata so they are part of the models."""
-        out = []
-        for key, opts in sorted(self.snapshot.sequences.items()):
-            schema, _, name = key.rpartition(".")
-            args = [repr(name)] + [f"{k}={opts[k]!r}" for k in ("start", "increment", "minvalue", "maxvalue", "cache", "cycle") if k in opts]
-            if opts.get("type", "bigint") != "bigint":
-                args.append(f"data_type={self.type_code(opts['type'], None)}")
-            if schema:
-                args.append(f"schema={schema!r}")
-            out.append(f"{identifier(f'seq_{name}', taken)} = sa.Sequence({', '.join(args)}, metadata=Base.metadata)")
+        out = [f"{identifier(f'seq_{key.rpartition(chr(46))[2]}', taken)} = {self.sequence_code(key, opts, with_metadata=True)}"
+               for key, opts in sorted(self.snapshot.sequences.items()) if not opts.get("owned_by")]
         return ["\n".join(out)] if out else []
 
     def generate(self, keys: Iterable[str]) -> str:

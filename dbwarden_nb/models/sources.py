@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import importlib.machinery
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,6 +67,20 @@ def model_sources(db: DatabaseConfig) -> tuple[list[str], list[Path]] | None:
             names += [module_name(file, root) for file in found]
             files += found
     return names, files
+
+
+def models_missing(db: DatabaseConfig) -> bool:
+    """Whether none of ``db.model_paths`` exists yet (a project adopting a database before generate-models)."""
+    root = db.root.resolve()
+    add_to_sys_path(root)
+    for model_path in db.model_paths:
+        if is_dotted(model_path):
+            top = model_path.split(".")[0]
+            if top in sys.modules or importlib.machinery.PathFinder.find_spec(top) is not None:
+                return False
+        elif (root / model_path).exists():
+            return False
+    return True
 
 
 def module_name(file: Path, root: Path) -> str:
