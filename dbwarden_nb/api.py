@@ -99,9 +99,13 @@ class Database:
     # -- snapshots --------------------------------------------------------------------------------
 
     def model_tables(self) -> list[Any]:
-        from .models.loader import load_tables
+        return self.model_set()[0]
 
-        return load_tables(self.config)
+    def model_set(self) -> tuple[list[Any], list[Any]]:
+        """The model tables and the ``MetaData`` objects of the model modules."""
+        from .models.loader import load_models
+
+        return load_models(self.config)
 
     def model_snapshot(self, conn: Connection | None = None) -> Snapshot:
         """The models as this database reports them: in ``--dev``, the production model snapshot (read
@@ -128,7 +132,8 @@ class Database:
         if cache.snapshot is not None:
             return self.managed(cache.snapshot)
         backend = self.production
-        raw = backend.extract_models(self.model_tables(), conn)
+        tables, metadata = self.model_set()
+        raw = backend.extract_models(tables, conn, metadata)
         backend.refuse_unholdable(raw)  # names the server would cut or mangle: refused, never silently changed
         if not backend.normalizes_on_server:
             return self.managed(cache.store(backend.normalize_models(raw, conn)))
@@ -168,7 +173,9 @@ class Database:
         used = ModelCache.of(self, conn).schemas
         if used is None and models_missing(self.config):
             return [default, *(s for s in self.backend.user_schemas(conn) if s != default)]
-        used = used_schemas(self.model_tables(), default) if used is None else used
+        if used is None:
+            tables, metadata = self.model_set()
+            used = used_schemas(tables, default, metadata)
         return [default, *used] if default else None
 
     def managed(self, snap: Snapshot) -> Snapshot:

@@ -441,9 +441,13 @@ def load_config(path: StrPath | None = None) -> ProjectConfig:
     return ProjectConfig(root=config_path.parent, path=config_path, databases=registry.databases)
 
 
+PROJECT_ROOTS: set[str] = set()  # every project root this process put on sys.path
+
+
 def add_to_sys_path(root: Path) -> None:
     """Put the project root first on ``sys.path``, so model modules import the same way everywhere, and the
     project being loaded wins over another one loaded earlier in the same process (a notebook, the tests)."""
+    PROJECT_ROOTS.add(str(root))
     if sys.path[:1] != [str(root)]:
         with contextlib.suppress(ValueError):
             sys.path.remove(str(root))

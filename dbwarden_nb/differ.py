@@ -27,6 +27,9 @@ from .operations import (
     AddConstraint,
     AlterColumn,
     AlterTable,
+    CreateObject,
+    DropObject,
+    ReplaceObject,
     CreateIndex,
     CreateTable,
     CreateView,
@@ -40,7 +43,7 @@ from .operations import (
     RenameColumn,
     RenameTable,
 )
-from .schema import ForeignKey, Snapshot, Table, View
+from .schema import ForeignKey, SchemaObject, Snapshot, Table, View, schemas_of
 
 T = TypeVar("T")
 
@@ -139,18 +142,39 @@ class Differ:
         self.suggest_table_renames(drops, creates)
 
         view_removed, view_added, view_changed = match(self.old.views.values(), self.new.views.values())
+        # a materialized view whose indexes alone changed keeps its rows: its indexes are dropped and created
+        reindexed = [(o, n) for o, n in view_changed if replace(o, indexes=n.indexes) == n]
+        view_changed = [pair for pair in view_changed if pair not in reindexed]
+        view_indexes = [op for o, n in reindexed for op in self.compare_indexes(o, n)]
         view_changed += dependents(self.old.views, self.new.views, [o for o, _ in view_changed] + view_removed,
                                    already={o.key for o, _ in view_changed})
         dropped = view_dependency_order(view_removed + [o for o, _ in view_changed])
         view_drops = [DropView(v) for v in reversed(dropped)]
         view_creates = [CreateView(v) for v in view_dependency_order([n for _, n in view_changed] + view_added)]
         type_creates, type_drops = self.compare_types()
+        object_creates, object_drops = self.compare_objects()
+        type_creates, type_drops = object_creates + type_creates, type_drops + object_drops
         released, owned = self.compare_ownership()
         return Plan(
             tuple(released + view_drops + type_creates + order(renames, drops, creates, alters, self.forward_references)
-                  + owned + type_drops + view_creates),
+                  + owned + type_drops + view_creates + view_indexes),
             tuple(self.suggestions),
         )
+
+    def compare_objects(self) -> tuple[list[Operation], list[Operation]]:
+        """Schemas (every one the snapshots hold, empty or not) and other schema objects: created before the
+        types and tables that may live in or use them, dropped after."""
+        creates: list[Operation] = []
+        drops: list[Operation] = []
+        before, after = schemas_of(self.old), schemas_of(self.new)
+        creates += [CreateObject(SchemaObject("schema", s)) for s in sorted(after - before)]
+        drops += [DropObject(SchemaObject("schema", s)) for s in sorted(before - after, reverse=True)]
+        old = {k: o for k, o in self.old.objects.items() if o.kind != "schema"}
+        new = {k: o for k, o in self.new.objects.items() if o.kind != "schema"}
+        creates += [CreateObject(new[k]) for k in sorted(new.keys() - old.keys())]
+        creates += [ReplaceObject(old[k], new[k]) for k in sorted(new.keys() & old.keys()) if old[k] != new[k]]
+        drops = [DropObject(old[k]) for k in sorted(old.keys() - new.keys())] + drops
+        return creates, drops
 
     def compare_ownership(self) -> tuple[list[Operation], list[Operation]]:
         """A sequence owned by a column (``owned_by``) is dropped with it: ownership is released before any table
@@ -237,12 +261,17 @@ class Differ:
             removed, added, changed = match(getattr(old, kind), getattr(new, kind))
             ops += [DropConstraint(old, c) for c in removed] + [DropConstraint(old, o) for o, _ in changed]
             ops += [AddConstraint(new, n) for _, n in changed] + [AddConstraint(new, c) for c in added]
-        removed, added, changed = match(old.indexes, new.indexes)
-        ops += [DropIndex(old, i) for i in removed] + [DropIndex(old, o) for o, _ in changed]
-        ops += [CreateIndex(new, n) for _, n in changed] + [CreateIndex(new, i) for i in added]
+        ops += self.compare_indexes(old, new)
         if (old.comment, old.options) != (new.comment, new.options):
             ops.append(AlterTable(old, new))
         return ops
+
+    @staticmethod
+    def compare_indexes(old: Any, new: Any) -> list[Operation]:
+        """The indexes of a table (or materialized view) dropped, then created."""
+        removed, added, changed = match(old.indexes, new.indexes)
+        ops: list[Operation] = [DropIndex(old, i) for i in removed] + [DropIndex(old, o) for o, _ in changed]
+        return ops + [CreateIndex(new, n) for _, n in changed] + [CreateIndex(new, i) for i in added]
 
     def suggest_table_renames(self, drops: list[Operation], creates: list[Operation]) -> None:
         def columns(table: Table) -> str:

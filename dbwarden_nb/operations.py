@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Iterable, Iterator, Union
 
-from .schema import Check, Column, ForeignKey, Index, Options, PrimaryKey, Table, Unique, View
+from .schema import Check, Column, ForeignKey, Index, Options, PrimaryKey, SchemaObject, Table, Unique, View
 
 SEVERITIES = ("INFO", "WARN", "CRITICAL")
 
@@ -605,6 +605,60 @@ class DropDomain(NamedObjectOperation):
 
     def describe(self) -> str:
         return f"drop domain {self.name}"
+
+
+# -- other schema objects ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateObject(Operation):
+    kind: ClassVar[str] = "create_object"
+    object: SchemaObject
+
+    @property
+    def table(self) -> str:
+        return self.object.key
+
+    def reverse(self) -> Operation:
+        return DropObject(self.object)
+
+    def describe(self) -> str:
+        return f"create {self.object.key}"
+
+
+@dataclass(frozen=True)
+class DropObject(Operation):
+    kind: ClassVar[str] = "drop_object"
+    object: SchemaObject
+
+    @property
+    def table(self) -> str:
+        return self.object.key
+
+    def reverse(self) -> Operation:
+        return CreateObject(self.object)
+
+    def describe(self) -> str:
+        return f"drop {self.object.key}"
+
+
+@dataclass(frozen=True)
+class ReplaceObject(Operation):
+    """A changed definition: ``CREATE OR REPLACE`` where the engine has it, else drop and create."""
+
+    kind: ClassVar[str] = "replace_object"
+    old: SchemaObject
+    new: SchemaObject
+
+    @property
+    def table(self) -> str:
+        return self.new.key
+
+    def reverse(self) -> Operation:
+        return ReplaceObject(self.new, self.old)
+
+    def describe(self) -> str:
+        return f"replace {self.new.key}"
 
 
 # -- the plan ---------------------------------------------------------------------------------------

@@ -294,13 +294,17 @@ class View:
     materialized: bool = False
     comment: str | None = None
     options: Options = field(default_factory=dict)
+    indexes: tuple[Index, ...] = ()  # a materialized view's
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "indexes", _by_name(self.indexes))
 
     @property
     def key(self) -> str:
         return table_key(self.schema, self.name)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        doc = {
             "schema": self.schema,
             "name": self.name,
             "definition": self.definition,
@@ -308,6 +312,9 @@ class View:
             "comment": self.comment,
             "options": _options(self.options),
         }
+        if self.indexes:  # left out when empty, so snapshots without them keep their checksums
+            doc["indexes"] = [i.to_json() for i in self.indexes]
+        return doc
 
 
 def plural(kind: str, count: int) -> str:
@@ -316,6 +323,43 @@ def plural(kind: str, count: int) -> str:
         return f"1 {kind}"
     word = kind[:-1] + "ies" if kind.endswith("y") and kind[-2:-1] not in "aeiou" else kind + ("es" if kind.endswith(("s", "x", "ch", "sh")) else "s")
     return f"{count} {word}"
+
+
+@dataclass(frozen=True)
+class SchemaObject:
+    """A schema object other than a table, view, enum, domain or sequence: a schema, a collation (and, per backend,
+    what else it manages). ``definition`` is what follows ``CREATE <KIND> <name>``, as the server prints it."""
+
+    kind: str
+    name: str
+    schema: str | None = None
+    definition: str = ""
+    options: Options = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind} {table_key(self.schema, self.name)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "schema": self.schema, "name": self.name, "definition": self.definition,
+                "options": _options(self.options)}
+
+
+def schemas_of(snap: Snapshot) -> set[str]:
+    """Every schema other than the default one that ``snap`` holds: those of its objects and the empty ones."""
+    keyed = [*snap.enums, *snap.domains, *snap.sequences]
+    found = {o.schema for o in (*snap.tables.values(), *snap.views.values(), *snap.objects.values()) if o.schema}
+    found |= {o.name for o in snap.objects.values() if o.kind == "schema"}
+    return found | {k.partition(".")[0] for k in keyed if "." in k}
+
+
+def with_empty_schemas(snap: Snapshot, schemas: Iterable[str]) -> Snapshot:
+    """``snap`` with a ``schema`` object for each of ``schemas`` that holds nothing else of it (a schema that holds
+    a table is implied by the table), and without those that do: one spelling for both sides of a diff."""
+    bare = snap.replace(objects={k: o for k, o in snap.objects.items() if o.kind != "schema"})
+    implied = schemas_of(bare)
+    empty = {f"schema {s}": SchemaObject("schema", s) for s in schemas if s not in implied}
+    return bare.replace(objects={**bare.objects, **empty}) if empty or len(bare.objects) != len(snap.objects) else snap
 
 
 def _canonical_json(value: Any) -> str:
@@ -343,6 +387,7 @@ class Snapshot:
     enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sequences: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     domains: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    objects: Mapping[str, SchemaObject] = field(default_factory=dict)  # by SchemaObject.key
     server_version: str | None = None
     # What the database holds that dbwarden does not manage (functions, triggers, …): kind → names. Listed, so
     # that nobody believes a schema was carried whole when it was not; like server_version, not part of equality.
@@ -354,11 +399,13 @@ class Snapshot:
         object.__setattr__(self, "enums", {k: tuple(v) for k, v in sorted(self.enums.items())})
         object.__setattr__(self, "sequences", dict(sorted(self.sequences.items())))
         object.__setattr__(self, "domains", dict(sorted(self.domains.items())))
+        object.__setattr__(self, "objects", dict(sorted(self.objects.items())))
         object.__setattr__(self, "unmanaged", {k: tuple(sorted(v)) for k, v in sorted(self.unmanaged.items()) if v})
 
     @classmethod
-    def of(cls, backend: str, tables: Iterable[Table] = (), views: Iterable[View] = (), **kw: Any) -> Snapshot:
-        return cls(backend, {t.key: t for t in tables}, {v.key: v for v in views}, **kw)
+    def of(cls, backend: str, tables: Iterable[Table] = (), views: Iterable[View] = (),
+           objects: Iterable[SchemaObject] = (), **kw: Any) -> Snapshot:
+        return cls(backend, {t.key: t for t in tables}, {v.key: v for v in views}, objects={o.key: o for o in objects}, **kw)
 
     def replace(self, **changes: Any) -> Snapshot:
         return replace(self, **changes)
@@ -366,7 +413,7 @@ class Snapshot:
     # -- canonical JSON ---------------------------------------------------------------------------
 
     def _body(self, with_tables: bool = True) -> dict[str, Any]:
-        return {
+        body = {
             "format": FORMAT,
             "backend": self.backend,
             **({"tables": {k: t.to_json() for k, t in self.tables.items()}} if with_tables else {}),
@@ -375,6 +422,9 @@ class Snapshot:
             "sequences": {k: _options(v) for k, v in self.sequences.items()},
             "domains": {k: _options(v) for k, v in self.domains.items()},
         }
+        if self.objects:  # left out when empty, so snapshots without them keep their checksums
+            body["objects"] = {k: o.to_json() for k, o in self.objects.items()}
+        return body
 
     @cached_property  # snapshots are immutable; equality and display read this often
     def checksum(self) -> str:
@@ -418,6 +468,7 @@ class Snapshot:
                 enums={k: tuple(v) for k, v in doc.get("enums", {}).items()},
                 sequences=dict(doc.get("sequences", {})),
                 domains=dict(doc.get("domains", {})),
+                objects={o.key: o for o in (_object_from_json(d) for d in dict(doc.get("objects") or {}).values())},
                 server_version=doc.get("server_version"),
                 unmanaged={str(k): tuple(map(str, _tuple(v))) for k, v in dict(doc.get("unmanaged") or {}).items()},
             )
@@ -513,18 +564,17 @@ def _table_from_json(key: str, doc: dict[str, Any]) -> Table:
         ),
         uniques=tuple(Unique(u["name"], _tuple(u["columns"]), u.get("options", {})) for u in _tuple(doc.get("uniques", []))),
         checks=tuple(Check(c["name"], c["expression"], c.get("options", {})) for c in _tuple(doc.get("checks", []))),
-        indexes=tuple(
-            Index(
-                i["name"],
-                tuple(IndexElement.from_json(e) for e in _tuple(i["columns"])),
-                bool(i.get("unique", False)),
-                i.get("where"),
-                i.get("options", {}),
-            )
-            for i in _tuple(doc.get("indexes", []))
-        ),
+        indexes=_indexes_from_json(doc),
         comment=doc.get("comment"),
         options=dict(doc.get("options", {})),
+    )
+
+
+def _indexes_from_json(doc: dict[str, Any]) -> tuple[Index, ...]:
+    return tuple(
+        Index(i["name"], tuple(IndexElement.from_json(e) for e in _tuple(i["columns"])), bool(i.get("unique", False)),
+              i.get("where"), i.get("options", {}))
+        for i in _tuple(doc.get("indexes", []))
     )
 
 
@@ -544,6 +594,11 @@ def _column_from_json(doc: dict[str, Any]) -> Column:
     )
 
 
+def _object_from_json(doc: dict[str, Any]) -> SchemaObject:
+    return SchemaObject(str(doc["kind"]), str(doc["name"]), doc.get("schema"), str(doc.get("definition", "")),
+                        dict(doc.get("options") or {}))
+
+
 def _view_from_json(key: str, doc: dict[str, Any]) -> View:
     schema, name = split_key(key)
     if "name" in doc:
@@ -555,4 +610,5 @@ def _view_from_json(key: str, doc: dict[str, Any]) -> View:
         materialized=bool(doc.get("materialized", False)),
         comment=doc.get("comment"),
         options=dict(doc.get("options", {})),
+        indexes=_indexes_from_json(doc),
     )

@@ -424,8 +424,9 @@ class Backend:
         """Constraints SQLAlchemy models as their own classes (PostgreSQL's exclusion constraints)."""
         return []
 
-    def model_extras(self, tables: Sequence[Any], default_schema: str | None) -> dict[str, Any]:
-        """Schema objects outside tables that the models declare: enums, sequences, domains."""
+    def model_extras(self, tables: Sequence[Any], default_schema: str | None, metadata: Sequence[Any] = ()) -> dict[str, Any]:
+        """Schema objects outside tables that the models declare: enums, sequences, domains (``metadata``: every
+        ``MetaData`` of the models, which holds those declared with ``metadata=`` that no table uses)."""
         return {}
 
     # -- code generation (generate-models) ----------------------------------------------------------
@@ -502,15 +503,17 @@ class Backend:
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
         raise NotImplementedError
 
-    def from_models(self, tables: Sequence[sa.Table], conn: Connection | None = None) -> Snapshot:
+    def from_models(self, tables: Sequence[sa.Table], conn: Connection | None = None,
+                    metadata: Sequence[sa.MetaData] = ()) -> Snapshot:
         """The canonical snapshot of SQLAlchemy tables; ``conn`` lets a backend normalize through the server."""
-        return self.normalize_models(self.extract_models(tables, conn), conn)
+        return self.normalize_models(self.extract_models(tables, conn, metadata), conn)
 
-    def extract_models(self, tables: Sequence[sa.Table], conn: Connection | None = None) -> Snapshot:
+    def extract_models(self, tables: Sequence[sa.Table], conn: Connection | None = None,
+                       metadata: Sequence[sa.MetaData] = ()) -> Snapshot:
         """The snapshot as SQLAlchemy spells the models, before any server normalization."""
         from ..models.extract import extract
 
-        return extract(self, tables, self.default_schema(conn))
+        return extract(self, tables, self.default_schema(conn), metadata)
 
     def empty(self) -> Snapshot:
         return Snapshot(self.name)

@@ -497,7 +497,7 @@ class ClickHouseBackend(Backend):
 
     # -- models -------------------------------------------------------------------------------------
 
-    def extract_models(self, tables: Sequence[Any], conn: Any = None) -> Snapshot:
+    def extract_models(self, tables: Sequence[Any], conn: Any = None, metadata: Sequence[Any] = ()) -> Snapshot:
         from ..models.extract import Extractor, is_view
 
         ex = Extractor(self, None)

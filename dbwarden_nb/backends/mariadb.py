@@ -49,14 +49,14 @@ class MariaDBBackend(MySQLBackend):
         """A check in a column's arguments is a column-level check: MariaDB names it after the column."""
         return Check(column.name, expression, {**self.check_options(constraint), "column": True})
 
-    def model_extras(self, tables: Sequence[Any], default_schema: str | None) -> dict[str, Any]:
+    def model_extras(self, tables: Sequence[Any], default_schema: str | None, metadata: Sequence[Any] = ()) -> dict[str, Any]:
         """Sequences the models declare (``sa.Sequence`` attached to the metadata or a column)."""
         import sqlalchemy as sa
 
         from .mysql_catalog import sequence_options
 
         sequences: dict[str, dict[str, Any]] = {}
-        found = [s for md in {id(t.metadata): t.metadata for t in tables}.values() for s in md._sequences.values()]
+        found = [s for md in metadata for s in md._sequences.values()]
         found += [c.default for t in tables for c in t.columns if isinstance(c.default, sa.Sequence)]
         for seq in found:
             increment = seq.increment if seq.increment is not None else 1

@@ -313,7 +313,7 @@ class MySQLBackend(Backend):
         pk = table.primary_key
         return table.replace(primary_key=PrimaryKey(None, pk.columns)) if pk and pk.name else table
 
-    def model_extras(self, tables: Sequence[Any], default_schema: str | None) -> dict[str, Any]:
+    def model_extras(self, tables: Sequence[Any], default_schema: str | None, metadata: Sequence[Any] = ()) -> dict[str, Any]:
         return {}
 
     # -- normalization through the server ---------------------------------------------------------

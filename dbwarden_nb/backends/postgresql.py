@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
 from ..errors import BackendError, LockError
 from ..migrations.lock import Lock, LockStatus
-from ..schema import Check, Column, Index, Snapshot, Table, Unique, split_key
+from ..schema import Check, Column, Index, PrimaryKey, Snapshot, Table, Unique, schemas_of, split_key
 from ..models.codegen import sql_text
 from .base import Backend, Connection
 from .postgresql_catalog import SERIALS, TYPE_LIMITS, CatalogReader, implicit_name, is_serial, sequence_options
@@ -183,7 +183,9 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
 
     def column_options(self, column: sa.Column[Any]) -> dict[str, Any]:
         info = dict(column.info.get("dbwarden") or {})
-        options = {k: str(info[k]).lower() for k in ("storage", "compression") if k in info}
+        options: dict[str, Any] = {k: str(info[k]).lower() for k in ("storage", "compression") if k in info}
+        if info.get("inherited"):
+            options["inherited"] = True
         table = column.table
         if (table is not None and table._autoincrement_column is column and column.identity is None
                 and column.server_default is None and column.autoincrement is not False
@@ -212,11 +214,7 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
 
     def unique_options(self, constraint: sa.UniqueConstraint) -> dict[str, Any]:
         pg = constraint.dialect_options["postgresql"]
-        options: dict[str, Any] = {}
-        if constraint.deferrable:
-            options["deferrable"] = True
-        if (constraint.initially or "").upper() == "DEFERRED":
-            options["initially"] = "DEFERRED"
+        options: dict[str, Any] = _deferrable(constraint)
         if pg.get("nulls_not_distinct"):
             options["nulls_not_distinct"] = True
         if pg.get("include"):
@@ -224,7 +222,7 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         return {**options, **_comment(constraint)}
 
     def primary_key_options(self, constraint: sa.PrimaryKeyConstraint) -> dict[str, Any]:
-        return _comment(constraint)
+        return {**_deferrable(constraint), **_comment(constraint)}
 
     def check_options(self, constraint: sa.CheckConstraint) -> dict[str, Any]:
         info = dict(constraint.info.get("dbwarden") or {})
@@ -250,44 +248,49 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
                 out.append(Check(cons.name if isinstance(cons.name, str) else None, text.strip(), {"type": "exclude"}))
         return out
 
-    def model_extras(self, tables: Sequence[sa.Table], default_schema: str | None) -> dict[str, Any]:
-        """Enums and sequences the tables use (domains come through their columns' types)."""
+    def model_extras(self, tables: Sequence[sa.Table], default_schema: str | None,
+                     metadata: Sequence[sa.MetaData] = ()) -> dict[str, Any]:
+        """Enums, domains and sequences the tables use, and those declared with ``metadata=`` that none uses."""
         import sqlalchemy as sa
         from sqlalchemy.dialects.postgresql import DOMAIN
+
+        from ..models.extract import declared_types
 
         enums: dict[str, tuple[str, ...]] = {}
         domains: dict[str, dict[str, Any]] = {}
         sequences: dict[str, dict[str, Any]] = {}
-        for md in {id(t.metadata): t.metadata for t in tables}.values():
+        for md in metadata:
             for seq in md._sequences.values():
-                sequences[self._seq_key(seq, default_schema)] = self._seq_options(seq)
+                sequences[self._key(seq, default_schema)] = self._seq_options(seq)
+        types = declared_types(metadata)
         for table in tables:
-            table_key = self._seq_key(table, default_schema)
+            table_key = self._key(table, default_schema)
             for col in table.columns:
+                types.append(getattr(col.type, "item_type", col.type))  # an array of an enum uses the enum
                 if isinstance(col.default, sa.Sequence):
-                    seq_key = self._seq_key(col.default, default_schema)
+                    seq_key = self._key(col.default, default_schema)
                     sequences[seq_key] = self._seq_options(col.default)
                     if col.server_default is not None and _draws_from(str(getattr(col.server_default, "arg", "")),
                                                                       col.default.name):
                         # a sequence given to the column whose server default draws from it: the column owns it,
                         # as serial's does (dropped with the column), but with its own name and options
                         sequences[seq_key]["owned_by"] = [table_key, col.name]
-                t = col.type
-                if isinstance(t, sa.Enum) and t.native_enum and t.name:
-                    schema = t.schema if t.schema and t.schema != default_schema else None
-                    enums[f"{schema}.{t.name}" if schema else t.name] = tuple(t.enums)
-                if isinstance(t, DOMAIN):
-                    doc: dict[str, Any] = {"type": t.data_type.compile(dialect=self.dialect()), "nullable": not t.not_null}
-                    if t.default is not None:
-                        doc["default"] = str(t.default)
-                    if t.check is not None:
-                        doc["checks"] = [f"{t.constraint_name or t.name + '_check'} CHECK ({t.check})"]
-                    domains[t.name] = doc
+        for t in types:
+            if isinstance(t, sa.Enum) and t.native_enum and t.name:
+                enums[self._key(t, default_schema)] = tuple(t.enums)
+            if isinstance(t, DOMAIN):
+                doc: dict[str, Any] = {"type": t.data_type.compile(dialect=self.dialect()), "nullable": not t.not_null}
+                if t.default is not None:
+                    doc["default"] = str(t.default)
+                if t.check is not None:
+                    doc["checks"] = [f"{t.constraint_name or t.name + '_check'} CHECK ({t.check})"]
+                domains[self._key(t, default_schema)] = doc
         return {"enums": enums, "domains": domains, "sequences": sequences}
 
     @staticmethod
-    def _seq_key(seq: Any, default_schema: str | None) -> str:
-        return f"{seq.schema}.{seq.name}" if seq.schema and seq.schema != default_schema else seq.name
+    def _key(obj: Any, default_schema: str | None) -> str:
+        """The snapshot key of a model's table, sequence or named type: qualified outside the default schema."""
+        return f"{obj.schema}.{obj.name}" if obj.schema and obj.schema != default_schema else obj.name
 
     def _seq_options(self, seq: sa.Sequence) -> dict[str, Any]:
         """The sequence's parameters as the server reports them: what it leaves at the server's default is left out."""
@@ -302,10 +305,11 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         return {"type": type_name, **sequence_options(start, increment, minvalue, maxvalue, seq.cache or 1,
                                                       bool(seq.cycle), type_name)}
 
-    def extract_models(self, tables: Sequence[sa.Table], conn: Connection | None = None) -> Snapshot:
+    def extract_models(self, tables: Sequence[sa.Table], conn: Connection | None = None,
+                       metadata: Sequence[sa.MetaData] = ()) -> Snapshot:
         """The models as SQLAlchemy spells them, with a sequence that is exactly what ``serial`` makes folded into
         its column, as the server's catalog reads it back (so the offline path agrees with the online one)."""
-        raw = super().extract_models(tables, conn)
+        raw = super().extract_models(tables, conn, metadata)
         changed: dict[str, Table] = {}
         sequences = dict(raw.sequences)
         for seq_key, opts in raw.sequences.items():
@@ -332,17 +336,16 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
             return raw
         tag = "dbwarden_scratch_" + secrets.token_hex(4)
         default = self.default_schema(conn)
-        keyed = [*raw.enums, *raw.domains, *raw.sequences]
-        schemas = sorted({t.schema for t in raw.tables.values() if t.schema} | {v.schema for v in raw.views.values() if v.schema}
-                         | {split_key(k)[0] for k in keyed if split_key(k)[0]})
-        mapping = {s: f"{tag}_{s}"[:63] for s in schemas}
+        mapping = {s: f"{tag}_{s}"[:63] for s in sorted(schemas_of(raw))}
         # sequences are canonical already (extract_models); their owners may be tables normalized in another chunk
         unowned = {k: {o: v for o, v in opts.items() if o != "owned_by"} for k, opts in raw.sequences.items()}
-        scratch = _move_schemas(raw.replace(sequences=unowned), mapping)
+        objects = [replace(o, name=mapping[o.name]) if o.kind == "schema" else o for o in raw.objects.values()]
+        scratch = _move_schemas(raw.replace(sequences=unowned, objects={o.key: o for o in objects}), mapping,
+                                qualified=(default, tag))
         from ..differ import diff
 
         plan = diff(self.empty(), scratch, forward_references=False)
-        statements = [f"CREATE SCHEMA {self.quote(s)}" for s in (tag, *mapping.values())]
+        statements = [f"CREATE SCHEMA {self.quote(tag)}"]  # the plan creates the others
         statements.append(f"SET LOCAL search_path TO {self.quote(tag)}, {self.quote(default)}")
         statements += [stmt.sql for stmt in self.render_plan(plan)]
         with conn.rolled_back():
@@ -350,8 +353,12 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
             number = self.server_num(conn)
             result = CatalogReader(conn, [tag, *mapping.values()], tag, number).read(self.name, _version_text(number))
         back = {v: k for k, v in mapping.items()}
-        result = _move_schemas(result, back, text_from=dict(back) | {tag: ""})
-        return result.replace(sequences=raw.sequences, server_version=None, unmanaged={})
+        # what the server had to qualify in the scratch schema (a name a CTE shadows) it qualifies in the real one
+        result = _move_schemas(result, back, text_from=dict(back) | {tag: default})
+        # sequences are canonical already, and schemas keep their names (the scratch ones are renamed back above)
+        objects = {**{k: o for k, o in result.objects.items() if o.kind != "schema"},
+                   **{k: o for k, o in raw.objects.items() if o.kind == "schema"}}
+        return result.replace(sequences=raw.sequences, objects=objects, server_version=None, unmanaged={})
 
     def _execute_batch(self, conn: Connection, statements: list[str]) -> None:
         """All statements in one round trip (the simple query protocol takes many); when one fails, run them
@@ -426,7 +433,7 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         return key, {"type": column.type}, f"nextval({self.literal(self.regclass(table.schema, name))}::regclass)"
 
     def column_info(self, column: Column) -> dict[str, Any]:
-        return {k: column.options[k] for k in ("storage", "compression") if k in column.options}
+        return {k: column.options[k] for k in ("storage", "compression", "inherited") if k in column.options}
 
     def table_info(self, table: Table) -> dict[str, Any]:
         return {k: table.options[k] for k in ("partition_of", "partition_bound") if k in table.options}
@@ -459,6 +466,7 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
                 kwargs["postgresql_nulls_not_distinct"] = "True"
             if o.get("include"):
                 kwargs["postgresql_include"] = repr(list(o["include"]))
+        if isinstance(constraint, (Unique, PrimaryKey)):
             if o.get("deferrable"):
                 kwargs["deferrable"] = "True"
             if o.get("initially"):
@@ -572,6 +580,16 @@ class AdvisoryLock(Lock):
         return before
 
 
+def _deferrable(constraint: Any) -> dict[str, Any]:
+    """``deferrable``/``initially`` of a model's unique or primary key, as the catalog reports them."""
+    options: dict[str, Any] = {}
+    if constraint.deferrable:
+        options["deferrable"] = True
+    if (constraint.initially or "").upper() == "DEFERRED":
+        options["initially"] = "DEFERRED"
+    return options
+
+
 def _comment(item: Any) -> dict[str, Any]:
     """``info={"dbwarden": {"comment": …}}`` of an index or constraint (SQLAlchemy has no comment for them)."""
     info = getattr(item, "info", None) or {}
@@ -597,15 +615,26 @@ def _user_type(type_: str) -> bool:
     return base not in PG_TYPE_CANDIDATES and base not in TYPE_ALIASES.values() and not base.startswith(("timestamp", "time"))
 
 
-def _move_schemas(snap: Snapshot, mapping: Mapping[str, str], text_from: Mapping[str, str] | None = None) -> Snapshot:
-    """The snapshot with schema names renamed (keys, tables, references; and, textually, expressions)."""
-    if not mapping and not text_from:
-        return snap
+def _move_schemas(snap: Snapshot, mapping: Mapping[str, str], text_from: Mapping[str, str] | None = None,
+                  qualified: tuple[str, str] | None = None) -> Snapshot:
+    """The snapshot with schema names renamed (keys, tables, references; and, textually, expressions).
+    ``qualified`` (default schema, scratch schema): references written ``default.name`` to the snapshot's own
+    objects of the default schema go to the scratch schema too (other ``default.`` names, functions of an
+    extension, stay where they are)."""
     import json
 
     doc = snap.to_dict()
     doc.pop("checksum", None)
     text = json.dumps(doc)
+    if qualified is not None:
+        own = sorted({k for kind in ("tables", "views", "enums", "domains", "sequences") for k in doc[kind] if "." not in k},
+                     key=len, reverse=True)
+        if own:
+            names = "|".join(re.escape(json.dumps(n)[1:-1]) for n in own)
+            text = re.sub(rf'(?<![\w$])(\\?"?){re.escape(qualified[0])}\1\.(?=(\\?"?)(?:{names})\2(?![\w$]))',
+                          lambda m: f"{m.group(1)}{qualified[1]}{m.group(1)}.", text)
+    if not mapping and not text_from:
+        return Snapshot.from_dict(json.loads(text))
     replacements = dict(text_from or {})
     for old, new in mapping.items():
         replacements.setdefault(old, new)

@@ -20,11 +20,13 @@ from ..schema import (
     Index,
     IndexElement,
     PrimaryKey,
+    SchemaObject,
     Snapshot,
     Table,
     Unique,
     View,
     table_key,
+    with_empty_schemas,
 )
 
 if TYPE_CHECKING:
@@ -56,7 +58,7 @@ COLUMNS = """
 SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        pg_get_expr(ad.adbin, ad.adrelid), a.attidentity, a.attgenerated,
        CASE WHEN a.attcollation <> t.typcollation THEN co.collname END,
-       a.attstorage, t.typstorage, {compression}, dsc.description
+       a.attstorage, t.typstorage, {compression}, dsc.description, a.attinhcount > 0 AND NOT a.attislocal
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -181,8 +183,6 @@ UNMANAGED = " UNION ALL ".join(f"({q})" for q in (
     "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_ts_config", oid="c.oid"),
     "SELECT 'text search dictionary', n.nspname, d.dictname FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace "
     "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_ts_dict", oid="d.oid"),
-    "SELECT 'collation', n.nspname, c.collname FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace "
-    "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_collation", oid="c.oid"),
     "SELECT 'operator', n.nspname, o.oprname || '(' || format_type(o.oprleft, NULL) || ', ' || format_type(o.oprright, NULL) || ')' "
     "FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE n.nspname = ANY(:schemas) AND "
     + _NOT_EXTENSION.format(catalog="pg_operator", oid="o.oid"),
@@ -210,6 +210,13 @@ UNMANAGED = " UNION ALL ".join(f"({q})" for q in (
     "SELECT 'default privilege', n.nspname, pg_get_userbyid(d.defaclrole) || ' ' || d.defaclobjtype::text FROM pg_default_acl d "
     "LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace",
 ))
+
+SCHEMAS = "SELECT nspname FROM pg_namespace WHERE nspname = ANY(:schemas)"
+
+COLLATIONS = """
+SELECT n.nspname, c.collname, c.collprovider, c.collisdeterministic, c.collcollate, c.collctype, {locale}, {rules}
+  FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
+ WHERE n.nspname = ANY(:schemas) AND """ + _NOT_EXTENSION.format(catalog="pg_collation", oid="c.oid")
 
 FK_ACTIONS = {"a": None, "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 FK_MATCH = {"s": None, "f": "FULL", "p": "PARTIAL"}
@@ -254,6 +261,23 @@ def is_serial(table: str, column: str, type_name: str, sequence: str, sequence_t
             and sequence == implicit_name(table, column, "seq"))
 
 
+def collation_definition(provider: str, deterministic: bool, collate: str | None, ctype: str | None,
+                         locale: str | None, rules: str | None) -> str:
+    """What follows ``CREATE COLLATION name``, spelled as pg_dump spells it."""
+    parts = [f"provider = {({'b': 'builtin', 'c': 'libc', 'i': 'icu', 'd': 'default'}).get(provider, provider)}"]
+    if not deterministic:
+        parts.append("deterministic = false")
+    if locale is not None or provider in ("i", "b"):
+        parts.append(f"locale = {_literal(locale or collate or '')}")
+    elif collate == ctype:
+        parts.append(f"locale = {_literal(collate or '')}")
+    else:
+        parts += [f"lc_collate = {_literal(collate or '')}", f"lc_ctype = {_literal(ctype or '')}"]
+    if rules:
+        parts.append(f"rules = {_literal(rules)}")
+    return ", ".join(parts)
+
+
 def parse_reloptions(options: Sequence[str] | None) -> dict[str, str]:
     return dict(o.split("=", 1) for o in options or ())
 
@@ -293,6 +317,9 @@ class CatalogReader:
             enums = self.query(ENUMS)
             domains = self.query(DOMAINS)
             sequences = self.query(SEQUENCES)
+            existing = self.query(SCHEMAS)
+            locale = "c.colllocale" if self.server_num >= 170000 else "c.colliculocale" if self.server_num >= 150000 else "NULL"
+            collations = self.query(COLLATIONS.format(locale=locale, rules="c.collicurules" if self.server_num >= 160000 else "NULL"))
             unmanaged = self.query(UNMANAGED.replace("{trigger_parent}", " AND t.tgparentid = 0" if self.server_num >= 130000 else ""))
 
         rel = {r[0]: r for r in relations}
@@ -318,7 +345,7 @@ class CatalogReader:
         implied: set[str] = set()  # owned sequences a serial column implies
         for oid, r in rel.items():
             if r[3] in ("v", "m"):
-                views.append(self.view(r))
+                views.append(self.view(r, [self.index(i, elems_of.get(i[1], [])) for i in idx_of[oid]]))
             else:
                 tables.append(self.table(r, cols_of[oid], owned_by, cons_of[oid], attnames, idx_of[oid], elems_of,
                                          index_info, implied))
@@ -331,10 +358,12 @@ class CatalogReader:
             enums={self.key(s, n): tuple(v) for s, n, v in enums},
             domains={self.key(r[0], r[1]): self.domain(r) for r in domains},
             sequences={**standalone, **{k: v for k, v in own.items() if k not in implied}},
+            objects=[SchemaObject("collation", name, self.schema_of(schema), collation_definition(*rest))
+                     for schema, name, *rest in collations],
             server_version=server_version,
             unmanaged=self.unmanaged(unmanaged),
         )
-        return snap
+        return with_empty_schemas(snap, [r[0] for r in existing if r[0] != self.default_schema])
 
     def unmanaged(self, rows: list[tuple[Any, ...]]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = defaultdict(list)
@@ -371,7 +400,9 @@ class CatalogReader:
             cols_ = tuple(names[k] for k in (c[4] or ()) if k in names)  # 0: an expression (exclusion constraints)
             comment = {"comment": c[18]} if c[18] is not None else {}
             if kind == "p":
-                pk = PrimaryKey(cname, cols_, comment)
+                deferrable = {k: v for k, v in (("deferrable", True if c[11] else None),
+                                                 ("initially", "DEFERRED" if c[12] else None)) if v}
+                pk = PrimaryKey(cname, cols_, {**deferrable, **comment})
             elif kind == "u":
                 opts = self.unique_options(c, index_info.get(c[15]), elems_of.get(c[15], []))
                 uniques.append(Unique(cname, cols_, {**opts, **comment}))
@@ -391,8 +422,11 @@ class CatalogReader:
         )
 
     def column(self, r: tuple[Any, ...], c: tuple[Any, ...], seq: tuple[Any, ...] | None, implied: set[str]) -> Column:
-        _rel, _num, name, type_, notnull, default, identity, generated, collation, storage, typstorage, compression, comment = c
+        (_rel, _num, name, type_, notnull, default, identity, generated, collation, storage, typstorage, compression,
+         comment, inherited) = c
         options: dict[str, Any] = {}
+        if inherited and not r[12]:  # a partition's columns are all its parent's
+            options["inherited"] = True  # only the parent's: the child does not declare it
         if storage != typstorage:
             options["storage"] = STORAGE.get(storage, storage)
         if compression:
@@ -480,14 +514,14 @@ class CatalogReader:
             options["comment"] = comment
         return Index(name, tuple(elements), bool(unique), where, options)
 
-    def view(self, r: tuple[Any, ...]) -> View:
+    def view(self, r: tuple[Any, ...], indexes: list[Index]) -> View:
         options: dict[str, Any] = {}
         if r[5]:
             options["with"] = parse_reloptions(r[5])
         if r[6] and r[3] == "m":
             options["tablespace"] = r[6]
         return View(name=r[2], schema=self.schema_of(r[1]), definition=canonical_view(r[14] or ""),
-                    materialized=r[3] == "m", comment=r[13], options=options)
+                    materialized=r[3] == "m", comment=r[13], options=options, indexes=tuple(indexes))
 
     def domain(self, r: tuple[Any, ...]) -> dict[str, Any]:
         doc: dict[str, Any] = {"type": r[2], "nullable": not r[3]}

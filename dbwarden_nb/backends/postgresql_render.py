@@ -9,6 +9,9 @@ from ..errors import BackendError
 from ..migrations.files import Statement
 from ..operations import (
     AddColumn,
+    CreateObject,
+    DropObject,
+    ReplaceObject,
     AddConstraint,
     AlterColumn,
     AlterTable,
@@ -21,7 +24,7 @@ from ..operations import (
     RenameColumn,
     RenameTable,
 )
-from ..schema import Check, Column, ForeignKey, Index, PrimaryKey, Table, Unique, View, split_key
+from ..schema import Check, Column, ForeignKey, Index, PrimaryKey, SchemaObject, Table, Unique, View, split_key
 from .postgresql_catalog import SERIALS
 
 
@@ -77,7 +80,8 @@ class PostgreSQLRendering:
 
     def constraint_sql(self, c: PrimaryKey | Unique | Check | ForeignKey) -> str:
         if isinstance(c, PrimaryKey):
-            return f"{self._named(c.name)}PRIMARY KEY ({self._cols(c.columns)})"
+            return (f"{self._named(c.name)}PRIMARY KEY ({self._cols(c.columns)})"
+                    + _deferrable(c.options.get("deferrable"), c.options.get("initially")))
         if isinstance(c, Unique):
             o = c.options
             sql = f"{self._named(c.name)}UNIQUE{' NULLS NOT DISTINCT' if o.get('nulls_not_distinct') else ''} ({self._cols(c.columns)})"
@@ -105,16 +109,21 @@ class PostgreSQLRendering:
     def create_table_sql(self, t: Table) -> list[str]:
         o = t.options
         head = f"CREATE {'UNLOGGED ' if o.get('unlogged') else ''}TABLE {self.q(t)}"
+        keys = [self.constraint_sql(t.primary_key)] if t.primary_key else []
+        # a unique on exactly the key's columns would be folded into the key by CREATE TABLE: it is added after
+        twins = [u for u in t.uniques if t.primary_key and u.columns == t.primary_key.columns]
+        keys += [self.constraint_sql(u) for u in t.uniques if u not in twins]
+        keys += [self.constraint_sql(c) for c in t.checks if not c.options.get("not_valid")]
+        keys += [self.constraint_sql(f) for f in t.foreign_keys if not f.options.get("not_valid")]
         if o.get("partition_of"):
-            sql = f"{head} PARTITION OF {self.qkey(o['partition_of'])} {o['partition_bound']}"
+            # the columns are the parent's; a partition adds its own defaults and its own keys
+            defaults = [f"{self.quote(c.name)} WITH OPTIONS DEFAULT {c.default}" for c in t.columns if c.default is not None]
+            items = f" (\n    " + ",\n    ".join(defaults + keys) + "\n)" if defaults or keys else ""
+            sql = f"{head} PARTITION OF {self.qkey(o['partition_of'])}{items} {o['partition_bound']}"
         else:
-            defs = [self.column_sql(c, t) for c in t.columns]
-            if t.primary_key:
-                defs.append(self.constraint_sql(t.primary_key))
-            defs += [self.constraint_sql(u) for u in t.uniques]
-            defs += [self.constraint_sql(c) for c in t.checks if not c.options.get("not_valid")]
-            defs += [self.constraint_sql(f) for f in t.foreign_keys if not f.options.get("not_valid")]
-            sql = f"{head} (\n    " + ",\n    ".join(defs) + "\n)"
+            # a column only inherited is the parent's; the child may set its own default or NOT NULL (below)
+            defs = [self.column_sql(c, t) for c in t.columns if not c.options.get("inherited")] + keys
+            sql = f"{head} (\n    " + ",\n    ".join(defs) + "\n)" if defs else f"{head} ()"
             if o.get("inherits"):
                 sql += f" INHERITS ({', '.join(self.qkey(k) for k in o['inherits'])})"
             if o.get("partition_by"):
@@ -123,7 +132,13 @@ class PostgreSQLRendering:
             sql += f" WITH ({_with(o['with'])})"
         if o.get("tablespace"):
             sql += f" TABLESPACE {self.quote(o['tablespace'])}"
-        out = [sql]
+        out = [sql] + [self.add_constraint_sql(t, u) for u in twins]
+        for col in t.columns:
+            if col.options.get("inherited"):
+                if col.default is not None:
+                    out.append(f"ALTER TABLE ONLY {self.q(t)} ALTER COLUMN {self.quote(col.name)} SET DEFAULT {col.default}")
+                if not col.nullable:
+                    out.append(f"ALTER TABLE ONLY {self.q(t)} ALTER COLUMN {self.quote(col.name)} SET NOT NULL")
         out += [self.add_constraint_sql(t, c) for c in (*t.checks, *t.foreign_keys) if c.options.get("not_valid")]
         for col in t.columns:
             if col.options.get("storage"):
@@ -183,7 +198,7 @@ class PostgreSQLRendering:
         return sql
 
     def render_create_table(self, op: CreateTable) -> list[str]:
-        return self.schema_for(op.new.key) + self.create_table_sql(op.new)
+        return self.create_table_sql(op.new)
 
     def render_drop_table(self, op: DropTable) -> list[str]:
         return [f"DROP TABLE {self.q(op.old)}"]
@@ -295,24 +310,40 @@ class PostgreSQLRendering:
         kind = "MATERIALIZED VIEW" if v.materialized else "VIEW"
         with_ = f" WITH ({_with(v.options['with'])})" if v.options.get("with") else ""
         space = f" TABLESPACE {self.quote(v.options['tablespace'])}" if v.options.get("tablespace") else ""
-        out = self.schema_for(v.key) + [f"CREATE {kind} {self.q(v)}{with_}{space} AS\n{v.definition}"]
+        out = [f"CREATE {kind} {self.q(v)}{with_}{space} AS\n{v.definition}"]
         if v.comment is not None:
             out.append(f"COMMENT ON {kind} {self.q(v)} IS {self.literal(v.comment)}")
+        for ix in v.indexes:
+            out += self.render_create_index(CreateIndex(v, ix))  # type: ignore[arg-type]  # a view is indexed as a table
         return out
 
     def render_drop_view(self, op: Any) -> list[str]:
         return [f"DROP {'MATERIALIZED VIEW' if op.view.materialized else 'VIEW'} {self.q(op.view)}"]
 
-    def schema_for(self, key: str) -> list[str]:
-        """``CREATE SCHEMA IF NOT EXISTS`` for an object key in a schema other than the default."""
-        schema, _ = split_key(key)
-        return [f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}"] if schema else []
+    # -- schemas and other schema objects (each kind: its CREATE and DROP words) ------------------------------
+
+    def object_name(self, obj: SchemaObject) -> str:
+        return self.quote(obj.name) if obj.kind == "schema" else self.qualified(obj.schema, obj.name)
+
+    def render_create_object(self, op: CreateObject) -> list[str]:
+        obj = op.object
+        if obj.kind == "schema":
+            return [f"CREATE SCHEMA {self.quote(obj.name)}"]
+        if obj.kind == "collation":
+            return [f"CREATE COLLATION {self.object_name(obj)} ({obj.definition})"]
+        raise BackendError(f"{self.name} cannot create a {obj.kind}")  # type: ignore[attr-defined]
+
+    def render_drop_object(self, op: DropObject) -> list[str]:
+        return [f"DROP {op.object.kind.upper()} {self.object_name(op.object)}"]
+
+    def render_replace_object(self, op: ReplaceObject) -> list[str]:
+        return self.render_drop_object(DropObject(op.old)) + self.render_create_object(CreateObject(op.new))
 
     def enum_sql(self, name: str, values: Sequence[str]) -> str:
         return f"CREATE TYPE {self.qkey(name)} AS ENUM ({', '.join(self.literal(v) for v in values)})"
 
     def render_create_enum(self, op: Any) -> list[str]:
-        return self.schema_for(op.name) + [self.enum_sql(op.name, op.values)]
+        return [self.enum_sql(op.name, op.values)]
 
     def render_drop_enum(self, op: Any) -> list[str]:
         return [f"DROP TYPE {self.qkey(op.name)}"]
@@ -346,7 +377,7 @@ class PostgreSQLRendering:
         opts = "".join(f" {w} {o[k]}" for k, w in (("increment", "INCREMENT BY"), ("minvalue", "MINVALUE"),
                                                    ("maxvalue", "MAXVALUE"), ("start", "START WITH"), ("cache", "CACHE")) if k in o)
         cycle = " CYCLE" if o.get("cycle") else ""
-        return self.schema_for(op.name) + [f"CREATE SEQUENCE {self.qkey(op.name)} AS {o.get('type', 'bigint')}{opts}{cycle}"]
+        return [f"CREATE SEQUENCE {self.qkey(op.name)} AS {o.get('type', 'bigint')}{opts}{cycle}"]
 
     def render_drop_sequence(self, op: Any) -> list[str]:
         return [f"DROP SEQUENCE {self.qkey(op.name)}"]
@@ -363,7 +394,7 @@ class PostgreSQLRendering:
         for check in d.get("checks", ()):
             name, _, definition = check.partition(" ")
             sql += f" CONSTRAINT {self.quote(name)} {definition}"
-        return self.schema_for(op.name) + [sql]
+        return [sql]
 
     def render_alter_domain(self, op: Any) -> list[str]:
         old, new, name = op.old, op.new, self.qkey(op.name)

@@ -65,10 +65,14 @@ def read_snapshot(path: Path, source: str) -> Snapshot:
     return known[1]
 
 
-def used_schemas(tables: Iterable[Any], default: str | None) -> list[str]:
-    """The schemas SQLAlchemy tables live in or take types from, besides ``default``."""
+def used_schemas(tables: Iterable[Any], default: str | None, metadata: Iterable[Any] = ()) -> list[str]:
+    """The schemas SQLAlchemy tables live in or take types from, and those declared beside them (``metadata``'s
+    entities), besides ``default``."""
+    from ..entities import declared
+
     tables = list(tables)
     used = {t.schema for t in tables} | {getattr(c.type, "schema", None) for t in tables for c in t.columns}
+    used |= {e.name if e.kind == "schema" else e.schema for md in metadata for e in declared(md)}
     return sorted(s for s in used - {None, default} if s is not None)
 
 
@@ -154,7 +158,8 @@ class ModelCache:
         files = self._loaded_files()
         if files is None:
             return snap
-        entry = {"format": FORMAT, "files": files, "schemas": used_schemas(self.db.model_tables(), self.default)}
+        tables, metadata = self.db.model_set()
+        entry = {"format": FORMAT, "files": files, "schemas": used_schemas(tables, self.default, metadata)}
         # Names from SQLAlchemy can be its str subclasses (quoted_name, conv…): unpickling those would load
         # SQLAlchemy, the very import this cache exists to skip. Through JSON every value is a plain one.
         plain = Snapshot.from_json(snap.to_json())

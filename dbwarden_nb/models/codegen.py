@@ -132,30 +132,36 @@ class CodeGenerator:
         self.needs_raw_type = True
         return f"RawType({spelled!r}" + (f", collation={collation!r})" if collation else ")")
 
-    def named_type(self, spelled: str) -> str | None:
-        """Enums and domains of the snapshot, by the name columns use for them."""
+    def named_key(self, spelled: str) -> str | None:
+        """The key of the enum or domain of the snapshot that a column type names, or None."""
         snap = self.snapshot
-        for key in (spelled, spelled.replace('"', "")):
-            schema, _, name = key.rpartition(".")
-            extra = f", schema={schema!r}" if schema else ""
-            if key in snap.enums:
-                values = ", ".join(map(repr, snap.enums[key]))
-                return f"sa.Enum({values}, name={name!r}{extra})"
-            if key in snap.domains:
-                d = snap.domains[key]
-                args = [repr(name), self.type_code(d["type"], None)]
-                if not d.get("nullable", True):
-                    args.append("not_null=True")
-                if d.get("default") is not None:
-                    args.append(f"default={sql_text(d['default'])}")
-                if d.get("collation"):
-                    args.append(f"collation={d['collation']!r}")
-                for check in d.get("checks", ())[:1]:
-                    cname, _, definition = check.partition(" ")
-                    inner = definition.removeprefix("CHECK ").strip()
-                    args += [f"check={inner[1:-1] if inner.startswith('(') else inner!r}", f"constraint_name={cname!r}"]
-                return f"postgresql.DOMAIN({', '.join(args)}{extra})"
-        return None
+        return next((k for k in (spelled, spelled.replace('"', "")) if k in snap.enums or k in snap.domains), None)
+
+    def named_type(self, spelled: str, extra: str = "") -> str | None:
+        """Enums and domains of the snapshot, by the name columns use for them; ``extra``: more keyword arguments."""
+        snap = self.snapshot
+        key = self.named_key(spelled)
+        if key is None:
+            return None
+        schema, _, name = key.rpartition(".")
+        extra = (f", schema={schema!r}" if schema else "") + extra
+        if key in snap.enums:
+            values = ", ".join(map(repr, snap.enums[key]))
+            return f"sa.Enum({values}, name={name!r}{extra})"
+        d = snap.domains[key]
+        args = [repr(name), self.type_code(d["type"], None)]
+        if not d.get("nullable", True):
+            args.append("not_null=True")
+        if d.get("default") is not None:
+            args.append(f"default={sql_text(d['default'])}")
+        if d.get("collation"):
+            args.append(f"collation={d['collation']!r}")
+        for check in d.get("checks", ())[:1]:
+            cname, _, definition = check.partition(" ")
+            inner = definition.removeprefix("CHECK ").strip()
+            args += [f"check={inner[1:-1] if inner.startswith('(') else inner!r}", f"constraint_name={cname!r}"]
+        self._import_type("postgresql.DOMAIN")
+        return f"postgresql.DOMAIN({', '.join(args)}{extra})"
 
     def _import_type(self, code: str) -> None:
         self.imports.add("sqlalchemy")
@@ -244,10 +250,12 @@ class CodeGenerator:
             out.append(self.index_code(ix))
         return out
 
-    def index_code(self, ix: Index) -> str:
+    def index_code(self, ix: Index, by_name: bool = True) -> str:
+        """``sa.Index(...)``; ``by_name=False`` for a table declared without columns (a materialized view), where a
+        column is named by ``sa.column(...)``, not by a string."""
         elements = []
         for e in ix.elements:
-            plain = e.expression is None and not e.collation
+            plain = e.expression is None and not e.collation and by_name
             code = f"sa.column({e.column!r})" if e.expression is None else sql_text(e.expression)
             if e.collation:
                 code = f"sa.collate({code}, {e.collation!r})"
@@ -308,9 +316,11 @@ class CodeGenerator:
         if view.materialized:
             info["materialized"] = True
         info.update(view.options)
+        indexes = "".join(f"\n    {self.index_code(ix, by_name=False)}," for ix in view.indexes)
         schema = f"\n    schema={view.schema!r}," if view.schema else ""
         comment = f"\n    comment={view.comment!r}," if view.comment is not None else ""
-        return f"{var} = sa.Table(\n    {view.name!r},\n    Base.metadata,{schema}{comment}\n    info={{'dbwarden': {info!r}}},\n)"
+        return (f"{var} = sa.Table(\n    {view.name!r},\n    Base.metadata,{indexes}{schema}{comment}"
+                f"\n    info={{'dbwarden': {info!r}}},\n)")
 
     def python_type(self, col: Column) -> str:
         name = self.backend.python_type(col.type)
@@ -344,16 +354,30 @@ class CodeGenerator:
             args.append("metadata=Base.metadata")
         return f"sa.Sequence({', '.join(args)})"
 
-    def sequences(self, taken: set[str]) -> list[str]:
-        """Standalone sequences, attached to the metadata so they are part of the models."""
+    def metadata_items(self, taken: set[str]) -> list[str]:
+        """What belongs to the models without a table: standalone sequences, enums and domains no column uses, and
+        the other schema objects (dbwarden_nb.entities), each attached to the metadata."""
+        from ..entities import KINDS
+
+        snap = self.snapshot
         out = [f"{identifier(f'seq_{key.rpartition(chr(46))[2]}', taken)} = {self.sequence_code(key, opts, with_metadata=True)}"
-               for key, opts in sorted(self.snapshot.sequences.items()) if not opts.get("owned_by")]
+               for key, opts in sorted(snap.sequences.items()) if not opts.get("owned_by")]
+        used = {self.named_key(c.type.removesuffix("[]")) for t in snap.tables.values() for c in t.columns}
+        for key in sorted((snap.enums.keys() | snap.domains.keys()) - used):
+            code = self.named_type(key, ", metadata=Base.metadata")
+            out.append(f"{identifier(f'type_{key.rpartition(chr(46))[2]}', taken)} = {code}")
+        for obj in snap.objects.values():
+            cls = KINDS[obj.kind].__name__
+            self.imports.add("dbwarden_nb.entities", cls)
+            args = [repr(obj.name)] + ([repr(obj.definition)] if obj.definition else [])
+            args += [f"schema={obj.schema!r}"] * bool(obj.schema) + [f"{k}={v!r}" for k, v in obj.options.items()]
+            out.append(f"{identifier(f'{obj.kind}_{obj.name}', taken)} = {cls}({', '.join(args)}, metadata=Base.metadata)")
         return ["\n".join(out)] if out else []
 
     def generate(self, keys: Iterable[str]) -> str:
         """One module with every table and view of ``keys``, and the snapshot's sequences."""
         taken = set(TAKEN)
-        bodies = [self.body(k, taken) for k in sorted(keys)] + self.sequences(taken)
+        bodies = [self.body(k, taken) for k in sorted(keys)] + self.metadata_items(taken)
         self.imports.names.setdefault("sqlalchemy.orm", set()).update({"DeclarativeBase", "Mapped", "mapped_column"})
         parts = [self.header(), self._imports(self.imports)]
         if self.needs_raw_type:
@@ -376,13 +400,13 @@ class CodeGenerator:
             local = ".base import Base" + (", RawType" if self.needs_raw_type else "")
             any_raw |= self.needs_raw_type
             files[f"{module}.py"] = "\n\n\n".join([self.header(), self._imports(self.imports) + f"\n\nfrom {local}", body]) + "\n"
-        self.imports = Imports()
-        sequences = self.sequences(set(TAKEN))
+        self.imports, self.needs_raw_type = Imports(), False
+        items = self.metadata_items(set(TAKEN))
         self.imports.add("sqlalchemy.orm", "DeclarativeBase")
         parts = [self.header(), self._imports(self.imports)]
-        if any_raw:
+        if any_raw or self.needs_raw_type:
             parts.append(RAW_TYPE.strip("\n"))
-        files["base.py"] = "\n\n\n".join(parts + [BASE_CLASS] + sequences) + "\n"
+        files["base.py"] = "\n\n\n".join(parts + [BASE_CLASS] + items) + "\n"
         names = sorted(n[:-3] for n in files if n not in ("base.py",))
         files["__init__.py"] = self.header() + "\n\nfrom . import " + ", ".join(["base"] + names) + "  # noqa: F401\n"
         return files

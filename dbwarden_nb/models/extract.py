@@ -15,11 +15,13 @@ from ..schema import (
     Index,
     IndexElement,
     PrimaryKey,
+    SchemaObject,
     Snapshot,
     Table,
     Unique,
     View,
     table_key,
+    with_empty_schemas,
 )
 
 if TYPE_CHECKING:
@@ -163,7 +165,8 @@ class Extractor:
                 expr = expr.left
             column = None
             if isinstance(expr, ColumnClause) and getattr(expr, "table", None) in (None, table):
-                column = table.c.get(expr.name)
+                # a materialized view is declared without columns: sa.column("x") names one of its columns
+                column = table.c.get(expr.name) if table.c else expr
             elif type(expr).__name__ == "_textual_label_reference":  # sa.desc("name"): a name given as a string
                 column = table.c.get(expr.element)  # type: ignore[attr-defined]
             # only a NULLS placement other than the default (last ascending, first descending) is a fact
@@ -197,6 +200,7 @@ class Extractor:
             materialized=materialized,
             comment=table.comment if self.backend.supports_comments else None,
             options=info,
+            indexes=tuple(self.index(table, ix) for ix in table.indexes),
         )
 
 
@@ -217,12 +221,41 @@ def is_view(table: sa.Table) -> bool:
     return "view" in (table.info.get("dbwarden") or {})
 
 
-def extract(backend: Backend, tables: Sequence[sa.Table], default_schema: str | None = None) -> Snapshot:
+def extract(backend: Backend, tables: Sequence[sa.Table], default_schema: str | None = None,
+            metadata: Sequence[sa.MetaData] = ()) -> Snapshot:
     """The snapshot of ``tables`` as ``backend`` would store them."""
+    from ..entities import declared
+
     ex = Extractor(backend, default_schema)
-    return Snapshot.of(
+    metadata = all_metadata(tables, metadata)
+    entities = [e for md in metadata for e in declared(md)]
+    snap = Snapshot.of(
         backend.name,
         [backend.normalize_model_table(ex.table(t)) for t in tables if not is_view(t)],
         [ex.view(t) for t in tables if is_view(t)],
-        **backend.model_extras(tables, default_schema),
+        [SchemaObject(e.kind, e.name, None if e.schema == default_schema else e.schema, e.definition, e.options)
+         for e in entities if e.kind != "schema"],
+        **backend.model_extras(tables, default_schema, metadata),
     )
+    return with_empty_schemas(snap, [e.name for e in entities if e.kind == "schema" and e.name != default_schema])
+
+
+def all_metadata(tables: Sequence[sa.Table], metadata: Sequence[sa.MetaData] = ()) -> list[sa.MetaData]:
+    """``metadata`` and the ``MetaData`` of every table, each once."""
+    found = {id(md): md for md in metadata}
+    found.update((id(t.metadata), t.metadata) for t in tables)
+    return list(found.values())
+
+
+def declared_types(metadata: Sequence[sa.MetaData]) -> list[Any]:
+    """Types declared with ``metadata=`` (``sa.Enum(..., metadata=Base.metadata)``, ``DOMAIN(...)``): SQLAlchemy
+    keeps no list of them, only the listener each registers to create itself with the metadata."""
+    import sqlalchemy as sa
+
+    found = {}
+    for md in metadata:
+        for listener in md.dispatch.before_create:
+            owner = getattr(listener, "__self__", None)
+            if isinstance(owner, sa.types.SchemaType):
+                found[id(owner)] = owner
+    return list(found.values())

@@ -27,7 +27,7 @@ from contextlib import suppress
 from pathlib import Path
 from types import FrameType, ModuleType
 
-from sqlalchemy import Table, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper
 
@@ -35,7 +35,7 @@ from dbwarden_nb.config import DatabaseConfig, add_to_sys_path, error_location, 
 from dbwarden_nb.errors import ConfigError
 from dbwarden_nb.models.sources import is_dotted, model_files, module_name
 
-__all__ = ["load_tables"]
+__all__ = ["load_models", "load_tables"]
 
 # The module whose top-level code created each table: a package re-exporting a table, or a class reusing
 # another module's table through __table__, must not claim (and on reload drop) that table.
@@ -56,6 +56,12 @@ def _record_creator(table: Table, _metadata: object) -> None:
 
 def load_tables(db: DatabaseConfig) -> list[Table]:
     """The tables defined in ``db.model_paths``, filtered by include/exclude_tables, sorted by (schema, name)."""
+    return load_models(db)[0]
+
+
+def load_models(db: DatabaseConfig) -> tuple[list[Table], list[MetaData]]:
+    """The tables of ``db.model_paths`` (as ``load_tables``) and the ``MetaData`` collections their modules use:
+    sequences, enums and domains declared with ``metadata=`` belong to the models even when no table uses them."""
     root = db.root.resolve()  # model files are compared resolved
     add_to_sys_path(root)
     importlib.invalidate_caches()  # files created since the last import (a notebook session) must be found
@@ -81,7 +87,9 @@ def load_tables(db: DatabaseConfig) -> list[Table]:
                     f"in {owner[1]} and in {module.__name__}"
                 )
     tables = [table for table, _ in owners.values() if db.manages_table(table.name, table.schema)]
-    return sorted(tables, key=lambda table: (table.schema or "", table.name))
+    metadata = {id(md): md for module in modules.values() for md in _metadata(module)}
+    metadata.update((id(t.metadata), t.metadata) for t in tables)
+    return sorted(tables, key=lambda table: (table.schema or "", table.name)), list(metadata.values())
 
 
 def _import_model_path(model_path: str, root: Path) -> Iterator[ModuleType]:
@@ -204,6 +212,16 @@ def _mappers(module: ModuleType) -> list[Mapper[object]]:
             mapper: object = sa_inspect(value, raiseerr=False)
             if isinstance(mapper, Mapper):
                 found.append(mapper)
+    return found
+
+
+def _metadata(module: ModuleType) -> list[MetaData]:
+    """``MetaData`` objects bound to the module's names, directly or as a declarative base's ``metadata``."""
+    found = []
+    for value in list(vars(module).values()):
+        md = value if isinstance(value, MetaData) else getattr(value, "metadata", None) if isinstance(value, type) else None
+        if isinstance(md, MetaData):
+            found.append(md)
     return found
 
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from dbwarden_nb.config import DatabaseConfig, add_to_sys_path
+from dbwarden_nb.config import PROJECT_ROOTS, DatabaseConfig, add_to_sys_path
 from dbwarden_nb.errors import ConfigError
 
 
@@ -73,10 +73,11 @@ def models_missing(db: DatabaseConfig) -> bool:
     """Whether none of ``db.model_paths`` exists yet (a project adopting a database before generate-models)."""
     root = db.root.resolve()
     add_to_sys_path(root)
+    # another project's root stays on sys.path in a long-lived process (a notebook): its models are not these
+    search = [p for p in sys.path if p == str(root) or p not in PROJECT_ROOTS]
     for model_path in db.model_paths:
         if is_dotted(model_path):
-            top = model_path.split(".")[0]
-            if top in sys.modules or importlib.machinery.PathFinder.find_spec(top) is not None:
+            if importlib.machinery.PathFinder.find_spec(model_path.split(".")[0], search) is not None:
                 return False
         elif (root / model_path).exists():
             return False

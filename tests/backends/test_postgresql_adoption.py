@@ -39,6 +39,56 @@ SHAPES: dict[str, str] = {
         CREATE TABLE invoices (id serial PRIMARY KEY, number bigserial NOT NULL, counter smallserial NOT NULL);
         CREATE TABLE no_key (seq serial NOT NULL, label text);
     """,
+    "standalone sequences and a database with no table": """
+        CREATE SEQUENCE global_counter START WITH 42 INCREMENT BY 2;
+        CREATE SEQUENCE small_counter AS integer MAXVALUE 1000 CYCLE;
+    """,
+    "foreign keys declared on partitions (pagila's payment partitions)": """
+        CREATE TABLE customer (customer_id serial PRIMARY KEY);
+        CREATE TABLE payment (payment_id serial NOT NULL, customer_id int NOT NULL, amount numeric(5,2) NOT NULL,
+                              payment_date timestamptz NOT NULL, PRIMARY KEY (payment_date, payment_id))
+            PARTITION BY RANGE (payment_date);
+        CREATE TABLE payment_p2022_01 PARTITION OF payment FOR VALUES FROM ('2022-01-01') TO ('2022-02-01');
+        CREATE TABLE payment_p2022_02 PARTITION OF payment FOR VALUES FROM ('2022-02-01') TO ('2022-03-01');
+        ALTER TABLE payment_p2022_01 ADD CONSTRAINT payment_p2022_01_customer_id_fkey
+            FOREIGN KEY (customer_id) REFERENCES customer(customer_id);
+        CREATE INDEX payment_p2022_02_customer_idx ON payment_p2022_02 (customer_id);
+    """,
+    "enums and domains that no column uses": """
+        CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+        CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+        CREATE DOMAIN email AS text NOT NULL CHECK (VALUE ~ '@');
+        CREATE TABLE t (id int PRIMARY KEY);
+    """,
+    "indexes on materialized views": """
+        CREATE TABLE film (film_id serial PRIMARY KEY, title text NOT NULL, rating int);
+        CREATE MATERIALIZED VIEW rated AS SELECT film_id, title FROM film WHERE rating > 3;
+        CREATE UNIQUE INDEX rated_film_id_idx ON rated (film_id);
+        CREATE INDEX rated_title_idx ON rated (lower(title));
+    """,
+    "inheritance children whose default is set on the child": """
+        CREATE TABLE base_item (id int NOT NULL, kind text DEFAULT 'base', created date);
+        CREATE TABLE special_item (extra int) INHERITS (base_item);
+        ALTER TABLE ONLY special_item ALTER COLUMN kind SET DEFAULT 'special';
+        ALTER TABLE ONLY special_item ALTER COLUMN created SET DEFAULT CURRENT_DATE;
+    """,
+    "views whose text qualifies a table (a CTE shadows its name)": """
+        CREATE TABLE x (id int PRIMARY KEY, v int);
+        CREATE VIEW shadowed AS WITH x AS (SELECT 1 AS id) SELECT public.x.id, public.x.v FROM public.x JOIN x y ON y.id = public.x.id;
+    """,
+    "a UNIQUE constraint on the primary key's columns, and a DEFERRABLE primary key": """
+        CREATE TABLE folded (a int, b int, PRIMARY KEY (a, b), CONSTRAINT folded_a_b_key UNIQUE (a, b));
+        CREATE TABLE pairs (a int, b int, PRIMARY KEY (a, b));
+        ALTER TABLE pairs ADD CONSTRAINT pairs_a_b_key UNIQUE (a, b);
+        CREATE TABLE lazy (id int, CONSTRAINT lazy_pkey PRIMARY KEY (id) DEFERRABLE INITIALLY DEFERRED);
+    """,
+    "empty schemas and a collation": """
+        CREATE SCHEMA archive;
+        CREATE SCHEMA staging;
+        CREATE TABLE staging.load (id int);
+        CREATE COLLATION german (provider = icu, locale = 'de-DE');
+        CREATE TABLE names (id int PRIMARY KEY, name text COLLATE german);
+    """,
 }
 
 
