@@ -106,7 +106,8 @@ class Differ:
     """Compares two snapshots. ``forward_references``: the backend accepts foreign keys to tables created later."""
 
     def __init__(self, old: Snapshot, new: Snapshot, renames: Renames | None = None, forward_references: bool = False,
-                 case_insensitive_tables: bool = False, case_insensitive_columns: bool = False):
+                 case_insensitive_tables: bool = False, case_insensitive_columns: bool = False,
+                 views_pin_columns: bool = False):
         self.old, self.new = old, new
         self.renames = renames or Renames()
         self.forward_references = forward_references
@@ -114,6 +115,7 @@ class Differ:
             self.renames = Renames({**_case_renames(old.tables, new.tables), **self.renames.tables},
                                    dict(self.renames.columns))
         self.case_insensitive_columns = case_insensitive_columns
+        self.views_pin_columns = views_pin_columns  # a view blocks changing the type of, or dropping, a column it reads
         self.suggestions: list[str] = []
 
     def plan(self) -> Plan:
@@ -146,6 +148,8 @@ class Differ:
         reindexed = [(o, n) for o, n in view_changed if replace(o, indexes=n.indexes) == n]
         view_changed = [pair for pair in view_changed if pair not in reindexed]
         view_indexes = [op for o, n in reindexed for op in self.compare_indexes(o, n)]
+        pinned = self.pinned_views(alters, drops, {o.key for o, _ in view_changed} | {v.key for v in view_removed})
+        view_changed += pinned
         view_changed += dependents(self.old.views, self.new.views, [o for o, _ in view_changed] + view_removed,
                                    already={o.key for o, _ in view_changed})
         dropped = view_dependency_order(view_removed + [o for o, _ in view_changed])
@@ -160,6 +164,28 @@ class Differ:
                   + owned + type_drops + view_creates + view_indexes),
             tuple(self.suggestions),
         )
+
+    def pinned_views(self, alters: list[Operation], drops: list[Operation], changing: set[str]) -> list[tuple[View, View]]:
+        """Unchanged views that read a column whose type changes or that is dropped (or a dropped table): dropped
+        before the change and created again after it, where the server refuses the change under a view."""
+        if not self.views_pin_columns:
+            return []
+        touched: dict[str, set[str]] = {}
+        for op in alters:
+            if isinstance(op, DropColumn) or isinstance(op, AlterColumn) and {"type", "collation"} & set(op.changes):
+                column = op.column if isinstance(op, DropColumn) else op.old
+                touched.setdefault(op.parent.name, set()).add(column.name)
+        for op in drops:
+            if isinstance(op, DropTable):
+                touched.setdefault(op.old.name, set()).add(op.old.name)
+        out = []
+        for key, view in self.old.views.items():
+            if key in changing or key not in self.new.views:
+                continue
+            words = set(re.findall(r"\w+", view.definition))
+            if any(table in words and columns & words for table, columns in touched.items()):
+                out.append((view, self.new.views[key]))
+        return out
 
     def compare_objects(self) -> tuple[list[Operation], list[Operation]]:
         """Schemas (every one the snapshots hold, empty or not) and other schema objects: created before the
@@ -332,17 +358,31 @@ def order(
     first = {id(op) for op in fk_first}  # by identity: linear, and equal operations stay distinct
     pending_alters = [op for op in alters if id(op) not in first]
     result += renames
-    result += [DropTable(t) for t in reversed(topological(dropped_tables))]
+    # tables dropped in reverse dependency order; a foreign key to a table dropped before its own (a cycle) is
+    # dropped first, so that the rollback creates both tables and then adds it
+    dropping, dropped_so_far = {t.key for t in dropped_tables}, set()
+    table_drops: list[Operation] = []
+    for table in reversed(topological(dropped_tables)):
+        cyclic = [fk for fk in table.foreign_keys if fk.ref_table != table.key and fk.ref_table in dropped_so_far]
+        dropped_so_far.add(table.key)
+        if cyclic:
+            result += [DropConstraint(table, fk) for fk in cyclic]
+            table = replace(table, foreign_keys=tuple(fk for fk in table.foreign_keys if fk not in cyclic))
+        table_drops.append(DropTable(table))
+    result += table_drops
 
     deferred: list[Operation] = []
     creating = {t.key for t in created_tables}
+    altered = {op.table for op in pending_alters if isinstance(op, (AddColumn, AlterColumn, AddConstraint))}
     created_so_far: set[str] = set()
     for table in topological(created_tables):
         if forward_references:
             result.append(CreateTable(table))
             continue
+        # a key to a table created later (a cycle), or to one whose columns or keys this plan changes, is added
+        # once everything else is in place
         later = [fk for fk in table.foreign_keys if fk.ref_table != table.key and fk.ref_table not in created_so_far
-                 and fk.ref_table in creating]
+                 and (fk.ref_table in creating or fk.ref_table in altered)]
         if later:  # a cycle: create without those keys, add them once every table exists
             table = replace(table, foreign_keys=tuple(fk for fk in table.foreign_keys if fk not in later))
             deferred += [AddConstraint(table, fk) for fk in later]
@@ -456,5 +496,5 @@ def diff(
     if forward_references is None:
         forward_references = backend.supports_forward_references
     return Differ(old, new, renames, forward_references, backend.case_insensitive_tables,
-                  backend.case_insensitive_columns).plan()
+                  backend.case_insensitive_columns, backend.views_pin_columns).plan()
 

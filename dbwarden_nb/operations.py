@@ -251,16 +251,32 @@ class AlterColumn(Operation):
         return tuple(n for n in names if getattr(self.old, n) != getattr(self.new, n))
 
     @property
+    def replaces_values(self) -> bool:
+        """The column becomes generated: what it holds is replaced by what its expression computes."""
+        return self.new.computed is not None and self.old.computed is None
+
+    @property
     def severity(self) -> str:  # type: ignore[override]
-        return "WARN" if self.risk else "INFO"
+        return "CRITICAL" if self.replaces_values else "WARN" if self.risk else "INFO"
 
     @property
     def risk(self) -> str:
+        if self.replaces_values:
+            return (f"column {self.table}.{self.new.name} becomes generated: its values are replaced by "
+                    f"({self.new.computed.expression})")  # type: ignore[union-attr]
+        if self.old.computed is not None and self.new.computed is not None:
+            return f"the values of {self.new.name} are computed again for every row (rewrites the table)"
         if "type" in self.changes:
             return f"type change {self.old.type} -> {self.new.type} rewrites or may fail on existing data"
         if self.old.nullable and not self.new.nullable:
             return f"SET NOT NULL fails if {self.new.name} has NULL rows"
         return ""
+
+    @property
+    def irreversible(self) -> str | None:
+        if self.replaces_values:
+            return f"the values column {self.table}.{self.new.name} held before it was generated are not restored"
+        return None
 
     def reverse(self) -> Operation:
         return AlterColumn(self.parent, self.new, self.old)

@@ -2,7 +2,7 @@
 
 One test per corpus file, on the session's PostgreSQL server (``postgresql_server``). Each case runs on
 two databases A and B (see tests/corpus.py for what is checked), compared over every schema the two
-databases hold, after the setup sqldef's own tests give it (``prepare``: the default schema of a case's
+databases hold, by their snapshots and by ``pg_dump --schema-only`` (tests/dumps.py), after the setup sqldef's own tests give it (``prepare``: the default schema of a case's
 ``user``, the schemas ``current`` created). The cases are spread over a few worker threads
 (``DBWARDEN_CORPUS_WORKERS``, default 4), each with a database pair created once and dropped at the end;
 before each case the pair is emptied (user schemas dropped with CASCADE, ``public`` recreated, leftover
@@ -39,6 +39,7 @@ from typing import Any, Iterator, Mapping
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # `corpus`, `servers` stay importable under any --import-mode
+from dumps import engine_dump  # noqa: E402
 from corpus import (  # noqa: E402
     FAIL,
     PASS,
@@ -361,7 +362,7 @@ def run_corpus(server: Any, files: list[str], workers: int) -> dict[str, FileRep
             pair = pairs.get()
             try:
                 target = Target("postgresql", pair.fresh, flavors=flavors, server_version=version,
-                                schemas=user_schemas, prepare=prepare)
+                                schemas=user_schemas, prepare=prepare, dump=engine_dump)
                 return run_case(name, case, target)
             finally:
                 pairs.put(pair)

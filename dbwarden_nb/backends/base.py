@@ -253,6 +253,7 @@ class Backend:
     supports_comments: ClassVar[bool] = False
     case_insensitive_tables: ClassVar[bool] = False  # "users" and "USERS" name the same table
     case_insensitive_columns: ClassVar[bool] = False
+    views_pin_columns: ClassVar[bool] = False  # a view blocks changing the type of (or dropping) a column it reads
     type_aliases: ClassVar[Mapping[str, str]] = {}
     option_keys: ClassVar[Sequence[str]] = ()  # the keys a Table/Column ``info["dbwarden"]`` may use here
     # What names and texts the server holds as written. Beyond these limits it truncates or mangles them

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
 from ..errors import BackendError, LockError
 from ..migrations.lock import Lock, LockStatus
+from ..operations import AddColumn, AlterColumn, AlterSequence, CreateSequence, DropColumn, DropSequence, Operation, Plan
 from ..schema import Check, Column, Index, PrimaryKey, Snapshot, Table, Unique, schemas_of, split_key
 from ..models.codegen import sql_text
 from .base import Backend, Connection
@@ -78,6 +79,7 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
     supports_schemas: ClassVar[bool] = True
     supports_comments: ClassVar[bool] = True
     normalizes_on_server: ClassVar[bool] = True
+    views_pin_columns: ClassVar[bool] = True
     default_schema_name: ClassVar[str] = "public"
 
     # -- connecting ---------------------------------------------------------------------------------
@@ -327,6 +329,70 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
                 changed[table.key] = table.replace(columns=columns)
                 del sequences[seq_key]
         return raw.replace(tables={**raw.tables, **changed}, sequences=sequences) if changed else raw
+
+    # -- planning ---------------------------------------------------------------------------------
+
+    def adapt(self, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
+        """Leave to the parent what PostgreSQL carries to its partitions and inheritance children: a column added
+        to or dropped from the parent, and its type, default and NOT NULL changed there, reach the children by
+        themselves (the same step on a child is refused: ``cannot add column to a partition``)."""
+        plan = self._serials_kept(plan)
+        parent_steps: dict[tuple[str, str, str], Operation] = {}
+        for op in plan:
+            if isinstance(op, (AddColumn, DropColumn)):
+                parent_steps[(op.kind, op.table, op.column.name)] = op
+            elif isinstance(op, AlterColumn):
+                parent_steps[(op.kind, op.table, op.new.name)] = op
+        if not parent_steps:
+            return plan
+        out: list[Operation] = []
+        for op in plan:
+            parents = [*_parents(new.tables.get(op.table)), *_parents(old.tables.get(op.table))]
+            if isinstance(op, (AddColumn, DropColumn)) and parents:
+                inherited_only = isinstance(op, AddColumn) or bool(op.column.options.get("inherited")) \
+                    or bool(op.parent.options.get("partition_of"))
+                if inherited_only and any((op.kind, p, op.column.name) in parent_steps for p in parents):
+                    continue
+            elif isinstance(op, AlterColumn) and parents:
+                above = [parent_steps.get((op.kind, p, op.new.name)) for p in parents]
+                carried = {f for step in above if isinstance(step, AlterColumn) for f in step.changes
+                           if f in ("type", "default", "nullable") and getattr(step.new, f) == getattr(op.new, f)}
+                if carried:
+                    if not set(op.changes) - carried:
+                        continue
+                    op = AlterColumn(op.parent, replace(op.old, **{f: getattr(op.new, f) for f in carried}), op.new)
+            out.append(op)
+        return plan.replace(operations=tuple(out))
+
+    def _serials_kept(self, plan: Plan) -> Plan:
+        """A serial column that becomes a column with a sequence of its own under the serial's name (or the other
+        way round) keeps the very sequence it has: the sequence is altered, never dropped and made again."""
+        ops = list(plan)
+        replaced: dict[int, Operation | None] = {}  # by id(): operation → its replacement (None: left out)
+        for op in ops:
+            if not isinstance(op, AlterColumn) or bool(op.old.options.get("serial")) == bool(op.new.options.get("serial")):
+                continue
+            t = op.parent
+            name = implicit_name(t.name, op.new.name, "seq")
+            key = f"{t.schema}.{name}" if t.schema else name
+            draws = f"nextval({self.literal(self.regclass(t.schema, name))}::regclass)"
+            gaining = bool(op.old.options.get("serial"))  # the sequence becomes the column's own
+            seq_op = next((o for o in ops if isinstance(o, CreateSequence if gaining else DropSequence) and o.name == key), None)
+            if seq_op is None or (op.new.default if gaining else op.old.default) != draws:
+                continue
+            implied = {"type": (op.old if gaining else op.new).type}
+            owner = [t.key, op.new.name]
+            serial_side = replace(op.old if gaining else op.new, default=draws,
+                                  options={k: v for k, v in (op.old if gaining else op.new).options.items() if k != "serial"})
+            column = AlterColumn(t, serial_side, op.new) if gaining else AlterColumn(t, op.old, serial_side)
+            sequence = (AlterSequence(key, implied, seq_op.options) if gaining else AlterSequence(key, seq_op.options, implied))
+            replaced[id(seq_op)] = sequence
+            replaced[id(op)] = column if column.changes else None
+            ownership = {"owned_by": owner}  # it has it already
+            replaced.update((id(o), None) for o in ops if isinstance(o, AlterSequence) and o.name == key
+                            and (o.old, o.new) in (({}, ownership), (ownership, {})))
+        kept = (replaced.get(id(o), o) for o in ops)
+        return plan.replace(operations=tuple(o for o in kept if o is not None))
 
     # -- normalization through the server ---------------------------------------------------------
 
@@ -578,6 +644,13 @@ class AdvisoryLock(Lock):
             except Exception as exc:  # permission: say so instead of pretending
                 raise LockError(f"cannot end the session holding the migration lock (pid {pid}): {exc}") from None
         return before
+
+
+def _parents(table: Table | None) -> list[str]:
+    """The tables a table inherits from or is a partition of."""
+    if table is None:
+        return []
+    return [*(table.options.get("inherits") or ()), *([table.options["partition_of"]] if table.options.get("partition_of") else [])]
 
 
 def _deferrable(constraint: Any) -> dict[str, Any]:

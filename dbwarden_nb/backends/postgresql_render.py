@@ -25,7 +25,7 @@ from ..operations import (
     RenameTable,
 )
 from ..schema import Check, Column, ForeignKey, Index, PrimaryKey, SchemaObject, Table, Unique, View, split_key
-from .postgresql_catalog import SERIALS
+from .postgresql_catalog import SERIALS, implicit_name
 
 
 class PostgreSQLRendering:
@@ -227,16 +227,30 @@ class PostgreSQLRendering:
         return [f"ALTER TABLE {self.q(op.parent)} RENAME COLUMN {self.quote(op.old.name)} TO {self.quote(op.new.name)}"]
 
     def render_alter_column(self, op: AlterColumn) -> list[str]:
+        """Every change in place, values kept: identity, serial and generated columns included. Only giving a column
+        a generation expression has no ALTER (PostgreSQL 17 changes one, none adds one): that column is made anew."""
         t, old, new = op.parent, op.old, op.new
-        prefix = f"ALTER TABLE {self.q(t)} ALTER COLUMN {self.quote(new.name)}"
+        table, column = self.q(t), self.quote(new.name)
+        prefix = f"ALTER TABLE {table} ALTER COLUMN {column}"
+        if new.computed is not None and new.computed != old.computed:
+            return [f"ALTER TABLE {table} DROP COLUMN {self.quote(old.name)}", f"ALTER TABLE {table} ADD COLUMN {self.column_sql(new)}"]
         changes = set(op.changes)
-        if old.computed != new.computed or old.options.get("serial") != new.options.get("serial"):
-            # a generated expression or serial-ness cannot be altered in place: drop and add the column
-            return [f"ALTER TABLE {self.q(t)} DROP COLUMN {self.quote(old.name)}",
-                    f"ALTER TABLE {self.q(t)} ADD COLUMN {self.column_sql(new)}"]
         out = []
-        if old.identity is not None and new.identity != old.identity:
+        if old.computed is not None:  # generated → plain: the computed values stay as plain values
+            out.append(f"{prefix} DROP EXPRESSION")
+        if old.identity is not None and new.identity is None:
             out.append(f"{prefix} DROP IDENTITY")
+        elif old.identity is not None and new.identity != old.identity:
+            out.append(f"{prefix} {self.identity_changes(old.identity, new.identity)}")
+            if _bounds(old.identity) != _bounds(new.identity):  # restarted inside the new bounds, then past the rows
+                ascending = (new.identity.increment or 1) > 0
+                out.append(f"SELECT setval(pg_get_serial_sequence({self.literal(table)}, {self.literal(new.name)}), "
+                           f"{'max' if ascending else 'min'}({column})) FROM {table} "
+                           f"HAVING {'max' if ascending else 'min'}({column}) IS NOT NULL")
+        was_serial, is_serial = bool(old.options.get("serial")), bool(new.options.get("serial"))
+        sequence = self.qualified(t.schema, implicit_name(t.name, new.name, "seq"))
+        if was_serial and not is_serial:  # the default first: it depends on the sequence
+            out += [f"{prefix} DROP DEFAULT", f"DROP SEQUENCE {sequence}"]
         if {"type", "collation"} & changes:
             collate = f" COLLATE {self.quote(new.collation)}" if new.collation else ""
             # a user type (enum, domain) only casts from text; a default must be set again after the change
@@ -244,17 +258,22 @@ class PostgreSQLRendering:
             if old.default is not None and "type" in changes:
                 out.append(f"{prefix} DROP DEFAULT")
                 changes.add("default")
-            out.append(f"{prefix} TYPE {new.type}{collate} USING {self.quote(new.name)}{via}::{new.type}")
-            if new.options.get("serial") and old.type != new.type:  # the implied sequence follows the column
-                target = self.literal(self.q(t)), self.literal(new.name)
-                out.append(f"DO $$ BEGIN EXECUTE format('ALTER SEQUENCE %s AS {new.type}', "
-                           f"pg_get_serial_sequence({target[0]}, {target[1]})); END $$")
+            out.append(f"{prefix} TYPE {new.type}{collate} USING {column}{via}::{new.type}")
+            if was_serial and is_serial and old.type != new.type:  # the implied sequence follows the column
+                out.append(f"ALTER SEQUENCE {sequence} AS {new.type}")
         if "default" in changes and (new.default is not None or old.default is not None and "type" not in changes):
             out.append(f"{prefix} SET DEFAULT {new.default}" if new.default is not None else f"{prefix} DROP DEFAULT")
         if "nullable" in changes:
             out.append(f"{prefix} {'DROP' if new.nullable else 'SET'} NOT NULL")
-        if new.identity is not None and new.identity != old.identity:
-            out.append(f"{prefix} ADD {self.identity_sql(new)}")
+        # numbering added to a column with rows goes on after the highest value, never back to 1
+        after_max = f"max({column})) FROM {table} HAVING max({column}) IS NOT NULL"
+        if is_serial and not was_serial:
+            out += [f"CREATE SEQUENCE {sequence} AS {new.type} OWNED BY {table}.{column}",
+                    f"SELECT setval({self.literal(sequence)}, {after_max}",
+                    f"{prefix} SET DEFAULT nextval({self.literal(sequence)}::regclass)"]
+        if new.identity is not None and old.identity is None:
+            out += [f"{prefix} ADD {self.identity_sql(new)}",
+                    f"SELECT setval(pg_get_serial_sequence({self.literal(table)}, {self.literal(new.name)}), {after_max}"]
         if old.options.get("storage") != new.options.get("storage"):
             out.append(f"{prefix} SET STORAGE {(new.options.get('storage') or _default_storage(new.type)).upper()}")
         if old.options.get("compression") != new.options.get("compression"):
@@ -262,6 +281,26 @@ class PostgreSQLRendering:
         if "comment" in changes:
             out.append(self.comment_column_sql(t, new))
         return out
+
+    @staticmethod
+    def identity_changes(old: Any, new: Any) -> str:
+        """``SET GENERATED … SET INCREMENT BY …``: an identity changed in place, its sequence going on where it is."""
+        parts = [f"SET GENERATED {'ALWAYS' if new.always else 'BY DEFAULT'}"] if old.always != new.always else []
+        for field, word in (("start", "START WITH"), ("increment", "INCREMENT BY"), ("minvalue", "MINVALUE"),
+                            ("maxvalue", "MAXVALUE"), ("cache", "CACHE")):
+            before, after = getattr(old, field), getattr(new, field)
+            if before != after:
+                if after is not None:
+                    parts.append(f"SET {word} {after}")
+                elif field in ("minvalue", "maxvalue"):
+                    parts.append(f"SET NO {word}")
+                else:
+                    parts.append(f"SET {word} 1")
+        if bool(old.cycle) != bool(new.cycle):
+            parts.append("SET CYCLE" if new.cycle else "SET NO CYCLE")
+        if _bounds(old) != _bounds(new):  # the current value may lie outside the new bounds
+            parts.append("RESTART")
+        return " ".join(parts)
 
     def render_create_index(self, op: CreateIndex) -> list[str]:
         comment = [self.comment_index_sql(op.parent, op.index)] if "comment" in op.index.options else []
@@ -437,6 +476,10 @@ class PostgreSQLRendering:
 
     def render_drop_domain(self, op: Any) -> list[str]:
         return [f"DROP DOMAIN {self.qkey(op.name)}"]
+
+
+def _bounds(identity: Any) -> tuple[Any, ...]:
+    return identity.start, identity.minvalue, identity.maxvalue
 
 
 def _with(options: Mapping[str, Any]) -> str:
