@@ -172,7 +172,7 @@ class Differ:
             return []
         touched: dict[str, set[str]] = {}
         for op in alters:
-            if isinstance(op, DropColumn) or isinstance(op, AlterColumn) and {"type", "collation"} & set(op.changes):
+            if isinstance(op, DropColumn) or isinstance(op, AlterColumn) and {"type", "collation", "computed"} & set(op.changes):
                 column = op.column if isinstance(op, DropColumn) else op.old
                 touched.setdefault(op.parent.name, set()).add(column.name)
         for op in drops:

@@ -256,16 +256,22 @@ class AlterColumn(Operation):
         return self.new.computed is not None and self.old.computed is None
 
     @property
+    def recomputes(self) -> bool:
+        """A generated column's expression changes: no server alters it in place before PostgreSQL 17."""
+        return self.new.computed is not None and self.old.computed is not None and self.new.computed != self.old.computed
+
+    @property
     def severity(self) -> str:  # type: ignore[override]
-        return "CRITICAL" if self.replaces_values else "WARN" if self.risk else "INFO"
+        return "CRITICAL" if self.replaces_values or self.recomputes else "WARN" if self.risk else "INFO"
 
     @property
     def risk(self) -> str:
         if self.replaces_values:
-            return (f"column {self.table}.{self.new.name} becomes generated: its values are replaced by "
-                    f"({self.new.computed.expression})")  # type: ignore[union-attr]
-        if self.old.computed is not None and self.new.computed is not None:
-            return f"the values of {self.new.name} are computed again for every row (rewrites the table)"
+            return (f"column {self.table}.{self.new.name} becomes generated: it is dropped and added, its values "
+                    f"replaced by ({self.new.computed.expression})")  # type: ignore[union-attr]
+        if self.recomputes:
+            return (f"generated column {self.table}.{self.new.name} is dropped and added with its new expression: "
+                    "every row is computed again (the table is rewritten)")
         if "type" in self.changes:
             return f"type change {self.old.type} -> {self.new.type} rewrites or may fail on existing data"
         if self.old.nullable and not self.new.nullable:

@@ -511,6 +511,7 @@ class Snapshot:
                 lines.append(f"    {kind} {ix.name or ''}({', '.join(e.label for e in ix.elements)})")
         for key, v in self.views.items():
             lines.append(f"  view {key}")
+        lines += [f"  {key}" for key in self.objects]
         if self.unmanaged:
             lines.append(self.unmanaged_line())
         return "\n".join(lines)

@@ -3,6 +3,7 @@ same way, from the inverse operation). A mixin of PostgreSQLBackend, kept apart 
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Sequence
 
 from ..errors import BackendError
@@ -233,7 +234,16 @@ class PostgreSQLRendering:
         table, column = self.q(t), self.quote(new.name)
         prefix = f"ALTER TABLE {table} ALTER COLUMN {column}"
         if new.computed is not None and new.computed != old.computed:
-            return [f"ALTER TABLE {table} DROP COLUMN {self.quote(old.name)}", f"ALTER TABLE {table} ADD COLUMN {self.column_sql(new)}"]
+            # what depends on the column goes with it: its indexes and keys are made again
+            def uses(obj: Any) -> bool:
+                columns = [*getattr(obj, "columns", ()), *getattr(obj, "include", ()), *obj.options.get("include", ())]
+                text = " ".join(e.expression or "" for e in getattr(obj, "elements", ())) + getattr(obj, "expression", "")
+                return new.name in columns or self.quote(new.name) in text or re.search(rf"\b{re.escape(new.name)}\b", text) is not None
+
+            again = [self.create_index_sql(t, i) for i in t.indexes if uses(i)]
+            again += [self.add_constraint_sql(t, c) for c in (*t.uniques, *t.checks, *t.foreign_keys) if uses(c)]
+            return [f"ALTER TABLE {table} DROP COLUMN {self.quote(old.name)}",
+                    f"ALTER TABLE {table} ADD COLUMN {self.column_sql(new)}", *again]
         changes = set(op.changes)
         out = []
         if old.computed is not None:  # generated → plain: the computed values stay as plain values

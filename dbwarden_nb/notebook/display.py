@@ -441,6 +441,12 @@ def _snapshot(s: Snapshot) -> Rendered:
     for label, items in (("sequence", s.sequences), ("domain", s.domains)):
         if items:
             extras.append(_grid((label, "options"), (_tr((_e(k), _e(_options_text(v)))) for k, v in items.items())))
+    if s.objects:
+        extras.append(_grid(("object", "definition"), (_tr((_e(k), _e(o.definition))) for k, o in s.objects.items())))
+    if s.unmanaged:  # never silent: what the snapshot does not carry, kind by kind, the names folded
+        extras.append(_note(s.unmanaged_line(), "WARN") + _section(
+            "not managed", _grid(("kind", "names"), (_tr((_e(k), _e(", ".join(v)))) for k, v in s.unmanaged.items())),
+            False))
     if not n:
         body = '<div class="dbw-empty dbw-muted">no tables</div>'
     if len(tables) > options.max_tables:
@@ -454,6 +460,8 @@ def _snapshot(s: Snapshot) -> Rendered:
         lines.append(f"  \u2026 {len(s.tables) - limit} more table(s) (snapshot.to_text() lists them all)")
     lines += [f"  view {k}" for k in s.views]
     lines += [f"  enum {k} ({', '.join(v)})" for k, v in s.enums.items()]
+    lines += [f"  {k}" for k in s.objects]
+    lines += [s.unmanaged_line()] if s.unmanaged else []
     return Rendered("snapshot", "\n".join(lines), head + body + "".join(extras))
 
 

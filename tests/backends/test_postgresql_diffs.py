@@ -74,6 +74,12 @@ CASES: dict[str, dict[str, str]] = {
         "current": "CREATE TABLE p (id int, v int); CREATE TABLE ch (extra int) INHERITS (p);",
         "desired": "CREATE TABLE p (id int NOT NULL, v bigint); CREATE TABLE ch (extra int) INHERITS (p);",
     },
+    "a generated column's expression changed, with its index and check": {
+        "current": "CREATE TABLE t (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a + 1) STORED CHECK (g > 0));"
+                   "CREATE INDEX t_g_idx ON t (g); CREATE VIEW v AS SELECT id, g FROM t;",
+        "desired": "CREATE TABLE t (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a + 2) STORED CHECK (g > 0));"
+                   "CREATE INDEX t_g_idx ON t (g); CREATE VIEW v AS SELECT id, g FROM t;",
+    },
     "an empty schema created and dropped": {
         "current": "CREATE SCHEMA old_area; CREATE TABLE t (id int);",
         "desired": "CREATE SCHEMA new_area; CREATE TABLE t (id int); CREATE TABLE new_area.x (id int);",

@@ -139,6 +139,17 @@ def test_hostile_names_and_comments_are_escaped() -> None:
     assert html_.count("<table") == html_.count("</table>")
 
 
+def test_what_is_not_managed_is_shown_escaped() -> None:
+    snap = samples.snapshot().replace(unmanaged={"function": ("<script>window.__pwned=3</script>()", "f()"),
+                                                 "trigger": ("t on x",)})
+    got = bundle(snap)
+    line = "not managed: 2 functions, 1 trigger (dbwarden does not create or drop them)"
+    assert line in got["text/plain"] and line in got["text/html"]
+    assert "&lt;script&gt;window.__pwned=3&lt;/script&gt;()" in got["text/html"]
+    assert unescaped_markup(got["text/html"]) == []
+    assert snap == samples.snapshot()  # what is not managed is not part of equality
+
+
 def test_attributes_are_escaped_too() -> None:
     snap = samples.snapshot()
     hostile_checksum = '"><script>window.__pwned=9</script>'
