@@ -47,13 +47,7 @@ def load_ddl(url: str, sql: str) -> None:
     if kind == "postgresql":
         command = [_pg_binary("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", parts._replace(scheme="postgresql").geturl()]
     elif kind in ("mariadb", "mysql"):
-        args = [f"--host={parts.hostname}", f"--port={parts.port or 3306}", "--protocol=TCP",
-                f"--user={unquote(parts.username or 'root')}", *([f"--password={unquote(parts.password)}"] if parts.password else []),
-                parts.path.lstrip("/")]
-        if kind == "mysql" and (MYSQL_CHROOT / "usr/bin/mysql").exists():
-            command = ["chroot", str(MYSQL_CHROOT), "/usr/bin/mysql", *args]
-        else:
-            command = [shutil.which("mariadb") or "mysql", *args]
+        command = _my_client(url)
     elif kind == "sqlite":
         conn = sqlite3.connect(_sqlite_path(url))
         try:
@@ -106,6 +100,17 @@ def _pg_binary(name: str) -> str:
 # -- MySQL and MariaDB ---------------------------------------------------------------------------------------
 
 
+def _my_client(url: str, *options: str) -> list[str]:
+    """The command line of the server's own ``mysql``/``mariadb`` client connected to the database of ``url``."""
+    parts = urlsplit(url)
+    args = [f"--host={parts.hostname}", f"--port={parts.port or 3306}", "--protocol=TCP",
+            f"--user={unquote(parts.username or 'root')}", *([f"--password={unquote(parts.password)}"] if parts.password else []),
+            *options, parts.path.lstrip("/")]
+    if kind_of(url) == "mysql" and (MYSQL_CHROOT / "usr/bin/mysql").exists():
+        return ["chroot", str(MYSQL_CHROOT), "/usr/bin/mysql", *args]
+    return [shutil.which("mariadb") or "mysql", *args]
+
+
 def _my_dump(url: str) -> str:
     parts = urlsplit(url)
     database = parts.path.lstrip("/")
@@ -123,11 +128,64 @@ def _my_dump(url: str) -> str:
     keep = []
     for line in text.splitlines():
         line = re.sub(r"/\*!\d+ (SET|DEFINER=)[^*]*\*/ ?", "", line).rstrip(";").rstrip()
-        line = re.sub(r" DEFINER=`[^`]*`@`[^`]*`", "", line)
+        line = re.sub(r" DEFINER=`[^`]*`@`[^`]*`", "", line).replace(f"`{database}`.", "")
         if not line.strip() or line.startswith(("--", "/*!40", "SET ", "/*M!", "DELIMITER")):
             continue
         keep.append(line)
-    return "\n".join(keep)
+    defaults = subprocess.run(_my_client(url, "--batch", "--skip-column-names", "--execute",
+                                         "SELECT CHARACTER_SET_NAME, DEFAULT_COLLATE_NAME FROM information_schema.CHARACTER_SETS"),
+                              check=True, capture_output=True, text=True).stdout
+    collations = dict(line.split("\t") for line in defaults.splitlines())
+    return "\n".join(_sorted_index_lines(_without_restated_charsets(keep, collations)))
+
+
+def _without_restated_charsets(lines: list[str], default_collations: dict[str, str]) -> list[str]:
+    """MySQL shows a column's ``CHARACTER SET x COLLATE y`` when it was written, even when it is the table's own
+    default (which information_schema cannot tell apart): that restatement is history, not schema."""
+    out: list[str] = []
+    body: list[str] = []
+    for line in lines:
+        if line.startswith("CREATE TABLE "):
+            out += body
+            body = [line]
+            continue
+        if not body:
+            out.append(line)
+            continue
+        body.append(line)
+        default = re.match(r"^\) .*DEFAULT CHARSET=(\S+)(?: COLLATE=(\S+))?", line)
+        if line.startswith(")"):
+            if default:
+                charset, collation = default.groups()
+                collation = collation or default_collations.get(charset, "")
+                body = [re.sub(rf" (?:CHARACTER SET {charset} )?COLLATE {collation}(?= )", "", b) if b.startswith("  `")
+                        else b for b in body]
+            out += body
+            body = []
+    return out + body
+
+
+_INDEX_LINE = re.compile(r"^  ((?:UNIQUE |FULLTEXT |SPATIAL )?KEY) ")
+
+
+def _sorted_index_lines(lines: list[str]) -> list[str]:
+    """The server lists a table's indexes by kind (it sorts them so), then in the order they were made: within a
+    kind, that order is history, not schema (pg_dump and sqlite_master list indexes by name too)."""
+    out: list[str] = []
+    for line in lines:
+        kind = _INDEX_LINE.match(line)
+        start = len(out)
+        while kind and start and (prev := _INDEX_LINE.match(out[start - 1])) and prev.group(1) == kind.group(1):
+            start -= 1
+        run = [*out[start:], line] if kind else None
+        if run is not None:
+            # the last line of a CREATE TABLE body has no comma: compare without it, restore it on the last one
+            ends = [r.endswith(",") for r in run]
+            run = sorted(r.rstrip(",") for r in run)
+            out[start:] = [r + ("," if end else "") for r, end in zip(run, ends)]
+        else:
+            out.append(line)
+    return out
 
 
 # -- SQLite -----------------------------------------------------------------------------------------------

@@ -157,7 +157,8 @@ class MySQLBackend(Backend):
     # -- introspection ------------------------------------------------------------------------------
 
     def reader(self, conn: Connection, schema: str) -> CatalogReader:
-        return CatalogReader(conn, schema, self.is_mariadb, self.version_tuple(conn), self.internal_tables)
+        return CatalogReader(conn, schema, self.is_mariadb, self.version_tuple(conn), self.internal_tables,
+                             self.canonical_fk_action)
 
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
         schema = (schemas or [None])[0] or self.default_schema(conn)
