@@ -141,25 +141,25 @@ class SQLiteBackend(Backend):
             if row[6]:
                 pk_of[row[0]].append((row[6], row[2]))
         tables = []
-        unmanaged: dict[str, list[str]] = defaultdict(list)
-        for kind, name, tbl, sql in objects:
-            if kind == "trigger":
-                unmanaged["trigger"].append(f"{name} on {tbl}")
-            if kind == "table" and (sql or "").upper().startswith("CREATE VIRTUAL"):
-                unmanaged["virtual table"].append(name)
-            if kind != "table" or name in shadow or name in unmanaged["virtual table"]:
+        triggers = [f"{name} on {tbl}" for kind, name, tbl, _sql in objects if kind == "trigger"]
+        virtual = [name for kind, name, _tbl, sql in objects if kind == "table" and (sql or "").upper().startswith("CREATE VIRTUAL")]
+        for kind, name, _tbl, sql in objects:
+            if kind != "table" or name in shadow or name in virtual:
                 continue
             facts = sqlite_ddl.parse_create_table(sql or "")
             tables.append(
                 self._table(name, facts, cols_by_table[name], idx_by_table[name], idx_cols, fks_by_table[name], sql_of, pk_of)
             )
         views = [View(name=name, definition=self.canonical_view(_view_body(sql))) for kind, name, _tbl, sql in objects if kind == "view"]
-        return Snapshot.of(self.name, tables, views, server_version=self.server_version(conn), unmanaged=unmanaged)
+        return Snapshot.of(self.name, tables, views, server_version=self.server_version(conn),
+                           unmanaged={"trigger": triggers, "virtual table": virtual})
 
     def shadow_tables(self, conn: Connection) -> set[str]:
         """The tables SQLite keeps for a virtual table's data (FTS5's ``<name>_data``…): part of it, not models.
         Only SQLite 3.37 and later tell them apart (``pragma_table_list``)."""
-        if tuple(int(p) for p in self.server_version(conn).split(".")[:2]) < (3, 37):
+        import sqlite3  # the library the driver runs: its version is the database engine's
+
+        if sqlite3.sqlite_version_info < (3, 37):
             return set()
         return {r[0] for r in conn.query("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")}
 

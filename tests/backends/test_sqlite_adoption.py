@@ -66,6 +66,16 @@ SHAPES: dict[str, str] = {
         CREATE VIEW visited AS SELECT id, url, title FROM places WHERE visit_count > 0;
         CREATE VIEW visited_titles AS SELECT title FROM visited WHERE title IS NOT NULL;
     """,
+    "a STRICT app database: case-insensitive collations, named checks, expression and partial unique indexes": """
+        CREATE TABLE account (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL COLLATE NOCASE,
+            plan TEXT NOT NULL DEFAULT 'free' CONSTRAINT ck_plan CHECK (plan IN ('free', 'pro')),
+            balance REAL NOT NULL DEFAULT 0.0, deleted_at TEXT, data BLOB) STRICT;
+        CREATE TABLE session (token TEXT PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES account (id) ON DELETE CASCADE,
+            expires INTEGER NOT NULL, CONSTRAINT ck_expires CHECK (expires > 0)) STRICT, WITHOUT ROWID;
+        CREATE UNIQUE INDEX account_email_live ON account (email COLLATE NOCASE) WHERE deleted_at IS NULL;
+        CREATE INDEX session_expiry ON session (account_id, expires DESC);
+        CREATE INDEX account_domain ON account (substr(email, instr(email, '@') + 1));
+    """,
 }
 
 
