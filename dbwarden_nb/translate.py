@@ -12,6 +12,7 @@ exactly keeps its place with a fallback, and every decision is a row of the :cla
 from __future__ import annotations
 
 import sqlite3
+from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
@@ -228,7 +229,7 @@ class _Translator:
         self.database = database
         self.decisions: list[Decision] = []
         self.types = Types(snapshot)
-        self.names = _bare_names(snapshot)
+        self.names, self.index_names = _bare_names(snapshot)
         moved = {(o.schema, o.name): o.name for o in (*snapshot.tables.values(), *snapshot.views.values()) if o.schema}
         self.expressions = Expressions(snapshot, self.types, moved)
         self.scratch = _Scratch()
@@ -299,7 +300,8 @@ class _Translator:
             self.nulls_distinct(name, f"UNIQUE {u.name or ''} ({', '.join(u.columns)})", u.options)
             storage += [f"unique {u.name or ', '.join(u.columns)}: {k}={v}" for k, v in u.options.items()]
         foreign_keys = [self.foreign_key(fk, storage) for fk in t.foreign_keys]
-        indexes = [ix for ix in (self.index(name, ix, storage) for ix in t.indexes) if ix is not None]
+        indexes = [ix for ix in (self.index(name, ix, storage, self.index_names.get((t.key, ix.name or ""))) for ix in t.indexes)
+                   if ix is not None]
         if storage:
             self.note(name, None, "table option", "; ".join(storage), NOTHING, "converted", STORAGE_REASON)
         return Table(
@@ -404,11 +406,16 @@ class _Translator:
         ref = self.names.get(fk.ref_table) or fk.ref_table.rsplit(".", 1)[-1]
         return ForeignKey(fk.name, fk.columns, ref, fk.ref_columns, on_delete=fk.on_delete, on_update=fk.on_update)
 
-    def index(self, table: str, ix: Index, storage: list[str]) -> Index | None:
+    def index(self, table: str, ix: Index, storage: list[str], renamed: str | None = None) -> Index | None:
+        """``ix`` as SQLite has it, or None (dropped); ``renamed``: its SQLite name when its own is taken."""
         label = f"{ix.name} ({', '.join(e.label for e in ix.elements)})" + (f" WHERE {ix.where}" if ix.where else "")
         if _SKIP_INDEX in ix.options:
             storage.append(f"skip index {label}: {_options_text(ix.options)}")
             return None
+        if renamed is not None:
+            self.note(table, None, "index name", ix.name or "", renamed, "converted",
+                      "SQLite has one namespace for tables, views and indexes: another table or view uses the name too")
+            ix = replace(ix, name=renamed)
         self.nulls_distinct(table, label, ix.options)
         storage += [f"index {ix.name}: {_options_text(ix.options)}"] if ix.options else []
         elements: list[IndexElement] = []
@@ -479,8 +486,13 @@ class _Translator:
         return kept
 
 
-def _bare_names(snapshot: Snapshot) -> dict[str, str]:
-    """Snapshot key → SQLite name; two objects SQLite would name alike (case-insensitively) raise."""
+def _bare_names(snapshot: Snapshot) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """Snapshot key → SQLite name, and (table key, index) → the SQLite name of each index that must yield its name.
+
+    SQLite has one namespace for tables, views and indexes. Two tables or views it would name alike
+    (case-insensitively) raise. An index whose name another table's index or a table or view also has (MySQL and
+    MariaDB name indexes per table) becomes ``<table>_<index>`` (``_2``, ``_3``… while that is taken too): every
+    holder of a shared name is renamed, so the result does not depend on which table came first."""
     holders: dict[str, str] = {}
     names: dict[str, str] = {}
 
@@ -500,10 +512,23 @@ def _bare_names(snapshot: Snapshot) -> dict[str, str]:
             other = seen.setdefault(c.name.lower(), c.name)
             if other != c.name:
                 raise TranslationError(f"SQLite column names ignore case: {key}.{other} and {key}.{c.name} would collide")
-        for ix in t.indexes:
-            if ix.name and _SKIP_INDEX not in ix.options:
-                claim(ix.name, f"index {ix.name} of {key}")
-    return names
+    indexes = [(key, ix.name) for key, t in snapshot.tables.items() for ix in t.indexes
+               if ix.name and _SKIP_INDEX not in ix.options]
+    tables_of: dict[str, set[str]] = defaultdict(set)
+    for key, name in indexes:
+        tables_of[name.lower()].add(key)
+    shared = {(key, name) for key, name in indexes if len(tables_of[name.lower()]) > 1 or name.lower() in holders}
+    taken = set(holders) | {name.lower() for key, name in indexes if (key, name) not in shared}
+    renamed: dict[tuple[str, str], str] = {}
+    for key, name in sorted(shared):
+        base = f"{names[key]}_{name}"
+        new, n = base, 1
+        while new.lower() in taken:
+            n += 1
+            new = f"{base}_{n}"
+        taken.add(new.lower())
+        renamed[(key, name)] = new
+    return names, renamed
 
 
 def _constraint(ck: Check) -> str:

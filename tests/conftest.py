@@ -36,6 +36,19 @@ if os.environ.get("CI"):
 _used_servers: list[str] = []  # what this run provisioned, for the terminal summary
 
 
+@pytest.fixture(autouse=True)
+def _forget_project_modules(tmp_path_factory):
+    """Model modules a test imported from its temporary projects, and those projects on sys.path, are forgotten
+    after it: projects made by ``dbwarden init`` all name theirs ``models``, and the next test's must not be found
+    in sys.modules or in an earlier project's folder instead."""
+    yield
+    base = os.path.realpath(tmp_path_factory.getbasetemp()) + os.sep
+    for name, module in list(sys.modules.items()):
+        if os.path.realpath(getattr(module, "__file__", None) or "").startswith(base):
+            del sys.modules[name]
+    sys.path[:] = [p for p in sys.path if not os.path.realpath(p).startswith(base)]
+
+
 def _allowed_missing() -> set[str]:
     return {kind.strip() for kind in os.environ.get("DBWARDEN_TEST_ALLOW_MISSING", "").split(",")}
 

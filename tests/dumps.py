@@ -47,13 +47,7 @@ def load_ddl(url: str, sql: str) -> None:
     if kind == "postgresql":
         command = [_pg_binary("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", parts._replace(scheme="postgresql").geturl()]
     elif kind in ("mariadb", "mysql"):
-        args = [f"--host={parts.hostname}", f"--port={parts.port or 3306}", "--protocol=TCP",
-                f"--user={unquote(parts.username or 'root')}", *([f"--password={unquote(parts.password)}"] if parts.password else []),
-                parts.path.lstrip("/")]
-        if kind == "mysql" and (MYSQL_CHROOT / "usr/bin/mysql").exists():
-            command = ["chroot", str(MYSQL_CHROOT), "/usr/bin/mysql", *args]
-        else:
-            command = [shutil.which("mariadb") or "mysql", *args]
+        command = _my_client(url)
     elif kind == "sqlite":
         conn = sqlite3.connect(_sqlite_path(url))
         try:
@@ -126,6 +120,17 @@ def _pg_binary(name: str) -> str:
 # -- MySQL and MariaDB ---------------------------------------------------------------------------------------
 
 
+def _my_client(url: str, *options: str) -> list[str]:
+    """The command line of the server's own ``mysql``/``mariadb`` client connected to the database of ``url``."""
+    parts = urlsplit(url)
+    args = [f"--host={parts.hostname}", f"--port={parts.port or 3306}", "--protocol=TCP",
+            f"--user={unquote(parts.username or 'root')}", *([f"--password={unquote(parts.password)}"] if parts.password else []),
+            *options, parts.path.lstrip("/")]
+    if kind_of(url) == "mysql" and (MYSQL_CHROOT / "usr/bin/mysql").exists():
+        return ["chroot", str(MYSQL_CHROOT), "/usr/bin/mysql", *args]
+    return [shutil.which("mariadb") or "mysql", *args]
+
+
 def _my_dump(url: str) -> str:
     parts = urlsplit(url)
     database = parts.path.lstrip("/")
@@ -143,11 +148,64 @@ def _my_dump(url: str) -> str:
     keep = []
     for line in text.splitlines():
         line = re.sub(r"/\*!\d+ (SET|DEFINER=)[^*]*\*/ ?", "", line).rstrip(";").rstrip()
-        line = re.sub(r" DEFINER=`[^`]*`@`[^`]*`", "", line)
+        line = re.sub(r" DEFINER=`[^`]*`@`[^`]*`", "", line).replace(f"`{database}`.", "")
         if not line.strip() or line.startswith(("--", "/*!40", "SET ", "/*M!", "DELIMITER")):
             continue
         keep.append(line)
-    return "\n".join(keep)
+    defaults = subprocess.run(_my_client(url, "--batch", "--skip-column-names", "--execute",
+                                         "SELECT CHARACTER_SET_NAME, DEFAULT_COLLATE_NAME FROM information_schema.CHARACTER_SETS"),
+                              check=True, capture_output=True, text=True).stdout
+    collations = dict(line.split("\t") for line in defaults.splitlines())
+    return "\n".join(_sorted_index_lines(_without_restated_charsets(keep, collations)))
+
+
+def _without_restated_charsets(lines: list[str], default_collations: dict[str, str]) -> list[str]:
+    """MySQL shows a column's ``CHARACTER SET x COLLATE y`` when it was written, even when it is the table's own
+    default (which information_schema cannot tell apart): that restatement is history, not schema."""
+    out: list[str] = []
+    body: list[str] = []
+    for line in lines:
+        if line.startswith("CREATE TABLE "):
+            out += body
+            body = [line]
+            continue
+        if not body:
+            out.append(line)
+            continue
+        body.append(line)
+        default = re.match(r"^\) .*DEFAULT CHARSET=(\S+)(?: COLLATE=(\S+))?", line)
+        if line.startswith(")"):
+            if default:
+                charset, collation = default.groups()
+                collation = collation or default_collations.get(charset, "")
+                body = [re.sub(rf" (?:CHARACTER SET {charset} )?COLLATE {collation}(?= )", "", b) if b.startswith("  `")
+                        else b for b in body]
+            out += body
+            body = []
+    return out + body
+
+
+_INDEX_LINE = re.compile(r"^  ((?:UNIQUE |FULLTEXT |SPATIAL )?KEY) ")
+
+
+def _sorted_index_lines(lines: list[str]) -> list[str]:
+    """The server lists a table's indexes by kind (it sorts them so), then in the order they were made: within a
+    kind, that order is history, not schema (pg_dump and sqlite_master list indexes by name too)."""
+    out: list[str] = []
+    for line in lines:
+        kind = _INDEX_LINE.match(line)
+        start = len(out)
+        while kind and start and (prev := _INDEX_LINE.match(out[start - 1])) and prev.group(1) == kind.group(1):
+            start -= 1
+        run = [*out[start:], line] if kind else None
+        if run is not None:
+            # the last line of a CREATE TABLE body has no comma: compare without it, restore it on the last one
+            ends = [r.endswith(",") for r in run]
+            run = sorted(r.rstrip(",") for r in run)
+            out[start:] = [r + ("," if end else "") for r, end in zip(run, ends)]
+        else:
+            out.append(line)
+    return out
 
 
 # -- SQLite -----------------------------------------------------------------------------------------------
@@ -159,19 +217,75 @@ def _sqlite_path(url: str) -> str:
 
 
 def _sqlite_master(url: str) -> str:
+    """What SQLite knows of each table, from its own pragmas, plus what only the CREATE TABLE text holds (SQLite
+    keeps the text as written, so two spellings of one table, a column-level or table-level key, ``DEFAULT 1`` or
+    ``DEFAULT (1)``, compare equal); indexes, views and triggers by their text."""
     conn = sqlite3.connect(_sqlite_path(url))
     try:
         rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
                             f"AND tbl_name NOT IN {OWN_TABLES!r} ORDER BY type, name").fetchall()
+        out = []
+        for kind, name, table, sql in rows:
+            if kind == "table" and not (sql or "").upper().startswith("CREATE VIRTUAL"):
+                out += [f"table {name}:", *(f"  {fact}" for fact in _sqlite_table(conn, name, sql))]
+            elif sql is not None:  # an index SQLite made for a key is part of the table's facts
+                out.append(f"{kind} {name} on {table}: {_sqlite_sql(sql)}")
     finally:
         conn.close()
-    return "\n".join(f"{t} {n} on {tbl}: {_sqlite_sql(sql)}" for t, n, tbl, sql in rows)
+    return "\n".join(out)
+
+
+def _sqlite_table(conn: sqlite3.Connection, name: str, sql: str) -> list[str]:
+    columns = conn.execute("SELECT * FROM pragma_table_xinfo(?)", (name,)).fetchall()
+    text = _sqlite_sql(sql)
+    rowid = _rowid_column(columns, text)
+    facts = [f"column {n} {_sqlite_sql(t, spaced=False)} notnull={'rowid' if n == rowid else nn} "
+             f"default={_sqlite_sql(d, spaced=False)} pk={pk} hidden={h}" for _cid, n, t, nn, d, pk, h in columns]
+    for ix, unique, origin, partial in conn.execute(
+            "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?) WHERE origin <> 'c'", (name,)):
+        cols = [r[0] for r in conn.execute("SELECT name FROM pragma_index_info(?) ORDER BY seqno", (ix,))]
+        facts.append(f"{'primary key' if origin == 'pk' else 'unique'} ({', '.join(cols)})")
+    keys: dict[int, list[tuple]] = {}
+    for row in conn.execute("SELECT * FROM pragma_foreign_key_list(?) ORDER BY id, seq", (name,)):
+        keys.setdefault(row[0], []).append(row)
+    for parts in keys.values():
+        _id, _seq, ref, _f, _t, on_update, on_delete, match = parts[0]
+        facts.append(f"foreign key ({', '.join(p[3] for p in parts)}) references {ref} "
+                     f"({', '.join(str(p[4]) for p in parts)}) on update {on_update} on delete {on_delete} match {match}")
+    # the text alone holds these: checks, generated expressions, collations, deferral, names, table options
+    facts += sorted(f"check {m}" for m in _groups(text, "check"))
+    facts += sorted(f"generated {m}" for m in _groups(text, "as"))
+    facts += sorted(re.findall(r"collate \S+?(?=[ ,)]|$)", text))
+    facts += re.findall(r"(?<!not )deferrable initially deferred", text)  # the only clause that defers a check
+    facts += sorted(re.findall(r"constraint \S+?(?= )", text))
+    facts += [option for option in ("autoincrement", "without rowid", "strict") if re.search(rf"\b{option}\b", text)]
+    return sorted(facts)
+
+
+def _rowid_column(columns: list[tuple], text: str) -> str | None:
+    """The lone INTEGER PRIMARY KEY of a rowid table: NOT NULL on it changes nothing (a NULL numbers the row)."""
+    keys = [c for c in columns if c[5]]
+    if len(keys) == 1 and keys[0][2].upper() == "INTEGER" and "without rowid" not in text:
+        return keys[0][1]
+    return None
+
+
+def _groups(text: str, word: str) -> list[str]:
+    """The parenthesized text after each ``word (`` outside quotes in ``text`` (tokens as _sqlite_sql joins them)."""
+    out = []
+    for m in re.finditer(rf"\b{word}\(", text):
+        depth, i = 1, m.end()
+        while depth and i < len(text):
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            i += 1
+        out.append(text[m.end() : i - 1])
+    return out
 
 
 _SQL_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]|\s+|[(),]|[^\s(),'\"`\[]+")
 
 
-def _sqlite_sql(sql: str | None) -> str:
+def _sqlite_sql(sql: str | None, spaced: bool = True) -> str:
     """SQLite keeps a statement as it was written: compare it by tokens (quotes around plain names, spacing and the
     case of words outside literals are not schema)."""
     if sql is None:
@@ -183,7 +297,7 @@ def _sqlite_sql(sql: str | None) -> str:
         if token[0] in "\"`[" and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token[1:-1]):
             token = token[1:-1]
         out.append(token if token[0] in "'\"`[" else token.lower())
-    return re.sub(r" ?([(),]) ?", r"\1", " ".join(out))
+    return re.sub(r" ?([(),]) ?", r"\1", " ".join(out) if spaced else "".join(out))
 
 
 # -- ClickHouse -----------------------------------------------------------------------------------------------

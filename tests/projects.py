@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 import textwrap
 import uuid
 from contextlib import redirect_stderr, redirect_stdout
@@ -75,13 +76,25 @@ class ProjectDir:
     def cli(self, *args: str) -> Result:
         out, err = io.StringIO(), io.StringIO()
         cwd = os.getcwd()
+        self.forget_modules()
         os.chdir(self.root)
         try:
             with redirect_stdout(out), redirect_stderr(err):
                 code = main(list(args))
         finally:
             os.chdir(cwd)
+            self.forget_modules()
         return Result(code, out.getvalue(), err.getvalue())
+
+    def forget_modules(self) -> None:
+        """Like a real CLI process, each run starts and ends with none of the project's modules imported: projects
+        made by ``init`` all name theirs ``models``, and one must never find another's (nor half of its own)."""
+        root = str(self.root.resolve())
+        own = {p.stem for p in self.root.glob("*.py")} | {p.name for p in self.root.iterdir() if (p / "__init__.py").exists()}
+        for name, module in list(sys.modules.items()):
+            path = os.path.realpath(getattr(module, "__file__", None) or "")
+            if name.partition(".")[0] in own or path.startswith(root + os.sep):
+                del sys.modules[name]
 
     def ok(self, *args: str) -> Result:
         result = self.cli(*args)

@@ -196,3 +196,36 @@ def test_existing_chain_gets_dev_sections(tmp_path, request):
     # adding the sections changed no checksum of the production chain
     assert project.ok("--json", "history").json() == applied
     assert project.ok("status").code == 0
+
+
+@pytest.mark.parametrize("backend", ["mysql", "mariadb"])
+def test_index_names_reused_across_tables(tmp_path, request, backend):
+    """MySQL names indexes per table (MediaWiki has ``user_name`` on two tables), SQLite in one namespace: the dev
+    database gets ``<table>_<index>`` for each shared name, reported as converted, and the chain stays one."""
+    project = dev_project(tmp_path, request, backend)
+    project.models("""
+        class User(Base):
+            __tablename__ = "user"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str] = mapped_column(sa.String(40))
+            __table_args__ = (sa.Index("ix_name", "name"), sa.Index("ix_only_here", "name", "id"))
+
+        class Page(Base):
+            __tablename__ = "page"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str] = mapped_column(sa.String(40))
+            __table_args__ = (sa.Index("ix_name", "name"), sa.Index("user", "id", "name"))
+        """)
+    project.ok("--dev", "--strict-translation", "make-migrations", "initial")
+    project.ok("--dev", "migrate")
+    with sqlite3.connect(project.root / "dev.db") as conn:
+        indexes = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"))
+    assert indexes == {"user_ix_name": "user", "page_ix_name": "page", "ix_only_here": "user", "page_user": "page"}
+    report = project.ok("--dev", "--json", "translate").json()
+    renamed = {(d["table"], d["source"], d["result"], d["action"]) for d in report["decisions"] if d["kind"] == "index name"}
+    assert renamed == {("user", "ix_name", "user_ix_name", "converted"), ("page", "ix_name", "page_ix_name", "converted"),
+                       ("page", "user", "page_user", "converted")}
+    assert project.cli("--dev", "diff", "--check").code == 0
+    assert "nothing written" in project.ok("--dev", "make-migrations", "again").out
+    project.ok("--dev", "rollback")
+    assert sqlite_columns(project.root / "dev.db") == {}

@@ -349,15 +349,24 @@ def test_tables_from_two_schemas_collide(request: pytest.FixtureRequest, tmp_pat
             translate(snapshot, "primary", strict=strict)
 
 
-def test_indexes_of_two_tables_collide(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_index_names_two_tables_share_are_renamed(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """MySQL and MariaDB name indexes per table, SQLite in one namespace with tables and views: each index of a
+    shared name becomes ``<table>_<index>`` (collision-free), and each renaming is a converted row."""
     source = production("mariadb", request, tmp_path)
     customers = source.tables["customers"]
-    twin = customers.replace(indexes=(Index("ix_orders_made", (IndexElement(column="name"),)),))
-    snapshot = source.replace(tables={**source.tables, "customers": twin})
-    with pytest.raises(TranslationError) as raised:
-        translate(snapshot, "primary")
-    assert "index ix_orders_made of customers and index ix_orders_made of orders" in str(raised.value)
-    assert isinstance(raised.value, DbwardenError)
+    taken = Table("customers_ix_orders_made", columns=(Column("id", "int(11)", False),))  # the first choice is taken
+    twin = customers.replace(indexes=(Index("ix_orders_made", (IndexElement(column="name"),)),
+                                      Index("big_orders", (IndexElement(column="code"),))))  # a view's name
+    snapshot = source.replace(tables={**source.tables, "customers": twin, taken.key: taken})
+    translated, report = translate(snapshot, "primary")
+    assert [i.name for i in translated.tables["customers"].indexes] == ["customers_big_orders", "customers_ix_orders_made_2"]
+    assert [i.name for i in translated.tables["orders"].indexes if "made" in i.name] == ["orders_ix_orders_made"]
+    renamed = {(d.table, d.source, d.result) for d in report.decisions if d.kind == "index name"}
+    assert renamed == {("customers", "ix_orders_made", "customers_ix_orders_made_2"),
+                       ("customers", "big_orders", "customers_big_orders"),
+                       ("orders", "ix_orders_made", "orders_ix_orders_made")}
+    assert all(d.action == "converted" and not d.is_warning for d in report.decisions if d.kind == "index name")
+    assert translate(snapshot, "primary")[0] == translated  # deterministic
 
 
 def test_column_names_that_differ_only_in_case_collide() -> None:

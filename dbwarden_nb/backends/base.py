@@ -388,6 +388,16 @@ class Backend:
         """Whether a model's ``Computed`` is stored; ``persisted=None`` means the backend's default."""
         return computed.persisted is not False
 
+    # The referential action a foreign key gets when none is written: the snapshot spells it None, so that
+    # saying it and leaving it out are one meaning (MariaDB reports RESTRICT there, and NO ACTION only when written).
+    default_fk_action: ClassVar[str] = "NO ACTION"
+
+    def canonical_fk_action(self, action: str | None) -> str | None:
+        if action is None:
+            return None
+        action = " ".join(action.upper().split())
+        return None if action == self.default_fk_action else action
+
     def normalize_model_table(self, table: Any) -> Any:
         """Last model-side step: spell what the server would report (implicit names, rowid rules…)."""
         return table

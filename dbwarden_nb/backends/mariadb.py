@@ -26,6 +26,8 @@ class MariaDBBackend(MySQLBackend):
     drop_check: ClassVar[str] = "CONSTRAINT"
     # ALTER of a system-versioned table keeps its history instead of refusing
     session_init: ClassVar[str] = "SET SESSION system_versioning_alter_history = KEEP"
+    # a key written without an action reports RESTRICT (as does RESTRICT written out); NO ACTION only when written
+    default_fk_action: ClassVar[str] = "RESTRICT"
 
     def dialect(self) -> Dialect:
         from sqlalchemy.dialects.mysql.mariadb import MariaDBDialect

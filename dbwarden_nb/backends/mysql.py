@@ -35,6 +35,7 @@ from ..operations import (
 from ..schema import Check, Column, ForeignKey, Index, PrimaryKey, Snapshot, Table, Unique, split_key
 from .base import Backend, Connection
 from .mysql_catalog import CatalogReader
+from .mysql_generated import RegenerateColumn, regenerate_columns
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -157,7 +158,8 @@ class MySQLBackend(Backend):
     # -- introspection ------------------------------------------------------------------------------
 
     def reader(self, conn: Connection, schema: str) -> CatalogReader:
-        return CatalogReader(conn, schema, self.is_mariadb, self.version_tuple(conn), self.internal_tables)
+        return CatalogReader(conn, schema, self.is_mariadb, self.version_tuple(conn), self.internal_tables,
+                             self.canonical_fk_action)
 
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
         schema = (schemas or [None])[0] or self.default_schema(conn)
@@ -364,7 +366,7 @@ class MySQLBackend(Backend):
     def adapt(self, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
         """Rewrite a neutral plan into steps the server accepts, in an order it accepts them."""
         ops = [op for op in plan if not (isinstance(op, AlterTable) and _only_counter_moved(op.old, op.new))]
-        ops = _auto_increment_keys(ops)
+        ops = _auto_increment_keys(regenerate_columns(ops))
         for op in [o for o in ops if isinstance(o, AlterTable) and o.old.options.get("collation") != o.new.options.get("collation")]:
             # a table's default collation changes before its columns do: new and restated columns take it
             first = next(i for i, o in enumerate(ops) if o.table == op.table and isinstance(o, (AddColumn, AlterColumn, AlterTable, RenameColumn, DropColumn)))
@@ -519,11 +521,14 @@ class MySQLBackend(Backend):
         return [f"ALTER TABLE {self.q(op.parent)} DROP COLUMN {self.quote(op.column.name)}"]
 
     def render_alter_column(self, op: AlterColumn) -> list[str]:
-        old, new = op.old, op.new
-        if old.computed != new.computed:  # the server cannot turn generated and stored columns into each other
-            return [f"ALTER TABLE {self.q(op.parent)} DROP COLUMN {self.quote(old.name)}",
-                    f"ALTER TABLE {self.q(op.parent)} ADD COLUMN {self.column_sql(new, op.parent)}"]
-        return [f"ALTER TABLE {self.q(op.parent)} MODIFY COLUMN {self.column_sql(new, op.parent)}"]
+        t = self.q(op.parent)
+        if isinstance(op, RegenerateColumn) and not op.in_place:
+            drops = [f"ALTER TABLE {t} DROP INDEX {self.quote(k.name or '')}" for k in op.covering]
+            creates = [f"ALTER TABLE {t} ADD {self.unique_sql(k)}" if isinstance(k, Unique) else
+                       self.render_create_index(CreateIndex(op.parent, k))[0] for k in op.covering]
+            return [*drops, f"ALTER TABLE {t} DROP COLUMN {self.quote(op.old.name)}",
+                    f"ALTER TABLE {t} ADD COLUMN {self.column_sql(op.new, op.parent)}", *creates]
+        return [f"ALTER TABLE {t} MODIFY COLUMN {self.column_sql(op.new, op.parent)}"]
 
     def render_rename_column(self, op: RenameColumn) -> list[str]:
         return [f"ALTER TABLE {self.q(op.parent)} RENAME COLUMN {self.quote(op.old.name)} TO {self.quote(op.new.name)}"]

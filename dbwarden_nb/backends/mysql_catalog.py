@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..schema import Check, Column, Computed, ForeignKey, Index, IndexElement, PrimaryKey, Snapshot, Table, Unique, View
 from .sqltext import collapse_spaces
@@ -78,11 +78,23 @@ SELECT TABLE_NAME, PARTITION_NAME, PARTITION_METHOD, PARTITION_EXPRESSION, PARTI
  ORDER BY TABLE_NAME, PARTITION_ORDINAL_POSITION
 """
 
+# What the database holds that a snapshot does not carry, as (kind, name): listed by snapshot and generate-models.
+# Grants are per table and grantee (one row per privilege in the catalog).
+UNMANAGED = """
+SELECT 'trigger', CONCAT(TRIGGER_NAME, ' on ', EVENT_OBJECT_TABLE) FROM information_schema.TRIGGERS
+ WHERE TRIGGER_SCHEMA = :schema
+UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = :schema
+UNION ALL SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = :schema
+UNION ALL SELECT DISTINCT 'table grant', CONCAT(GRANTEE, ' on ', TABLE_NAME) FROM information_schema.TABLE_PRIVILEGES
+ WHERE TABLE_SCHEMA = :schema
+"""
+
 NUMERIC_TYPES = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double", "year", "bit"})
 BINARY_TYPES = frozenset({"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"})
 _INTRODUCER = re.compile(r"(?<![\w`$])_(?!binary')[a-z][a-z0-9]*(?=')")
 _BACKSLASH = re.compile(r"\\(.)", re.S)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "b": "\b", "Z": "\x1a"}  # MySQL's string escapes
+_HEX = re.compile(r"0x(?:[0-9A-Fa-f]{2})*")
 _CURRENT_TIMESTAMP = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", re.I)
 _ON_UPDATE = re.compile(r"on update (\S+)", re.I)
 _SEQ_DEFAULTS_UP = {"start": 1, "increment": 1, "minvalue": 1, "maxvalue": 9223372036854775806, "cache": 1000, "cycle": False}
@@ -135,8 +147,9 @@ class CatalogReader:
     """Reads one database (MySQL's schema) of a connection and builds the snapshot."""
 
     def __init__(self, conn: Connection, schema: str, mariadb: bool, version: tuple[int, ...],
-                 internal: frozenset[str] = frozenset()):
+                 internal: frozenset[str] = frozenset(), fk_action: Callable[[str], str | None] = lambda rule: rule):
         self.conn = conn
+        self.action = fk_action  # the backend's: the action a key gets when none is written is spelled None
         self.schema = schema
         self.mariadb = mariadb
         self.version = version
@@ -167,7 +180,7 @@ class CatalogReader:
         except UnicodeError:
             return text
 
-    def default(self, raw: str | None, extra: str, data_type: str) -> str | None:
+    def default(self, raw: str | None, extra: str, data_type: str, binary_charset: bool) -> str | None:
         if raw is None:
             return None
         if self.mariadb:  # already SQL: 'x', 0, current_timestamp(), b'1', NULL
@@ -175,9 +188,23 @@ class CatalogReader:
         if "DEFAULT_GENERATED" in extra:
             text = self.expression(raw)
             return text if _CURRENT_TIMESTAMP.match(text) else f"({text})"
-        if data_type in NUMERIC_TYPES or (data_type in BINARY_TYPES and raw.startswith("0x")):
+        if data_type in NUMERIC_TYPES:
             return raw
+        if binary_charset and _HEX.fullmatch(raw):
+            return self.hex_default(raw, data_type)
         return "'" + raw.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    @staticmethod
+    def hex_default(raw: str, data_type: str) -> str:
+        """MySQL prints the default of a column in the binary charset as hex, cut at its first NUL byte: a
+        ``BINARY(n) DEFAULT ''`` (n NUL bytes) shows as ``0x``, which is no SQL. That one is spelled ``''`` (what
+        the server stores for it), the values of an ENUM/SET as the text they are, other bytes stay hex."""
+        data = bytes.fromhex(raw[2:])
+        if not data:
+            return "''"
+        if data_type in ("enum", "set"):
+            return "'" + data.decode("utf-8").replace("\\", "\\\\").replace("'", "''") + "'"
+        return raw
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -195,6 +222,9 @@ class CatalogReader:
         checks = self.query(MARIADB_CHECKS if self.mariadb else MYSQL_CHECKS)
         views = self.query(VIEWS)
         partitions = self.query(PARTITIONS)
+        unmanaged: dict[str, list[str]] = defaultdict(list)
+        for kind, name in self.query(UNMANAGED):
+            unmanaged[str(kind)].append(str(name))
 
         by_table: dict[str, dict[str, list[tuple[Any, ...]]]] = defaultdict(lambda: defaultdict(list))
         for kind, rows in (("columns", columns), ("stats", stats), ("fks", fks), ("checks", checks), ("parts", partitions)):
@@ -211,7 +241,7 @@ class CatalogReader:
                 out_tables.append(self.table(row, by_table[name]))
         out_views = [self.view(r) for r in views if r[0] not in self.internal]
         return Snapshot.of(backend_name, out_tables, out_views, sequences=self.sequences(sequences),
-                           server_version=server_version)
+                           server_version=server_version, unmanaged=unmanaged)
 
     def sequences(self, names: list[str]) -> dict[str, dict[str, Any]]:
         """MariaDB sequences: one UNION query over all of them (a sequence is a one-row table)."""
@@ -274,7 +304,7 @@ class CatalogReader:
             options["srid"] = int(srid)
         return Column(
             name=name, type=type_, nullable=nullable == "YES",
-            default=None if computed else self.default(default, extra, data_type),
+            default=None if computed else self.default(default, extra, data_type, collation is None),
             computed=computed, collation=collation if collation and collation != table_collation else None,
             comment=comment or None, options=options,
         )
@@ -313,10 +343,6 @@ class CatalogReader:
                                   ref_columns=tuple(p[5] for p in parts), on_update=self.action(first[6]),
                                   on_delete=self.action(first[7])))
         return out
-
-    def action(self, rule: str) -> str | None:
-        # unspecified: MySQL reports NO ACTION, MariaDB RESTRICT (the same behaviour there)
-        return None if rule == "NO ACTION" or (self.mariadb and rule == "RESTRICT") else rule
 
     def indexes(self, rows: list[tuple[Any, ...]], fks: list[ForeignKey]) -> tuple[Any, list[Unique], list[Index], list[ForeignKey]]:
         grouped: dict[str, list[tuple[Any, ...]]] = defaultdict(list)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
 
 from ..errors import MigrationError
@@ -100,6 +101,9 @@ class SQLiteBackend(Backend):
         internal = tuple(self.internal_tables)
         skip = "m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT IN ({})".format(", ".join(f"'{t}'" for t in internal))
         objects = conn.query(f"SELECT m.type, m.name, m.tbl_name, m.sql FROM sqlite_master m WHERE {skip}")
+        shadow = self.shadow_tables(conn)
+        # a virtual table's pragmas need its module loaded: it is listed as not managed, never read
+        skip += " AND m.sql NOT LIKE 'CREATE VIRTUAL %'"
         columns = conn.query(
             "SELECT m.name, p.cid, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk, p.hidden "
             f"FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p WHERE m.type = 'table' AND {skip} ORDER BY m.name, p.cid"
@@ -137,15 +141,27 @@ class SQLiteBackend(Backend):
             if row[6]:
                 pk_of[row[0]].append((row[6], row[2]))
         tables = []
+        triggers = [f"{name} on {tbl}" for kind, name, tbl, _sql in objects if kind == "trigger"]
+        virtual = [name for kind, name, _tbl, sql in objects if kind == "table" and (sql or "").upper().startswith("CREATE VIRTUAL")]
         for kind, name, _tbl, sql in objects:
-            if kind != "table":
+            if kind != "table" or name in shadow or name in virtual:
                 continue
             facts = sqlite_ddl.parse_create_table(sql or "")
             tables.append(
                 self._table(name, facts, cols_by_table[name], idx_by_table[name], idx_cols, fks_by_table[name], sql_of, pk_of)
             )
         views = [View(name=name, definition=self.canonical_view(_view_body(sql))) for kind, name, _tbl, sql in objects if kind == "view"]
-        return Snapshot.of(self.name, tables, views, server_version=self.server_version(conn))
+        return Snapshot.of(self.name, tables, views, server_version=self.server_version(conn),
+                           unmanaged={"trigger": triggers, "virtual table": virtual})
+
+    def shadow_tables(self, conn: Connection) -> set[str]:
+        """The tables SQLite keeps for a virtual table's data (FTS5's ``<name>_data``…): part of it, not models.
+        Only SQLite 3.37 and later tell them apart (``pragma_table_list``)."""
+        import sqlite3  # the library the driver runs: its version is the database engine's
+
+        if sqlite3.sqlite_version_info < (3, 37):
+            return set()
+        return {r[0] for r in conn.query("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")}
 
     def _table(
         self,
@@ -199,10 +215,12 @@ class SQLiteBackend(Backend):
         named_fks = list(facts.foreign_keys) + [
             (cf.fk_name, (cf.name,)) for cf in facts.columns.values() if cf.fk_name is not None
         ]
+        deferrals = {**facts.deferrals, **{(cf.name,): cf.fk_deferral for cf in facts.columns.values()}}
         for rows in fk_rows.values():
             cols = tuple(r[4] for r in rows)
             ref_cols = tuple(r[5] for r in rows)
             fk_name = next((n for n, c in named_fks if c == cols), None)
+            deferrable, initially = deferrals.get(cols, (None, None))
             if not all(ref_cols):  # REFERENCES parent with no columns means the parent's primary key
                 ref_cols = tuple(n for _, n in sorted(pk_of.get(rows[0][3], ())))
             foreign_keys.append(
@@ -210,6 +228,7 @@ class SQLiteBackend(Backend):
                     fk_name, cols, rows[0][3], ref_cols,
                     on_delete=_FK_ACTIONS.get(rows[0][7], rows[0][7]),
                     on_update=_FK_ACTIONS.get(rows[0][6], rows[0][6]),
+                    deferrable=deferrable, initially=initially,
                 )
             )
         options: dict[str, Any] = {}
@@ -276,8 +295,11 @@ class SQLiteBackend(Backend):
     def normalize_model_table(self, table: Table) -> Table:
         pk = table.primary_key.columns if table.primary_key else ()
         facts = sqlite_ddl.TableFacts(without_rowid=bool(table.options.get("without_rowid")))
+        # NOT DEFERRABLE and INITIALLY IMMEDIATE are what no clause says (see sqlite_ddl.deferral)
+        fks = tuple(replace(fk, deferrable=fk.deferrable or None, initially=fk.initially if fk.deferrable and
+                            fk.initially == "DEFERRED" else None) for fk in table.foreign_keys)
         # SQLite has no names for primary keys of single INTEGER rowid columns it can report reliably
-        return table.replace(columns=tuple(self._rowid_not_null(c, pk, facts) for c in table.columns))
+        return table.replace(columns=tuple(self._rowid_not_null(c, pk, facts) for c in table.columns), foreign_keys=fks)
 
     # -- code generation --------------------------------------------------------------------------
 
@@ -338,6 +360,8 @@ class SQLiteBackend(Backend):
             sql += f" ON DELETE {fk.on_delete}"
         if fk.on_update:
             sql += f" ON UPDATE {fk.on_update}"
+        if fk.deferrable:
+            sql += " DEFERRABLE" + (f" INITIALLY {fk.initially}" if fk.initially else "")
         return sql
 
     def create_index_sql(self, table: Table, index: Index) -> str:

@@ -116,6 +116,7 @@ class ColumnFacts:
     unique_name: str | None = None
     pk_name: str | None = None
     fk_name: str | None = None
+    fk_deferral: tuple[bool | None, str | None] = (None, None)
 
 
 @dataclass
@@ -125,6 +126,7 @@ class TableFacts:
     uniques: dict[tuple[str, ...], str | None] = field(default_factory=dict)  # columns → name
     pk_name: str | None = None
     foreign_keys: list[tuple[str | None, tuple[str, ...]]] = field(default_factory=list)  # (name, columns)
+    deferrals: dict[tuple[str, ...], tuple[bool | None, str | None]] = field(default_factory=dict)  # columns → deferral
     without_rowid: bool = False
     strict: bool = False
 
@@ -178,6 +180,7 @@ def _table_constraint(part: list[Token], facts: TableFacts) -> None:
     elif word == "FOREIGN":
         inner, _ = paren_group(part, i + 2)
         facts.foreign_keys.append((name, _idents(inner)))
+        facts.deferrals[_idents(inner)] = deferral(part[i:])
 
 
 def _column(part: list[Token]) -> ColumnFacts:
@@ -217,12 +220,25 @@ def _column(part: list[Token]) -> ColumnFacts:
         elif word == "AUTOINCREMENT":
             col.autoincrement, i = True, i + 1
         elif word == "REFERENCES":
-            col.fk_name, i = pending_name, i + 1
+            col.fk_name, col.fk_deferral, i = pending_name, deferral(part[i:]), i + 1
         else:
             i += 1
             continue
         pending_name = None
     return col
+
+
+def deferral(clause: list[Token]) -> tuple[bool | None, str | None]:
+    """``(deferrable, initially)`` of a foreign-key clause as written: ``DEFERRABLE`` → True, ``INITIALLY
+    DEFERRED`` → "DEFERRED"; ``NOT DEFERRABLE`` and ``INITIALLY IMMEDIATE`` are what no clause says (None)."""
+    words = [t.upper for t in clause]
+    if "DEFERRABLE" not in words:
+        return None, None
+    at = words.index("DEFERRABLE")
+    if at and words[at - 1] == "NOT":
+        return None, None
+    deferred = words[at + 1 : at + 3] == ["INITIALLY", "DEFERRED"]
+    return True, "DEFERRED" if deferred else None
 
 
 @dataclass(frozen=True)

@@ -139,8 +139,8 @@ class Extractor:
             columns=tuple(fk.column_keys if not fk.columns else (c.name for c in fk.columns)),
             ref_table=ref_table,
             ref_columns=ref_columns,
-            on_delete=_action(fk.ondelete),
-            on_update=_action(fk.onupdate),
+            on_delete=self.backend.canonical_fk_action(fk.ondelete),
+            on_update=self.backend.canonical_fk_action(fk.onupdate),
             deferrable=fk.deferrable,
             initially=fk.initially.upper() if fk.initially else None,
             match=fk.match.upper() if fk.match else None,
@@ -207,13 +207,6 @@ class Extractor:
 def _name(obj: Any) -> str | None:
     name = getattr(obj, "name", None)
     return None if name is None or type(name).__name__ == "_NoneName" else str(name)
-
-
-def _action(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = " ".join(value.upper().split())
-    return None if value == "NO ACTION" else value
 
 
 def is_view(table: sa.Table) -> bool:
