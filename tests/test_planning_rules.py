@@ -40,11 +40,7 @@ def _column(backend: str, shape: str) -> Column:
     return Column("c", type_, **spec)
 
 
-KNOWN = {"mysql": "generated -> plain is rendered as DROP + ADD COLUMN at INFO", "mariadb": "the same as MySQL"}
-
-
-@pytest.mark.parametrize("backend", [pytest.param(b, marks=pytest.mark.xfail(reason=KNOWN[b], strict=True)) if b in KNOWN
-                                     else b for b in sorted(BACKENDS)])
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
 def test_no_column_is_dropped_and_added_without_saying_so(backend):
     b = get_backend(backend)
     checked = 0
