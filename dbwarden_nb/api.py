@@ -279,7 +279,7 @@ class Project:
 
     def diff(self, database: str | None = None, offline: bool = False, out: str = "table", check: bool = False,
              rename: Sequence[str] = (), rename_table: Sequence[str] = ()) -> DiffReport:
-        from .differ import Renames, diff
+        from .differ import Renames
 
         db = self.database(database)
         if offline:
@@ -291,7 +291,7 @@ class Project:
             with db.connect(read_only=True) as conn:
                 new = db.model_snapshot(conn)
                 old, source = db.live_snapshot(conn), "the live database"
-        plan = db.backend.adapt(diff(old, new, Renames.parse(rename, rename_table)), old, new)
+        plan = db.backend.plan(old, new, Renames.parse(rename, rename_table))
         statements = [s.sql for s in db.backend.render_plan(plan)]
         return DiffReport(db.name, source, "the models", plan, statements, out, check)
 
@@ -314,7 +314,7 @@ class Project:
     def make_migrations(self, name: str, database: str | None = None, dry_run: bool = False, offline: bool = False,
                         rename: Sequence[str] = (), rename_table: Sequence[str] = (), verify: bool = False,
                         rebuild: Sequence[str] = ()) -> MakeMigrationsReport:
-        from .differ import Renames, diff
+        from .differ import Renames
         from .migrations.files import MigrationFile
 
         db = self.database(database)
@@ -331,7 +331,7 @@ class Project:
                 new = db.production_models(conn)
                 old, _ = db.base_snapshot(conn)
         backend = db.production
-        plan = backend.adapt(diff(old, new, renames).replace(rebuild=tuple(rebuild)), old, new)
+        plan = backend.plan(old, new, renames, rebuild)
         if plan.is_empty:
             return MakeMigrationsReport(db.name, plan)
         files = db.files()
@@ -426,8 +426,6 @@ class Project:
 
     def check(self, database: str | None = None) -> CheckReport:
         """Safety analysis of the pending migrations: what destroys data, depends on data, locks, or cannot be undone."""
-        from .differ import diff
-
         db = self.database(database)
         with db.connect() as conn:
             pending = db.runner(conn).state().pending
@@ -438,7 +436,7 @@ class Project:
             if f.is_manual or base is None or target is None or base.checksum != f.base:
                 risks = [(level, text) for stmt in f.upgrade for level, text in db.production.statement_risks(stmt.sql)]
             else:
-                plan = db.production.adapt(diff(base, target), base, target)
+                plan = db.production.plan(base, target)
                 risks = [(op.severity, f"{op.describe()}: {op.risk}") for op in plan if op.risk]
             risks += [("CRITICAL", f"rollback is irreversible: {why}") for why in f.irreversible]
             findings.append(CheckFinding(f.version, f.description, f.severity, tuple(risks)))
@@ -625,10 +623,8 @@ def dev_sections(db: Database, mfile: MigrationFile, dev_old: Snapshot, dev_new:
     snapshots, rendered by the dev backend (SPEC: translation during generation, one chain for both)."""
     from dataclasses import replace
 
-    from .differ import diff
-
     assert db.dev_backend is not None
-    plan = db.dev_backend.adapt(diff(dev_old, dev_new, renames), dev_old, dev_new)
+    plan = db.dev_backend.plan(dev_old, dev_new, renames)
     return replace(mfile, dev_backend=db.dev_backend.name, dev_upgrade=tuple(db.dev_backend.render_plan(plan)),
                    dev_rollback=tuple(rollback_statements(db.dev_backend, plan, dev_old, dev_new)))
 

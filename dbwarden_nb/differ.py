@@ -360,7 +360,7 @@ def order(
     result += renames
     # tables dropped in reverse dependency order; a foreign key to a table dropped before its own (a cycle) is
     # dropped first, so that the rollback creates both tables and then adds it
-    dropping, dropped_so_far = {t.key for t in dropped_tables}, set()
+    dropped_so_far: set[str] = set()
     table_drops: list[Operation] = []
     for table in reversed(topological(dropped_tables)):
         cyclic = [fk for fk in table.foreign_keys if fk.ref_table != table.key and fk.ref_table in dropped_so_far]

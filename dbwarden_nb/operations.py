@@ -22,10 +22,15 @@ def max_severity(levels: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class Operation:
-    """Base of every operation. ``table`` is the snapshot key of the object the step touches."""
+    """Base of every operation. ``table`` is the snapshot key of the object the step touches.
+
+    Its severity, risk and irreversibility are what the step does on any engine (``default_*``); a backend that
+    knows better for its engine (a change that is only metadata there, a check of the data that decides whether
+    the step can fail) says so in ``assessment``, which then wins."""
 
     kind: ClassVar[str] = "operation"
-    severity: ClassVar[str] = "INFO"
+    default_severity: ClassVar[str] = "INFO"
+    assessment: Assessment | None = field(default=None, kw_only=True, compare=False, repr=False)
 
     @property
     def table(self) -> str:
@@ -35,20 +40,35 @@ class Operation:
         raise NotImplementedError
 
     @property
-    def irreversible(self) -> str | None:
+    def default_irreversible(self) -> str | None:
         """Why the inverse cannot restore the schema, or None."""
         return None
 
     @property
-    def risk(self) -> str:
+    def default_risk(self) -> str:
         """Why this step is risky (shown by ``check``), or an empty string."""
         return ""
+
+    @property
+    def severity(self) -> str:
+        return self.assessment.severity if self.assessment else self.default_severity
+
+    @property
+    def risk(self) -> str:
+        return self.assessment.risk if self.assessment else self.default_risk
+
+    @property
+    def irreversible(self) -> str | None:
+        return self.assessment.irreversible if self.assessment else self.default_irreversible
+
+    def assessed(self, assessment: Assessment | None) -> Operation:
+        return self if assessment is None else replace(self, assessment=assessment)
 
     def describe(self) -> str:
         raise NotImplementedError
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        doc = {
             "kind": self.kind,
             "table": self.table,
             "severity": self.severity,
@@ -56,6 +76,36 @@ class Operation:
             "risk": self.risk or None,
             "irreversible": self.irreversible,
         }
+        if self.assessment is not None and (self.assessment.checks or self.assessment.lock):
+            doc["checks"] = [c.to_json() for c in self.assessment.checks]
+            doc["lock"] = self.assessment.lock
+        return doc
+
+
+@dataclass(frozen=True)
+class DataCheck:
+    """A question to the data before a step runs: ``sql`` counts the rows that make it fail or lose values. A
+    ``hard`` check stops the migration whenever a row is counted (values would be lost); a soft one asks for
+    ``--force`` (the step itself then fails on those rows, naming them)."""
+
+    sql: str
+    what: str  # "rows of orders with NULL in customer_id"
+    hard: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sql": self.sql, "what": self.what, "hard": self.hard}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What a step does on one engine: its severity and why, what cannot be undone, which lock it takes, and the
+    checks of the data that decide whether it can fail."""
+
+    severity: str = "INFO"
+    risk: str = ""
+    irreversible: str | None = None
+    checks: tuple[DataCheck, ...] = ()
+    lock: str | None = None
 
 
 # -- tables -----------------------------------------------------------------------------------------
@@ -80,7 +130,7 @@ class CreateTable(Operation):
 @dataclass(frozen=True)
 class DropTable(Operation):
     kind: ClassVar[str] = "drop_table"
-    severity: ClassVar[str] = "CRITICAL"
+    default_severity: ClassVar[str] = "CRITICAL"
     old: Table
 
     @property
@@ -91,11 +141,11 @@ class DropTable(Operation):
         return CreateTable(self.old)
 
     @property
-    def risk(self) -> str:
+    def default_risk(self) -> str:
         return f"drops table {self.table} and all its rows"
 
     @property
-    def irreversible(self) -> str | None:
+    def default_irreversible(self) -> str | None:
         return f"the rows of table {self.table} are not restored"
 
     def describe(self) -> str:
@@ -105,7 +155,7 @@ class DropTable(Operation):
 @dataclass(frozen=True)
 class RenameTable(Operation):
     kind: ClassVar[str] = "rename_table"
-    severity: ClassVar[str] = "WARN"
+    default_severity: ClassVar[str] = "WARN"
     old: Table
     new: Table
 
@@ -117,7 +167,7 @@ class RenameTable(Operation):
         return RenameTable(self.new, self.old)
 
     @property
-    def risk(self) -> str:
+    def default_risk(self) -> str:
         return "code that uses the old table name breaks"
 
     def describe(self) -> str:
@@ -149,7 +199,7 @@ class RebuildTable(Operation):
     """Recreate a table with a new definition and copy its rows (SQLite's path for what ALTER cannot do)."""
 
     kind: ClassVar[str] = "rebuild_table"
-    severity: ClassVar[str] = "WARN"
+    default_severity: ClassVar[str] = "WARN"
     old: Table
     new: Table
     renames: tuple[tuple[str, str], ...] = ()  # (old column, new column)
@@ -162,7 +212,7 @@ class RebuildTable(Operation):
         return self.new.key
 
     @property
-    def irreversible(self) -> str | None:
+    def default_irreversible(self) -> str | None:
         return "; ".join(self.lost) or None
 
     def reverse(self) -> Operation:
@@ -170,7 +220,7 @@ class RebuildTable(Operation):
                             self.lost_back, self.lost)
 
     @property
-    def risk(self) -> str:
+    def default_risk(self) -> str:
         return "copies every row into a new table (locks it for the duration)"
 
     def describe(self) -> str:
@@ -191,11 +241,11 @@ class AddColumn(Operation):
         return self.parent.key
 
     @property
-    def severity(self) -> str:  # type: ignore[override]
-        return "WARN" if self.risk else "INFO"
+    def default_severity(self) -> str:  # type: ignore[override]
+        return "WARN" if self.default_risk else "INFO"
 
     @property
-    def risk(self) -> str:
+    def default_risk(self) -> str:
         c = self.column
         if not c.nullable and c.default is None and c.identity is None and c.computed is None:
             return f"NOT NULL column {c.name} without default fails on a table with rows"
@@ -211,7 +261,7 @@ class AddColumn(Operation):
 @dataclass(frozen=True)
 class DropColumn(Operation):
     kind: ClassVar[str] = "drop_column"
-    severity: ClassVar[str] = "CRITICAL"
+    default_severity: ClassVar[str] = "CRITICAL"
     parent: Table
     column: Column
 
@@ -220,11 +270,11 @@ class DropColumn(Operation):
         return self.parent.key
 
     @property
-    def risk(self) -> str:
+    def default_risk(self) -> str:
         return f"drops column {self.table}.{self.column.name} and its data"
 
     @property
-    def irreversible(self) -> str | None:
+    def default_irreversible(self) -> str | None:
         return f"the values of column {self.table}.{self.column.name} are not restored"
 
     def reverse(self) -> Operation:
@@ -261,11 +311,11 @@ class AlterColumn(Operation):
         return self.new.computed is not None and self.old.computed is not None and self.new.computed != self.old.computed
 
     @property
-    def severity(self) -> str:  # type: ignore[override]
-        return "CRITICAL" if self.replaces_values or self.recomputes else "WARN" if self.risk else "INFO"
+    def default_severity(self) -> str:  # type: ignore[override]
+        return "CRITICAL" if self.replaces_values or self.recomputes else "WARN" if self.default_risk else "INFO"
 
     @property
-    def risk(self) -> str:
+    def default_risk(self) -> str:
         if self.replaces_values:
             return (f"column {self.table}.{self.new.name} becomes generated: it is dropped and added, its values "
                     f"replaced by ({self.new.computed.expression})")  # type: ignore[union-attr]
@@ -279,7 +329,7 @@ class AlterColumn(Operation):
         return ""
 
     @property
-    def irreversible(self) -> str | None:
+    def default_irreversible(self) -> str | None:
         if self.replaces_values:
             return f"the values column {self.table}.{self.new.name} held before it was generated are not restored"
         return None
@@ -294,7 +344,7 @@ class AlterColumn(Operation):
 @dataclass(frozen=True)
 class RenameColumn(Operation):
     kind: ClassVar[str] = "rename_column"
-    severity: ClassVar[str] = "WARN"
+    default_severity: ClassVar[str] = "WARN"
     parent: Table
     old: Column
     new: Column
@@ -304,7 +354,7 @@ class RenameColumn(Operation):
         return self.parent.key
 
     @property
-    def risk(self) -> str:
+    def default_risk(self) -> str:
         return "code that uses the old column name breaks"
 
     def reverse(self) -> Operation:
@@ -328,11 +378,11 @@ class CreateIndex(Operation):
         return self.parent.key
 
     @property
-    def severity(self) -> str:  # type: ignore[override]
+    def default_severity(self) -> str:  # type: ignore[override]
         return "WARN" if self.index.unique else "INFO"
 
     @property
-    def risk(self) -> str:
+    def default_risk(self) -> str:
         return "fails if existing rows hold duplicates" if self.index.unique else ""
 
     def reverse(self) -> Operation:
@@ -378,11 +428,11 @@ class AddConstraint(Operation):
         return self.parent.key
 
     @property
-    def severity(self) -> str:  # type: ignore[override]
-        return "WARN" if self.risk else "INFO"
+    def default_severity(self) -> str:  # type: ignore[override]
+        return "WARN" if self.default_risk else "INFO"
 
     @property
-    def risk(self) -> str:
+    def default_risk(self) -> str:
         if isinstance(self.constraint, ForeignKey):
             return ""
         return "fails if existing rows violate it"
@@ -496,7 +546,7 @@ class AddEnumValue(NamedObjectOperation):
     before: str | None = None
 
     @property
-    def irreversible(self) -> str | None:
+    def default_irreversible(self) -> str | None:
         return f"enum {self.name}: value {self.value!r} cannot be removed again"
 
     def reverse(self) -> Operation:
@@ -511,13 +561,13 @@ class RecreateEnum(NamedObjectOperation):
     """Values removed, renamed or reordered: a new type replaces the old one in every column using it."""
 
     kind: ClassVar[str] = "recreate_enum"
-    severity: ClassVar[str] = "WARN"
+    default_severity: ClassVar[str] = "WARN"
     old: tuple[str, ...]
     new: tuple[str, ...]
     usages: tuple[tuple[str, str, str | None, str | None, bool], ...] = ()  # table, column, old/new default, array
 
     @property
-    def risk(self) -> str:
+    def default_risk(self) -> str:
         gone = [v for v in self.old if v not in self.new]
         return f"fails if rows hold {', '.join(map(repr, gone))}" if gone else "rewrites every column using the type"
 
@@ -593,7 +643,7 @@ class AlterDomain(NamedObjectOperation):
         return AlterDomain(self.name, self.new, self.old)
 
     @property
-    def risk(self) -> str:
+    def default_risk(self) -> str:
         return "a new check or NOT NULL fails if stored values violate it" if self.new.get("checks") or not self.new.get("nullable", True) else ""
 
     def describe(self) -> str:

@@ -55,6 +55,9 @@ def plan_lines(plan: Plan) -> list[str]:
         lines.append(f"  {GLYPHS[op.severity]:>2} {op.describe()}{risk}")
         if op.irreversible:
             lines.append(f"     irreversible: {op.irreversible}")
+        if op.assessment is not None:
+            lines += [f"     checked first: {c.what}" for c in op.assessment.checks]
+            lines += [f"     lock: {op.assessment.lock}"] if op.assessment.lock else []
     for hint in plan.suggestions:
         lines.append(f"  ?  {hint}")
     return lines

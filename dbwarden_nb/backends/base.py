@@ -529,7 +529,32 @@ class Backend:
     def empty(self) -> Snapshot:
         return Snapshot(self.name)
 
-    # -- rendering ----------------------------------------------------------------------------------
+    # -- planning and rendering ---------------------------------------------------------------------
+
+    def plan(self, old: Snapshot, new: Snapshot, renames: Any = None, rebuild: Sequence[str] = ()) -> Plan:
+        """The plan from ``old`` to ``new`` on this engine: diffed, adapted to what it can run, each step assessed."""
+        from ..differ import diff
+
+        plan = diff(old, new, renames, forward_references=self.supports_forward_references)
+        return self.assessed(self.adapt(plan.replace(rebuild=tuple(rebuild)), old, new))
+
+    def assessed(self, plan: Plan) -> Plan:
+        """``plan`` with each step's assessment for this engine (severity by effect, data checks, locks)."""
+        from .assess import assessed
+
+        return assessed(self, plan)
+
+    # base type name → (family, implied length): what decides whether values of one type fit another (assess.py)
+    type_families: ClassVar[Mapping[str, tuple[str, int | None]]] = {}
+
+    def assess(self, op: Operation) -> Any:
+        """What ``op`` does on this engine where that differs from what it does anywhere (None: its defaults)."""
+        return self.assessor().assess(op)
+
+    def assessor(self) -> Any:
+        from .assess import Assessor
+
+        return Assessor(self)
 
     def adapt(self, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
         """Rewrite a neutral plan into steps this backend can run (e.g. table rebuilds)."""

@@ -28,6 +28,8 @@ class MariaDBBackend(MySQLBackend):
     session_init: ClassVar[str] = "SET SESSION system_versioning_alter_history = KEEP"
     # a key written without an action reports RESTRICT (as does RESTRICT written out); NO ACTION only when written
     default_fk_action: ClassVar[str] = "RESTRICT"
+    # a unique key over a long column is a hash over a hidden virtual column, which no index build can add in place
+    online_index_kinds: ClassVar[tuple[str, ...]] = ("",)
 
     def dialect(self) -> Dialect:
         from sqlalchemy.dialects.mysql.mariadb import MariaDBDialect

@@ -40,11 +40,11 @@ class RegenerateColumn(AlterColumn):
         return in_place(self.old, self.new)
 
     @property
-    def severity(self) -> str:  # type: ignore[override]
-        return "CRITICAL" if self.irreversible else "WARN"
+    def default_severity(self) -> str:  # type: ignore[override]
+        return "CRITICAL" if self.default_irreversible else "WARN"
 
     @property
-    def risk(self) -> str:
+    def default_risk(self) -> str:
         name, change = f"{self.table}.{self.new.name}", f"{storage(self.old)} to {storage(self.new)}"
         if not self.in_place:
             return (f"{change} has no in-place form: column {name} is dropped and added again, losing its values "
@@ -54,7 +54,7 @@ class RegenerateColumn(AlterColumn):
         return f"column {name} no longer follows its expression: the values stay as they are ({change})"
 
     @property
-    def irreversible(self) -> str | None:
+    def default_irreversible(self) -> str | None:
         name = f"{self.table}.{self.new.name}"
         if not self.in_place:
             return f"the values of column {name} are not restored (dropped and added again: {storage(self.old)} to {storage(self.new)})"

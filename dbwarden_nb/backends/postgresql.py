@@ -332,6 +332,17 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
 
     # -- planning ---------------------------------------------------------------------------------
 
+    type_families: ClassVar[Mapping[str, tuple[str, int | None]]] = {
+        "character varying": ("string", None), "text": ("string", None), "character": ("char", 1),
+        "bytea": ("binary", None), "numeric": ("decimal", None), "smallint": ("integer", 2), "integer": ("integer", 4),
+        "bigint": ("integer", 8), "bit varying": ("bits", None),
+    }
+
+    def assessor(self) -> Any:
+        from .postgresql_assess import PostgreSQLAssessor
+
+        return PostgreSQLAssessor(self)
+
     def adapt(self, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
         """Leave to the parent what PostgreSQL carries to its partitions and inheritance children: a column added
         to or dropped from the parent, and its type, default and NOT NULL changed there, reach the children by

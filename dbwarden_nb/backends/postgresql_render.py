@@ -119,7 +119,7 @@ class PostgreSQLRendering:
         if o.get("partition_of"):
             # the columns are the parent's; a partition adds its own defaults and its own keys
             defaults = [f"{self.quote(c.name)} WITH OPTIONS DEFAULT {c.default}" for c in t.columns if c.default is not None]
-            items = f" (\n    " + ",\n    ".join(defaults + keys) + "\n)" if defaults or keys else ""
+            items = " (\n    " + ",\n    ".join(defaults + keys) + "\n)" if defaults or keys else ""
             sql = f"{head} PARTITION OF {self.qkey(o['partition_of'])}{items} {o['partition_bound']}"
         else:
             # a column only inherited is the parent's; the child may set its own default or NOT NULL (below)
