@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, ClassVar, Iterator, Mapping, Sequence
 
-from ..errors import BackendError, ConfigError, MigrationError
+from ..errors import BackendError, ConfigError, FailedAfterEffect, MigrationError
 from ..migrations.files import Statement
 from ..migrations.lock import LOCK_NAME, Lock, LockStatus, lease_seconds, lost_lease
 from ..operations import AddColumn, AlterColumn, AlterTable, DropColumn, Operation, Plan, RenameColumn
@@ -63,6 +63,7 @@ from .sqltext import collapse_spaces, doubled_quotes, split_top_level, top_level
 
 ENGINE_CLAUSES = ("PARTITION BY", "PRIMARY KEY", "ORDER BY", "SAMPLE BY", "TTL", "SETTINGS")
 IMPLICIT_SETTINGS = {"index_granularity": "8192"}
+MUTATION_FAILED = "341"  # UNFINISHED: an ALTER's mutation failed after its definition change was made
 # user-defined SQL functions: global to the server, listed as not managed in every database's snapshot
 UDF_QUERY = "SELECT name FROM system.functions WHERE origin = 'SQLUserDefined' ORDER BY name"
 # what ALTER TABLE cannot change in place
@@ -954,9 +955,12 @@ class ClickHouseBackend(Backend):
 
     def failure(self, exc: BaseException, sql: str) -> MigrationError:
         text = str(exc).strip()
-        m = re.search(r"Code: \d+\. DB::Exception: (.*?)(?: \(\w+\))?(?:\n|$)", text)
-        reason = m.group(1) if m else (text.splitlines()[0] if text else type(exc).__name__)
+        m = re.search(r"Code: (\d+)\. DB::Exception: (.*?)(?: \(\w+\))?(?:\n|$)", text)
+        reason = m.group(2) if m else (text.splitlines()[0] if text else type(exc).__name__)
         first = sql.strip().splitlines()[0] if sql.strip() else sql
+        if m and m.group(1) == MUTATION_FAILED:  # the ALTER changed the table's definition, then its mutation failed
+            return FailedAfterEffect(f"{reason[:300]} (in: {first[:120]}); the table's definition changed, but the "
+                                     "mutation that rewrites its rows failed and is left pending (system.mutations)")
         return MigrationError(f"{reason[:300]} (in: {first[:120]})")
 
     # -- code generation ----------------------------------------------------------------------------
