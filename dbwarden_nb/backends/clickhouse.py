@@ -523,21 +523,23 @@ class ClickHouseBackend(Backend):
             kind = "dictionary" if create.startswith("CREATE DICTIONARY ") else (
                 "view" if engine in ("View", "MaterializedView") else "table")
             reason = self._not_managed(kind, engine, create)
-            if reason:
-                unmanaged.setdefault(reason[0], []).append(f"{name} ({reason[1]})")
-            elif kind == "dictionary":
-                out_tables.append(parse_dictionary(create, name, comment))
-            elif kind == "view":
+            if reason is None and kind == "dictionary":
+                try:
+                    out_tables.append(parse_dictionary(create, name, comment))
+                except ValueError:  # printed otherwise than this server version does: listed, never a failure
+                    reason = kind, "dbwarden cannot read its definition"
+            elif reason is None and kind == "view":
                 views.append(self._view(db, name, engine, as_select, create, comment))
-            else:
+            elif reason is None:
                 ttls = parse_column_ttls(create)
-                cols = tuple(self._column(r, ttls.get(r[0])) for r in columns.get(name, []))
                 opts = parse_engine_full(engine_full) if engine_full else {"engine": engine}
                 if name in projections:
                     opts["projections"] = projections[name]
-                out_tables.append(Table(name, None, cols, indexes=tuple(indexes.get(name, ())),
-                                        comment=comment or None, options=opts))
+                out_tables.append(Table(name, None, tuple(self._column(r, ttls.get(r[0])) for r in columns.get(name, [])),
+                                        indexes=tuple(indexes.get(name, ())), comment=comment or None, options=opts))
                 unmanaged.setdefault("constraint", []).extend(f"{c} on {name}" for c in constraint_names(create))
+            if reason is not None:
+                unmanaged.setdefault(reason[0], []).append(f"{name} ({reason[1]})")
         return Snapshot.of(self.name, out_tables, views, server_version=self.server_version(conn),
                            unmanaged={k: tuple(v) for k, v in unmanaged.items()})
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 from ..errors import BackendError
 from ..operations import CreateTable, DropTable, Operation, RenameTable
@@ -55,20 +55,21 @@ def declares_dictionary(table: Any) -> bool:
 
 
 def parse_dictionary(create_query: str, name: str, comment: str | None) -> Table:
-    """The dictionary of ``create_query`` (``system.tables.create_table_query``, quotes doubled)."""
+    """The dictionary of ``create_query`` (``system.tables.create_table_query``, quotes doubled); ValueError when
+    the text is not what the server prints for one."""
     from .clickhouse import column_list, split_column_name, unquote_name
 
     listed = column_list(create_query)
     if listed is None:
-        raise BackendError(f"dictionary {name}: cannot read its definition: {create_query[:200]}")
+        raise ValueError("no attribute list")
     attributes, tail = listed
     columns = []
     for part in split_top_level(attributes, backslash=True):
         named = split_column_name(part)
         if named is None:
-            raise BackendError(f"dictionary {name}: cannot read its attribute {part[:100]!r}")
+            raise ValueError(f"attribute {part[:100]!r}")
         columns.append(_attribute(*named))
-    clauses = _clauses(tail, CLAUSES)
+    clauses = _clauses(tail)
     definition: dict[str, Any] = {}
     for word in ("SOURCE", "LIFETIME", "LAYOUT", "RANGE"):
         if word in clauses:
@@ -82,26 +83,32 @@ def parse_dictionary(create_query: str, name: str, comment: str | None) -> Table
 
 
 def _attribute(name: str, rest: str) -> Column:
-    """``UInt64 DEFAULT 0 EXPRESSION id + 1 HIERARCHICAL`` → the attribute's column."""
+    """``UInt64 DEFAULT 0 EXPRESSION id + 1 HIERARCHICAL`` → the attribute's column. The server prints names bare
+    even where they read as keywords (``EXPRESSION INJECTIVE INJECTIVE``: the column INJECTIVE, then the flag), so a
+    flag is never the word right after DEFAULT or EXPRESSION (neither is ever empty), and a DEFAULT is a literal."""
     from .clickhouse import split_nullable
 
     options: dict[str, Any] = {}
     words = rest.split(" ")
-    while len(words) > 1 and words[-1] in FLAGS:  # flags come last, after the expressions
+    while len(words) > 1 and words[-1] in FLAGS and words[-2] not in ("DEFAULT", "EXPRESSION"):
         options[words.pop().lower()] = True
     rest = " ".join(words)
     marks = top_level_words(rest, ("DEFAULT", "EXPRESSION"), backslash=True)
-    spelled = rest[: marks[0][0]].strip() if marks else rest
-    values = {word: rest[at + len(word):(marks[n + 1][0] if n + 1 < len(marks) else len(rest))].strip()
-              for n, (at, word) in enumerate(marks)}
-    if "EXPRESSION" in values:
-        options["expression"] = values["EXPRESSION"]
-    type_, nullable = split_nullable(spelled)
-    return Column(name, type_, nullable, values.get("DEFAULT"), options=options)
+    default_at = marks[0][0] if marks and marks[0][1] == "DEFAULT" else None
+    expression_at = next((at for at, word in marks if word == "EXPRESSION"), None)
+    ends = [at for at in (default_at, expression_at) if at is not None]
+    type_, nullable = split_nullable(rest[: min(ends)].strip() if ends else rest)
+    default = rest[default_at + len("DEFAULT"):expression_at].strip() if default_at is not None else None
+    if expression_at is not None:
+        options["expression"] = rest[expression_at + len("EXPRESSION"):].strip()
+    return Column(name, type_, nullable, default, options=options)
 
 
-def _clauses(text: str, words: Sequence[str]) -> dict[str, str]:
-    marks = top_level_words(text, words, backslash=True)
+def _clauses(text: str) -> dict[str, str]:
+    """The clauses after the attribute list; ``SOURCE(`` and the like only with their parenthesis, since a key
+    column may be named SOURCE (printed bare: ``PRIMARY KEY SOURCE SOURCE(NULL())``)."""
+    marks = [(at, word) for at, word in top_level_words(text, CLAUSES, backslash=True)
+             if word in ("PRIMARY KEY", "COMMENT") or text.startswith("(", at + len(word))]
     return {word: text[at + len(word):(marks[n + 1][0] if n + 1 < len(marks) else len(text))].strip()
             for n, (at, word) in enumerate(marks)}
 
@@ -121,8 +128,11 @@ def hides_a_credential(create_query: str) -> bool:
 
 def model_dictionary(backend: ClickHouseBackend, ex: Any, table: Any) -> Table:
     """The dictionary a model ``Table`` declares, as SQLAlchemy spells it (the server normalizes it after)."""
-    declared = dict(table.info["dbwarden"][DICTIONARY] or {})
+    declared = table.info["dbwarden"][DICTIONARY] or {}
     where = f"dictionary {table.name}"
+    if not isinstance(declared, Mapping) or not isinstance(declared.get("settings") or {}, Mapping):
+        raise BackendError(f"{where}: info['dbwarden']['dictionary'] is a dict: {{'source': …, 'layout': …, "
+                           "'lifetime': …, 'range': …, 'settings': {name: value}}")
     unknown = sorted(set(declared) - set(DEFINITION_KEYS))
     if unknown:
         raise BackendError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))} in info['dbwarden']['dictionary'] "
@@ -137,7 +147,7 @@ def model_dictionary(backend: ClickHouseBackend, ex: Any, table: Any) -> Table:
         raise BackendError(f"{where}: a dictionary needs a key: primary_key=True on its key column(s)")
     definition: dict[str, Any] = {k: str(declared[k]) for k in ("source", "layout", "lifetime", "range") if declared.get(k)}
     if declared.get("settings"):
-        definition["settings"] = {str(k): str(v) for k, v in dict(declared["settings"]).items()}
+        definition["settings"] = {str(k): str(v) for k, v in declared["settings"].items()}
     columns = tuple(_model_attribute(backend, ex, table, c) for c in table.columns)
     return Table(table.name, None, columns, primary_key=PrimaryKey(None, tuple(c.name for c in table.primary_key.columns)),
                  comment=table.comment, options={DICTIONARY: definition})

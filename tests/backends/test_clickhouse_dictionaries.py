@@ -106,6 +106,14 @@ def test_dictionary_ddl_is_read_into_its_parts():
                                         "layout": "RANGE_HASHED()", "range": "MIN s MAX e",
                                         "settings": {"a": "1", "b": "'x'"}}}
     assert d.primary_key == PrimaryKey(None, ("id",)) and d.comment == "c"
+    # names the server prints bare although they read as keywords
+    d = parse_dictionary("CREATE DICTIONARY db.SOURCE (`SOURCE` UInt64, `LAYOUT` Date DEFAULT 0, `DEFAULT` Date "
+                         "EXPRESSION INJECTIVE INJECTIVE, `y` UInt64 EXPRESSION INJECTIVE) PRIMARY KEY SOURCE "
+                         "SOURCE(NULL()) LIFETIME(MIN 0 MAX 0) LAYOUT(RANGE_HASHED()) RANGE(MIN DEFAULT MAX LAYOUT)",
+                         "SOURCE", None)
+    assert d.primary_key == PrimaryKey(None, ("SOURCE",)) and d.options["dictionary"]["source"] == "NULL()"
+    assert d.column("DEFAULT").options == {"expression": "INJECTIVE", "injective": True}
+    assert d.column("y").options == {"expression": "INJECTIVE"} and d.column("LAYOUT").default == "0"
 
 
 def _dictionary(name: str, lifetime: str) -> Table:
@@ -201,3 +209,14 @@ def test_a_dictionary_becomes_a_plain_table_in_a_sqlite_dev_database():
     assert table.primary_key.columns == ("id",)
     notes = [r for r in report.decisions if r.kind == "table option"]
     assert len(notes) == 1 and "dictionary=" in notes[0].source and "name: injective=True" in notes[0].source
+
+
+@pytest.mark.parametrize("name", ["we`ird (d)", "it's", "ü名 select", "a\\b", "SOURCE"])
+def test_hostile_names_survive_a_dictionary_round_trip(clickhouse_url, name):
+    d = Table(name, None, (Column(name, "UInt64", False), Column(f"{name} 2", "String", False, "'it''s'")),
+              primary_key=PrimaryKey(None, (name,)), comment=f"{name} -- note",
+              options={"dictionary": {"source": "NULL()", "layout": "FLAT()", "lifetime": "MIN 0 MAX 0"}})
+    with ClickHouseBackend().connect(clickhouse_url) as conn:
+        for statement in ClickHouseBackend().render(CreateDictionary(d)):
+            conn.execute(statement.sql)
+        assert ClickHouseBackend().introspect(conn).tables == {name: d}
