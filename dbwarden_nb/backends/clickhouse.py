@@ -222,9 +222,9 @@ def constraint_names(create_query: str) -> list[str]:
 
 def _materialized_target(create_query: str) -> str | None:
     """``CREATE MATERIALIZED VIEW db.v TO db.t … AS SELECT …`` → ``db.t``; None for a view that keeps its rows in an
-    inner table."""
-    for at, word in _top_keywords(create_query, ("TO", "AS")):
-        if word == "AS":
+    inner table (a TO after its ENGINE belongs to a TTL: ``TTL d TO DISK 'cold'``)."""
+    for at, word in _top_keywords(create_query, ("TO", "ENGINE", "AS")):
+        if word != "TO":
             return None
         name = re.match(rf"{_NAME}(?:\.{_NAME})?", create_query[at + 3:])
         return name.group(0) if name else None

@@ -298,16 +298,16 @@ class Runner:
             raise MigrationError(f"{where} is {row.status} ({row_progress(row)}): what to undo is not known; undo by hand "
                                  f"what statement {ran + 1} did if it did anything, then run 'dbwarden migrate' to finish it")
         rollback = self.statements(f, "rollback")
+        finish = "fix the cause, run 'dbwarden migrate' to finish it, and then 'dbwarden rollback' undoes all of it"
         if not rollback or any(s.undoes is None for s in rollback):
             raise MigrationError(f"{where} is partial ({ran} statement(s) ran), but its rollback section does not say "
                                  "which upgrade statements each of its statements undoes, so the ones that ran cannot be "
-                                 "undone alone: mark each with '-- dbwarden: undoes N' (or 'N-M'), or undo them by hand")
+                                 f"undone alone: mark each with '-- dbwarden: undoes N' (or 'N-M'), or {finish}")
         for s in rollback:
             first, last = s.undoes or (0, 0)
             if first <= ran < last:
                 raise MigrationError(f"{where} is partial: statements {first}-{ran} of a step that ends at statement "
-                                     f"{last} ran, and its rollback undoes the whole step; undo statements {first}-{ran} "
-                                     "by hand, or fix the cause and run 'dbwarden migrate' to finish it")
+                                     f"{last} ran, and its rollback undoes the whole step; {finish}")
         return tuple(s for s in rollback if s.undoes is not None and s.undoes[1] <= ran)
 
     def apply(self, f: MigrationFile, direction: str, skip: int, progress: Progress | None,

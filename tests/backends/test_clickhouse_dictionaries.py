@@ -17,6 +17,7 @@ from dbwarden_nb.backends.clickhouse_dictionary import (
     parse_dictionary,
 )
 from dbwarden_nb.differ import diff
+from dbwarden_nb.operations import RenameTable
 from dbwarden_nb.schema import Column, PrimaryKey, Snapshot, Table
 
 pytest.importorskip("clickhouse_connect")
@@ -133,6 +134,8 @@ def test_steps_on_a_dictionary_fold_into_one_and_are_ordered():
     be = ClickHouseBackend()
     assert be.render(ReplaceDictionary(old.tables["d"], changed))[0].sql.startswith("CREATE OR REPLACE DICTIONARY `d` (")
     assert be.render(DropDictionary(changed))[0].sql == "DROP DICTIONARY `d` SYNC"
+    assert be.render(RenameTable(changed, changed.replace(name="e")))[0].sql == "RENAME DICTIONARY `d` TO `e`"
+    assert ReplaceDictionary(old.tables["d"], changed).describe() == "replace dictionary d: lifetime, attributes"
     sql = be.with_cluster("c").render(CreateDictionary(changed))[0].sql
     assert sql == ("CREATE DICTIONARY `d` ON CLUSTER `c` (\n    `id` UInt64,\n    `x` String\n)\nPRIMARY KEY `id`\n"
                    "SOURCE(NULL())\nLIFETIME(10)\nLAYOUT(FLAT())")
