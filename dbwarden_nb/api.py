@@ -603,18 +603,47 @@ class Project:
 
 def rollback_statements(backend: Backend, plan: Plan, old: Snapshot, new: Snapshot) -> list[Statement]:
     """The rollback of a plan (``old`` → ``new``), rendered from its reversed operations adapted to the
-    backend like any plan; a step whose upgrade cannot be undone is marked irreversible."""
+    backend like any plan; a step whose upgrade cannot be undone is marked irreversible, and where a migration can
+    stop half-way each statement says which upgrade statements it undoes (``-- dbwarden: undoes N-M``)."""
+    from dataclasses import replace
+
     from .migrations.files import Statement
 
+    reverse = backend.adapt(plan.reverse(), new, old)
+    steps = _undone_steps(backend, plan, reverse)
     out: list[Statement] = []
-    for op in backend.adapt(plan.reverse(), new, old):
+    for n, op in enumerate(reverse):
         statements = backend.render(op)
         reason = op.reverse().irreversible
         if reason and statements:
             first = statements[0]
             statements[0] = Statement(first.sql, first.transactional, reason)
-        out += statements
+        out += [replace(s, undoes=steps[n]) for s in statements] if steps else statements
     return out
+
+
+def _undone_steps(backend: Backend, plan: Plan, reverse: Plan) -> list[tuple[int, int]] | None:
+    """For each operation of the rollback, the upgrade statements (first, last, from 1) of the step it undoes; None
+    where a migration cannot stop half-way (it runs in one transaction), or where the rollback is not step for step
+    the inverse of the upgrade (the backend folded or split steps), so that nothing is ever marked wrongly."""
+    rendered = [backend.render(op) for op in plan]
+    if backend.transactional_ddl and all(s.transactional for statements in rendered for s in statements):
+        return None
+    spans, at = [], 1
+    for statements in rendered:
+        if not statements:
+            return None
+        spans.append((at, at + len(statements) - 1))
+        at += len(statements)
+    inverses = {n: op.reverse() for n, op in enumerate(plan)}
+    out = []
+    for op in reverse:
+        step = next((n for n, inverse in inverses.items() if inverse == op), None)
+        if step is None:
+            return None
+        del inverses[step]
+        out.append(spans[step])
+    return None if inverses else out  # a step without its own undo: no marking at all
 
 
 def dev_sections(db: Database, mfile: MigrationFile, dev_old: Snapshot, dev_new: Snapshot,

@@ -31,6 +31,11 @@ class MigrationError(DbwardenError):
     """A statement of a migration failed while being applied."""
 
 
+class FailedAfterEffect(MigrationError):
+    """A statement the server reports as failed although its change is in place (ClickHouse: an ALTER whose
+    definition change was made but whose mutation, the rewrite of the rows, failed)."""
+
+
 class LockError(DbwardenError):
     """The migration lock is held by someone else or could not be taken."""
 

@@ -250,6 +250,25 @@ class TestDirectives:
             split_statements(text)
         assert str(info.value) == message
 
+    def test_undoes_names_the_upgrade_statements_a_rollback_statement_undoes(self) -> None:
+        text = migration("A;\nB;\nC;", "-- dbwarden: undoes 3\nZ;\n-- dbwarden:  undoes 1 - 2\nY;")
+        m = parse_migration(text)
+        assert m.rollback == (Statement("Z", undoes=(3, 3)), Statement("Y", undoes=(1, 2)))
+        assert "-- dbwarden: undoes 3\nZ;\n-- dbwarden: undoes 1-2\nY;" in m.render()
+        assert parse_migration(m.render()) == m
+        assert m.checksum == parse_migration(migration("A;\nB;\nC;", "Z;\nY;")).checksum  # not part of the checksum
+
+    @pytest.mark.parametrize(("upgrade", "rollback", "message"), [
+        ("A;", "-- dbwarden: undoes 0\nZ;", "line 5: expected '-- dbwarden: undoes N' or 'undoes N-M'"),
+        ("A;\nB;", "-- dbwarden: undoes 2-1\nZ;", "line 6: expected '-- dbwarden: undoes N' or 'undoes N-M'"),
+        ("A;", "-- dbwarden: undoes 2\nZ;", "line 6: '-- dbwarden: undoes' names upgrade statement 2, but the "
+                                             "'-- upgrade' section has 1"),
+        ("-- dbwarden: undoes 1\nA;", "Z;", "line 4: '-- dbwarden: undoes' belongs in a rollback section"),
+        ("A;", "-- dbwarden: undoes 1\n-- dbwarden: undoes 1\nZ;", "line 6: duplicate directive"),
+    ])
+    def test_undoes_errors(self, upgrade: str, rollback: str, message: str) -> None:
+        assert message in error_of(migration(upgrade, rollback))
+
 
 # --- parsing ----------------------------------------------------------------------------------------------
 

@@ -10,8 +10,13 @@ Canonical snapshot of a table (what introspection reports and model normalizatio
 - ``Table.options``: ``engine`` (name and arguments, e.g. ``ReplacingMergeTree(ver)``), ``order_by``,
   ``primary_key`` (only when given apart from ORDER BY), ``partition_by``, ``sample_by``, ``ttl``,
   ``settings`` (explicit ones; the implicit ``index_granularity = 8192`` is left out) and ``projections``
-  (name → query). ClickHouse has no constraints here: no primary key, foreign keys or uniques.
-- Skip indexes are ``Index`` objects with one expression element and ``options`` ``type`` and ``granularity``.
+  (name → query). A table has no constraints here: no primary key, foreign keys or uniques.
+- Skip indexes are ``Index`` objects with one expression element and ``options`` ``type`` and ``granularity``; the
+  ones the server makes itself (``add_minmax_index_for_*_columns`` settings) are implied by the setting, not listed.
+- Dictionaries are tables with ``options["dictionary"]`` (see ``clickhouse_dictionary``).
+- Not managed, and listed in ``Snapshot.unmanaged``: user-defined SQL functions (global to the server), table
+  constraints, materialized views that keep their rows in an inner table, and whatever the server shows with a
+  credential masked (``'[HIDDEN]'``), which could not be written back.
 
 Models (documented in ``docs``/README): clickhouse-connect's SQLAlchemy types (``clickhouse_connect.
 cc_sqlalchemy.datatypes.sqltypes``) and engines (``clickhouse_connect.cc_sqlalchemy.ddl.tableengine``,
@@ -19,8 +24,9 @@ given as a ``Table`` argument or ``clickhousedb_engine=``), column keyword argum
 ``clickhousedb_ttl``, ``clickhousedb_materialized``, ``clickhousedb_alias`` (or ``sa.Computed(expr,
 persisted=False)`` for ALIAS), and ``info={"dbwarden": {...}}`` for the rest: on a column ``{"ephemeral":
 True}`` (with ``server_default``); on a table ``{"projections": {name: query}}``; on an ``Index``
-``{"type": "bloom_filter(0.01)", "granularity": 4}``. Nullability: ``Nullable(...)`` types or an explicit
-``nullable=True`` give ``Nullable``; SQLAlchemy's implicit default does not.
+``{"type": "bloom_filter(0.01)", "granularity": 4}``; a dictionary is a ``Table`` with ``{"dictionary": {...}}``.
+Nullability: ``Nullable(...)`` types or an explicit ``nullable=True`` give ``Nullable``; SQLAlchemy's implicit
+default does not.
 """
 
 from __future__ import annotations
@@ -33,18 +39,42 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, ClassVar, Iterator, Mapping, Sequence
 
-from ..errors import BackendError, ConfigError, MigrationError
+from ..errors import BackendError, ConfigError, FailedAfterEffect, MigrationError
 from ..migrations.files import Statement
 from ..migrations.lock import LOCK_NAME, Lock, LockStatus, lease_seconds, lost_lease
 from ..operations import AddColumn, AlterColumn, AlterTable, DropColumn, Operation, Plan, RenameColumn
 from ..schema import Column, Computed, Index, IndexElement, Snapshot, Table, View
 from .base import Backend
+from .clickhouse_dictionary import (
+    ATTRIBUTE_OPTIONS,
+    DICTIONARY,
+    CreateDictionary,
+    DropDictionary,
+    ReplaceDictionary,
+    declares_dictionary,
+    dictionary_sql,
+    fold_dictionaries,
+    hides_a_credential,
+    is_dictionary,
+    model_dictionary,
+    parse_dictionary,
+)
 from .sqltext import collapse_spaces, doubled_quotes, split_top_level, top_level_words
 
 ENGINE_CLAUSES = ("PARTITION BY", "PRIMARY KEY", "ORDER BY", "SAMPLE BY", "TTL", "SETTINGS")
 IMPLICIT_SETTINGS = {"index_granularity": "8192"}
+MUTATION_FAILED = "341"  # UNFINISHED: an ALTER's mutation failed after its definition change was made
+# user-defined SQL functions: global to the server, listed as not managed in every database's snapshot
+UDF_QUERY = "SELECT name FROM system.functions WHERE origin = 'SQLUserDefined' ORDER BY name"
 # what ALTER TABLE cannot change in place
 FIXED_OPTIONS = {"engine": "the engine", "partition_by": "PARTITION BY", "primary_key": "the PRIMARY KEY"}
+# MergeTree settings fixed at CREATE TABLE (system.merge_tree_settings.readonly = 1 on 26.9): MODIFY SETTING fails
+READONLY_SETTINGS = (
+    "index_granularity", "index_granularity_bytes", "enable_mixed_granularity_parts", "table_disk",
+    "share_nested_offsets", "allow_tuple_element_aggregation", "add_minmax_index_for_numeric_columns",
+    "add_minmax_index_for_string_columns", "add_minmax_index_for_temporal_columns",
+    "add_minmax_index_for_block_number_column", "add_minmax_index_for_block_offset_column",
+)
 
 # generic SQLAlchemy spellings → ClickHouse types (the server reads them as these aliases)
 GENERIC_TYPES = {
@@ -138,48 +168,88 @@ def engine_clauses(opts: Mapping[str, Any]) -> str:
     return " ".join(parts)
 
 
-def parse_column_ttls(create_query: str) -> dict[str, str]:
-    """Column TTLs, which only the table's DDL carries: ``{column: expression}``."""
-    start = create_query.find("(")
-    if start < 0:
-        return {}
-    depth, end = 0, -1
-    quote = None
-    for i in range(start, len(create_query)):
+def column_list(create_query: str) -> tuple[str, str] | None:
+    """The parenthesized column (or attribute) list of a CREATE statement the server printed, and the text after
+    it: ``CREATE TABLE db.`a(b` (x UInt8) ENGINE = Log`` gives ``("x UInt8", "ENGINE = Log")``; None without one."""
+    depth, quote, start, i = 0, "", -1, 0
+    while i < len(create_query):
         ch = create_query[i]
         if quote:
             if ch == "\\":
-                continue
-            if ch == quote:
-                quote = None
+                i += 1
+            elif ch == quote:
+                quote = ""
         elif ch in "'`\"":
             quote = ch
         elif ch == "(":
+            start = i if depth == 0 else start
             depth += 1
         elif ch == ")":
             depth -= 1
             if depth == 0:
-                end = i
-                break
-    out = {}
-    for part in _split_top(create_query[start + 1:end]):  # quotes doubled (introspect), no \' left
-        if not part.startswith("`") and not re.match(r"[A-Za-z_]\w* ", part):
+                return create_query[start + 1:i], create_query[i + 1:].strip()
+        i += 1
+    return None
+
+
+def parse_column_ttls(create_query: str) -> dict[str, str]:
+    """Column TTLs, which only the table's DDL carries: ``{column: expression}``."""
+    listed = column_list(create_query)
+    out: dict[str, str] = {}
+    for part in _split_top(listed[0]) if listed else ():  # quotes doubled (introspect), no \' left
+        named = split_column_name(part)
+        if named is None or not part.startswith("`") and named[0].upper() in ("INDEX", "PROJECTION", "CONSTRAINT"):
             continue
-        if part.startswith("`"):
-            quoted = re.match(r"`((?:[^`\\]|``|\\.)*)`", part)
-            name = re.sub(r"``|\\(.)", lambda m: m.group(1) or "`", quoted.group(1) if quoted else part[1:])
-        else:
-            name = part.split(" ", 1)[0]
-            if name.upper() in ("INDEX", "PROJECTION", "CONSTRAINT"):
-                continue
         marks = _top_keywords(part, ("TTL",))
         if marks:
-            at = marks[-1][0]
-            tail = part[at + 3:].strip()
+            tail = part[marks[-1][0] + 3:].strip()
             for stop in (" SETTINGS ", " COMMENT "):  # never after TTL in canonical DDL, but be safe
                 tail = tail.split(stop)[0]
-            out[name] = tail
+            out[named[0]] = tail
     return out
+
+
+_NAME = r"(?:`(?:[^`\\]|``|\\.)*`|[^\s.`(]+)"  # a name as the server prints it: in backticks, or bare
+
+
+def constraint_names(create_query: str) -> list[str]:
+    """The names of a table's constraints (``CONSTRAINT c CHECK …`` / ``ASSUME …``), which the snapshot does not carry."""
+    listed = column_list(create_query)
+    parts = _split_top(listed[0]) if listed else []
+    named = [split_column_name(p.removeprefix("CONSTRAINT ")) for p in parts if p.startswith("CONSTRAINT ")]
+    return [n[0] for n in named if n is not None]
+
+
+def _materialized_target(create_query: str) -> str | None:
+    """``CREATE MATERIALIZED VIEW db.v TO db.t … AS SELECT …`` → ``db.t``; None for a view that keeps its rows in an
+    inner table (a TO after its ENGINE belongs to a TTL: ``TTL d TO DISK 'cold'``)."""
+    for at, word in _top_keywords(create_query, ("TO", "ENGINE", "AS")):
+        if word != "TO":
+            return None
+        name = re.match(rf"{_NAME}(?:\.{_NAME})?", create_query[at + 3:])
+        return name.group(0) if name else None
+    return None
+
+
+def split_column_name(part: str) -> tuple[str, str] | None:
+    """A column (or attribute) definition as the server prints it → (its name, unquoted; the rest), e.g.
+    ``x UInt8 DEFAULT 1`` → ``("x", "UInt8 DEFAULT 1")``; None when the part starts with no name."""
+    if part.startswith("`"):
+        quoted = re.match(_NAME, part)
+        if quoted is None:
+            return None
+        return unquote_name(quoted.group(0)), part[quoted.end():].strip()
+    if not re.match(r"[A-Za-z_]\w* ", part):
+        return None
+    name, _, rest = part.partition(" ")
+    return name, rest.strip()
+
+
+def unquote_name(text: str) -> str:
+    """A name as the server prints it, bare or in backticks (a backtick inside doubled or backslash-escaped)."""
+    if not (len(text) > 1 and text.startswith("`") and text.endswith("`")):
+        return text
+    return re.sub(r"``|\\(.)", lambda m: m.group(1) or "`", text[1:-1])
 
 
 class ClickHouseConnection:
@@ -341,7 +411,7 @@ class ClickHouseBackend(Backend):
     dialect_name: ClassVar[str] = "clickhousedb"
     supports_comments: ClassVar[bool] = True
     normalizes_on_server: ClassVar[bool] = True
-    option_keys: ClassVar[Sequence[str]] = ("ephemeral", "projections", "type", "granularity")
+    option_keys: ClassVar[Sequence[str]] = ("ephemeral", "projections", "type", "granularity", DICTIONARY, *ATTRIBUTE_OPTIONS)
 
     def __init__(self, cluster: str | None = None):
         self.cluster = cluster
@@ -436,30 +506,57 @@ class ClickHouseBackend(Backend):
         indexes: dict[str, list[Index]] = {}
         for table, name, type_full, expr, granularity in conn.query(
                 "SELECT table, name, type_full, expr, granularity FROM system.data_skipping_indices "
-                "WHERE database = :d ORDER BY table, name", p):
+                f"WHERE database = :d AND NOT ({self._implicit_index(conn)}) ORDER BY table, name", p):
             indexes.setdefault(table, []).append(Index(name, (IndexElement(expression=doubled_quotes(expr)),),
                                                        options={"type": type_full, "granularity": int(granularity)}))
         projections: dict[str, dict[str, str]] = {}
         for table, name, query in conn.query("SELECT table, name, query FROM system.projections WHERE database = :d "
                                              "ORDER BY table, name", p):
             projections.setdefault(table, {})[name] = doubled_quotes(query)
+        unmanaged: dict[str, list[str]] = {"function": [name for (name,) in conn.query(UDF_QUERY)]}
         out_tables, views = [], []
         for name, engine, engine_full, comment, as_select, create in tables:
             # the server prints 'it\'s': written 'it''s' (one spelling, and migration files split right)
             engine_full, as_select, create = doubled_quotes(engine_full), doubled_quotes(as_select), doubled_quotes(create)
-            if name in self.internal_tables:
+            if name in self.internal_tables or name.startswith(".inner"):  # an inner table belongs to its view
                 continue
-            if engine in ("View", "MaterializedView"):
+            kind = "dictionary" if create.startswith("CREATE DICTIONARY ") else (
+                "view" if engine in ("View", "MaterializedView") else "table")
+            reason = self._not_managed(kind, engine, create)
+            if reason is None and kind == "dictionary":
+                try:
+                    out_tables.append(parse_dictionary(create, name, comment))
+                except ValueError:  # printed otherwise than this server version does: listed, never a failure
+                    reason = kind, "dbwarden cannot read its definition"
+            elif reason is None and kind == "view":
                 views.append(self._view(db, name, engine, as_select, create, comment))
-                continue
-            ttls = parse_column_ttls(create)
-            cols = tuple(self._column(r, ttls.get(r[0])) for r in columns.get(name, []))
-            opts = parse_engine_full(engine_full) if engine_full else {"engine": engine}
-            if name in projections:
-                opts["projections"] = projections[name]
-            out_tables.append(Table(name, None, cols, indexes=tuple(indexes.get(name, ())), comment=comment or None,
-                                    options=opts))
-        return Snapshot.of(self.name, out_tables, views, server_version=self.server_version(conn))
+            elif reason is None:
+                ttls = parse_column_ttls(create)
+                opts = parse_engine_full(engine_full) if engine_full else {"engine": engine}
+                if name in projections:
+                    opts["projections"] = projections[name]
+                out_tables.append(Table(name, None, tuple(self._column(r, ttls.get(r[0])) for r in columns.get(name, [])),
+                                        indexes=tuple(indexes.get(name, ())), comment=comment or None, options=opts))
+                unmanaged.setdefault("constraint", []).extend(f"{c} on {name}" for c in constraint_names(create))
+            if reason is not None:
+                unmanaged.setdefault(reason[0], []).append(f"{name} ({reason[1]})")
+        return Snapshot.of(self.name, out_tables, views, server_version=self.server_version(conn),
+                           unmanaged={k: tuple(v) for k, v in unmanaged.items()})
+
+    @staticmethod
+    def _not_managed(kind: str, engine: str, create: str) -> tuple[str, str] | None:
+        """(kind, why) for an object the snapshot cannot carry faithfully, else None."""
+        if hides_a_credential(create):
+            return kind, "the server hides a credential of its definition"
+        if engine == "MaterializedView" and not _materialized_target(create):
+            return "materialized view", "its rows are kept in an inner table"
+        return None
+
+    def _implicit_index(self, conn: Any) -> str:
+        """The condition that tells the skip indexes ClickHouse made itself (``add_minmax_index_for_*_columns``)
+        from declared ones: the ``creation`` column where the server has it, else the names it reserves for them."""
+        version = tuple(int(p) for p in re.findall(r"\d+", self.server_version(conn))[:2])
+        return "creation = 'Implicit'" if version >= (26, 1) else "startsWith(name, 'auto_minmax_index_')"
 
     def _column(self, row: tuple[Any, ...], ttl: str | None) -> Column:
         name, spelled, kind, expr, comment, codec = row
@@ -485,10 +582,9 @@ class ClickHouseBackend(Backend):
     def _view(self, db: str, name: str, engine: str, as_select: str, create: str, comment: str) -> View:
         opts: dict[str, Any] = {}
         definition = self._unqualify(db, as_select)
-        if engine == "MaterializedView":
-            m = re.search(r" TO (\S+)", create.split(" AS SELECT", 1)[0])
-            if m:
-                opts["to"] = self._unqualify(db, m.group(1)).strip("`")
+        target = _materialized_target(create) if engine == "MaterializedView" else None
+        if target:
+            opts["to"] = unquote_name(self._unqualify(db, target))
         return View(name, definition, None, engine == "MaterializedView", comment or None, opts)
 
     @staticmethod
@@ -501,7 +597,8 @@ class ClickHouseBackend(Backend):
         from ..models.extract import Extractor, is_view
 
         ex = Extractor(self, None)
-        return Snapshot.of(self.name, [self._model_table(ex, t) for t in tables if not is_view(t)],
+        return Snapshot.of(self.name, [model_dictionary(self, ex, t) if declares_dictionary(t) else self._model_table(ex, t)
+                                       for t in tables if not is_view(t)],
                            [ex.view(t) for t in tables if is_view(t)])
 
     def _model_table(self, ex: Any, table: Any) -> Table:
@@ -566,13 +663,19 @@ class ClickHouseBackend(Backend):
             with conn.use(scratch):
                 plain = ClickHouseBackend()
                 for table in raw.tables.values():
-                    self._scratch_run(conn, plain.render_create_table_sql(table), table.key)
+                    sql = dictionary_sql(plain, table) if is_dictionary(table) else plain.render_create_table_sql(table)
+                    self._scratch_run(conn, sql, table.key)
                 for view in _views_in_order(raw):
                     self._scratch_run(conn, plain.render_create_view_sql(view), view.key)
                 snap = self.introspect(conn)
         finally:
             conn.execute(f"DROP DATABASE IF EXISTS {self.quote(scratch)} SYNC")
-        return snap.replace(server_version=None)
+        refused = [f"{kind} {name}" for kind, names in snap.unmanaged.items() if kind != "function" for name in names]
+        if refused:  # the server would not show it as declared, so it could never be compared or written back
+            raise BackendError(f"the models declare {refused[0]}, which dbwarden cannot manage: keep credentials in a "
+                               "named collection (SOURCE(CLICKHOUSE(NAME …)), ENGINE = MySQL(collection, …)) and give "
+                               "a materialized view a TO table")
+        return snap.replace(server_version=None, unmanaged={})
 
     @staticmethod
     def _scratch_run(conn: Any, sql: str, what: str) -> None:
@@ -635,7 +738,17 @@ class ClickHouseBackend(Backend):
         return [f"DROP TABLE {self.quote(op.old.name)}{self._on_cluster()} SYNC"]
 
     def render_rename_table(self, op: Any) -> list[str]:
-        return [f"RENAME TABLE {self.quote(op.old.name)} TO {self.quote(op.new.name)}{self._on_cluster()}"]
+        what = "DICTIONARY" if is_dictionary(op.old) else "TABLE"
+        return [f"RENAME {what} {self.quote(op.old.name)} TO {self.quote(op.new.name)}{self._on_cluster()}"]
+
+    def render_create_dictionary(self, op: CreateDictionary) -> list[str]:
+        return [dictionary_sql(self, op.new)]
+
+    def render_drop_dictionary(self, op: DropDictionary) -> list[str]:
+        return [f"DROP DICTIONARY {self.quote(op.old.name)}{self._on_cluster()} SYNC"]
+
+    def render_replace_dictionary(self, op: ReplaceDictionary) -> list[str]:
+        return [dictionary_sql(self, op.new, replace=True)]
 
     def render_add_column(self, op: Any) -> list[str]:
         return [f"{self._alter(op.parent.name)} ADD COLUMN {self.column_sql(op.column)}"]
@@ -691,10 +804,14 @@ class ClickHouseBackend(Backend):
                     raise BackendError(
                         f"ClickHouse cannot change the PRIMARY KEY of table {name} in place ({a[key]!r} -> {b[key]!r}); "
                         f"to append columns to ORDER BY, keep the primary key: declare primary_key={a[key]!r}")
-                raise BackendError(
-                    f"ClickHouse cannot change {what} of table {name} in place ({a.get(key)!r} -> {b.get(key)!r}): "
-                    f"ALTER TABLE has no such clause; pass make-migrations --rebuild {name} to rebuild the table "
-                    "(a new table, the rows copied)")
+                raise BackendError(f"ClickHouse cannot change {what} of table {name} in place ({a.get(key)!r} -> "
+                                   f"{b.get(key)!r}): ALTER TABLE has no such clause; {_rebuild_hint(name)}")
+        sa_, sb = a.get("settings") or {}, b.get("settings") or {}
+        for key in READONLY_SETTINGS:
+            if sa_.get(key) != sb.get(key):
+                raise BackendError(f"ClickHouse cannot change the setting {key} of table {name} in place "
+                                   f"({sa_.get(key)!r} -> {sb.get(key)!r}): it is fixed when the table is created; "
+                                   f"{_rebuild_hint(name)}")
         out: list[Statement | str] = []
         alter = self._alter(name)
         if a.get("order_by") != b.get("order_by"):
@@ -715,7 +832,6 @@ class ClickHouseBackend(Backend):
             out.append(f"{alter} MODIFY SAMPLE BY {b['sample_by']}" if b.get("sample_by") else f"{alter} REMOVE SAMPLE BY")
         if a.get("ttl") != b.get("ttl"):
             out.append(f"{alter} MODIFY TTL {b['ttl']}" if b.get("ttl") else f"{alter} REMOVE TTL")
-        sa_, sb = a.get("settings") or {}, b.get("settings") or {}
         changed = {k: v for k, v in sb.items() if sa_.get(k) != v}
         if changed:
             out.append(f"{alter} MODIFY SETTING " + ", ".join(f"{k} = {v}" for k, v in changed.items()))
@@ -737,7 +853,7 @@ class ClickHouseBackend(Backend):
         """ClickHouse's ALTER rules: columns appended to (or removed from the end of) ORDER BY are added or
         dropped in the ORDER BY statement itself; projections that change are dropped before the column
         changes of their table (a projection blocks ALTERs of the columns it reads) and added after them."""
-        ops = self._fold_rebuilds(list(plan), old, new, plan.rebuild)
+        ops = self._fold_rebuilds(fold_dictionaries(list(plan), old, new), old, new, plan.rebuild)
         folded: set[tuple[str, str]] = set()
         for op in ops:
             if isinstance(op, AlterTable) and op.old.options.get("order_by") != op.new.options.get("order_by"):
@@ -768,7 +884,8 @@ class ClickHouseBackend(Backend):
         one rebuild that copies the rows, in place of the first of those steps."""
         from ..operations import RebuildTable
 
-        tables = {op.table for op in ops if op.table in allowed and op.table in old.tables and op.table in new.tables}
+        tables = {op.table for op in ops if op.table in allowed and op.table in old.tables and op.table in new.tables
+                  and not is_dictionary(old.tables[op.table]) and not is_dictionary(new.tables[op.table])}
         out: list[Operation] = []
         for op in ops:
             if op.table not in tables or op.kind in ("create_table", "drop_table", "rename_table"):
@@ -840,9 +957,12 @@ class ClickHouseBackend(Backend):
 
     def failure(self, exc: BaseException, sql: str) -> MigrationError:
         text = str(exc).strip()
-        m = re.search(r"Code: \d+\. DB::Exception: (.*?)(?: \(\w+\))?(?:\n|$)", text)
-        reason = m.group(1) if m else (text.splitlines()[0] if text else type(exc).__name__)
+        m = re.search(r"Code: (\d+)\. DB::Exception: (.*?)(?: \(\w+\))?(?:\n|$)", text)
+        reason = m.group(2) if m else (text.splitlines()[0] if text else type(exc).__name__)
         first = sql.strip().splitlines()[0] if sql.strip() else sql
+        if m and m.group(1) == MUTATION_FAILED:  # the ALTER changed the table's definition, then its mutation failed
+            return FailedAfterEffect(f"{reason[:300]} (in: {first[:120]}); the table's definition changed, but the "
+                                     "mutation that rewrites its rows failed and is left pending (system.mutations)")
         return MigrationError(f"{reason[:300]} (in: {first[:120]})")
 
     # -- code generation ----------------------------------------------------------------------------
@@ -882,9 +1002,13 @@ class ClickHouseBackend(Backend):
         return out
 
     def column_info(self, column: Column) -> dict[str, Any]:
-        return {"ephemeral": True} if column.options.get("default_kind") == "EPHEMERAL" else {}
+        if column.options.get("default_kind") == "EPHEMERAL":
+            return {"ephemeral": True}
+        return {k: column.options[k] for k in ATTRIBUTE_OPTIONS if k in column.options}  # a dictionary attribute's
 
     def table_kwargs(self, table: Table) -> dict[str, str]:
+        if is_dictionary(table):  # no engine: its definition is its info
+            return {}
         o = table.options
         engine_full = o["engine"] + "".join(f" {w} {o[w.lower().replace(' ', '_')]}" for w in ENGINE_CLAUSES[:-1]
                                             if o.get(w.lower().replace(" ", "_")))
@@ -893,10 +1017,16 @@ class ClickHouseBackend(Backend):
         return {"clickhousedb_engine": f"build_engine({engine_full!r})"}
 
     def table_info(self, table: Table) -> dict[str, Any]:
+        if is_dictionary(table):
+            return {DICTIONARY: dict(table.options[DICTIONARY])}
         return {"projections": dict(table.options["projections"])} if table.options.get("projections") else {}
 
     def index_kwargs(self, index: Index) -> dict[str, str]:
         return {"info": repr({"dbwarden": dict(index.options)})}
+
+
+def _rebuild_hint(table: str) -> str:
+    return f"pass make-migrations --rebuild {table} to rebuild the table (a new table, the rows copied)"
 
 
 def _keys(expr: str) -> list[str]:

@@ -12,6 +12,10 @@ A file looks like::
     -- rollback
     DROP INDEX ix_orders_created;
 
+A rollback statement may say which upgrade statements it undoes (``-- dbwarden: undoes 2`` or ``undoes 2-3``, one
+step of the migration): a migration that stopped half-way can then be undone by just the statements that undo what
+ran of it.
+
 Every malformed input raises :class:`MigrationFileError` with one line naming the file and line.
 """
 
@@ -45,6 +49,7 @@ _HEADER = re.compile(r"--\s*(backend|base|target|severity)\s*:(.*)")
 _MARKER = re.compile(r"--\s*(?:(upgrade|rollback)\s*|(dev-upgrade|dev-rollback)\b(.*))")
 _DEV_BACKEND = re.compile(r"\s*:\s*([A-Za-z0-9_.+-]+)\s*")
 _DIRECTIVE = re.compile(r"--\s*dbwarden\s*:(.*)")
+_UNDOES = re.compile(r"([0-9]{1,9})(?:\s*-\s*([0-9]{1,9}))?")
 _BACKEND = re.compile(r"[A-Za-z0-9_.+-]+")
 _CHECKSUM = re.compile(r"sha256:[0-9a-f]{64}")
 _FILENAME = re.compile(r"([0-9]+)_(.+)\.sql")
@@ -70,6 +75,7 @@ class Statement:
     sql: str
     transactional: bool = True
     irreversible: str | None = None
+    undoes: tuple[int, int] | None = None  # the upgrade statements (first, last; from 1) this rollback statement undoes
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,9 @@ def _render_section(marker: str, statements: tuple[Statement, ...]) -> list[str]
             lines.append("-- dbwarden: no-transaction")
         if statement.irreversible is not None:
             lines.append(f"-- dbwarden: irreversible {statement.irreversible}")
+        if statement.undoes is not None:
+            first, last = statement.undoes
+            lines.append(f"-- dbwarden: undoes {first}" + (f"-{last}" if last != first else ""))
         lines.append(statement.sql + ";")
     return lines
 
@@ -363,6 +372,15 @@ def _group_sections(
         for located in sections[name][1] if name in sections else ():
             if located.statement.irreversible is not None:
                 raise _error(source, located.line, "'-- dbwarden: irreversible' belongs in a rollback section")
+            if located.statement.undoes is not None:
+                raise _error(source, located.line, "'-- dbwarden: undoes' belongs in a rollback section")
+    for name, upgrade in (("rollback", "upgrade"), ("dev-rollback", "dev-upgrade")):
+        count = len(sections[upgrade][1]) if upgrade in sections else 0
+        for located in sections[name][1] if name in sections else ():
+            undoes = located.statement.undoes
+            if undoes is not None and undoes[1] > count:
+                raise _error(source, located.line, f"'-- dbwarden: undoes' names upgrade statement {undoes[1]}, "
+                                                   f"but the '-- {upgrade}' section has {count}")
     return sections
 
 
@@ -395,6 +413,7 @@ class _Splitter:
         self.last_word_end = -1
         self.transactional = True
         self.irreversible: str | None = None
+        self.undoes: tuple[int, int] | None = None
         self.directive: tuple[str, int] | None = None
 
     def run(self) -> list[_Marker | _Located]:
@@ -443,7 +462,7 @@ class _Splitter:
             return  # only comments and whitespace: not a statement
         if self.depth:
             raise self._fail(self.block_line, "unterminated BEGIN ... END block")
-        statement = Statement(self.text[self.start : self.end], self.transactional, self.irreversible)
+        statement = Statement(self.text[self.start : self.end], self.transactional, self.irreversible, self.undoes)
         self.items.append(_Located(statement, self.start_line))
         self._new_statement()
 
@@ -489,6 +508,14 @@ class _Splitter:
             if self.irreversible is not None:
                 raise self._fail(self.line, f"duplicate directive '{comment}'")
             self.irreversible = reason
+        elif body.split(maxsplit=1)[:1] == ["undoes"]:
+            steps = _UNDOES.fullmatch(body.removeprefix("undoes").strip())
+            if steps is None or int(steps.group(1)) < 1 or int(steps.group(2) or steps.group(1)) < int(steps.group(1)):
+                raise self._fail(self.line, f"expected '-- dbwarden: undoes N' or 'undoes N-M' (upgrade statements, "
+                                            f"from 1), got '{comment}'")
+            if self.undoes is not None:
+                raise self._fail(self.line, f"duplicate directive '{comment}'")
+            self.undoes = (int(steps.group(1)), int(steps.group(2) or steps.group(1)))
         else:
             raise self._fail(self.line, f"unknown directive '{comment}'")
         self.directive = (comment, self.line)

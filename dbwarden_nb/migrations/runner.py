@@ -2,7 +2,8 @@
 
 The runner knows files, statements, history and locks; it never diffs or generates code.
 Transactional backends apply each migration whole or not at all; the others record progress per
-statement, so a failure leaves a stated ``partial`` row that the next run continues from.
+statement, so a failure leaves a stated ``partial`` row that the next run continues from, or that
+``rollback --force`` undoes by the rollback statements marked as undoing what ran.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
-from ..errors import DbwardenError, IntegrityError, LockError, MigrationError, UsageError
+from ..errors import DbwardenError, FailedAfterEffect, IntegrityError, LockError, MigrationError, UsageError
 from .files import MigrationFile, Statement, read_migrations
 from .history import APPLIED, HISTORY_FIELDS, PARTIAL, RUNNING, History, HistoryRow, row_progress
 
@@ -253,21 +254,18 @@ class Runner:
         with self.locked(progress) as lock:
             state = self.state()
             state.check()
-            unfinished = [r for r in state.partial.values() if to_version is None or r.version > to_version]
-            if unfinished:
-                row = min(unfinished, key=lambda r: r.version)
-                raise MigrationError(
-                    f"{self.display_dir}/{row.filename} is {row.status} ({row_progress(row)}); run 'dbwarden migrate' "
-                    "to finish it before rolling back (its rollback undoes the whole migration)"
-                )
+            by_version = {f.version: f for f in state.files}
+            # a migration that stopped half-way is the newest one: with --force, just what ran of it is undone
+            unfinished = sorted((r for r in state.partial.values() if to_version is None or r.version > to_version),
+                                key=lambda r: r.version, reverse=True)
+            undo = [(by_version[r.version], self.undo_of_partial(by_version[r.version], r, force)) for r in unfinished]
             applied = sorted((r for r in state.applied.values() if r.version != BASELINE), key=lambda r: r.version, reverse=True)
             if to_version is not None:
                 if to_version != 0 and to_version not in state.applied:
                     raise UsageError(f"--to {to_version:04d} is not an applied migration")
                 rows = [r for r in applied if r.version > to_version]
             else:
-                rows = applied[: count or 1]
-            by_version = {f.version: f for f in state.files}
+                rows = applied[: max((count or 1) - len(undo), 0)]
             files = [by_version[r.version] for r in rows]
             if not force:
                 for f in files:
@@ -276,21 +274,49 @@ class Runner:
                             f"rollback of {self.display_dir}/{f.filename} is irreversible ({f.irreversible[0]}); "
                             "re-run with --force"
                         )
-            result = RunResult("rollback", planned=files, dry_run=dry_run)
+            result = RunResult("rollback", planned=[f for f, _ in undo] + files, dry_run=dry_run)
             if dry_run:
                 return result
+            for f, statements in undo:
+                lock.renew()
+                result.applied.append(self.apply(f, "rollback", 0, progress, statements=statements))
             for f in files:
                 lock.renew()
                 result.applied.append(self.apply(f, "rollback", 0, progress))
             return result
 
+    def undo_of_partial(self, f: MigrationFile, row: HistoryRow, force: bool) -> tuple[Statement, ...]:
+        """The rollback statements that undo what ran of a migration that stopped half-way: those whose
+        ``-- dbwarden: undoes`` steps all ran, in the order of the rollback section. Refused (one line saying why
+        and what to do) without --force, when a statement may or may not have taken effect, when the file does not
+        say which statement undoes which, and when a step of several statements stopped in its middle."""
+        where, ran = f"{self.display_dir}/{f.filename}", row.statements_completed
+        if not force:
+            raise MigrationError(f"{where} is {row.status} ({row_progress(row)}); run 'dbwarden migrate' to finish it, "
+                                 "or 'dbwarden rollback --force' to undo what ran of it")
+        if row.status == RUNNING:
+            raise MigrationError(f"{where} is {row.status} ({row_progress(row)}): what to undo is not known; undo by hand "
+                                 f"what statement {ran + 1} did if it did anything, then run 'dbwarden migrate' to finish it")
+        rollback = self.statements(f, "rollback")
+        finish = "fix the cause, run 'dbwarden migrate' to finish it, and then 'dbwarden rollback' undoes all of it"
+        if not rollback or any(s.undoes is None for s in rollback):
+            raise MigrationError(f"{where} is partial ({ran} statement(s) ran), but its rollback section does not say "
+                                 "which upgrade statements each of its statements undoes, so the ones that ran cannot be "
+                                 f"undone alone: mark each with '-- dbwarden: undoes N' (or 'N-M'), or {finish}")
+        for s in rollback:
+            first, last = s.undoes or (0, 0)
+            if first <= ran < last:
+                raise MigrationError(f"{where} is partial: statements {first}-{ran} of a step that ends at statement "
+                                     f"{last} ran, and its rollback undoes the whole step; {finish}")
+        return tuple(s for s in rollback if s.undoes is not None and s.undoes[1] <= ran)
+
     def apply(self, f: MigrationFile, direction: str, skip: int, progress: Progress | None,
-              resumed: HistoryRow | None = None) -> Applied:
-        """Run ``f``'s statements after the first ``skip``. A run of statements that can share a transaction
-        with the history write commits together with it; any other statement (DDL where the server commits it
-        on its own, a ``no-transaction`` one) is preceded by a committed ``running`` row, so that if this
+              resumed: HistoryRow | None = None, statements: Sequence[Statement] | None = None) -> Applied:
+        """Run ``f``'s statements (or ``statements`` of it) after the first ``skip``. A run of statements that can share
+        a transaction with the history write commits together with it; any other statement (DDL where the server
+        commits it on its own, a ``no-transaction`` one) is preceded by a committed ``running`` row, so that if this
         process or its connection dies while it runs, history says the statement may have taken effect."""
-        statements = self.statements(f, direction)
+        statements = self.statements(f, direction) if statements is None else statements
         started = time.monotonic()
         total = len(statements)
         if progress:
@@ -315,7 +341,7 @@ class Runner:
                     self._recorded(f, direction, done + 1, total, started)
                 done += len(chunk)
             except MigrationError as exc:
-                self._fail(f, direction, at, done, total, started, exc, resumed if at == skip else None)
+                self._fail(f, direction, statements, at, done, started, exc, resumed if at == skip else None)
             except Exception as exc:  # writing history or committing: the connection broke, or the lease was lost
                 raise self._unrecorded(f, at, total, exc) from None
             if progress:
@@ -372,18 +398,25 @@ class Runner:
             )
         )
 
-    def _fail(self, f: MigrationFile, direction: str, at: int, done: int, total: int, started: float,
-              exc: MigrationError, in_doubt: HistoryRow | None) -> None:
+    def _fail(self, f: MigrationFile, direction: str, statements: Sequence[Statement], at: int, done: int,
+              started: float, exc: MigrationError, in_doubt: HistoryRow | None) -> None:
+        total = len(statements)
         where = f"{self.display_dir}/{f.filename} failed at statement {at + 1} of {total}: {exc}"
         if in_doubt is not None and in_doubt.status == RUNNING:  # history goes on saying it may have run
             raise MigrationError(
                 f"{where} (an earlier run was interrupted while running statement {at + 1}, so it may have taken "
                 "effect then: if it did, undo it by hand and run migrate again)") from None
-        atomic = self._atomic(self.statements(f, direction)[at])
+        atomic = self._atomic(statements[at])
         if self.conn.lost:  # nothing more can be written: history keeps what it last recorded
             unsure = "" if atomic or direction == "rollback" else \
                 f"; whether statement {at + 1} took effect is unknown (history says it was running)"
             raise MigrationError(f"{where}; the connection was lost after {done} statement(s) had run{unsure}") from None
+        if direction == "upgrade" and isinstance(exc, FailedAfterEffect):  # its change is in place: it counts as run
+            self._settle_failed(f, done + 1, total, started)
+            raise MigrationError(
+                f"{where}; its change took effect all the same, so {done + 1} statement(s) count as run (recorded as "
+                f"partial): 'dbwarden rollback --force' undoes them, or complete its change by hand and run 'dbwarden "
+                f"migrate' to continue from statement {done + 2}") from None
         if direction == "upgrade" and not atomic:
             self._settle_failed(f, done, total, started)
         if done == 0:
@@ -396,13 +429,14 @@ class Runner:
         ) from None
 
     def _settle_failed(self, f: MigrationFile, done: int, total: int, started: float) -> None:
-        """The statement that failed was recorded as running; it did not run, so say so (partial, or no row)."""
+        """The statement that failed was recorded as running; say what is true now: ``done`` statements ran (partial),
+        or none did (no row)."""
         try:
             with self.conn.transaction():
                 if self.lock is not None:
                     self.lock.verify()
                 if done:
-                    self._record(f, "upgrade", done, total, started)
+                    self._record(f, "upgrade", done, total, started, PARTIAL)
                 else:
                     self.history.remove(f.version)
         except Exception:  # history keeps "running": still true, only less precise

@@ -37,10 +37,13 @@ def test_introspection_request_count_is_constant(clickhouse_url: str) -> None:
     with ClickHouseBackend().connect(clickhouse_url) as conn:
         for i in range(40):
             conn.execute(f"CREATE TABLE t{i} (id UInt64, name String DEFAULT 'x' CODEC(ZSTD(1)), "
-                         f"INDEX ix_{i} name TYPE bloom_filter GRANULARITY 1) ENGINE = MergeTree ORDER BY id")
+                         f"INDEX ix_{i} name TYPE bloom_filter GRANULARITY 1) ENGINE = MergeTree ORDER BY id "
+                         "SETTINGS add_minmax_index_for_numeric_columns = 1")
+            conn.execute(f"CREATE DICTIONARY d{i} (id UInt64, name String DEFAULT '') PRIMARY KEY id "
+                         f"SOURCE(CLICKHOUSE(TABLE 't{i}')) LIFETIME(0) LAYOUT(FLAT())")
             if i + 1 in (3, 40):
                 count, snap = _count_requests(conn)
                 counts.append(count)
                 sizes.append(len(snap.tables))
-    assert sizes == [3, 40]
+    assert sizes == [6, 80]  # tables and dictionaries
     assert counts[0] == counts[1], f"{counts[0]} requests for 3 tables, {counts[1]} for 40"
