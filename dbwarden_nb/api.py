@@ -314,6 +314,8 @@ class Project:
     def make_migrations(self, name: str, database: str | None = None, dry_run: bool = False, offline: bool = False,
                         rename: Sequence[str] = (), rename_table: Sequence[str] = (), verify: bool = False,
                         rebuild: Sequence[str] = ()) -> MakeMigrationsReport:
+        from dataclasses import replace
+
         from .differ import Renames
         from .migrations.files import MigrationFile
 
@@ -336,16 +338,20 @@ class Project:
             return MakeMigrationsReport(db.name, plan)
         files = db.files()
         version = (files[-1].version if files else 0) + 1
+        undo = rollback_plan(backend, plan, old, new)
         mfile = MigrationFile(
             version=version,
             description=" ".join(name.split()),
-            upgrade=tuple(backend.render_plan(plan)),
-            rollback=tuple(rollback_statements(backend, plan, old, new)),
+            upgrade=tuple(render_steps(backend, plan)),
+            rollback=tuple(rollback_statements(backend, plan, old, new, undo)),
             backend=backend.name,
             base=old.checksum,
             target=new.checksum,
             severity=plan.severity,
+            rollback_severity=undo.severity,
+            renames=renames.to_header() if renames else None,
         )
+        mfile = replace(mfile, generated=mfile.content_checksum)
         translation = None
         if db.dev_backend is not None:  # before anything is written: strict translation may refuse
             dev_new, translation = db.translate(new)
@@ -601,23 +607,45 @@ class Project:
         return TextReport("\n".join(lines), {"config": str(self.config.path), "databases": entries})
 
 
-def rollback_statements(backend: Backend, plan: Plan, old: Snapshot, new: Snapshot) -> list[Statement]:
-    """The rollback of a plan (``old`` → ``new``), rendered from its reversed operations adapted to the
-    backend like any plan; a step whose upgrade cannot be undone is marked irreversible, and where a migration can
-    stop half-way each statement says which upgrade statements it undoes (``-- dbwarden: undoes N-M``)."""
+def render_steps(backend: Backend, plan: Plan) -> list[Statement]:
+    """The plan's statements, each step's checks of the data on its first one (run just before it)."""
     from dataclasses import replace
 
-    from .migrations.files import Statement
+    from .migrations.files import RowCheck
 
-    reverse = backend.adapt(plan.reverse(), new, old)
+    out: list[Statement] = []
+    for op in plan:
+        statements = backend.render(op)
+        checks = tuple(RowCheck(c.sql, c.what, c.hard) for c in (op.assessment.checks if op.assessment else ()))
+        if checks and statements:
+            statements[0] = replace(statements[0], checks=checks)
+        out += statements
+    return out
+
+
+def rollback_plan(backend: Backend, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
+    """The rollback of a plan (``old`` → ``new``): its reversed operations adapted to the backend like any plan, and
+    assessed as a rollback (what it drops was written since the upgrade)."""
+    return backend.assessed(backend.adapt(plan.reverse(), new, old), undoing=True)
+
+
+def rollback_statements(backend: Backend, plan: Plan, old: Snapshot, new: Snapshot,
+                        reverse: Plan | None = None) -> list[Statement]:
+    """The rollback of a plan rendered (``reverse``: its :func:`rollback_plan`, when made already). A step whose
+    upgrade cannot be undone is marked irreversible; where a migration can stop half-way, each statement says which
+    upgrade statements it undoes (``-- dbwarden: undoes N-M``)."""
+    from dataclasses import replace
+
+    reverse = rollback_plan(backend, plan, old, new) if reverse is None else reverse
     steps = _undone_steps(backend, plan, reverse)
     out: list[Statement] = []
     for n, op in enumerate(reverse):
-        statements = backend.render(op)
-        reason = op.reverse().irreversible
+        statements = render_steps(backend, reverse.replace(operations=(op,)))
+        # what the upgrade step destroys, as assessed on the engine (the step whose inverse this is)
+        upgrade = next((o for o in plan if o.reverse() == op), None)
+        reason = (upgrade or op.reverse()).irreversible
         if reason and statements:
-            first = statements[0]
-            statements[0] = Statement(first.sql, first.transactional, reason)
+            statements[0] = replace(statements[0], irreversible=reason)
         out += [replace(s, undoes=steps[n]) for s in statements] if steps else statements
     return out
 
@@ -654,7 +682,7 @@ def dev_sections(db: Database, mfile: MigrationFile, dev_old: Snapshot, dev_new:
 
     assert db.dev_backend is not None
     plan = db.dev_backend.plan(dev_old, dev_new, renames)
-    return replace(mfile, dev_backend=db.dev_backend.name, dev_upgrade=tuple(db.dev_backend.render_plan(plan)),
+    return replace(mfile, dev_backend=db.dev_backend.name, dev_upgrade=tuple(render_steps(db.dev_backend, plan)),
                    dev_rollback=tuple(rollback_statements(db.dev_backend, plan, dev_old, dev_new)))
 
 

@@ -78,6 +78,21 @@ class Renames:
             columns[(tables.get(table, table), old)] = new
         return cls(tables, columns)
 
+    def __bool__(self) -> bool:
+        return bool(self.tables or self.columns)
+
+    def to_header(self) -> str:
+        """One line of JSON for a migration file's ``-- renames:`` header (:meth:`from_header` reads it)."""
+        doc = {"tables": dict(self.tables), "columns": [[t, old, new] for (t, old), new in self.columns.items()]}
+        return json.dumps(doc, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_header(cls, text: str | None) -> Renames:
+        if not text:
+            return cls()
+        doc = json.loads(text)
+        return cls(dict(doc.get("tables") or {}), {(t, old): new for t, old, new in doc.get("columns") or ()})
+
 
 def match(old: Iterable[T], new: Iterable[T]) -> tuple[list[T], list[T], list[tuple[T, T]]]:
     """Pair objects of two collections: equal ones, then changed ones of the same name.

@@ -70,7 +70,10 @@ def test_dev_make_migrations_and_migrate(tmp_path, request, backend):
     report = project.ok("--dev", "--json", "translate").json()
     assert {row["action"] for row in report["decisions"]} >= {"kept", "converted"}
 
-    project.ok("--dev", "rollback")
+    # the rollback drops tables that hold the rows written since: counted, and refused without --force
+    refused = project.cli("--dev", "rollback")
+    assert refused.code == 1 and "written since the upgrade created it, which the rollback drops" in refused.err, refused.err
+    project.ok("--dev", "rollback", "--force")
     assert sqlite_columns(dev_db) == {}
 
 

@@ -21,6 +21,8 @@ from ..operations import (
     Assessment,
     CreateIndex,
     DataCheck,
+    DropColumn,
+    DropTable,
     Operation,
     RebuildTable,
 )
@@ -84,10 +86,14 @@ def fits(old: TypeShape, new: TypeShape) -> bool | None:
 
 
 class Assessor:
-    """The default assessment of every backend: generic SQL, quoted by the backend. Backends override the hooks."""
+    """The default assessment of every backend: generic SQL, quoted by the backend. Backends override the hooks.
 
-    def __init__(self, backend: Backend):
+    ``undoing``: the steps are a rollback's. Dropping what the upgrade created loses only what was written since:
+    that is counted (a soft check), instead of the drop being CRITICAL whatever the table holds."""
+
+    def __init__(self, backend: Backend, undoing: bool = False):
         self.backend = backend
+        self.undoing = undoing
         self.q = backend.quote
 
     def table(self, t: Table) -> str:
@@ -102,6 +108,12 @@ class Assessor:
         return replace(base, lock=base.lock or lock)
 
     def effect(self, op: Operation) -> Assessment | None:
+        if self.undoing and isinstance(op, DropTable):
+            return self.soft(op, [DataCheck(f"SELECT count(*) FROM {self.table(op.old)}",
+                                            f"rows of {op.table} written since the upgrade created it, which the rollback drops")])
+        if self.undoing and isinstance(op, DropColumn):
+            return self.soft(op, [DataCheck(self.count(op.parent, f"{self.q(op.column.name)} IS NOT NULL"),
+                                            f"values of {op.table}.{op.column.name} written since the upgrade added it, which the rollback drops")])
         if isinstance(op, AlterColumn):
             return self.alter_column(op)
         if isinstance(op, AddConstraint):
@@ -125,21 +137,21 @@ class Assessor:
         return f"SELECT count(*) FROM {self.table(t)} WHERE {where}"
 
     def nulls(self, t: Table, column: str) -> DataCheck:
-        return DataCheck(self.count(t, f"{self.q(column)} IS NULL"), f"rows of {t.key} with NULL in {column}")
+        return DataCheck(self.count(t, f"{self.q(column)} IS NULL"), f"rows of {t.key} with NULL in {column}, on which it fails")
 
     def duplicates(self, t: Table, columns: tuple[str, ...], what: str, name: str | None) -> DataCheck:
         cols = ", ".join(self.q(c) for c in columns)
         present = " AND ".join(f"{self.q(c)} IS NOT NULL" for c in columns)
         sql = (f"SELECT count(*) FROM (SELECT 1 AS x FROM {self.table(t)} WHERE {present} GROUP BY {cols} "
                f"HAVING count(*) > 1) {self.q('dbwarden_duplicates')}")
-        return DataCheck(sql, f"values of {t.key} ({', '.join(columns)}) held by more than one row, against the {what}"
-                              + (f" {name}" if name else ""))
+        return DataCheck(sql, f"values of {t.key} ({', '.join(columns)}) held by more than one row, on which the {what}"
+                              + (f" {name}" if name else "") + " fails")
 
     def add_constraint(self, op: AddConstraint) -> Assessment | None:
         c, t = op.constraint, op.parent
         if isinstance(c, Check) and not c.options.get("type") and not c.options.get("not_valid"):
             return self.soft(op, [DataCheck(self.count(t, f"NOT ({c.expression})"),
-                                            f"rows of {t.key} that violate check {c.name or c.expression}")])
+                                            f"rows of {t.key} that violate check {c.name or c.expression}, on which it fails")])
         if isinstance(c, Unique):
             return self.soft(op, [self.duplicates(t, c.columns, "unique constraint", c.name)])
         if isinstance(c, PrimaryKey):
@@ -155,7 +167,7 @@ class Assessor:
         join = " AND ".join(f"{parent}.{self.q(r)} = {child}.{self.q(c)}" for c, r in zip(fk.columns, fk.ref_columns))
         sql = (f"SELECT count(*) FROM {self.table(t)} {child} WHERE {present} "
                f"AND NOT EXISTS (SELECT 1 FROM {ref} {parent} WHERE {join})")
-        return DataCheck(sql, f"rows of {t.key} whose ({', '.join(fk.columns)}) no row of {fk.ref_table} has")
+        return DataCheck(sql, f"rows of {t.key} whose ({', '.join(fk.columns)}) no row of {fk.ref_table} has, on which the key fails")
 
     def add_column(self, op: AddColumn) -> Assessment | None:
         c = op.column
@@ -164,10 +176,14 @@ class Assessor:
         return self.new_not_null(op)
 
     def new_not_null(self, op: AddColumn) -> Assessment | None:
-        """A NOT NULL column without default on a table with rows: the server refuses it (most engines)."""
+        """A NOT NULL column without default on a table with rows: the server refuses it, or (MySQL, MariaDB,
+        ClickHouse) fills it with the zero value of its type, which is said."""
+        fill = self.backend.new_not_null_fill
+        if fill is not None:
+            return Assessment("INFO", f"existing rows of {op.table} get {fill} in {op.column.name}")
         return self.soft(op, [DataCheck(f"SELECT count(*) FROM {self.table(op.parent)}",
                                         f"rows of {op.parent.key}, which the new NOT NULL column {op.column.name} "
-                                        "has no value for")])
+                                        "has no value for (it fails on them)")])
 
     # -- column changes -----------------------------------------------------------------------------------------
 
@@ -237,6 +253,7 @@ def _integer_range(shape: TypeShape) -> tuple[int, int]:
     return (0, 2 ** bits - 1) if shape.unsigned else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
 
 
-def assessed(backend: Any, plan: Any) -> Any:
-    """``plan`` with each step assessed for ``backend``'s engine."""
-    return plan.replace(operations=tuple(op.assessed(backend.assess(op)) for op in plan))
+def assessed(backend: Any, plan: Any, undoing: bool = False) -> Any:
+    """``plan`` with each step assessed for ``backend``'s engine (``undoing``: the steps of a rollback)."""
+    assessor = backend.assessor(undoing)
+    return plan.replace(operations=tuple(op.assessed(assessor.assess(op)) for op in plan))

@@ -52,12 +52,13 @@ class Connection:
             raise DBAPIError.instance(sql, None, exc, self.engine.dialect.loaded_dbapi.Error) from exc
         self._settle()
 
-    def _raw(self, sql: str) -> None:
+    def _raw(self, sql: str) -> list[tuple[Any, ...]]:
         self._alive()
         dbapi = self._conn.connection.dbapi_connection
         cursor = dbapi.cursor()
         try:
             cursor.execute(sql)
+            return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
         except Exception as exc:
             self._lost = self._lost or self.engine.dialect.is_disconnect(exc, dbapi, cursor)
             raise
@@ -65,9 +66,17 @@ class Connection:
             cursor.close()
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        """Run a query of our own with ``:name`` parameters and return all rows."""
+        """Run a query and return all rows: with ``:name`` parameters when given, else verbatim (a ``:`` or ``%``
+        in a quoted name is not a placeholder), as every connection of the project does."""
         from sqlalchemy import text
 
+        if not params:
+            self._alive()
+            if not self._conn.in_transaction():
+                self._conn.begin()
+            rows = self._raw(sql)
+            self._settle()
+            return rows
         self._alive()
         result = self._conn.execute(text(sql), dict(params or {}))
         rows = [tuple(r) for r in result.fetchall()] if result.returns_rows else []
@@ -253,7 +262,9 @@ class Backend:
     supports_comments: ClassVar[bool] = False
     case_insensitive_tables: ClassVar[bool] = False  # "users" and "USERS" name the same table
     case_insensitive_columns: ClassVar[bool] = False
-    views_pin_columns: ClassVar[bool] = False  # a view blocks changing the type of (or dropping) a column it reads
+    views_pin_columns: ClassVar[bool] = False
+    # what existing rows get in a new NOT NULL column without default, where the server fills it instead of failing
+    new_not_null_fill: ClassVar[str | None] = None  # a view blocks changing the type of (or dropping) a column it reads
     type_aliases: ClassVar[Mapping[str, str]] = {}
     option_keys: ClassVar[Sequence[str]] = ()  # the keys a Table/Column ``info["dbwarden"]`` may use here
     # What names and texts the server holds as written. Beyond these limits it truncates or mangles them
@@ -538,11 +549,12 @@ class Backend:
         plan = diff(old, new, renames, forward_references=self.supports_forward_references)
         return self.assessed(self.adapt(plan.replace(rebuild=tuple(rebuild)), old, new))
 
-    def assessed(self, plan: Plan) -> Plan:
-        """``plan`` with each step's assessment for this engine (severity by effect, data checks, locks)."""
+    def assessed(self, plan: Plan, undoing: bool = False) -> Plan:
+        """``plan`` with each step's assessment for this engine (severity by effect, data checks, locks);
+        ``undoing``: the plan is a rollback's."""
         from .assess import assessed
 
-        return assessed(self, plan)
+        return assessed(self, plan, undoing)
 
     # base type name → (family, implied length): what decides whether values of one type fit another (assess.py)
     type_families: ClassVar[Mapping[str, tuple[str, int | None]]] = {}
@@ -551,10 +563,10 @@ class Backend:
         """What ``op`` does on this engine where that differs from what it does anywhere (None: its defaults)."""
         return self.assessor().assess(op)
 
-    def assessor(self) -> Any:
+    def assessor(self, undoing: bool = False) -> Any:
         from .assess import Assessor
 
-        return Assessor(self)
+        return Assessor(self, undoing)
 
     def adapt(self, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
         """Rewrite a neutral plan into steps this backend can run (e.g. table rebuilds)."""

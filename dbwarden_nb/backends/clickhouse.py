@@ -410,6 +410,7 @@ class ClickHouseBackend(Backend):
     name: ClassVar[str] = "clickhouse"
     dialect_name: ClassVar[str] = "clickhousedb"
     supports_comments: ClassVar[bool] = True
+    new_not_null_fill: ClassVar[str | None] = "the default value of its type (0, an empty string, the epoch)"
     normalizes_on_server: ClassVar[bool] = True
     option_keys: ClassVar[Sequence[str]] = ("ephemeral", "projections", "type", "granularity", DICTIONARY, *ATTRIBUTE_OPTIONS)
 

@@ -700,10 +700,12 @@ class MySQLBackend(Backend):
         "mediumint": ("integer", 3), "int": ("integer", 4), "bigint": ("integer", 8),
     }
 
-    def assessor(self) -> Any:
+    new_not_null_fill: ClassVar[str | None] = "the zero value of its type ('' or 0)"
+
+    def assessor(self, undoing: bool = False) -> Any:
         from .mysql_assess import MySQLAssessor
 
-        return MySQLAssessor(self)
+        return MySQLAssessor(self, undoing)
 
     def autoincrement_kwarg(self, table: Table, column: Column) -> str | None:
         # the other way round (AUTO_INCREMENT SQLAlchemy would not pick) is column_kwargs': it applies off the key too

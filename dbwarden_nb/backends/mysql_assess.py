@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..operations import AddColumn, AlterColumn, Assessment, CreateIndex, Operation
+from ..operations import AlterColumn, CreateIndex, Operation
 from .assess import Assessor, TypeShape
 
 UTF8MB4 = 4  # bytes per character at most: what decides a VARCHAR's length prefix, whatever the column's charset
@@ -18,11 +18,6 @@ class MySQLAssessor(Assessor):
         if old.length is None or new.length is None or op.old.type.split("(")[0] != op.new.type.split("(")[0]:
             return False
         return (old.length * UTF8MB4 < 256) == (new.length * UTF8MB4 < 256)
-
-    def new_not_null(self, op: AddColumn) -> Assessment | None:
-        """The server fills a new NOT NULL column on existing rows with the type's zero value: it does not fail."""
-        return Assessment("INFO", f"existing rows of {op.table} get the zero value of {op.column.type} ('' or 0) "
-                                  f"in {op.column.name}")
 
     def lock(self, op: Operation) -> str | None:
         if isinstance(op, CreateIndex):

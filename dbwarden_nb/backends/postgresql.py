@@ -338,10 +338,10 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         "bigint": ("integer", 8), "bit varying": ("bits", None),
     }
 
-    def assessor(self) -> Any:
+    def assessor(self, undoing: bool = False) -> Any:
         from .postgresql_assess import PostgreSQLAssessor
 
-        return PostgreSQLAssessor(self)
+        return PostgreSQLAssessor(self, undoing)
 
     def adapt(self, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
         """Leave to the parent what PostgreSQL carries to its partitions and inheritance children: a column added

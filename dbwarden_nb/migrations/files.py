@@ -12,6 +12,10 @@ A file looks like::
     -- rollback
     DROP INDEX ix_orders_created;
 
+A statement may carry checks of the data, run just before it (``-- dbwarden: check {"sql": …, "what": …, "hard":
+false}``, one JSON object): the SQL counts the rows that make the statement fail (a soft check: ``migrate`` asks for
+``--force`` when it counts some) or lose values (a hard one: the migration stops, whatever the flags).
+
 A rollback statement may say which upgrade statements it undoes (``-- dbwarden: undoes 2`` or ``undoes 2-3``, one
 step of the migration): a migration that stopped half-way can then be undone by just the statements that undo what
 ran of it.
@@ -45,7 +49,7 @@ SEVERITIES = ("INFO", "WARN", "CRITICAL")
 
 _SLUG_MAX = 60
 _TITLE = re.compile(r"--\s*dbwarden\s+migration\s+([0-9]{4,9})\s*:(.*)")
-_HEADER = re.compile(r"--\s*(backend|base|target|severity)\s*:(.*)")
+_HEADER = re.compile(r"--\s*(backend|base|target|severity|undo-severity|generated|renames)\s*:(.*)")
 _MARKER = re.compile(r"--\s*(?:(upgrade|rollback)\s*|(dev-upgrade|dev-rollback)\b(.*))")
 _DEV_BACKEND = re.compile(r"\s*:\s*([A-Za-z0-9_.+-]+)\s*")
 _DIRECTIVE = re.compile(r"--\s*dbwarden\s*:(.*)")
@@ -76,6 +80,20 @@ class Statement:
     transactional: bool = True
     irreversible: str | None = None
     undoes: tuple[int, int] | None = None  # the upgrade statements (first, last; from 1) this rollback statement undoes
+    checks: tuple[RowCheck, ...] = ()  # run just before it; like ``undoes``, not part of the checksum
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A query counting the rows that make a statement fail (``hard=False``) or lose values (``hard=True``)."""
+
+    sql: str
+    what: str  # "rows of orders with NULL in customer_id"
+    hard: bool = False
+
+    def directive(self) -> str:
+        doc = {"sql": self.sql, "what": self.what, "hard": self.hard}
+        return "-- dbwarden: check " + json.dumps(doc, ensure_ascii=False, separators=(", ", ": "))
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,9 @@ class MigrationFile:
     base: str | None = None
     target: str | None = None
     severity: str = "INFO"
+    rollback_severity: str = "INFO"
+    generated: str | None = None  # the checksum of the upgrade as make-migrations wrote it: a different one was edited
+    renames: str | None = None  # the renames the plan was made with (JSON), so that it can be made again the same way
     dev_backend: str | None = None
     dev_upgrade: tuple[Statement, ...] | None = None
     dev_rollback: tuple[Statement, ...] | None = None
@@ -98,13 +119,12 @@ class MigrationFile:
     @property
     def checksum(self) -> str:
         """``sha256:<hex>`` of the upgrade statements; blind to whitespace at line ends and between statements."""
-        canonical = [
-            ["\n".join(line.rstrip() for line in s.sql.split("\n")), s.transactional, s.irreversible]
-            for s in self.upgrade
-        ]
-        data = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
-        # surrogatepass: a str built in code may hold lone surrogates, and a checksum must never fail.
-        return "sha256:" + hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+        return _checksum(self.upgrade)
+
+    @property
+    def content_checksum(self) -> str:
+        """The checksum of both sections: what make-migrations records as ``generated`` (see :attr:`edited`)."""
+        return _checksum(self.upgrade + (Statement("-- rollback"),) + self.rollback)
 
     @property
     def filename(self) -> str:
@@ -119,6 +139,11 @@ class MigrationFile:
     def is_manual(self) -> bool:
         """Written by hand (``dbwarden new``) rather than generated from a snapshot diff."""
         return self.target is None
+
+    @property
+    def edited(self) -> bool:
+        """Generated, then changed by hand: its statements, not its header, say what it does."""
+        return self.generated is not None and self.generated != self.content_checksum
 
     def render_dev_sections(self) -> str:
         """The ``-- dev-upgrade``/``-- dev-rollback`` sections' text ("" without them); also what
@@ -136,6 +161,11 @@ class MigrationFile:
             if value is not None:
                 lines.append(f"-- {key}: {value}")
         lines.append(f"-- severity: {self.severity}")
+        if self.rollback_severity != "INFO":
+            lines.append(f"-- undo-severity: {self.rollback_severity}")
+        for key, value in (("generated", self.generated), ("renames", self.renames)):
+            if value is not None:
+                lines.append(f"-- {key}: {value}")
         lines += _render_section("-- upgrade", self.upgrade)
         lines += _render_section("-- rollback", self.rollback)
         text = "\n".join(lines) + "\n" + self.render_dev_sections()
@@ -158,6 +188,14 @@ class MigrationFile:
         return mimebundle(self)
 
 
+def _checksum(statements: tuple[Statement, ...]) -> str:
+    canonical = [["\n".join(line.rstrip() for line in s.sql.split("\n")), s.transactional, s.irreversible]
+                 for s in statements]
+    data = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
+    # surrogatepass: a str built in code may hold lone surrogates, and a checksum must never fail.
+    return "sha256:" + hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _render_section(marker: str, statements: tuple[Statement, ...]) -> list[str]:
     lines = [marker]
     for statement in statements:
@@ -168,6 +206,7 @@ def _render_section(marker: str, statements: tuple[Statement, ...]) -> list[str]
         if statement.undoes is not None:
             first, last = statement.undoes
             lines.append(f"-- dbwarden: undoes {first}" + (f"-{last}" if last != first else ""))
+        lines += [check.directive() for check in statement.checks]
         lines.append(statement.sql + ";")
     return lines
 
@@ -224,6 +263,9 @@ def parse_migration(text: str, path: Path | None = None) -> MigrationFile:
         base=headers["base"][0] if "base" in headers else None,
         target=headers["target"][0] if "target" in headers else None,
         severity=headers["severity"][0] if "severity" in headers else "INFO",
+        rollback_severity=headers["undo-severity"][0] if "undo-severity" in headers else "INFO",
+        generated=headers["generated"][0] if "generated" in headers else None,
+        renames=headers["renames"][0] if "renames" in headers else None,
         dev_backend=sections["dev-upgrade"][0].backend if has_dev else None,
         dev_upgrade=statements("dev-upgrade") if has_dev else None,
         dev_rollback=statements("dev-rollback") if has_dev else None,
@@ -309,15 +351,24 @@ def _read_header(lines: list[str], source: str | None) -> tuple[dict[str, tuple[
 
 
 def _check_headers(headers: dict[str, tuple[str, int]], source: str | None) -> None:
-    if "severity" in headers:
-        severity, line = headers["severity"]
-        if severity not in SEVERITIES:
-            raise _error(source, line, f"unknown severity '{severity}'; use one of {', '.join(SEVERITIES)}")
+    for key in ("severity", "undo-severity"):
+        if key in headers:
+            severity, line = headers[key]
+            if severity not in SEVERITIES:
+                raise _error(source, line, f"unknown {key} '{severity}'; use one of {', '.join(SEVERITIES)}")
+    if "renames" in headers:
+        text, line = headers["renames"]
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict):
+            raise _error(source, line, "'-- renames:' must be one JSON object (as make-migrations writes it)")
     if "backend" in headers:
         backend, line = headers["backend"]
         if not _BACKEND.fullmatch(backend):
             raise _error(source, line, f"invalid backend name '{backend}'")
-    for key in ("base", "target"):
+    for key in ("base", "target", "generated"):
         if key in headers:
             value, line = headers[key]
             if not _CHECKSUM.fullmatch(value):
@@ -414,6 +465,7 @@ class _Splitter:
         self.transactional = True
         self.irreversible: str | None = None
         self.undoes: tuple[int, int] | None = None
+        self.checks: list[RowCheck] = []
         self.directive: tuple[str, int] | None = None
 
     def run(self) -> list[_Marker | _Located]:
@@ -462,7 +514,8 @@ class _Splitter:
             return  # only comments and whitespace: not a statement
         if self.depth:
             raise self._fail(self.block_line, "unterminated BEGIN ... END block")
-        statement = Statement(self.text[self.start : self.end], self.transactional, self.irreversible, self.undoes)
+        statement = Statement(self.text[self.start : self.end], self.transactional, self.irreversible, self.undoes,
+                              tuple(self.checks))
         self.items.append(_Located(statement, self.start_line))
         self._new_statement()
 
@@ -516,9 +569,22 @@ class _Splitter:
             if self.undoes is not None:
                 raise self._fail(self.line, f"duplicate directive '{comment}'")
             self.undoes = (int(steps.group(1)), int(steps.group(2) or steps.group(1)))
+        elif body.split(maxsplit=1)[:1] == ["check"]:
+            self.checks.append(self._check(body.removeprefix("check").strip(), comment))
         else:
             raise self._fail(self.line, f"unknown directive '{comment}'")
         self.directive = (comment, self.line)
+
+    def _check(self, text: str, comment: str) -> RowCheck:
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            doc = None
+        if (not isinstance(doc, dict) or not isinstance(doc.get("sql"), str) or not doc["sql"].strip()
+                or not isinstance(doc.get("what", ""), str) or not isinstance(doc.get("hard", False), bool)):
+            raise self._fail(self.line, f"expected '-- dbwarden: check {{\"sql\": \"SELECT count(*) …\", \"what\": "
+                                        f"\"…\", \"hard\": false}}', got '{comment[:120]}'")
+        return RowCheck(doc["sql"], doc.get("what") or "rows counted by the check", doc.get("hard", False))
 
     def _block_comment(self) -> None:
         # Not nested: SQLite and MySQL end a comment at the first */ (PostgreSQL would nest).

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import DbwardenError, FailedAfterEffect, IntegrityError, LockError, MigrationError, UsageError
+from .classify import SEVERITIES, classify
 from .files import MigrationFile, Statement, read_migrations
 from .history import APPLIED, HISTORY_FIELDS, PARTIAL, RUNNING, History, HistoryRow, row_progress
 
@@ -152,18 +153,31 @@ class Runner:
             pending = pending[:count]
         return pending
 
-    def guard(self, files: Iterable[MigrationFile], force: bool) -> None:
+    def severity(self, f: MigrationFile, direction: str) -> tuple[str, str]:
+        """(severity, why) of running ``f`` one way: as its header says while it is as make-migrations wrote it; a
+        file written or edited by hand also by what its statements do (the higher of the two)."""
+        header = f.severity if direction == "upgrade" else f.rollback_severity
+        if f.generated is not None and not f.edited:
+            return header, ""
+        worst = max(((level, why) for level, why in map(classify, (s.sql for s in self.statements(f, direction)))),
+                    key=lambda found: SEVERITIES.index(found[0]), default=("INFO", ""))
+        return worst if SEVERITIES.index(worst[0]) > SEVERITIES.index(header) else (header, "")
+
+    def guard(self, files: Iterable[MigrationFile], force: bool, direction: str = "upgrade") -> None:
         for f in files:
             if force:
                 continue
-            if f.severity != "INFO":
-                raise MigrationError(
-                    f"{self.display_dir}/{f.filename} is {f.severity} (see 'dbwarden check'); re-run with --force to apply it"
-                )
+            where = f"{self.display_dir}/{f.filename}"
+            severity, why = self.severity(f, direction)
+            if severity != "INFO":
+                what = f"{where} is {severity}" if direction == "upgrade" else f"the rollback of {where} is {severity}"
+                because = f" ({why})" if why else ""
+                raise MigrationError(f"{what}{because} (see 'dbwarden check'); re-run with --force to "
+                                     f"{'apply' if direction == 'upgrade' else 'roll back'} it")
             if f.irreversible:
-                raise MigrationError(
-                    f"{self.display_dir}/{f.filename} cannot be rolled back ({f.irreversible[0]}); re-run with --force to apply it"
-                )
+                if direction == "upgrade":
+                    raise MigrationError(f"{where} cannot be rolled back ({f.irreversible[0]}); re-run with --force to apply it")
+                raise MigrationError(f"rollback of {where} is irreversible ({f.irreversible[0]}); re-run with --force")
 
     def script(self, files: Sequence[MigrationFile]) -> str:
         """The full SQL a migrate would run, history writes included, for review (``migrate --sql``)."""
@@ -240,7 +254,8 @@ class Runner:
             for f in files:
                 lock.renew()
                 row = state.partial.get(f.version)
-                result.applied.append(self.apply(f, "upgrade", row.statements_completed if row else 0, progress, row))
+                result.applied.append(self.apply(f, "upgrade", row.statements_completed if row else 0, progress, row,
+                                                 force=force))
             return result
 
     def rollback(
@@ -267,22 +282,16 @@ class Runner:
             else:
                 rows = applied[: max((count or 1) - len(undo), 0)]
             files = [by_version[r.version] for r in rows]
-            if not force:
-                for f in files:
-                    if f.irreversible:
-                        raise MigrationError(
-                            f"rollback of {self.display_dir}/{f.filename} is irreversible ({f.irreversible[0]}); "
-                            "re-run with --force"
-                        )
+            self.guard(files, force, "rollback")
             result = RunResult("rollback", planned=[f for f, _ in undo] + files, dry_run=dry_run)
             if dry_run:
                 return result
             for f, statements in undo:
                 lock.renew()
-                result.applied.append(self.apply(f, "rollback", 0, progress, statements=statements))
+                result.applied.append(self.apply(f, "rollback", 0, progress, statements=statements, force=force))
             for f in files:
                 lock.renew()
-                result.applied.append(self.apply(f, "rollback", 0, progress))
+                result.applied.append(self.apply(f, "rollback", 0, progress, force=force))
             return result
 
     def undo_of_partial(self, f: MigrationFile, row: HistoryRow, force: bool) -> tuple[Statement, ...]:
@@ -311,12 +320,28 @@ class Runner:
         return tuple(s for s in rollback if s.undoes is not None and s.undoes[1] <= ran)
 
     def apply(self, f: MigrationFile, direction: str, skip: int, progress: Progress | None,
-              resumed: HistoryRow | None = None, statements: Sequence[Statement] | None = None) -> Applied:
+              resumed: HistoryRow | None = None, statements: Sequence[Statement] | None = None,
+              force: bool = False) -> Applied:
         """Run ``f``'s statements (or ``statements`` of it) after the first ``skip``. A run of statements that can share
         a transaction with the history write commits together with it; any other statement (DDL where the server
         commits it on its own, a ``no-transaction`` one) is preceded by a committed ``running`` row, so that if this
-        process or its connection dies while it runs, history says the statement may have taken effect."""
+        process or its connection dies while it runs, history says the statement may have taken effect.
+
+        The statements' checks of the data run first, all that can before anything runs (a check of a column an
+        earlier statement adds waits for it), in a file as make-migrations wrote it, whose steps change no rows;
+        in a file written or edited by hand, each just before its statement (one before it may fix the rows).
+        Rows they count stop the migration, unless ``force`` and the check is soft (the statement then fails on
+        those rows itself)."""
         statements = self.statements(f, direction) if statements is None else statements
+        as_generated = f.generated is not None and not f.edited
+        deferred = (self.checked(f, direction, statements, skip, force) if as_generated
+                    else {id(s) for s in statements if s.checks})
+
+        def run(at: int, stmt: Statement) -> None:
+            if id(stmt) in deferred:
+                self._check_rows(f, direction, at, stmt, force, must_read=True)
+            self._execute(stmt)
+
         started = time.monotonic()
         total = len(statements)
         if progress:
@@ -331,13 +356,13 @@ class Runner:
                 if atomic:
                     with self.conn.transaction():
                         for at, stmt in chunk:
-                            self._execute(stmt)
+                            run(at, stmt)
                         if n == len(chunks) - 1:
                             self.backend.before_commit(self.conn)
                         self._recorded(f, direction, done + len(chunk), total, started)
                 else:
                     self._recorded(f, direction, done, total, started, RUNNING)
-                    self._execute(chunk[0][1])
+                    run(at, chunk[0][1])
                     self._recorded(f, direction, done + 1, total, started)
                 done += len(chunk)
             except MigrationError as exc:
@@ -359,6 +384,40 @@ class Runner:
         if self.backend.transactional_ddl:
             return stmt.transactional
         return self.backend.joins_transaction(stmt.sql)
+
+    def checked(self, f: MigrationFile, direction: str, statements: Sequence[Statement], skip: int,
+                force: bool) -> set[int]:
+        """Run every check of ``statements`` (after ``skip``) that can run now; return the ids of the statements whose
+        checks must wait for the statements before them (they read what those create)."""
+        deferred: set[int] = set()
+        for n, stmt in enumerate(statements):
+            if n < skip or not stmt.checks:
+                continue
+            try:
+                self._check_rows(f, direction, n, stmt, force)
+            except _CheckUnreadable:
+                deferred.add(id(stmt))
+        return deferred
+
+    def _check_rows(self, f: MigrationFile, direction: str, n: int, stmt: Statement, force: bool,
+                    must_read: bool = False) -> None:
+        for check in stmt.checks:
+            try:
+                rows = self.conn.query(check.sql)
+            except Exception as exc:
+                self.conn.rollback() if not self.conn.lost else None
+                if not must_read:
+                    raise _CheckUnreadable() from None
+                raise MigrationError(f"the check before statement {n + 1} cannot run: {_reason(exc)}") from None
+            found = int(rows[0][0] or 0) if rows else 0
+            if not found or (force and not check.hard):
+                continue
+            where = f"{self.display_dir}/{f.filename}" + (" (rollback)" if direction == "rollback" else "")
+            counted = f"{found} {check.what} (counted before statement {n + 1}: {_first_line(stmt.sql)})"
+            if check.hard:
+                raise MigrationError(f"{where}: {counted}: their values would be cut, rounded or lost, so nothing "
+                                     "runs, even with --force; fix those rows first")
+            raise MigrationError(f"{where}: {counted}; see to them, or re-run with --force")
 
     def _execute(self, stmt: Statement) -> None:
         # a no-transaction statement (CREATE INDEX CONCURRENTLY) must not even sit in an implicit transaction
@@ -450,6 +509,15 @@ class Runner:
             f"{self.display_dir}/{f.filename}: recording progress at statement {at + 1} of {total} failed: "
             f"{_reason(exc)}; history keeps what was last committed ('dbwarden status' shows it)"
         )
+
+
+class _CheckUnreadable(Exception):
+    """A check reads what an earlier statement of its migration creates: it runs just before its statement."""
+
+
+def _first_line(sql: str) -> str:
+    line = sql.strip().splitlines()[0] if sql.strip() else ""
+    return line[:100]
 
 
 def _reason(exc: BaseException) -> str:

@@ -6,6 +6,8 @@ change was made (it counts as run)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from projects import ProjectDir
 from roundtrip import live
@@ -48,8 +50,11 @@ def stopped(tmp_path, clickhouse_url, clickhouse_client):
     project.models(HEAD + _table("base") + _table("a") + _table("b") + _table("c"))
     project.ok("make-migrations", "three tables")
     rollback = project.migration_files()[1].read_text().split("-- rollback\n")[1]
-    assert rollback == ("-- dbwarden: undoes 3\nDROP TABLE `c` SYNC;\n-- dbwarden: undoes 2\nDROP TABLE `b` SYNC;\n"
-                        "-- dbwarden: undoes 1\nDROP TABLE `a` SYNC;\n")
+    statements = [(marker, sql) for marker, sql in re.findall(r"(-- dbwarden: undoes \d)\n(?:-- dbwarden: check .*\n)?(.*;)", rollback)]
+    assert statements == [("-- dbwarden: undoes 3", "DROP TABLE `c` SYNC;"), ("-- dbwarden: undoes 2", "DROP TABLE `b` SYNC;"),
+                          ("-- dbwarden: undoes 1", "DROP TABLE `a` SYNC;")], rollback
+    # each drop first counts the rows written since the upgrade created the table
+    assert rollback.count('-- dbwarden: check {"sql": "SELECT count(*) FROM `') == 3, rollback
     clickhouse_client.command("CREATE TABLE b (x String) ENGINE = Memory")
     failed = project.cli("migrate")
     assert failed.code == 1 and "0002_three_tables.sql failed at statement 2 of 3" in failed.err, failed.err

@@ -427,7 +427,9 @@ def test_create_index_concurrently_between_transactional_statements(project, pg_
         DROP INDEX CONCURRENTLY ix_items_v;
         DROP TABLE items;
         """)
-    result = run_cli(project, "migrate", "--lock-timeout", "5")
+    refused = run_cli(project, "migrate", "--lock-timeout", "5")  # a manual UPDATE of every row: CRITICAL
+    assert refused.code == 1 and "is CRITICAL (rewrites every row (no WHERE): UPDATE items SET w = v)" in refused.err
+    result = run_cli(project, "migrate", "--lock-timeout", "5", "--force")
     assert result.code == 0, result.err + result.out
     with connect(pg_url) as conn:
         rows = conn.query("SELECT i.indisvalid, i.indisready FROM pg_index i "
@@ -435,7 +437,7 @@ def test_create_index_concurrently_between_transactional_statements(project, pg_
         assert rows == [(True, True)]
         assert conn.query("SELECT count(*), count(w) FROM items")[0] == (500, 500)
     assert history(pg_url) == [(1, "applied", 5)]
-    result = run_cli(project, "rollback", "--lock-timeout", "5")
+    result = run_cli(project, "rollback", "--lock-timeout", "5", "--force")
     assert result.code == 0, result.err + result.out
     assert tables_of(pg_url) == set()
     assert history(pg_url) == []
@@ -498,7 +500,7 @@ def test_partial_after_no_transaction_statement_resumes(project, pg_url):
     with connect(pg_url) as conn:
         assert conn.query("SELECT count(*) FROM fixme")[0][0] == 1
         assert conn.query("SELECT count(*) FROM items")[0][0] == 50
-    project.ok("rollback")
+    project.ok("rollback", "--force")  # its manual rollback drops a column and a table
     assert tables_of(pg_url) == {"fixme"}
     assert history(pg_url) == []
 

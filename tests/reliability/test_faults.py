@@ -77,7 +77,9 @@ def test_killed_runner(target: Target) -> None:
         assert target.history() == [(1, "partial", 1)]
     assert_finished(target)
     assert target.project.ok("lock-status").out.strip() == "primary: migration lock: free"
-    rolled = target.run("rollback", "--count", "2")
+    refused = one_error_line(target.run("rollback", "--count", "2"))  # its manual rollback drops a table
+    assert "the rollback of migrations/primary/0002_m2.sql is CRITICAL (drops a table" in refused and "--force" in refused
+    rolled = target.run("rollback", "--count", "2", "--force")
     assert rolled.code == 0 and target.tables() == before and target.history() == [], rolled
 
 
