@@ -13,7 +13,7 @@ from translation_models import MODELS, ROWS
 import dbwarden_nb as dw
 from dbwarden_nb.backends import get_backend
 from dbwarden_nb.differ import diff
-from dbwarden_nb.errors import DbwardenError, TranslationError
+from dbwarden_nb.errors import TranslationError
 from dbwarden_nb.schema import Check, Column, Index, IndexElement, Snapshot, Table, View
 from dbwarden_nb.translate import TranslationReport, translate
 
