@@ -431,22 +431,34 @@ class Project:
                                                                 "tables": list(live.tables), "checksum": live.checksum})
 
     def check(self, database: str | None = None) -> CheckReport:
-        """Safety analysis of the pending migrations: what destroys data, depends on data, locks, or cannot be undone."""
+        """Safety analysis of the pending migrations: what destroys data, depends on data, locks, or cannot be
+        undone; the rows a step's checks count now; and what the files say that differs from what was applied."""
+        from .differ import Renames
+        from .migrations.classify import classify
+
         db = self.database(database)
-        with db.connect() as conn:
-            pending = db.runner(conn).state().pending
         findings = []
-        for f in pending:
-            base = db.stored_snapshot(f.version - 1) if f.version > 1 else (db.stored_snapshot(BASELINE) or db.production.empty())
-            target = db.stored_snapshot(f.version)
-            if f.is_manual or base is None or target is None or base.checksum != f.base:
-                risks = [(level, text) for stmt in f.upgrade for level, text in db.production.statement_risks(stmt.sql)]
-            else:
-                plan = db.production.plan(base, target)
-                risks = [(op.severity, f"{op.describe()}: {op.risk}") for op in plan if op.risk]
-            risks += [("CRITICAL", f"rollback is irreversible: {why}") for why in f.irreversible]
-            findings.append(CheckFinding(f.version, f.description, f.severity, tuple(risks)))
-        return CheckReport(db.name, findings)
+        with db.connect() as conn:
+            runner = db.runner(conn)
+            state = runner.state()
+            for f in state.pending:
+                base = db.stored_snapshot(f.version - 1) if f.version > 1 else (db.stored_snapshot(BASELINE) or db.production.empty())
+                target = db.stored_snapshot(f.version)
+                if f.is_manual or f.edited or base is None or target is None or base.checksum != f.base:
+                    risks = [classify(stmt.sql) for stmt in f.upgrade]
+                    risks = [(level, why) for level, why in risks if level != "INFO"]
+                else:
+                    plan = db.production.plan(base, target, Renames.from_header(f.renames))
+                    risks = [(op.severity, f"{op.describe()}: {op.risk}") for op in plan if op.risk]
+                    risks += [("INFO", f"{op.describe()}: lock: {op.assessment.lock}") for op in plan
+                              if op.assessment and op.assessment.lock]
+                for n, found_check, rows in runner.counted(f):
+                    if rows:
+                        level = "CRITICAL" if found_check.hard else "WARN"
+                        risks.append((level, f"statement {n}: {rows} {found_check.what}"))
+                risks += [("CRITICAL", f"rollback is irreversible: {why}") for why in f.irreversible]
+                findings.append(CheckFinding(f.version, f.description, runner.severity(f, "upgrade")[0], tuple(risks)))
+        return CheckReport(db.name, findings, tuple(state.problems()))
 
     # -- translation for the SQLite dev database ---------------------------------------------------
 
@@ -516,8 +528,6 @@ class Project:
 
     def _reread(self, db: Database, conn: Connection, runner: Runner) -> list[str]:
         """Compare the live schema with the target of the newest applied migration; never store a difference."""
-        from .differ import diff
-
         state = runner.state()
         if not state.applied:
             return []
@@ -534,10 +544,18 @@ class Project:
             return []
         if live == target:
             return []
-        ops = diff(target, live, forward_references=db.backend.supports_forward_references)
-        details = "; ".join(op.describe() for op in list(ops)[:5]) or "options differ"
+        ops = db.backend.plan(live, target)  # what the engine counts as a difference (not a counter that moved on)
+        if not ops:
+            return []
+        details = "; ".join(op.describe() for op in list(ops)[:5])
+        if not db.dev:  # history says what the database holds: the row's target is the schema found, not the file's
+            from dataclasses import replace
+
+            with conn.transaction():
+                runner.history.record(replace(state.applied[latest], target=live.checksum))
         return [f"after migration {latest:04d} the database differs from the migration's target snapshot: {details} "
-                "(the migration or its normalization is wrong; the target was kept)"]
+                "(the migration or its normalization is wrong; history records the schema found, the stored target "
+                "was kept)"]
 
     def rollback(self, database: str | None = None, count: int = 1, dry_run: bool = False, force: bool = False,
                  progress: Progress | None = None, lock_timeout: float | None = None) -> RunReport:
@@ -625,8 +643,29 @@ def render_steps(backend: Backend, plan: Plan) -> list[Statement]:
 
 def rollback_plan(backend: Backend, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
     """The rollback of a plan (``old`` → ``new``): its reversed operations adapted to the backend like any plan, and
-    assessed as a rollback (what it drops was written since the upgrade)."""
-    return backend.assessed(backend.adapt(plan.reverse(), new, old), undoing=True)
+    assessed as a rollback (what it drops was written since the upgrade). A NOT NULL column without default that
+    the upgrade dropped comes back holding its type's zero value, then loses the default: its values are not
+    restored (the step is marked irreversible), but the rollback runs on a table with rows."""
+    from dataclasses import replace
+
+    from .operations import AddColumn, AlterColumn, RebuildTable
+
+    def zero(col: Any) -> str | None:
+        empty = not col.nullable and col.default is None and col.identity is None and col.computed is None
+        return backend.zero_value(col.type) if empty and backend.new_not_null_fill is None else None
+
+    ops = []
+    for op in backend.adapt(plan.reverse(), new, old):
+        if isinstance(op, AddColumn) and zero(op.column) is not None:
+            filled = replace(op.column, default=zero(op.column))
+            ops += [AddColumn(op.parent, filled), AlterColumn(op.parent, filled, op.column)]
+        elif isinstance(op, RebuildTable):  # a copy into a table with a column the old one lacks
+            sources = {dict(op.renames).get(c.name, c.name) for c in op.old.columns}
+            fills = tuple((c.name, value) for c in op.new.columns if c.name not in sources and (value := zero(c)))
+            ops.append(replace(op, fills=fills) if fills else op)
+        else:
+            ops.append(op)
+    return backend.assessed(plan.replace(operations=tuple(ops)), undoing=True)
 
 
 def rollback_statements(backend: Backend, plan: Plan, old: Snapshot, new: Snapshot,

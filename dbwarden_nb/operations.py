@@ -206,6 +206,7 @@ class RebuildTable(Operation):
     reasons: tuple[str, ...] = ()
     lost: tuple[str, ...] = ()  # what the folded steps destroy (their irreversible reasons)
     lost_back: tuple[str, ...] = ()  # the same for the reverse rebuild
+    fills: tuple[tuple[str, str], ...] = ()  # (new column, SQL literal) for a NOT NULL column the copy has no value for
 
     @property
     def table(self) -> str:

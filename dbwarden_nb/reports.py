@@ -212,26 +212,36 @@ class CheckFinding:
 class CheckReport(Report):
     database: str
     findings: Sequence[CheckFinding]
+    problems: Sequence[str] = ()  # integrity: applied files edited or deleted since, applied out of order
 
     @property
     def risky(self) -> bool:
-        return any(f.risks for f in self.findings)
+        """Some step destroys data, depends on rows counted now, takes a long lock, or cannot be undone (a note of
+        the lock a safe step takes is not a risk)."""
+        return any(level != "INFO" for f in self.findings for level, _ in f.risks)
 
     @property
     def exit_code(self) -> int:  # type: ignore[override]
-        return 2 if self.risky else 0
+        return 1 if self.problems else 2 if self.risky else 0
+
+    @property
+    def error_line(self) -> str | None:
+        return self.problems[0] if self.problems else None
 
     def to_text(self) -> str:
+        head = [f"{self.database}: {p}" for p in self.problems]
         if not self.findings:
-            return f"{self.database}: no pending migrations to check"
-        lines = [f"{self.database}: {len(self.findings)} pending migration(s)"]
+            return "\n".join(head + [f"{self.database}: no pending migrations to check"])
+        lines = head + [f"{self.database}: {len(self.findings)} pending migration(s)"]
         for f in self.findings:
-            lines.append(f"  {f.version:04d} {f.description} [{f.severity}]" + ("" if f.risks else ": no risks found"))
+            risky = any(level != "INFO" for level, _ in f.risks)
+            lines.append(f"  {f.version:04d} {f.description} [{f.severity}]" + ("" if risky else ": no risks found"))
             lines += [f"    {GLYPHS[level]:>2} {text}" for level, text in f.risks]
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
-        return {"database": self.database, "risky": self.risky, "migrations": [f.to_json() for f in self.findings]}
+        return {"database": self.database, "risky": self.risky, "problems": list(self.problems),
+                "migrations": [f.to_json() for f in self.findings]}
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per risk of a pending migration."""
@@ -286,8 +296,16 @@ class RunReport(Report):
         done = "applied" if r.direction == "upgrade" else "rolled back"
         lines = [f"{self.database}: {done} {len(r.applied)} migration(s)"]
         lines += [f"  {a.version:04d} {a.description} ({a.statements} statement(s))" for a in r.applied]
-        lines += [f"  warning: {d}" for d in self.drift]
+        lines += [f"  error: {d}" for d in self.drift]
         return "\n".join(lines)
+
+    @property
+    def exit_code(self) -> int:  # type: ignore[override]
+        return 1 if self.drift else 0
+
+    @property
+    def error_line(self) -> str | None:
+        return self.drift[0] if self.drift else None
 
     def to_json(self) -> dict[str, Any]:
         r = self.result

@@ -124,7 +124,26 @@ class Assessor:
             return self.add_column(op)
         if isinstance(op, RebuildTable) and op.lost:
             return Assessment("CRITICAL", op.default_risk + "; " + "; ".join(op.lost), op.default_irreversible)
+        if isinstance(op, RebuildTable):
+            return self.rebuild(op)
         return None
+
+    def rebuild(self, op: RebuildTable) -> Assessment | None:
+        """A table copied into a new definition: the rows must satisfy what the new one adds (checks, uniques,
+        NOT NULL on columns copied)."""
+        old, new, renamed = op.old, op.new, dict(op.renames)
+        t = replace(new, name=old.name, schema=old.schema)  # the rows are counted where they are: the old table
+        back = {n: o for o, n in renamed.items()}
+        checks = [DataCheck(self.count(t, f"NOT ({c.expression})"), f"rows of {op.table} that violate check "
+                            f"{c.name or c.expression}, on which the copy fails")
+                  for c in new.checks if c not in old.checks and not c.options.get("type") and not renamed]
+        checks += [self.duplicates(t, u.columns, "unique constraint", u.name) for u in new.uniques
+                   if u not in old.uniques and not renamed]
+        for col in new.columns:
+            was = old.column(back.get(col.name, col.name))
+            if was is not None and was.nullable and not col.nullable and col.default is None:
+                checks.append(self.nulls(t, was.name))
+        return self.soft(op, checks, severity=op.default_severity) if checks else None
 
     # -- data checks --------------------------------------------------------------------------------------------
 

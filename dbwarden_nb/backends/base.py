@@ -442,6 +442,13 @@ class Backend:
     def foreign_key_options(self, constraint: Any) -> dict[str, Any]:
         return {}
 
+    def column_check(self, column: Any, constraint: Any, expression: str) -> Any:
+        """A check given in a column's arguments, as this backend holds it (the same as a table's by default)."""
+        from ..schema import Check
+
+        name = constraint.name if isinstance(constraint.name, str) else None
+        return Check(name, expression, self.check_options(constraint))
+
     def extra_checks(self, table: Any) -> list[Any]:
         """Constraints SQLAlchemy models as their own classes (PostgreSQL's exclusion constraints)."""
         return []
@@ -558,6 +565,13 @@ class Backend:
 
     # base type name → (family, implied length): what decides whether values of one type fit another (assess.py)
     type_families: ClassVar[Mapping[str, tuple[str, int | None]]] = {}
+
+    def zero_value(self, type_: str) -> str | None:
+        """A literal of ``type_`` for rows that must hold something (a NOT NULL column re-added by a rollback)."""
+        from .assess import type_shape
+
+        family = type_shape(type_, self.type_families).family
+        return {"integer": "0", "decimal": "0", "string": "''", "char": "''"}.get(family)
 
     def assess(self, op: Operation) -> Any:
         """What ``op`` does on this engine where that differs from what it does anywhere (None: its defaults)."""

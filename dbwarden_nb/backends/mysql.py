@@ -293,24 +293,6 @@ class MySQLBackend(Backend):
         info = dict(constraint.info.get("dbwarden") or {})
         return {"index": str(info["index"])} if info.get("index") else {}
 
-    def extra_checks(self, table: sa.Table) -> list[Check]:
-        """Checks written in a Column's arguments (SQLAlchemy keeps them on the column, not the table)."""
-        import sqlalchemy as sa
-
-        from ..models.extract import Extractor
-
-        ex = Extractor(self)
-        out = []
-        for column in table.columns:
-            for cons in column.constraints:
-                if isinstance(cons, sa.CheckConstraint):
-                    out.append(self.column_check(column, cons, ex.expression(cons.sqltext)))
-        return out
-
-    def column_check(self, column: sa.Column[Any], constraint: sa.CheckConstraint, expression: str) -> Check:
-        name = constraint.name if isinstance(constraint.name, str) else None
-        return Check(name, expression, self.check_options(constraint))
-
     def normalize_model_table(self, table: Table) -> Table:
         pk = table.primary_key
         return table.replace(primary_key=PrimaryKey(None, pk.columns)) if pk and pk.name else table

@@ -268,7 +268,7 @@ class PostgreSQLRendering:
             if old.default is not None and "type" in changes:
                 out.append(f"{prefix} DROP DEFAULT")
                 changes.add("default")
-            out.append(f"{prefix} TYPE {new.type}{collate} USING {column}{via}::{new.type}")
+            out.append(f"{prefix} TYPE {new.type}{collate}{self.using(old, new, column, via)}")
             if was_serial and is_serial and old.type != new.type:  # the implied sequence follows the column
                 out.append(f"ALTER SEQUENCE {sequence} AS {new.type}")
         if "default" in changes and (new.default is not None or old.default is not None and "type" not in changes):
@@ -291,6 +291,16 @@ class PostgreSQLRendering:
         if "comment" in changes:
             out.append(self.comment_column_sql(t, new))
         return out
+
+    def using(self, old: Column, new: Column, column: str, via: str) -> str:
+        """``USING col::type`` where the types need an explicit cast; none between strings, or between numerics,
+        whose implicit cast refuses a value that does not fit where an explicit one would cut it (varchar(5))."""
+        from .assess import type_shape
+
+        families = {type_shape(c.type, self.type_families).family for c in (old, new)}  # type: ignore[attr-defined]
+        if not via and len(families) == 1 and families & {"string", "char", "decimal", "integer", "binary"}:
+            return ""
+        return f" USING {column}{via}::{new.type}"
 
     @staticmethod
     def identity_changes(old: Any, new: Any) -> str:

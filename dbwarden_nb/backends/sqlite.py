@@ -11,7 +11,7 @@ import re
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
 from ..errors import MigrationError
 from ..operations import (
@@ -60,6 +60,12 @@ class SQLiteBackend(Backend):
     case_insensitive_tables: ClassVar[bool] = True
     case_insensitive_columns: ClassVar[bool] = True
     option_keys: ClassVar[Sequence[str]] = ("without_rowid", "strict", "autoincrement")
+    # declared types by affinity (SQLite enforces no length, so no change of these narrows anything it holds)
+    type_families: ClassVar[Mapping[str, tuple[str, int | None]]] = {
+        **dict.fromkeys(("integer", "int", "bigint", "smallint", "tinyint", "mediumint"), ("integer", None)),
+        **dict.fromkeys(("text", "varchar", "char", "character", "clob", "nvarchar", "nchar", "string"), ("string", None)),
+        **dict.fromkeys(("numeric", "decimal", "real", "double", "float"), ("decimal", None)),
+    }
 
     # -- connecting ---------------------------------------------------------------------------------
 
@@ -215,7 +221,9 @@ class SQLiteBackend(Backend):
         named_fks = list(facts.foreign_keys) + [
             (cf.fk_name, (cf.name,)) for cf in facts.columns.values() if cf.fk_name is not None
         ]
-        deferrals = {**facts.deferrals, **{(cf.name,): cf.fk_deferral for cf in facts.columns.values()}}
+        # a column's own REFERENCES clause says its deferral; the others leave the table's FOREIGN KEY clauses theirs
+        deferrals = {**facts.deferrals, **{(cf.name,): cf.fk_deferral for cf in facts.columns.values()
+                                           if cf.fk_deferral != (None, None)}}
         for rows in fk_rows.values():
             cols = tuple(r[4] for r in rows)
             ref_cols = tuple(r[5] for r in rows)
@@ -420,8 +428,8 @@ class SQLiteBackend(Backend):
             for src in [next((o for o, n in renamed.items() if n == dst.name), dst.name)]
             if (old_col := op.old.column(src)) is not None and old_col.computed is None
         ]
-        targets = ", ".join(self.quote(d) for _, d in copied)
-        sources = ", ".join(self.quote(s) for s, _ in copied)
+        targets = ", ".join([self.quote(d) for _, d in copied] + [self.quote(c) for c, _ in op.fills])
+        sources = ", ".join([self.quote(s) for s, _ in copied] + [value for _, value in op.fills])
         statements = [self.create_table_sql(op.new, temp)]
         if copied:
             statements.append(f"INSERT INTO {self.quote(temp)} ({targets}) SELECT {sources} FROM {self.quote(op.old.name)}")

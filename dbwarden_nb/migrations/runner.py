@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import DbwardenError, FailedAfterEffect, IntegrityError, LockError, MigrationError, UsageError
 from .classify import SEVERITIES, classify
-from .files import MigrationFile, Statement, read_migrations
+from .files import MigrationFile, RowCheck, Statement, read_migrations
 from .history import APPLIED, HISTORY_FIELDS, PARTIAL, RUNNING, History, HistoryRow, row_progress
 
 if TYPE_CHECKING:
@@ -384,6 +384,21 @@ class Runner:
         if self.backend.transactional_ddl:
             return stmt.transactional
         return self.backend.joins_transaction(stmt.sql)
+
+    def counted(self, f: MigrationFile, direction: str = "upgrade") -> list[tuple[int, RowCheck, int | None]]:
+        """Every check of ``f``'s statements run now, read-only: (statement number, check, rows; None when it reads
+        what an earlier statement creates)."""
+        out = []
+        for n, stmt in enumerate(self.statements(f, direction)):
+            for check in stmt.checks:
+                try:
+                    rows = self.conn.query(check.sql)
+                    out.append((n + 1, check, int(rows[0][0] or 0) if rows else 0))
+                except Exception:
+                    if not self.conn.lost:
+                        self.conn.rollback()
+                    out.append((n + 1, check, None))
+        return out
 
     def checked(self, f: MigrationFile, direction: str, statements: Sequence[Statement], skip: int,
                 force: bool) -> set[int]:

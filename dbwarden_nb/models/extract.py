@@ -98,9 +98,11 @@ class Extractor:
             pk = PrimaryKey(_name(table.primary_key), tuple(c.name for c in table.primary_key.columns),
                             self.backend.primary_key_options(table.primary_key))
         fks, uniques, checks = [], [], []
-        # a CheckConstraint given to a Column lives on the column, not in table.constraints
-        column_level = [c for col in table.columns for c in col.constraints if c not in table.constraints]
-        for cons in sorted([*table.constraints, *column_level], key=lambda c: (type(c).__name__, _name(c) or "")):
+        # a CheckConstraint given to a Column lives on the column, not in table.constraints; the backend spells it
+        # (MariaDB names it after its column)
+        checks += [self.backend.column_check(col, c, self.expression(c.sqltext)) for col in table.columns
+                   for c in col.constraints if c not in table.constraints and isinstance(c, sa.CheckConstraint)]
+        for cons in sorted(table.constraints, key=lambda c: (type(c).__name__, _name(c) or "")):
             if isinstance(cons, sa.ForeignKeyConstraint):
                 fks.append(self.foreign_key(cons))
             elif isinstance(cons, sa.UniqueConstraint):
