@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .config import DatabaseConfig, ProjectConfig
     from .migrations.files import MigrationFile, Statement
     from .migrations.runner import Progress, Runner
+    from .notebook.erd import ERD
     from .operations import Plan
     from .schema import Snapshot
     from .differ import Renames
@@ -202,6 +203,21 @@ class Database:
         except UnicodeDecodeError:
             raise SnapshotError(f"{rel}: not UTF-8 text") from None
 
+    def snapshot_at(self, version: int) -> Snapshot:
+        """The schema as migration ``version`` left it, from its stored snapshot (no database needed); 0 is the
+        baseline, or the empty schema the first migration starts from."""
+        snap = self.stored_snapshot(version)
+        if snap is not None:
+            return snap
+        if version == BASELINE:
+            return self.production.empty()
+        stored = sorted(int(p.stem) for p in self.config.snapshots_path.glob("[0-9][0-9][0-9][0-9].json"))
+        listed = ", ".join(f"{v:04d}" for v in stored) if len(stored) <= 8 else f"{stored[0]:04d} … {stored[-1]:04d}"
+        manual = next((f for f in self.files() if f.version == version and f.is_manual), None)
+        why = " (a manual migration has one once it is applied)" if manual else ""
+        raise UsageError(f"{self.name}: no stored snapshot of version {version:04d}{why}; "
+                         f"stored: {listed or 'none'}")
+
     def store_snapshot(self, version: int, snap: Snapshot) -> None:
         path = self.snapshot_path(version)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -264,10 +280,17 @@ class Project:
 
     # -- read-only --------------------------------------------------------------------------------
 
-    def snapshot(self, database: str | None = None) -> Snapshot:
+    def snapshot(self, database: str | None = None, version: int | None = None) -> Snapshot:
+        """The live schema; with ``version``, the schema as that migration left it (its stored snapshot)."""
         db = self.database(database)
+        if version is not None:
+            return db.snapshot_at(version)
         with db.connect(read_only=True) as conn:
             return db.live_snapshot(conn)
+
+    def erd(self, database: str | None = None, version: int | None = None) -> ERD:
+        """The Mermaid entity-relationship diagram of the live schema, or of a stored ``version``."""
+        return self.snapshot(database, version).erd()
 
     def models(self, database: str | None = None) -> Snapshot:
         """The snapshot of the models, as this database's server spells them."""
@@ -277,8 +300,12 @@ class Project:
         with db.connect(read_only=True) as conn:
             return db.model_snapshot(conn)
 
-    def diff(self, database: str | None = None, offline: bool = False, out: str = "table", check: bool = False,
-             rename: Sequence[str] = (), rename_table: Sequence[str] = ()) -> DiffReport:
+    def diff(self, database: str | int | None = None, offline: bool | int = False, out: str = "table",
+             check: bool = False, rename: Sequence[str] = (), rename_table: Sequence[str] = ()) -> DiffReport:
+        """The models against the live database (or the latest stored snapshot, ``offline``). ``diff(3, 7)``:
+        from version 3 to version 7 of the default database, as :meth:`diff_versions`."""
+        if isinstance(database, int) and not isinstance(database, bool):
+            return self.diff_versions(database, int(offline), None, out, check, rename, rename_table)
         from .differ import Renames
 
         db = self.database(database)
@@ -294,6 +321,18 @@ class Project:
         plan = db.backend.plan(old, new, Renames.parse(rename, rename_table))
         statements = [s.sql for s in db.backend.render_plan(plan)]
         return DiffReport(db.name, source, "the models", plan, statements, out, check)
+
+    def diff_versions(self, old: int, new: int, database: str | None = None, out: str = "table", check: bool = False,
+                      rename: Sequence[str] = (), rename_table: Sequence[str] = ()) -> DiffReport:
+        """From the schema as migration ``old`` left it to the schema as ``new`` left it (stored snapshots: no
+        database needed), rendered by the production backend like the migrations between them."""
+        from .differ import Renames
+
+        db = self.database(database)
+        before, after = db.snapshot_at(old), db.snapshot_at(new)
+        plan = db.production.plan(before, after, Renames.parse(rename, rename_table))
+        statements = [s.sql for s in db.production.render_plan(plan)]
+        return DiffReport(db.name, f"version {old:04d}", f"version {new:04d}", plan, statements, out, check)
 
     def status(self, database: str | None = None) -> StatusReport:
         db = self.database(database)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any, Sequence
 
@@ -10,15 +9,17 @@ from .errors import DbwardenError
 
 
 def render(obj: Any, as_json: bool) -> str:
-    if as_json:
-        from .commands import document
+    from .commands import document, text
 
-        return json.dumps(document(obj), indent=2, sort_keys=True, default=str, ensure_ascii=False)
-    return obj.to_text()
+    if as_json:
+        from .reports import json_text
+
+        return json_text(document(obj))
+    return text(obj)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .commands import build_parser, run
+    from .commands import build_parser, failure_of, run
     from .notebook.progress import TerminalProgress
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -27,10 +28,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         result = run(args, progress=TerminalProgress())  # one line per migration on stderr
         print(render(result, args.json))
-        code = int(getattr(result, "exit_code", 0))
-        if code == 1 and getattr(result, "error_line", None):
-            print(f"dbwarden: error: {_one_line(result.error_line)}", file=sys.stderr)
-        return code
+        failure = failure_of(result)  # diff --check finding differences, status finding a checksum mismatch…
+        if failure is None:
+            return 0
+        print(f"dbwarden: error: {_one_line(failure)}", file=sys.stderr)
+        return failure.exit_code
     except DbwardenError as exc:
         if verbose:
             from .config import masked_traceback

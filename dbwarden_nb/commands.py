@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
-from .errors import UsageError
+from .errors import DbwardenError, UsageError
 
 if TYPE_CHECKING:
     from .api import Project
@@ -18,11 +18,20 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Arg:
     flags: tuple[str, ...]
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # argparse's add_argument keywords
+    completes: str | None = None  # what %dbwarden's tab completion offers as its value (notebook/completion.py)
+
+    @property
+    def takes_value(self) -> bool:
+        return self.options.get("action") not in ("store_true", "version", "help")
+
+    @property
+    def positional(self) -> bool:
+        return not self.flags[0].startswith("-")
 
 
-def arg(*flags: str, **options: Any) -> Arg:
-    return Arg(flags, options)
+def arg(*flags: str, completes: str | None = None, **options: Any) -> Arg:
+    return Arg(flags, options, completes)
 
 
 @dataclass(frozen=True)
@@ -34,10 +43,15 @@ class Command:
     needs_project: bool = True
 
 
-DATABASE = arg("-d", "--database", metavar="NAME", help="the database to use (default: the default one)")
+DATABASE = arg("-d", "--database", metavar="NAME", help="the database to use (default: the default one)",
+               completes="database")
 ALL = arg("--all", action="store_true", help="every configured database")
 DRY_RUN = arg("--dry-run", action="store_true", help="show what would happen; change nothing")
 FORCE = arg("--force", action="store_true", help="allow WARN/CRITICAL and irreversible steps")
+RENAME = arg("--rename", action="append", default=[], metavar="TABLE.OLD:NEW", help="a column rename (repeatable)",
+             completes="column")
+RENAME_TABLE = arg("--rename-table", action="append", default=[], metavar="OLD:NEW", completes="table",
+                   help="a table rename (repeatable)")
 LOCK_TIMEOUT = arg("--lock-timeout", type=float, metavar="SECONDS",
                    help="how long to wait for the migration lock (default: $DBWARDEN_LOCK_TIMEOUT or 60)")
 
@@ -89,7 +103,8 @@ def _version(_: None, a: argparse.Namespace) -> Any:
 COMMANDS: tuple[Command, ...] = (
     Command("init", "create dbwarden.py (if missing) and the migrations folder", _init, (
         arg("--path", default=".", help="project folder (default: the current one)"),
-        arg("--database-type", default="sqlite", help="postgresql | mysql | mariadb | clickhouse | sqlite"),
+        arg("--database-type", default="sqlite", help="postgresql | mysql | mariadb | clickhouse | sqlite",
+            completes="backend"),
         arg("--url", default=None, help="database URL (default: sqlite:///./app.db); ${VAR} is read from the environment"),
         arg("--models", default="models", help="dotted module or folder with the SQLAlchemy models"),
     ), needs_project=False),
@@ -99,9 +114,8 @@ COMMANDS: tuple[Command, ...] = (
         arg("name", type=_migration_name, help="what the migration does, e.g. \"add orders\""),
         DATABASE,
         arg("--offline", action="store_true", help="no database: start from the latest stored snapshot"),
-        arg("--rename", action="append", default=[], metavar="TABLE.OLD:NEW", help="a column rename (repeatable)"),
-        arg("--rename-table", action="append", default=[], metavar="OLD:NEW", help="a table rename (repeatable)"),
-        arg("--rebuild", action="append", default=[], metavar="TABLE",
+        RENAME, RENAME_TABLE,
+        arg("--rebuild", action="append", default=[], metavar="TABLE", completes="table",
             help="allow rebuilding TABLE (new table, rows copied) for what ALTER cannot change (ClickHouse; repeatable)"),
         DRY_RUN,
         arg("--verify", action="store_true", help="apply in a scratch copy, re-read, refuse unless it equals the target"),
@@ -123,7 +137,8 @@ COMMANDS: tuple[Command, ...] = (
                                    progress=a.progress, lock_timeout=a.lock_timeout), (
         DATABASE, ALL,
         arg("--count", type=_positive, metavar="N", help="apply at most N migrations"),
-        arg("--to-version", type=_version_number, metavar="V", help="apply up to and including migration V"),
+        arg("--to-version", type=_version_number, metavar="V", help="apply up to and including migration V",
+            completes="version"),
         DRY_RUN,
         arg("--sql", action="store_true", help="print the full script (history writes included) instead of running it"),
         FORCE, LOCK_TIMEOUT,
@@ -137,7 +152,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("downgrade", "revert every migration after V (V stays applied)",
             lambda p, a: p.downgrade(a.to, a.database, a.dry_run, a.force, progress=a.progress,
                                      lock_timeout=a.lock_timeout), (
-        arg("--to", type=_version_number, required=True, metavar="V", help="the version to keep (0: revert all)"),
+        arg("--to", type=_version_number, required=True, metavar="V", help="the version to keep (0: revert all)",
+            completes="version"),
         DATABASE, DRY_RUN, FORCE, LOCK_TIMEOUT,
     )),
     Command("status", "applied and pending migrations", lambda p, a: p.status(a.database), (DATABASE,)),
@@ -148,8 +164,7 @@ COMMANDS: tuple[Command, ...] = (
         arg("--out", choices=("table", "json", "sql"), default="table", help="output form"),
         arg("--offline", action="store_true", help="models against the latest stored snapshot; no database"),
         arg("--check", action="store_true", help="exit with status 2 when there are differences"),
-        arg("--rename", action="append", default=[], metavar="TABLE.OLD:NEW", help="a column rename (repeatable)"),
-        arg("--rename-table", action="append", default=[], metavar="OLD:NEW", help="a table rename (repeatable)"),
+        RENAME, RENAME_TABLE,
     )),
     Command("snapshot", "the live schema", lambda p, a: _out(p.snapshot(a.database), a.out), (
         DATABASE, arg("--out", choices=("table", "json"), default="table", help="output form"),
@@ -158,8 +173,10 @@ COMMANDS: tuple[Command, ...] = (
             lambda p, a: p.generate_models(a.database, a.output, a.tables, a.exclude_tables, a.single_file), (
         DATABASE,
         arg("--output", metavar="DIR", help="write a package (or models.py with --single-file) here, inside the project; default: print"),
-        arg("--tables", action="append", default=[], metavar="GLOB", help="only these tables (repeatable)"),
-        arg("--exclude-tables", action="append", default=[], metavar="GLOB", help="leave these tables out (repeatable)"),
+        arg("--tables", action="append", default=[], metavar="GLOB", help="only these tables (repeatable)",
+            completes="table"),
+        arg("--exclude-tables", action="append", default=[], metavar="GLOB", help="leave these tables out (repeatable)",
+            completes="table"),
         arg("--single-file", action="store_true", help="one models.py instead of a package"),
     )),
     Command("lock-status", "show the migration lock", lambda p, a: p.lock_status(a.database), (DATABASE,)),
@@ -169,6 +186,14 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 BY_NAME = {c.name: c for c in COMMANDS}
+
+GLOBAL_ARGS: tuple[Arg, ...] = (  # before the command (``--version`` is added by build_parser)
+    arg("--dev", action="store_true", help="use each database's dev_database_url (SQLite)"),
+    arg("--strict-translation", action="store_true", help="fail instead of falling back in --dev"),
+    arg("--json", action="store_true", help="print one JSON document"),
+    arg("-v", "--verbose", action="store_true", help="show tracebacks of errors"),
+    arg("--config", metavar="PATH", help="the dbwarden.py to use (default: $DBWARDEN_CONFIG or ./dbwarden.py)"),
+)
 
 
 def _out(obj: Any, out: str) -> Any:
@@ -195,20 +220,35 @@ class Parser(argparse.ArgumentParser):
 def build_parser(prog: str = "dbwarden") -> Parser:
     from ._version import __version__
 
-    parser = Parser(prog=prog, description="Schema migrations for SQLAlchemy projects.")
-    parser.add_argument("--dev", action="store_true", help="use each database's dev_database_url (SQLite)")
-    parser.add_argument("--strict-translation", action="store_true", help="fail instead of falling back in --dev")
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of errors")
-    parser.add_argument("--config", metavar="PATH", help="the dbwarden.py to use (default: $DBWARDEN_CONFIG or ./dbwarden.py)")
+    parser = Parser(prog=prog, description="Schema migrations for SQLAlchemy projects.",
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    for a in GLOBAL_ARGS:
+        parser.add_argument(*a.flags, **a.options)
     parser.add_argument("--version", action="version", version=f"dbwarden_nb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
+    usages = []
     for cmd in COMMANDS:
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
         for a in cmd.args:
             p.add_argument(*a.flags, **a.options)
+        usages.append(_usage(p, f"{prog} {cmd.name}"))
+    parser.epilog = f"the arguments of each command ({prog} COMMAND --help explains them):\n" + "\n".join(usages)
     return parser
+
+
+def _usage(parser: argparse.ArgumentParser, prog: str, width: int = 100) -> str:
+    """A command's usage without ``usage: <prog>`` and ``[-h]``, for the epilog: wrapped between arguments."""
+    import re
+
+    text = " ".join(parser.format_usage().split()).removeprefix(f"usage: {prog}").replace(" [-h]", "", 1)
+    name = prog.rpartition(" ")[2]
+    lines = [f"  {name}"]
+    for part in re.findall(r"\[[^\]]*\]|\S+", text):  # an optional argument in brackets stays on one line
+        if len(lines[-1]) + 1 + len(part) > width:
+            lines.append(" " * (3 + len(name)))
+        lines[-1] += " " + part
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace, project: Project | None = None, progress: Progress | None = None) -> Any:
@@ -226,6 +266,25 @@ def run(args: argparse.Namespace, project: Project | None = None, progress: Prog
         project = Project(project.config, dev=args.dev or project.dev,
                           strict_translation=args.strict_translation or project.strict_translation)
     return cmd.run(project, args)
+
+
+def failure_of(result: Any) -> DbwardenError | None:
+    """The error a command's result means (a report whose exit code is not 0): the CLI prints its line and exits
+    with its code, the magic raises it. None for success."""
+    failure = getattr(result, "failure", None)
+    return failure() if failure is not None else None
+
+
+def text(obj: Any) -> str:
+    """The text the CLI prints for a command's result: a snapshot as listing.py lists it (the notebook's
+    ``text/plain`` too: foreign-key actions included), anything else by its ``to_text()``."""
+    from .schema import Snapshot
+
+    if isinstance(obj, Snapshot):
+        from .listing import snapshot_lines
+
+        return "\n".join(snapshot_lines(obj))
+    return obj.to_text()
 
 
 def document(obj: Any) -> Any:

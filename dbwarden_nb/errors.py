@@ -15,6 +15,20 @@ class UsageError(DbwardenError):
     exit_code = 2
 
 
+class CheckFailed(DbwardenError):
+    """A check that found what it looks for (exit code 2, like a usage error, but no mistake of the user's)."""
+
+    exit_code = 2
+
+
+class DifferencesFound(CheckFailed):
+    """``diff --check``: the two sides differ."""
+
+
+class RisksFound(CheckFailed):
+    """``check``: a pending migration destroys data, depends on data, locks, or cannot be undone."""
+
+
 class ConfigError(DbwardenError):
     """Bad or missing configuration (dbwarden.py, database_config, URLs)."""
 

@@ -6,8 +6,11 @@ lazily, so nothing here knows IPython.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+
+from .errors import DbwardenError, DifferencesFound, IntegrityError, RisksFound
 
 if TYPE_CHECKING:
     from .migrations.files import MigrationFile
@@ -22,11 +25,19 @@ GLYPHS = {"INFO": "+", "WARN": "!", "CRITICAL": "!!"}
 
 class Report:
     exit_code = 0
+    failure_type: ClassVar[type[DbwardenError]] = DbwardenError  # the error a nonzero exit code means
 
     @property
     def error_line(self) -> str | None:
-        """What the CLI repeats on stderr when the report means failure (exit code 1)."""
+        """The one line the CLI prints on stderr when the report means failure (a nonzero exit code)."""
         return None
+
+    def failure(self) -> DbwardenError | None:
+        """The error this report means, carrying its one line (the CLI prints it, ``%dbwarden`` raises it);
+        None when the report means success."""
+        if not self.exit_code:
+            return None
+        return self.failure_type(self.error_line or self.to_text())
 
     def to_text(self) -> str:
         raise NotImplementedError
@@ -46,6 +57,11 @@ class Report:
         except ImportError:  # the notebook layer is optional; text always works
             return {"text/plain": self.to_text()}
         return mimebundle(self)
+
+
+def json_text(document: Any) -> str:
+    """A JSON document as the CLI prints it (``--json``, ``--out json``)."""
+    return json.dumps(document, indent=2, sort_keys=True, default=str, ensure_ascii=False)
 
 
 def plan_lines(plan: Plan) -> list[str]:
@@ -84,11 +100,21 @@ class DiffReport(Report):
     def empty(self) -> bool:
         return self.plan.is_empty
 
+    failure_type = DifferencesFound
+
     @property
     def exit_code(self) -> int:  # type: ignore[override]
         return 2 if self.check and not self.empty else 0
 
+    @property
+    def error_line(self) -> str | None:
+        if not self.exit_code:
+            return None
+        return f"{self.database}: {len(self.plan)} difference(s) between {self.target} and {self.source}"
+
     def to_text(self) -> str:
+        if self.out == "json":
+            return json_text(self.to_json())
         if self.out == "sql":
             return "\n".join(s + ";" for s in self.statements) if self.statements else "-- no differences"
         if self.empty:
@@ -161,6 +187,8 @@ class StatusReport(Report):
     problems: Sequence[str] = ()
     partial: Sequence[HistoryRow] = ()
 
+    failure_type = IntegrityError
+
     @property
     def exit_code(self) -> int:  # type: ignore[override]
         return 1 if self.problems else 0
@@ -220,13 +248,23 @@ class CheckReport(Report):
         the lock a safe step takes is not a risk)."""
         return any(level != "INFO" for f in self.findings for level, _ in f.risks)
 
+    failure_type = RisksFound
+
     @property
     def exit_code(self) -> int:  # type: ignore[override]
         return 1 if self.problems else 2 if self.risky else 0
 
     @property
     def error_line(self) -> str | None:
-        return self.problems[0] if self.problems else None
+        if self.problems:
+            return self.problems[0] + (f" (and {len(self.problems) - 1} more problem(s))" if len(self.problems) > 1 else "")
+        risky = [f"{f.version:04d}" for f in self.findings if any(level != "INFO" for level, _ in f.risks)]
+        return f"{self.database}: {len(risky)} pending migration(s) with risks: {', '.join(risky)}" if risky else None
+
+    def failure(self) -> DbwardenError | None:
+        if self.problems:  # what was applied no longer reads as it did: an error, not a risk
+            return IntegrityError(self.error_line or "")
+        return super().failure()
 
     def to_text(self) -> str:
         head = [f"{self.database}: {p}" for p in self.problems]
@@ -360,6 +398,10 @@ class MultiReport(Report):
     @property
     def exit_code(self) -> int:  # type: ignore[override]
         return max((p.exit_code for p in self.parts), default=0)
+
+    def failure(self) -> DbwardenError | None:
+        worst = max(self.parts, key=lambda p: p.exit_code, default=None)
+        return worst.failure() if worst is not None else None
 
     def to_text(self) -> str:
         return "\n".join(p.to_text() for p in self.parts)

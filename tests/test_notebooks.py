@@ -18,7 +18,7 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 EXPECTED = {"quickstart", "roundtrip_sqlite", "roundtrip_postgresql", "roundtrip_mysql", "roundtrip_mariadb",
-            "roundtrip_clickhouse", "explorer"}
+            "roundtrip_clickhouse", "explorer", "adoption"}
 SERVER_KINDS = ("postgresql", "mysql", "mariadb")  # roundtrip_<kind>.ipynb makes its database with <kind>_database()
 ROUND_TRIPS = sorted(p for p in PATHS if p.stem.startswith("roundtrip_"))
 
@@ -127,6 +127,22 @@ def test_the_server_notebooks_make_and_drop_their_database(kind):
     first, text = source(cells[0][1]), "".join(source(cell) for _, cell in cells)
     assert f"{kind}_database()" in first, f"roundtrip_{kind}.ipynb: its first cell must make the database"
     assert f'database_type="{kind}"' in text and ".drop()" in text
+
+
+def test_the_adoption_notebook_adopts_a_database_made_by_plain_sql():
+    """A database made by SQL (tables, a function, a trigger), a project made by init with no models, then the
+    newcomer's path in order; what is not managed is shown, and the last cell asserts the diff is empty."""
+    cells = code_cells(NOTEBOOKS / "adoption.ipynb")
+    first, text = source(cells[0][1]), "\n".join(source(cell) for _, cell in cells)
+    assert "postgresql_database()" in first and ".drop()" in text
+    assert "CREATE FUNCTION" in text and "CREATE TRIGGER" in text and "%%writefile" not in text  # no models written
+    steps = ["%dbwarden init", "%dbwarden snapshot", "proj.erd()", "%dbwarden generate-models", "%dbwarden diff --check",
+             "%dbwarden baseline", "%dbwarden make-migrations", "%dbwarden migrate", "proj.diff(0, 1)", "proj.history()"]
+    assert [text.index(step) for step in steps] == sorted(text.index(step) for step in steps), "steps out of order"
+    shown = "\n".join(t for _, cell in cells for output in cell["outputs"] for t in texts(output))
+    assert "not managed: 1 function, 1 trigger" in shown and "ON DELETE CASCADE" in shown
+    assert "DifferencesFound: %dbwarden diff: primary: 1 difference(s)" in shown  # drift fails the cell
+    assert re.search(r"^assert \w+\.empty\b", source(cells[-1][1]), re.MULTILINE)
 
 
 def load_notebooks_module(name: str):

@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 
 BASELINE = 0  # the row `baseline` writes: the adopted schema, never rolled back
 
-Progress = Callable[[str, "MigrationFile | None", int, int], None]  # (event, file, step, total); "wait" has no file
+Progress = Callable[[str, "MigrationFile | None", int, int], None]
+# progress(event, file, step, total): "wait" (no file) once when the lock is busy; "begin" (no file; total: the
+# migrations this run applies); per migration "start" (step: statements an earlier partial run completed), then
+# "statement" before each statement runs (step: its index), "step" after each committed chunk, "done". A callback
+# with a ``running(sql)`` method is also handed each statement's SQL, just before its "statement" event.
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,7 @@ class Runner:
             files = self.select(state, count, to_version)
             self.guard(files, force)
             result = RunResult("upgrade", planned=files)
+            _begin(progress, files)
             for f in files:
                 lock.renew()
                 row = state.partial.get(f.version)
@@ -286,6 +291,7 @@ class Runner:
             result = RunResult("rollback", planned=[f for f, _ in undo] + files, dry_run=dry_run)
             if dry_run:
                 return result
+            _begin(progress, result.planned)
             for f, statements in undo:
                 lock.renew()
                 result.applied.append(self.apply(f, "rollback", 0, progress, statements=statements, force=force))
@@ -340,6 +346,7 @@ class Runner:
         def run(at: int, stmt: Statement) -> None:
             if id(stmt) in deferred:
                 self._check_rows(f, direction, at, stmt, force, must_read=True)
+            _running(progress, f, at, total, stmt)
             self._execute(stmt)
 
         started = time.monotonic()
@@ -533,6 +540,21 @@ class _CheckUnreadable(Exception):
 def _first_line(sql: str) -> str:
     line = sql.strip().splitlines()[0] if sql.strip() else ""
     return line[:100]
+
+
+def _begin(progress: Progress | None, files: Sequence[MigrationFile]) -> None:
+    if progress and files:
+        progress("begin", None, 0, len(files))
+
+
+def _running(progress: Progress | None, f: MigrationFile, at: int, total: int, stmt: Statement) -> None:
+    """Tell ``progress`` which statement starts now (its SQL too, when it has a ``running`` method)."""
+    if not progress:
+        return
+    running = getattr(progress, "running", None)
+    if running is not None:
+        running(stmt.sql)
+    progress("statement", f, at, total)
 
 
 def _reason(exc: BaseException) -> str:

@@ -30,6 +30,7 @@ from pathlib import PurePath
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..config import mask_text, mask_url
+from ..listing import constraints, counts, snapshot_lines, table_lines
 from ..migrations.files import MigrationFile, Statement
 from ..operations import Operation, Plan
 from ..reports import (
@@ -47,6 +48,8 @@ from ..reports import (
     translation_warnings,
 )
 from ..schema import Column, Snapshot, Table, View
+from .highlight import highlight_sql
+from .timeline import timeline_svg
 
 __all__ = ["Options", "fixed_ids", "mimebundle", "options", "render_html", "to_frame", "use_fixed_ids"]
 
@@ -185,6 +188,11 @@ def _pre(text: str) -> str:
     return f'<pre class="dbw-sql">{_e(text)}</pre>'
 
 
+def _sql(text: str) -> str:
+    """SQL in a ``<pre>``, its tokens highlighted (escaped like any text: highlight.py)."""
+    return f'<pre class="dbw-sql">{highlight_sql(text)}</pre>'
+
+
 def _section(summary: str, body: str, open_: bool = True) -> str:
     return f'<details class="dbw-s"{" open" if open_ else ""}><summary>{_e(summary)}</summary>{body}</details>'
 
@@ -317,28 +325,6 @@ def _keys(t: Table) -> dict[str, list[str]]:
     return marks
 
 
-def _constraints(t: Table) -> list[tuple[str, str, str]]:
-    """``(kind, name, definition)`` of every key, constraint and index, in snapshot order."""
-    found = []
-    if t.primary_key:
-        found.append(("primary key", t.primary_key.name or "", f"({', '.join(t.primary_key.columns)})"))
-    for u in t.uniques:
-        found.append(("unique", u.name or "", f"({', '.join(u.columns)})"))
-    for fk in t.foreign_keys:
-        text = f"({', '.join(fk.columns)}) \u2192 {fk.ref_table} ({', '.join(fk.ref_columns)})"
-        for label, value in (("ON DELETE", fk.on_delete), ("ON UPDATE", fk.on_update), ("MATCH", fk.match)):
-            text += f" {label} {value}" if value else ""
-        text += " DEFERRABLE" if fk.deferrable else ""
-        text += f" INITIALLY {fk.initially}" if fk.initially else ""
-        found.append(("foreign key", fk.name or "", text))
-    for ck in t.checks:
-        found.append(("check", ck.name or "", f"({ck.expression})"))
-    for ix in t.indexes:
-        text = f"({', '.join(e.label for e in ix.elements)})" + (f" WHERE {ix.where}" if ix.where else "")
-        found.append(("unique index" if ix.unique else "index", ix.name or "", text))
-    return found
-
-
 def _options_text(options: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(options.items()))
 
@@ -358,7 +344,7 @@ def _table_body(t: Table) -> str:
     head = "".join(f"<th>{_COLUMN_HEADERS[i]}</th>" for i in shown)
     rows = "".join("<tr>" + "".join(f"<td>{_e(row[i])}</td>" for i in shown) + "</tr>" for row in cells)
     parts = [f'<table class="dbw-grid"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>']
-    cons = _constraints(t)
+    cons = constraints(t)
     if cons:
         items = "".join(f"<li><i>{k}</i> {_e(n + ' ' if n else '')}{_e(d)}</li>" for k, n, d in cons)
         parts.append(f'<ul class="dbw-cons">{items}</ul>')
@@ -386,7 +372,7 @@ def _view_details(v: View, open_: bool) -> str:
     meta += f" \u2014 {v.comment}" if v.comment else ""
     opts = f'<div class="dbw-muted">options: {_e(_options_text(v.options))}</div>' if v.options else ""
     return (f'<details{" open" if open_ else ""}><summary><b>{_e(v.key)}</b> <small>{_e(meta)}</small></summary>'
-            f"{_pre(v.definition)}{opts}</details>")
+            f"{_sql(v.definition)}{opts}</details>")
 
 
 def _bucketed(items: list[tuple[str, str]], open_: bool) -> str:
@@ -400,28 +386,12 @@ def _bucketed(items: list[tuple[str, str]], open_: bool) -> str:
     )
 
 
-def _table_lines(t: Table) -> list[str]:
-    lines = [f"  {t.key}" + (f"  -- {t.comment}" if t.comment else "")]
-    lines += [f"    {c.line()}" for c in t.columns]
-    for kind, name, definition in _constraints(t):
-        lines.append(f"    {kind} {name + ' ' if name else ''}{definition}")
-    return lines
-
-
-def _snapshot_head(s: Snapshot) -> str:
-    counts = [_plural(len(s.tables), "table"), _plural(len(s.views), "view")]
-    for label, items in (("enum", s.enums), ("sequence", s.sequences), ("domain", s.domains)):
-        if items:
-            counts.append(_plural(len(items), label))
-    return ", ".join(counts)
-
-
 @_renders(Snapshot)
 def _snapshot(s: Snapshot) -> Rendered:
     n = len(s.tables) + len(s.views)
     open_ = n <= options.open_limit
     checksum = s.checksum  # not cached by the engine: computed once here
-    head = (f'<div class="dbw-head"><b>{_e(s.backend)} snapshot</b><span class="dbw-meta">{_e(_snapshot_head(s))}'
+    head = (f'<div class="dbw-head"><b>{_e(s.backend)} snapshot</b><span class="dbw-meta">{_e(counts(s))}'
             f'{" · server " + _e(s.server_version) if s.server_version else ""} · '
             f'<code title="{_e(checksum)}">{_e(_short(checksum))}</code></span></div>')
     groups: dict[str | None, list[tuple[str, str]]] = {}
@@ -452,22 +422,13 @@ def _snapshot(s: Snapshot) -> Rendered:
     if len(tables) > options.max_tables:
         body += _note(f"{len(tables) - options.max_tables} more table(s) not shown (display options.max_tables); "
                       "snapshot.to_frame() lists them all", "WARN")
-    lines = [f"{s.backend} snapshot: {_snapshot_head(s)}"]
-    limit = options.text_table_limit
-    for t in list(s.tables.values())[:limit]:
-        lines += _table_lines(t)
-    if len(s.tables) > limit:
-        lines.append(f"  \u2026 {len(s.tables) - limit} more table(s) (snapshot.to_text() lists them all)")
-    lines += [f"  view {k}" for k in s.views]
-    lines += [f"  enum {k} ({', '.join(v)})" for k, v in s.enums.items()]
-    lines += [f"  {k}" for k in s.objects]
-    lines += [s.unmanaged_line()] if s.unmanaged else []
+    lines = snapshot_lines(s, options.text_table_limit, " (snapshot.to_text() lists them all)")
     return Rendered("snapshot", "\n".join(lines), head + body + "".join(extras))
 
 
 @_renders(Table)
 def _table(t: Table) -> Rendered:
-    text = "table " + "\n".join(_table_lines(t)).lstrip()
+    text = "table " + "\n".join(table_lines(t)).lstrip()
     return Rendered("table", text, _table_details(t, True))
 
 
@@ -600,7 +561,7 @@ def _file_sections(f: MigrationFile) -> list[tuple[str, Sequence[Statement]]]:
 
 
 def _file_body(f: MigrationFile) -> str:
-    parts = [_section(f"{name} ({_plural(len(stmts), 'statement')})", _pre(_statements_text(stmts)),
+    parts = [_section(f"{name} ({_plural(len(stmts), 'statement')})", _sql(_statements_text(stmts)),
                       open_=not name.startswith("dev-"))
              for name, stmts in _file_sections(f)]
     parts += [_note(f"irreversible rollback: {why}", "CRITICAL") for why in f.irreversible]
@@ -637,11 +598,13 @@ def _sql_section(statements: Sequence[str]) -> str:
     if not statements:
         return ""
     sql = "\n".join(s + ";" for s in statements)
-    return _section(f"SQL ({_plural(len(statements), 'statement')})", _pre(sql))
+    return _section(f"SQL ({_plural(len(statements), 'statement')})", _sql(sql))
 
 
 @_renders(DiffReport)
 def _diff(r: DiffReport) -> Rendered:
+    if r.out in _DIFF_FORMS:
+        return _DIFF_FORMS[r.out](r)
     plan = r.plan
     if r.empty:
         head = _head(r.database, f"no differences between {r.target} and {r.source}")
@@ -655,6 +618,23 @@ def _diff(r: DiffReport) -> Rendered:
         if r.statements:
             md += "\n\n" + _fence("\n".join(s + ";" for s in r.statements), "sql")
     return Rendered("diff", mask_text(r.to_text()), head + body, md)
+
+
+def _diff_sql(r: DiffReport) -> Rendered:
+    """``diff --out sql``: the statements alone, highlighted."""
+    what = f"SQL of {_plural(len(r.plan), 'difference')}, {r.target} vs {r.source}" if r.statements \
+        else f"no differences between {r.target} and {r.source}"
+    text = r.to_text()
+    return Rendered("diff-sql", text, _head(r.database, what) + _sql(text), _fence(text, "sql"))
+
+
+def _diff_json(r: DiffReport) -> Rendered:
+    """``diff --out json``: the JSON document (``%dbwarden`` returns it as a dict)."""
+    text = r.to_text()
+    return Rendered("diff-json", text, _head(r.database, "diff as JSON") + _pre(text), _fence(text, "json"))
+
+
+_DIFF_FORMS: dict[str, Renderer] = {"sql": _diff_sql, "json": _diff_json}
 
 
 @_frames(DiffReport)
@@ -744,7 +724,8 @@ def _history(r: HistoryReport) -> Rendered:
         f'<td>{_e(row.applied_at)}</td><td class="dbw-n">{_e(row.duration_ms)} ms</td></tr>'
         for row in r.rows
     ]
-    body = _grid(("version", "status", "description", "checksum", "applied at", "duration"), rows, cls="dbw-history")
+    body = timeline_svg(r.rows) + _grid(("version", "status", "description", "checksum", "applied at", "duration"),
+                                         rows, cls="dbw-history")
     return Rendered("history", "\n".join(lines), _head(r.database, _plural(len(r.rows), "migration")) + body)
 
 
@@ -770,7 +751,7 @@ def _run(r: RunReport) -> Rendered:
     res = r.result
     verb = "migrate" if res.direction == "upgrade" else "rollback"
     if r.script is not None:
-        html_ = _head(r.database, f"{verb} script (nothing ran)") + _pre(_stable_script(r.script))
+        html_ = _head(r.database, f"{verb} script (nothing ran)") + _sql(_stable_script(r.script))
         return Rendered("run", _stable_script(text), html_, _fence(_stable_script(r.script), "sql"))
     if res.dry_run:
         head = _head(r.database, f"{verb} (dry run) would apply {_plural(len(res.planned), 'migration')}"

@@ -4,8 +4,12 @@
 against the live database, dry-run and confirm the change) in plain Python, so tests and scripts drive it
 without a browser; every action records a failure in ``error`` (one line, passwords masked) instead of raising.
 :class:`ExplorerWidget` is a thin ipywidgets view over it: a table picker with a filter box, the detail pane,
-the diff viewer (added / changed / removed / SQL) and the guarded apply: "Dry run" first, then "Confirm",
-enabled only by a dry run that is still current, and for WARN/CRITICAL changes only with "force" ticked.
+the diff viewer (added / changed / removed / SQL), a button per rename the differ suggests (one click makes it a
+``--rename`` / ``--rename-table`` of the diff, the dry run and the migration), and the guarded apply: "Dry run"
+first, showing exactly what confirm runs (the pending files' ``migrate --sql`` script, the migration file it would
+write, each only when there is one), then "Confirm", enabled only by a dry run that is still current, and for
+WARN/CRITICAL changes only with "force" ticked; while it runs, the magic's live progress, and after it the SQL
+that ran.
 
 Applying means what the CLI does in two steps: write the next migration file (``make-migrations``) and apply
 every pending migration (``migrate``). Confirm re-runs the dry run first and refuses when anything changed since
@@ -18,6 +22,7 @@ ipywidgets is imported only by the view; the engine objects are rendered by the 
 from __future__ import annotations
 
 import html
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -38,11 +43,32 @@ SEVERITIES = ("INFO", "WARN", "CRITICAL")
 
 
 @dataclass(frozen=True)
+class Rename:
+    """A rename the differ suggests, as the flag that makes it one: ``--rename T.OLD:NEW`` or ``--rename-table``."""
+
+    flag: str  # "--rename" | "--rename-table"
+    spec: str  # TABLE.OLD:NEW | OLD:NEW
+    suggestion: str  # the differ's sentence
+
+    @classmethod
+    def of(cls, suggestion: str) -> Rename | None:
+        """The rename a suggestion names (``… if it is a rename, pass --rename users.name:full_name``), if any."""
+        found = _SUGGESTED.search(suggestion)
+        return cls(found.group(1), found.group(2), suggestion) if found else None
+
+    def __str__(self) -> str:
+        return f"{self.flag} {self.spec}"
+
+
+_SUGGESTED = re.compile(r"\bpass (--rename(?:-table)?) (.+)$")
+
+
+@dataclass(frozen=True)
 class Preview:
-    """A dry run: the migration file that would be written, and what migrate would then apply."""
+    """A dry run: the migration file that would be written, and the exact script migrate would run first."""
 
     new: MakeMigrationsReport  # a dry run; ``new.file`` is None when the models match the latest migration
-    pending: RunReport  # migrate's dry run over the files already on disk
+    pending: RunReport  # ``migrate --sql`` over the files already on disk: what they are, and their script
 
     @property
     def files(self) -> list[Any]:
@@ -78,8 +104,17 @@ class Preview:
         return (f"{self.new.database}: dry run: {len(self.files)} migration(s) to apply, severity {self.severity}"
                 + ("; tick force to apply" if self.needs_force else ""))
 
+    def parts(self) -> list[Report]:
+        """What confirm would do, each part only when it does something: the pending files' script, then the
+        migration file it writes (its SQL included)."""
+        return ([self.pending] if self.pending.result.planned else []) + ([self.new] if self.new.file is not None else [])
+
+    def ran(self) -> list[Any]:
+        """What a confirm of this dry run ran, exactly: the pending files' script, then the new file."""
+        return ([self.pending] if self.pending.result.planned else []) + ([self.new.file] if self.new.file else [])
+
     def to_text(self) -> str:
-        return "\n".join([self.headline] + ([] if self.empty else [self.pending.to_text(), self.new.to_text()]))
+        return "\n".join([self.headline] + [part.to_text() for part in self.parts()])
 
 
 class ExplorerController:
@@ -95,6 +130,8 @@ class ExplorerController:
         self.result: Report | None = None  # what the last confirm applied
         self.error: str | None = None  # the first failure since the last user action began, one line
         self.last_exception: BaseException | None = None  # the exception behind ``error``, for debugging
+        self.renames: list[Rename] = []  # accepted suggestions: passed to diff, dry run and confirm
+        self.applied: Preview | None = None  # the dry run the last confirm applied (its exact SQL)
         self._snapshot: Snapshot | None = None
         self._diff: DiffReport | None = None
 
@@ -111,7 +148,7 @@ class ExplorerController:
         """Explore another configured database."""
         with self._attempt():
             self._database = self.project.database(database).name
-            self.selected = None
+            self.selected, self.renames = None, []
             self._invalidate()
 
     @property
@@ -173,11 +210,33 @@ class ExplorerController:
         return snap.replace(tables={table.key: table}, views={}, enums={}, sequences={}, domains={})
 
     def diff(self) -> DiffReport | None:
-        """The models against the live database (read once until :meth:`refresh`)."""
+        """The models against the live database, with the accepted renames (read once until :meth:`refresh`)."""
         if self._diff is None:
             with self._attempt(clear=False):
-                self._diff = self.project.diff(self.database)
+                self._diff = self.project.diff(self.database, **self._rename_args())
         return self._diff
+
+    def suggested_renames(self) -> list[Rename]:
+        """The renames the diff suggests that are not accepted yet."""
+        report = self.diff()
+        found = [Rename.of(s) for s in (report.plan.suggestions if report is not None else ())]
+        return [r for r in found if r is not None and r not in self.renames]
+
+    def accept(self, rename: Rename) -> None:
+        """Take a suggested rename: from now on it is a rename in the diff, the dry run and the migration."""
+        with self._attempt():
+            if rename not in self.renames:
+                self.renames.append(rename)
+            self._diff = self.preview = None
+
+    def forget_renames(self) -> None:
+        with self._attempt():
+            self.renames = []
+            self._diff = self.preview = None
+
+    def _rename_args(self) -> dict[str, list[str]]:
+        return {"rename": [r.spec for r in self.renames if r.flag == "--rename"],
+                "rename_table": [r.spec for r in self.renames if r.flag == "--rename-table"]}
 
     def diff_views(self) -> dict[str, DiffReport]:
         """The diff split for the viewer's tabs: added, changed (with rename hints), removed, and the SQL."""
@@ -234,16 +293,18 @@ class ExplorerController:
                                  "run the dry run again")
             written = None
             if preview.new.file is not None:
-                written = self.project.make_migrations(self.name, self.database).path
+                written = self.project.make_migrations(self.name, self.database, **self._rename_args()).path
             try:
                 self.result = self.project.migrate(self.database, to_version=preview.last_version, force=self.force,
                                                    progress=progress)
+                self.applied = preview
             except DbwardenError as exc:
                 if written is None:
                     raise
                 raise MigrationError(f"{written} was written, but migrate failed: {_one_line(exc)}") from exc
             finally:
                 self.preview = None
+                self.renames = [] if written is not None else self.renames  # written into the migration now
                 self._invalidate()
             return self.result
         return None
@@ -272,8 +333,8 @@ class ExplorerController:
         self._snapshot = self._diff = self.preview = None
 
     def _preview(self) -> Preview:
-        new = self.project.make_migrations(self.name, self.database, dry_run=True)
-        pending = self.project.migrate(self.database, dry_run=True)
+        new = self.project.make_migrations(self.name, self.database, dry_run=True, **self._rename_args())
+        pending = self.project.migrate(self.database, sql=True)  # nothing runs: the script migrate would run
         return Preview(new, pending)  # type: ignore[arg-type]  # one database: a RunReport
 
 
@@ -292,13 +353,14 @@ class ExplorerWidget:
         self.detail = w.HTML()
         self.diff_tabs = w.Tab(children=[w.HTML() for _ in TABS])
         self.diff_tabs.titles = TABS
+        self.renames = w.VBox([])  # a button per suggested rename, then the accepted ones
         self.name = w.Text(value=c.name, description="migration", layout=w.Layout(width="50%"))
         self.dry_run_button = w.Button(description="Dry run", icon="search", button_style="info")
         self.force = w.Checkbox(value=c.force, description="force (WARN/CRITICAL)", indent=False)
         self.confirm_button = w.Button(description="Confirm", icon="check", button_style="danger", disabled=True,
                                        tooltip="write the migration and apply it (after a dry run)")
         self.preview = w.HTML()
-        self.progress = w.IntProgress(value=0, min=0, max=1, layout=w.Layout(visibility="hidden"))
+        self.progress = w.Box([])  # holds the live progress of a confirm while it runs
         self.message = w.HTML()
         self.error = w.HTML()
         picker = w.VBox([self.filter, self.picker], layout=w.Layout(width="30%"))
@@ -306,6 +368,7 @@ class ExplorerWidget:
             w.HBox([self.database, self.refresh_button]),
             w.HBox([picker, w.Box([self.detail], layout=w.Layout(width="70%", overflow="auto"))]),
             self.diff_tabs,
+            self.renames,
             w.HBox([self.name, self.dry_run_button, self.force, self.confirm_button]),
             self.preview, self.progress, self.message, self.error,
         ])
@@ -355,19 +418,28 @@ class ExplorerWidget:
         self._render_apply()
 
     def _on_confirm(self, _: Any) -> None:
-        self.progress.layout.visibility = "visible"
+        from .progress import WidgetProgress
+
+        live = WidgetProgress(show=False)  # the magic's progress: the statement running, its time, the count
+        self.progress.children = (live.box,)
         try:
-            result = self.controller.confirm(progress=self._progress)
+            result = self.controller.confirm(progress=live)
         finally:
-            self.progress.layout.visibility = "hidden"
-        self.message.value = html_of(result) if result is not None else ""
+            live.close()
+            self.progress.children = ()
+        applied = self.controller.applied if result is not None else None
+        ran = "".join(html_of(part) for part in applied.ran()) if applied is not None else ""
+        self.message.value = "" if result is None else html_of(result) + (
+            f"<details><summary>the SQL that ran: the pending files' script, the file written</summary>{ran}</details>" if ran else "")
         self._render_all()
 
-    def _progress(self, event: str, file: Any, step: int, total: int) -> None:
-        if file is None:  # waiting for the migration lock
-            return
-        self.progress.max, self.progress.value = max(total, 1), step
-        self.progress.description = f"{file.version:04d}"
+    def _on_accept(self, rename: Rename) -> None:
+        self.controller.accept(rename)
+        self._render_all()
+
+    def _on_forget(self, _: Any) -> None:
+        self.controller.forget_renames()
+        self._render_all()
 
     # -- rendering --------------------------------------------------------------------------------
 
@@ -375,7 +447,27 @@ class ExplorerWidget:
         self._render_tables(self.filter.value)
         self._render_detail()
         self._render_diff()
+        self._render_renames()
         self._render_apply()
+
+    def _render_renames(self) -> None:
+        import ipywidgets as w
+
+        c = self.controller
+        rows: list[Any] = []
+        for rename in c.suggested_renames():  # one click makes the suggestion a rename in the plan
+            button = w.Button(description=f"rename: {rename.spec}", icon="exchange", tooltip=rename.suggestion,
+                              layout=w.Layout(width="auto"))
+            button.on_click(self._guard(lambda _, r=rename: self._on_accept(r)))
+            rows.append(button)
+        if c.renames:
+            forget = w.Button(description="Forget renames", icon="undo", layout=w.Layout(width="auto"))
+            forget.on_click(self._guard(self._on_forget))
+            shown = ", ".join(html.escape(str(r)) for r in c.renames)
+            rows.append(w.HBox([w.HTML(f"renames in the plan: <code>{shown}</code>"), forget]))
+        for old in self.renames.children:
+            old.close()
+        self.renames.children = tuple(rows)
 
     def _render_tables(self, filter: str) -> None:
         options = self.controller.tables(filter)
@@ -422,7 +514,7 @@ class ExplorerWidget:
         if preview is None:
             self.preview.value = ""
         else:
-            parts = [] if preview.empty else [html_of(preview.pending), html_of(preview.new)]
+            parts = [html_of(part) for part in preview.parts()]
             self.preview.value = "\n".join([f"<div><b>{html.escape(preview.headline)}</b></div>", *parts])
         self.confirm_button.disabled = not c.can_confirm
         self._render_status()

@@ -206,6 +206,8 @@ def reports() -> dict[str, object]:
     return {
         "diff": DiffReport("primary", "live database", "the models", plan, sql),
         "diff_empty": DiffReport("primary", "live database", "the models", empty_plan, ()),
+        "diff_sql": DiffReport("primary", "live database", "the models", plan, sql, out="sql"),
+        "diff_json": DiffReport("primary", "live database", "the models", plan, sql, out="json"),
         "make_migrations": MakeMigrationsReport("primary", plan, mfile, "migrations/primary/0003_add_audit.sql"),
         "make_migrations_dry": MakeMigrationsReport("primary", plan, mfile, None, dry_run=True),
         "make_migrations_none": MakeMigrationsReport("primary", empty_plan),
@@ -240,6 +242,26 @@ def reports() -> dict[str, object]:
     }
 
 
+def translation_report() -> object:
+    """The real translation of a PostgreSQL table for the SQLite dev database: long types, defaults and reasons."""
+    from dbwarden_nb.translate import translate
+
+    table = Table(
+        "customer_loyalty_accounts",
+        columns=(
+            Column("id", "uuid", nullable=False, default="gen_random_uuid()"),
+            Column("preferences_document", "jsonb", nullable=False, default="'{}'::jsonb"),
+            Column("registered_at", "timestamp with time zone", nullable=False, default="now()"),
+            Column("balance", "numeric(12,2)"),
+            Column("tags", "text[]"),
+            Column("ip_address_of_last_login", "inet"),
+        ),
+        primary_key=PrimaryKey("customer_loyalty_accounts_pkey", ("id",)),
+        checks=(Check("ck_balance", "balance >= (0)::numeric"),),
+    )
+    return translate(Snapshot.of("postgresql", [table]), "primary")[1]
+
+
 def engine_objects() -> dict[str, object]:
     """Every displayable engine object, by a stable name (snapshot files are named after it)."""
     plan, _ = plan_and_sql()
@@ -254,6 +276,7 @@ def engine_objects() -> dict[str, object]:
         "plan": plan,
         "plan_empty": Plan(),
         "migration_file": migration_file(),
+        "translation": translation_report(),
     }
     objects.update(reports())
     return objects

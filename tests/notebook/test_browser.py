@@ -10,7 +10,12 @@ Checked:
   and the background it sits on, composited up the tree;
 - the hostile names and comments (``<script>``, ``<img onerror>``) execute nothing: ``window.__pwned`` stays
   undefined, and the outputs hold no ``<script>``, ``<img>`` or ``on*`` attribute;
-- the scoped styles do not leak: an element outside the outputs keeps the page's own styling.
+- the scoped styles do not leak: an element outside the outputs keeps the page's own styling;
+- the translation report wraps its cells between words, never inside one, at a usual and a narrow width;
+- the history timeline (inline SVG) fills its markers with the theme's status colours, labels apart.
+
+Every object includes the newer views: highlighted SQL (``diff --out sql``, migration files), the JSON form of a
+diff, the timeline and the translation report.
 
 Screenshots go to ``tests/notebook/screenshots/`` (git-ignored); the path is printed.
 
@@ -63,6 +68,11 @@ THEMES = {
   --jp-info-color1: #0097a7;
   --jp-rendermime-table-row-background: #f5f5f5;
   --jp-rendermime-table-row-hover-background: #e1f5fe;
+  --jp-mirror-editor-keyword-color: #008000;
+  --jp-mirror-editor-number-color: #080;
+  --jp-mirror-editor-string-color: #ba2121;
+  --jp-mirror-editor-comment-color: #408080;
+  --jp-mirror-editor-variable-2-color: #05a;
 """,
     "dark": COMMON + """
   --jp-layout-color0: #111;
@@ -82,6 +92,11 @@ THEMES = {
   --jp-info-color1: #00bcd4;
   --jp-rendermime-table-row-background: #212121;
   --jp-rendermime-table-row-hover-background: rgba(3, 169, 244, 0.2);
+  --jp-mirror-editor-keyword-color: #4caf50;
+  --jp-mirror-editor-number-color: #66bb6a;
+  --jp-mirror-editor-string-color: #ff7070;
+  --jp-mirror-editor-comment-color: #408080;
+  --jp-mirror-editor-variable-2-color: #2196f3;
 """,
     # no variables at all: static HTML (nbconvert without the lab theme, a web page); the fallbacks apply
     "static": "",
@@ -186,7 +201,8 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
         )
         yield b
         b.close()
@@ -229,6 +245,65 @@ def test_contrast_and_no_script_execution(browser, fragments, theme, capsys):
               f"({worst['tag']}.{worst['cls']} {worst['text']!r}); screenshot: {shot}")
     page.close()
     assert not failing, f"{theme}: text below {MIN_CONTRAST}:1: {failing[:5]}"
+
+
+BROKEN_WORDS_JS = r"""
+() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll('.dbw-translation td')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.textContent.matchAll(/\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        if (range.getClientRects().length > 1) broken.push(m[0]);  // one box per line the word sits on
+      }
+    }
+  }
+  const wrapper = document.querySelector('.dbw-translation').closest('.dbw');
+  return {broken, overflows: wrapper.scrollWidth > wrapper.clientWidth};
+}
+"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("width", [900, 620])
+def test_translation_columns_wrap_between_words(browser, theme, width):
+    """Types, defaults, names and reasons wrap at spaces, never inside a word; a usual output width holds the
+    whole report, a narrow one scrolls it rather than cut a word."""
+    with display.fixed_ids():
+        fragment = display.render_html(samples.translation_report())
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.set_content(page_html(theme, {"translation": fragment}), wait_until="load")
+    found = page.evaluate(BROKEN_WORDS_JS)
+    page.close()
+    assert found["broken"] == [], found
+    assert found["overflows"] is (width < 700), found
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_history_timeline_draws_in_the_theme(browser, theme):
+    """The timeline's markers are filled with the theme's status colours and its labels sit apart, in the
+    foreground colour (contrast: test_contrast_and_no_script_execution)."""
+    with display.fixed_ids():
+        fragment = display.render_html(samples.reports()["history"])
+    page = browser.new_page(viewport={"width": 900, "height": 600})
+    page.set_content(page_html(theme, {"history": fragment}), wait_until="load")
+    drawn = page.evaluate("""() => {
+        const svg = document.querySelector('.dbw svg.dbw-timeline');
+        const box = (e) => e.getBoundingClientRect();
+        const labels = Array.from(svg.querySelectorAll('text')).map(box);
+        const overlapping = labels.some((a, i) => labels.some((b, j) => i < j &&
+            a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom));
+        return {width: box(svg).width, overlapping, color: getComputedStyle(svg.querySelector('text')).color,
+                fills: Array.from(svg.querySelectorAll('circle')).map((c) => getComputedStyle(c).fill)};
+    }""")
+    page.close()
+    expected = {"light": ["rgb(56, 142, 60)", "rgb(245, 124, 0)"], "dark": ["rgb(76, 175, 80)", "rgb(255, 152, 0)"]}
+    assert drawn["fills"] == expected[theme]  # applied, partial: --jp-success-color1, --jp-warn-color1
+    assert drawn["width"] > 150 and not drawn["overlapping"]
+    assert drawn["color"] == ("rgba(0, 0, 0, 0.87)" if theme == "light" else "rgba(255, 255, 255, 0.87)")
 
 
 def test_large_snapshot_stays_usable(browser):

@@ -8,6 +8,7 @@ is checked once, in ``_style.css``) next to ``<name>.txt`` (the text/plain). Reg
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -38,8 +40,13 @@ def bundle(obj: object) -> dict[str, str]:
         return display.mimebundle(obj)
 
 
+OWN_SVG = re.compile(r'<svg class="dbw-timeline" role="img" aria-label="[^"<>]*" width="\d+" height="\d+" '
+                     r'viewBox="0 0 \d+ \d+" xmlns="http://www\.w3\.org/2000/svg">')  # timeline.py's, none other
+
+
 def unescaped_markup(text: str) -> list[str]:
     """Live tags an attacker could use, after HTML parsing."""
+    text = OWN_SVG.sub("", text)
     found = re.findall(r"<\s*(?:script|img|iframe|object|embed|svg|math|link|meta|base|form)\b", text, re.IGNORECASE)
     found += re.findall(r"<[^>]*\son[a-z]+\s*=", text, re.IGNORECASE)
     found += re.findall(r"javascript:", text, re.IGNORECASE)
@@ -271,9 +278,56 @@ def test_plans_group_by_table_or_kind() -> None:
 
 def test_diff_shows_its_sql_in_a_pre() -> None:
     html_ = bundle(OBJECTS["diff"])["text/html"]
-    assert '<summary>SQL (8 statements)</summary><pre class="dbw-sql">DROP TABLE &quot;&lt;script&gt;' in html_
+    assert ('<summary>SQL (8 statements)</summary><pre class="dbw-sql"><span class="dbw-sql-keyword">DROP</span> '
+            '<span class="dbw-sql-keyword">TABLE</span> <span class="dbw-sql-name">&quot;&lt;script&gt;') in html_
     md = bundle(OBJECTS["diff"])["text/markdown"]
     assert "```sql\nDROP TABLE \"<script>window.__pwned=1</script>\";" in md  # literal inside a code fence
+
+
+def test_diff_out_sql_and_json_show_the_sql_and_the_document() -> None:
+    sql, doc = bundle(OBJECTS["diff_sql"]), bundle(OBJECTS["diff_json"])
+    assert sql["text/plain"] == OBJECTS["diff_sql"].to_text() and sql["text/plain"].startswith('DROP TABLE "<script>')
+    assert "<table" not in sql["text/html"] and sql["text/html"].count("<pre") == 1
+    assert '<span class="dbw-sql-keyword">CREATE</span> <span class="dbw-sql-keyword">TABLE</span>' in sql["text/html"]
+    assert sql["text/markdown"].startswith("```sql\nDROP TABLE")
+    assert json.loads(doc["text/plain"]) == OBJECTS["diff_json"].to_json() and "<table" not in doc["text/html"]
+    empty = bundle(replace(OBJECTS["diff_empty"], out="sql"))
+    assert empty["text/plain"] == "-- no differences" and "no differences between the models and live database" in empty["text/html"]
+
+
+def test_sql_highlighting_escapes_every_token() -> None:
+    from dbwarden_nb.notebook.highlight import highlight_sql
+
+    sql = ("CREATE TABLE \"a\"\"<b>\" (t TEXT DEFAULT 'it''s </pre><script>x</script>', n INT DEFAULT 42) "
+           "-- a <i>comment</i>\n/* <b> */ SELECT $$ <s> ; $$, $fn$ <u> $fn$, c2, 'open <script>")
+    out = highlight_sql(sql)
+    assert html.unescape(re.sub(r"</?span[^>]*>", "", out)) == sql  # nothing lost, nothing added but the spans
+    assert re.findall(r'<span class="dbw-sql-(\w+)">', out) == [
+        "keyword", "keyword", "name", "keyword", "string", "keyword", "number", "comment", "comment", "keyword",
+        "string", "string", "string"]
+    assert unescaped_markup(re.sub(r'</?span( class="dbw-sql-\w+")?>', "", out)) == [] and "<script" not in out
+    assert highlight_sql("select_x from_t") == "select_x from_t"  # a word that starts like a keyword is a name
+
+
+def test_history_timeline_marks_each_row_escaped() -> None:
+    from dbwarden_nb.migrations.history import HistoryRow
+    from dbwarden_nb.notebook.timeline import timeline_svg
+
+    html_ = bundle(OBJECTS["history"])["text/html"]
+    svg = re.search(r"<svg .*?</svg>", html_, re.DOTALL).group()
+    assert OWN_SVG.match(svg) and unescaped_markup(svg) == []
+    assert re.findall(r'<circle class="dbw-tl-(\w+)"', svg) == ["ok", "warn"]  # applied, partial
+    assert "<title>0002 add &lt;script&gt;window.__pwned=1&lt;/script&gt;: partial, applied 2026-01-03T10:11:12Z" in svg
+    assert ">add &lt;script&gt;w\u2026</text>" in svg  # the label is cut, the tooltip has it all
+    assert timeline_svg([]) == "" and "<svg" not in bundle(OBJECTS["history_empty"])["text/html"]
+    rows = [HistoryRow(0, "baseline", "(baseline)", "sha256:0", "applied", 0, "2026-01-01T00:00:00Z", 0)] + [
+        HistoryRow(v, f"step {v}", f"{v:04d}_s.sql", "sha256:1", "failed" if v == 70 else "applied", 1,
+                   f"2026-01-{1 + v // 30:02d}T00:00:00Z", 1) for v in range(1, 71)]
+    many = timeline_svg(list(reversed(rows)), limit=60)  # any order in: version order out
+    versions = re.findall(r'class="dbw-tl-version"[^>]*>(\d{4})<', many)
+    assert versions == [f"{v:04d}" for v in range(11, 71)] and ">+11</text>" in many
+    assert many.count('class="dbw-tl-date"') == 3  # the day under the first marker and where it changes
+    assert '<circle class="dbw-tl-err" cx' in many and '<rect class="dbw-tl-ok"' in timeline_svg(rows[:2])
 
 
 def test_migration_file_sections_and_directives() -> None:
@@ -380,6 +434,15 @@ def test_erd_is_valid_sanitised_mermaid() -> None:
     assert set(b) == {"text/plain", "text/vnd.mermaid", "text/markdown"}
     assert b["text/markdown"] == f"```mermaid\n{source}\n```" and b["text/vnd.mermaid"] == source
     assert samples.ORDERS.erd().source.count("{") == 1  # one entity; the referenced table appears by name
+
+
+def test_erd_pins_no_theme() -> None:
+    """JupyterLab draws Mermaid in its current theme (light: "default", dark: "dark"); a theme or colours set in
+    the diagram would override that, so the source carries none: each render follows the notebook's theme."""
+    for obj in (samples.snapshot(), samples.schemas_snapshot(), samples.ORDERS):
+        source = obj.erd().source
+        assert source.startswith("erDiagram\n") and "%%{" not in source and "init" not in source.split("\n")[0]
+        assert not re.search(r"\b(theme|themeVariables|classDef|style|fill)\b", source), source
 
 
 def test_erd_names_stay_unique_and_keys_are_marked() -> None:

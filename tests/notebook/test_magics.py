@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
+import re
+import shlex
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,13 +17,16 @@ from projects import ProjectDir
 
 pytest.importorskip("IPython")
 
+from IPython.core.completer import provisionalcompleter  # noqa: E402
 from IPython.core.error import UsageError as IPythonUsageError  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 
 import dbwarden_nb as dw  # noqa: E402
-from dbwarden_nb.errors import ConfigError  # noqa: E402
+from dbwarden_nb.commands import COMMANDS  # noqa: E402
+from dbwarden_nb.errors import ConfigError, DifferencesFound, IntegrityError, MigrationError, RisksFound  # noqa: E402
 from dbwarden_nb.migrations.files import MigrationFile  # noqa: E402
 from dbwarden_nb.notebook import progress as progress_module  # noqa: E402
+from dbwarden_nb.notebook.completion import ProjectValues, complete  # noqa: E402
 from dbwarden_nb.reports import DiffReport, HistoryReport, MakeMigrationsReport, RunReport, StatusReport, TextReport  # noqa: E402
 from dbwarden_nb.schema import Snapshot  # noqa: E402
 
@@ -58,15 +64,24 @@ def project(tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) ->
     return proj
 
 
-def error_line(shell: InteractiveShell, line: str, capsys: pytest.CaptureFixture[str]) -> str:
-    """Run ``line`` as a cell; it must fail with one line on stderr and no traceback."""
+def error_line(shell: InteractiveShell, line: str, capsys: pytest.CaptureFixture[str],
+               expected: type[Exception] = IPythonUsageError) -> str:
+    """Run ``line`` as a cell; it must fail with an ``expected`` error shown as one line, no traceback. A usage
+    error is IPython's own, on stderr; the project's errors are shown by IPython's traceback hook, on stdout in a
+    terminal shell (after what the command displayed)."""
     capsys.readouterr()
     result = shell.run_cell(line)
     captured = capsys.readouterr()
     assert not result.success, line
-    assert isinstance(result.error_in_exec, IPythonUsageError), (line, result.error_in_exec)
-    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err + captured.out, (line, captured)
-    return captured.err.strip()
+    assert type(result.error_in_exec) is expected, (line, result.error_in_exec)
+    assert "Traceback" not in captured.err + captured.out, (line, captured)
+    if expected is IPythonUsageError:
+        assert captured.err.count("\n") == 1, (line, captured)
+        return captured.err.strip()
+    assert captured.err == "", (line, captured)
+    shown = captured.out.rstrip("\n").splitlines()[-1]
+    assert shown == f"{expected.__name__}: {result.error_in_exec}", (line, captured)
+    return shown
 
 
 def test_load_ext_registers_line_and_cell_magic(shell: InteractiveShell) -> None:
@@ -101,14 +116,39 @@ def test_line_magic_returns_the_objects_of_the_python_api(shell: InteractiveShel
     assert isinstance(history, HistoryReport) and [r.version for r in history.rows] == [1]
 
 
+def test_the_cli_and_the_notebook_list_a_snapshot_alike_foreign_key_actions_included(
+        shell: InteractiveShell, project: ProjectDir) -> None:
+    project.models(ORDERS.replace('sa.ForeignKey("users.id")', 'sa.ForeignKey("users.id", ondelete="CASCADE", '
+                                                                'onupdate="SET NULL")'))
+    project.ok("make-migrations", "add users and orders")
+    project.ok("migrate")
+    listed = project.ok("snapshot").out
+    assert "    foreign key (user_id) \u2192 users (id) ON DELETE CASCADE ON UPDATE SET NULL\n" in listed
+    snap = shell.run_line_magic("dbwarden", "snapshot")
+    assert snap._repr_mimebundle_()["text/plain"] + "\n" == listed  # one listing, one spelling
+
+
 def test_global_flags_and_json(shell: InteractiveShell, project: ProjectDir) -> None:
     doc = shell.run_line_magic("dbwarden", "--json status")
     assert isinstance(doc, dict) and doc["database"] == "primary" and doc["pending"] == []
     assert json.loads(project.ok("--json", "status").out) == doc
     snap = shell.run_line_magic("dbwarden", "snapshot --out json")
-    assert isinstance(snap, TextReport) and json.loads(snap.to_text())["tables"] == {}
-    with pytest.raises(IPythonUsageError, match="no dev_database_url"):
+    assert isinstance(snap, dict) and snap["tables"] == {} and snap == json.loads(project.ok("snapshot", "--out", "json").out)
+    with pytest.raises(ConfigError, match="^%dbwarden status: --dev mode is enabled, but database 'primary' has no dev_database_url"):
         shell.run_line_magic("dbwarden", "--dev status")
+
+
+def test_diff_out_sql_is_highlighted_sql_and_out_json_a_dict(shell: InteractiveShell, project: ProjectDir) -> None:
+    project.ok("make-migrations", "add users")
+    sql = shell.run_line_magic("dbwarden", "diff --out sql")
+    assert isinstance(sql, DiffReport) and sql.to_text() + "\n" == project.ok("diff", "--out", "sql").out
+    assert sql.to_text().startswith('CREATE TABLE "users"')
+    shown = sql._repr_mimebundle_()
+    assert shown["text/plain"] == sql.to_text() and "<table" not in shown["text/html"]
+    assert '<span class="dbw-sql-keyword">CREATE</span> <span class="dbw-sql-keyword">TABLE</span>' in shown["text/html"]
+    doc = shell.run_line_magic("dbwarden", "diff --out json")
+    assert isinstance(doc, dict) and doc == json.loads(project.ok("diff", "--out", "json").out)
+    assert [op["kind"] for op in doc["operations"]] == ["create_table"] and doc["sql"] == [sql.to_text()[:-1]]
 
 
 def test_ipython_expands_variables(shell: InteractiveShell, project: ProjectDir) -> None:
@@ -134,8 +174,8 @@ def test_project_errors_are_one_line_and_v_shows_the_traceback(
     empty.mkdir()
     monkeypatch.chdir(empty)
     monkeypatch.delenv("DBWARDEN_CONFIG", raising=False)
-    line = error_line(shell, "%dbwarden status", capsys)
-    assert line.startswith("UsageError: %dbwarden status: no dbwarden.py found in")
+    line = error_line(shell, "%dbwarden status", capsys, ConfigError)
+    assert line.startswith("ConfigError: %dbwarden status: no dbwarden.py found in")
     result = shell.run_cell("%dbwarden -v status")
     assert isinstance(result.error_in_exec, ConfigError)
 
@@ -149,6 +189,89 @@ def test_help_prints_without_error(shell: InteractiveShell, project: ProjectDir,
     assert "usage: %dbwarden [-h]" in out and "usage: %dbwarden migrate" in out and "--to-version" in out
 
 
+def every_flag_of_the_command_table() -> list[tuple[str, str]]:
+    """(command, flag) for each optional argument of each command, as its usage names it (its first flag)."""
+    return [(c.name, a.flags[0]) for c in COMMANDS for a in c.args if not a.positional]
+
+
+@pytest.mark.parametrize("line", ["%dbwarden?", "%dbwarden --help"])
+def test_help_shows_the_whole_command_table(shell: InteractiveShell, project: ProjectDir, line: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert shell.run_cell(line).success
+    shown = capsys.readouterr().out
+    table = shown[shown.index("the arguments of each command"):]
+    for command in COMMANDS:  # each command, with its help and on a line of its own with its arguments
+        assert command.help in " ".join(shown.split()), command.name
+    lines = {command.name: re.search(rf"\n  {re.escape(command.name)}(?=[ \n])(.*?)(?=\n  \S|\n\S|\Z)", table,
+                                     re.DOTALL).group(1)
+             for command in COMMANDS}
+    missing = [(name, flag) for name, flag in every_flag_of_the_command_table() if flag not in lines[name]]
+    assert not missing, missing
+    for flag in ("--dev", "--json", "--config", "--strict-translation"):
+        assert flag in shown
+    if line.endswith("?"):  # the magic's own usage comes first
+        assert "%%dbwarden [global flags]" in shown and "DifferencesFound" in shown
+
+
+# -- completion -----------------------------------------------------------------------------------
+
+
+def completions(shell: InteractiveShell, code: str) -> dict[str, str]:
+    """What IPython's completer offers at the end of ``code`` (as a kernel asks it: the whole cell)."""
+    with provisionalcompleter():
+        return {c.text: c.type for c in shell.Completer.completions(code, len(code))}
+
+
+def test_tab_completes_commands_flags_databases_tables_and_versions(
+        shell: InteractiveShell, project: ProjectDir, capsys: pytest.CaptureFixture[str]) -> None:
+    with open(project.root / "dbwarden.py", "a", encoding="utf-8") as config:
+        config.write(f"database_config(database_name='analytics', database_type='sqlite', "
+                     f"database_url='sqlite:///./analytics.db', model_paths=[{project.module!r}])\n")
+    project.ok("make-migrations", "add users")
+    project.models(ORDERS)  # orders: in the models only, not in a migration yet
+    cases = {
+        "%dbwarden ": {c.name for c in COMMANDS},
+        "%dbwarden mi": {"migrate"},
+        "%dbwarden diff --o": {"--offline", "--out"},
+        "%dbwarden diff --out ": {"table", "json", "sql"},
+        "%dbwarden diff --offline --o": {"--out"},  # a flag given once is not offered again
+        "%dbwarden status -d ": {"primary", "analytics"},
+        "%dbwarden status --database=an": {"analytics"},
+        "%dbwarden generate-models --tables ": {"users", "orders"},
+        "%dbwarden generate-models --tables users --tables o": {"orders"},  # repeatable: offered again
+        "%dbwarden make-migrations x --rename us": {"users."},
+        "%dbwarden make-migrations x --rename users.": {"users.id:", "users.name:"},  # the old names: the base
+        "%dbwarden migrate --to-version ": {"0001"},
+        "%dbwarden init --database-type p": {"postgresql"},
+        "%dbwarden --j": {"--json"},
+        "made = %dbwarden -v sn": {"snapshot"},
+        "%%dbwarden --d": {"--dev"},
+        "%%dbwarden --dev\nstatus\nmigrate --c": {"--count"},
+    }
+    capsys.readouterr()
+    for code, expected in cases.items():
+        assert set(completions(shell, code)) == expected, code
+    assert completions(shell, "%dbwarden status -d ") == {"primary": "database", "analytics": "database"}
+    assert "os" in completions(shell, "import o") and "migrate" not in completions(shell, "mi")  # Python stays Python
+    (project.root / "generated").mkdir()
+    assert "generated/" in completions(shell, "%dbwarden generate-models --output gen")  # a path: IPython's own
+    assert capsys.readouterr() == ("", "")
+
+
+def test_completion_without_a_project_offers_no_values_and_never_fails(
+        shell: InteractiveShell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DBWARDEN_CONFIG", raising=False)
+    (tmp_path / "dbwarden.py").write_text("raise RuntimeError('a broken config')\n")
+    capsys.readouterr()
+    assert complete(["status", "-d"], "", ProjectValues()) == [] == complete(["generate-models", "--tables"], "", ProjectValues())
+    completions(shell, "%dbwarden status -d ")  # IPython's own matchers may answer; ours fails silently
+    assert set(completions(shell, "%dbwarden st")) == {"status"}  # the command table needs no project
+    assert capsys.readouterr() == ("", "")
+
+
 def test_passwords_are_never_shown(shell: InteractiveShell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                    capsys: pytest.CaptureFixture[str]) -> None:
     url = f"postgresql://app:{SECRET}@127.0.0.1:1/shop"
@@ -158,8 +281,10 @@ def test_passwords_are_never_shown(shell: InteractiveShell, tmp_path: Path, monk
     assert isinstance(config, TextReport) and "app:***@127.0.0.1:1/shop" in config.to_text()
     doc = shell.run_line_magic("dbwarden", "--json config")
     shown = [config.to_text(), json.dumps(doc), json.dumps(config._repr_mimebundle_())]
-    for line in ("%dbwarden status", "%dbwarden diff", "%dbwarden migrate", f"%dbwarden status {url}",
-                 f"%dbwarden status --database={url}", f"%dbwarden diff --out '{url}'", f"%dbwarden -v status {url}"):
+    for line in ("%dbwarden status", "%dbwarden diff", "%dbwarden migrate",  # the server cannot be reached
+                 f"%dbwarden status --database={url}"):  # no such database
+        shown.append(error_line(shell, line, capsys, ConfigError))
+    for line in (f"%dbwarden status {url}", f"%dbwarden diff --out '{url}'", f"%dbwarden -v status {url}"):
         shown.append(error_line(shell, line, capsys))
     assert all(SECRET not in text for text in shown), shown
     assert "***" in shown[-1]
@@ -185,6 +310,62 @@ def test_cell_magic_stops_at_the_first_error(shell: InteractiveShell, project: P
     line = error_line(shell, "%%dbwarden\nstatus\nmigrate --bogus\nmigrate\n", capsys)
     assert line == "UsageError: %dbwarden: unrecognized arguments: --bogus"
     assert not dw.project().status().applied
+
+
+# -- a nonzero exit of the CLI fails the cell, with the CLI's line ---------------------------------------
+
+
+def cli_and_cell(shell: InteractiveShell, project: ProjectDir, argv: list[str],
+                 capsys: pytest.CaptureFixture[str]) -> tuple[int, str, BaseException | None, str]:
+    """``dbwarden ARGV`` and ``%dbwarden ARGV`` on the same project: the CLI's exit code and error line (without
+    ``dbwarden: error:``), the cell's exception and what the cell printed."""
+    ran = project.cli(*argv)
+    cli_line = ran.err.strip().splitlines()[-1].removeprefix("dbwarden: error: ") if ran.err.strip() else ""
+    capsys.readouterr()
+    cell = shell.run_cell("%dbwarden " + shlex.join(argv))
+    return ran.code, cli_line, cell.error_in_exec, capsys.readouterr().out
+
+
+def without_prog(line: str) -> str:
+    """An error line without the program and command it starts with (``dbwarden diff:``, ``%dbwarden diff:``)."""
+    return re.sub(r"^%?dbwarden( [a-z-]+)?: ", "", line)
+
+
+def test_every_nonzero_exit_of_the_cli_fails_the_cell_with_its_line(
+        shell: InteractiveShell, project: ProjectDir, capsys: pytest.CaptureFixture[str]) -> None:
+    project.ok("make-migrations", "add users")
+    steps: list[tuple[list[str], type[Exception]]] = [
+        (["diff", "--check"], DifferencesFound),  # the models have a table the database lacks yet
+        (["status", "--bogus"], IPythonUsageError),
+        (["make-migrations", "  "], IPythonUsageError),
+        (["migrate", "--to-version", "7"], IPythonUsageError),
+        (["--dev", "status"], ConfigError),
+    ]
+    for argv, expected in steps:
+        code, cli_line, error, out = cli_and_cell(shell, project, argv, capsys)
+        assert code != 0 and type(error) is expected, (argv, code, error)
+        assert getattr(error, "exit_code", 2) == code, argv  # IPython's UsageError: the CLI's 2
+        assert without_prog(str(error)) == without_prog(cli_line) and "\n" not in str(error), (argv, cli_line, error)
+        if expected is not IPythonUsageError:
+            assert str(error).startswith(f"%dbwarden {argv[-1] if argv[0] == '--dev' else argv[0]}: "), error
+            assert error._render_traceback_() == [f"{expected.__name__}: {error}"]  # IPython shows this line alone
+    assert "primary: 1 difference(s), the models vs the live database" in cli_and_cell(
+        shell, project, ["diff", "--check"], capsys)[3]  # the diff is displayed before the cell fails
+
+    project.ok("migrate")
+    assert isinstance(shell.run_line_magic("dbwarden", "diff --check"), DiffReport)  # no difference: no error
+    project.models("")
+    project.ok("make-migrations", "drop users")  # CRITICAL: check finds its risk, migrate wants --force
+    applied = project.migration_files()[0]
+    for argv, expected in ((["check"], RisksFound), (["migrate"], MigrationError)):
+        code, cli_line, error, _ = cli_and_cell(shell, project, argv, capsys)
+        assert type(error) is expected and error.exit_code == code != 0, (argv, error)
+        assert without_prog(str(error)) == without_prog(cli_line), (argv, cli_line, error)
+    applied.write_text(applied.read_text().replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"))
+    for argv in (["status"], ["migrate"]):  # an applied file edited: status reports it, migrate refuses
+        code, cli_line, error, _ = cli_and_cell(shell, project, argv, capsys)
+        assert type(error) is IntegrityError and code == 1 and cli_line.startswith("checksum mismatch: "), (argv, error)
+        assert without_prog(str(error)) == cli_line
 
 
 # -- progress -------------------------------------------------------------------------------------
@@ -301,6 +482,77 @@ def test_interactive_kernel_shows_a_bar_that_leaves_nothing(
     assert "0002_add_orders.sql" in bar.label.value and "2 migration(s) done" in bar.label.value
     assert updates == [({}, True)]  # replaced by an empty output: nothing left to compare or save
     assert bar.box.comm is None  # closed
+
+
+def test_widget_progress_says_which_statement_runs_for_how_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("ipywidgets")
+    now = [100.0]
+    bar = progress_module.WidgetProgress(show=False, tick=None, clock=lambda: now[0])
+    first = MigrationFile(1, "add users", (), (), path=Path.cwd() / "migrations" / "primary" / "0001_add_users.sql")
+    second = MigrationFile(2, "add orders", (), (), path=Path.cwd() / "migrations" / "primary" / "0002_add_orders.sql")
+    bar("begin", None, 0, 2)
+    bar("start", first, 0, 2)
+    bar.running('CREATE TABLE users (id INTEGER <b>NOT</b> NULL,\n  name TEXT)')
+    bar("statement", first, 0, 2)
+    assert bar.label.value == ("<code>migrations/primary/0001_add_users.sql</code> &middot; migration 1 of 2, statement "
+                               "1 of 2, running for 0.0 s &middot; <code>CREATE TABLE users (id INTEGER &lt;b&gt;NOT"
+                               "&lt;/b&gt; NULL, name TEXT)</code>")
+    now[0] += 2.25
+    bar.render()  # what the ticker does every half second
+    assert "statement 1 of 2, running for 2.2 s" in bar.label.value and bar.bar.value == 0
+    bar.running("CREATE INDEX ix_users_name ON users (name)")
+    bar("statement", first, 1, 2)
+    assert "statement 2 of 2, running for 0.0 s" in bar.label.value and "CREATE INDEX ix_users_name" in bar.label.value
+    bar("step", first, 2, 2)
+    bar("done", first, 2, 2)
+    assert bar.label.value == "<code>migrations/primary/0001_add_users.sql</code> &middot; 1 of 2 migration(s) done"
+    bar("start", second, 0, 1)
+    bar.running("x" * 300)
+    bar("statement", second, 0, 1)
+    assert "migration 2 of 2, statement 1 of 1" in bar.label.value and "x" * 119 + "\u2026</code>" in bar.label.value
+    bar("done", second, 1, 1)
+    assert bar.label.value.endswith("2 of 2 migration(s) done") and bar.done == 2 and bar.bar.value == bar.bar.max
+    bar.close()
+
+
+def test_live_progress_on_postgresql_follows_each_statement(
+        shell: InteractiveShell, tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL runs a migration in one transaction, one chunk: the label still moves statement by statement,
+    and while a slow one runs, its time goes up."""
+    pytest.importorskip("ipywidgets")
+    proj = ProjectDir(tmp_path / "pg", pg_url, database_type="postgresql")
+    proj.models(ORDERS.replace("sa.ForeignKey(\"users.id\")", "sa.ForeignKey(\"users.id\"), index=True"))
+    proj.ok("make-migrations", "add users and orders")
+    proj.ok("new", "slow backfill")
+    manual = proj.migration_files()[-1]
+    manual.write_text(manual.read_text().replace("-- write the upgrade statements here, each ending with ;\n",
+                                                 "SELECT pg_sleep(0.8);\nSELECT 1;\n"))
+    monkeypatch.chdir(proj.root)
+    labels: list[str] = []
+
+    class Recording(progress_module.WidgetProgress):
+        def __init__(self) -> None:
+            super().__init__(tick=0.1)
+            self.label.observe(lambda change: labels.append(change["new"]), names="value")
+
+    monkeypatch.setattr(progress_module, "WidgetProgress", Recording)
+    monkeypatch.setenv("DBWARDEN_PROGRESS", "widget")
+    monkeypatch.setattr("IPython.display.display", lambda obj, display_id=None: SimpleNamespace(
+        update=lambda data, raw=False: None))
+    ran = shell.run_line_magic("dbwarden", "migrate")
+    assert [a.version for a in ran.result.applied] == [1, 2]
+    first = dw.project().database().files()[0].upgrade
+    running = [re.sub(r"running for [\d.]+ s", "running", label) for label in labels if "running for" in label]
+    expected = [f"migration 1 of 2, statement {n} of {len(first)}, running" for n in range(1, len(first) + 1)]
+    expected += ["migration 2 of 2, statement 1 of 2, running", "migration 2 of 2, statement 2 of 2, running"]
+    shown = list(dict.fromkeys(label.split(" &middot; ")[1] for label in running))  # in order, repeats dropped
+    assert shown == expected, shown
+    for stmt in first:  # each statement's SQL while it runs
+        assert any(html.escape(" ".join(stmt.sql.split())[:60]) in label for label in running), stmt.sql
+    slow = [float(m.group(1)) for label in labels if "pg_sleep" in label
+            for m in [re.search(r"running for ([\d.]+) s", label)] if m]
+    assert max(slow) >= 0.5, slow  # the ticker refreshed the time of the running statement
+    assert "statement 0 of" not in " ".join(labels)
 
 
 def test_widget_progress_is_closed_when_the_run_fails(project: ProjectDir, monkeypatch: pytest.MonkeyPatch) -> None:

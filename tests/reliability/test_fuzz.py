@@ -500,8 +500,11 @@ def test_magic_lines(sqlite_project: ProjectDir, line: str) -> None:
             assert message.startswith("%dbwarden") and "\n" not in message and PASSWORD not in message, message
             assert files_of(root) == before, (line, message)
             return
-        except DbwardenError as exc:  # -v: the project's error itself, for IPython to show its traceback
-            assert "-v" in line or "--verbose" in line, (line, exc)
+        except DbwardenError as exc:  # the project's own error: its one line, or with -v itself, traceback and all
+            if not ("-v" in line or "--verbose" in line):
+                message = str(exc)
+                assert message.startswith("%dbwarden") and "\n" not in message and PASSWORD not in message, message
+                assert exc._render_traceback_() == [f"{type(exc).__name__}: {message}"], message
             one_line(exc)
             assert files_of(root) == before, (line, exc)
             return

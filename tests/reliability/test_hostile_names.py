@@ -218,7 +218,8 @@ def names_in(source: str, d: Dialect) -> int:
 
 SAFE_TAGS = {"div", "style", "table", "thead", "tbody", "tr", "th", "td", "span", "details", "summary", "pre", "code",
              "caption", "ul", "li", "p", "b", "i", "small", "em", "strong", "br", "h3", "h4", "section", "colgroup",
-             "col"}
+             "col",
+             "svg", "g", "title", "line", "circle", "rect", "text"}  # the history timeline (notebook/timeline.py)
 
 
 class _Inspector(HTMLParser):
