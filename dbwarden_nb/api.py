@@ -345,8 +345,31 @@ class Project:
     def history(self, database: str | None = None) -> HistoryReport:
         db = self.database(database)
         with db.connect() as conn:
-            rows = db.runner(conn).history.rows()
-        return HistoryReport(db.name, rows)
+            history = db.runner(conn).history
+            rows, events = history.rows(), history.events()
+        return HistoryReport(db.name, rows, events)
+
+    def repair(self, version: int, database: str | None = None, force: bool = False,
+               lock_timeout: float | None = None) -> TextReport:
+        """Re-record the checksum of a partial migration whose failed statement the user fixed."""
+        from .migrations.classify import first_line
+        from .migrations.history import ROLLING_BACK
+
+        db = self.database(database)
+        with db.connect() as conn:
+            runner = db.runner(conn, lock_timeout)
+            row, f = runner.repair(version, force)
+            section = "rollback" if row.status == ROLLING_BACK else "upgrade"
+            statements = runner.statements(f, section)
+        ran = statements[:row.statements_completed]
+        command = "migrate" if section == "upgrade" else "rollback"
+        lines = [f"{db.name}: repaired {version:04d} {f.description}: checksum {f.checksum}; {len(ran)} of "
+                 f"{len(statements)} {section} statement(s) stay run, 'dbwarden {command}' continues from statement "
+                 f"{len(ran) + 1}"]
+        lines += [f"  ran {n}: {first_line(s.sql)}" for n, s in enumerate(ran, 1)]
+        lines.append(f"  next {len(ran) + 1}: {first_line(statements[len(ran)].sql)}")
+        return TextReport("\n".join(lines), {"database": db.name, "version": version, "checksum": f.checksum,
+                                             "statements_completed": len(ran), "statements": len(statements)})
 
     # -- writing migrations -----------------------------------------------------------------------
 
@@ -459,10 +482,12 @@ class Project:
         with db.connect() as conn:
             live = db.live_snapshot(conn)
             history = History(conn)
+            row = HistoryRow(BASELINE, "baseline", "(baseline)", live.checksum, APPLIED, 0,
+                             datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), 0, live.checksum)
             with conn.transaction():
                 history.ensure()
-                history.record(HistoryRow(BASELINE, "baseline", "(baseline)", live.checksum, APPLIED, 0,
-                                          datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), 0, live.checksum))
+                history.record(row)
+                history.log(row)
         db.store_snapshot(BASELINE, live)
         rel = os.path.relpath(db.snapshot_path(BASELINE), db.config.root)
         return TextReport(f"{db.name}: baseline of {len(live.tables)} table(s) recorded as {rel}; "
@@ -810,4 +835,3 @@ def _write_atomic(path: Path, text: str) -> None:
 def project(path: str | os.PathLike[str] | None = None, dev: bool = False, strict_translation: bool = False) -> Project:
     """The project of ``path`` (a dbwarden.py), else of ./dbwarden.py or the nearest one above."""
     return Project.load(path, dev, strict_translation)
-

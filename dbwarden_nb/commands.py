@@ -157,7 +157,16 @@ COMMANDS: tuple[Command, ...] = (
         DATABASE, DRY_RUN, FORCE, LOCK_TIMEOUT,
     )),
     Command("status", "applied and pending migrations", lambda p, a: p.status(a.database), (DATABASE,)),
-    Command("history", "every applied migration with its checksum", lambda p, a: p.history(a.database), (DATABASE,)),
+    Command("history", "every migration applied, rolled back, stopped part-way or repaired, with its checksum",
+            lambda p, a: p.history(a.database), (DATABASE,)),
+    Command("repair", "after fixing the failed statement of a partial migration, re-record its checksum "
+            "(the statements that ran stay run; migrate continues after them)",
+            lambda p, a: p.repair(a.version, a.database, a.force, lock_timeout=a.lock_timeout), (
+        arg("version", type=_version_number, metavar="VERSION", help="the partial migration", completes="version"),
+        DATABASE,
+        arg("--force", action="store_true", help="repair a 'running' migration: its last statement did not take effect"),
+        LOCK_TIMEOUT,
+    )),
     Command("diff", "models against the live database (read-only)",
             lambda p, a: p.diff(a.database, a.offline, a.out, a.check, a.rename, a.rename_table), (
         DATABASE,

@@ -290,19 +290,34 @@ class CheckReport(Report):
 
 @dataclass(repr=False)
 class HistoryReport(Report):
+    """What the database holds (``rows``, one per migration) and how it got there (``events``, the audit trail:
+    every migration applied, rolled back, stopped part-way or repaired, oldest first)."""
+
     database: str
     rows: Sequence[HistoryRow]
+    events: Sequence[HistoryRow] = ()
+
+    @property
+    def trail(self) -> list[HistoryRow]:
+        """The events, after the rows of migrations applied before the audit trail existed."""
+        logged = {e.version for e in self.events}
+        return [r for r in self.rows if r.version not in logged] + list(self.events)
 
     def to_text(self) -> str:
-        if not self.rows:
+        if not self.rows and not self.events:
             return f"{self.database}: no migrations applied"
-        lines = [f"{self.database}: {len(self.rows)} migration(s)"]
-        for r in self.rows:
-            lines.append(f"  {r.version:04d} {r.status:<8} {r.applied_at}  {r.checksum[:19]}…  {r.description}")
+        undone = sum(e.status == "rolled_back" for e in self.events)
+        lines = [f"{self.database}: {len(self.rows)} migration(s)" + (f"; {undone} rollback(s)" if undone else "")]
+        trail = self.trail
+        width = max(8, *(len(r.status) for r in trail))
+        for r in trail:
+            lines.append(f"  {r.version:04d} {r.status:<{width}} {r.applied_at}  {r.checksum[:19]}…  {r.description}"
+                         + (f" ({r.statements_completed} statement(s))" if r.status not in ("applied",) else ""))
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
-        return {"database": self.database, "history": [r.to_json() for r in self.rows]}
+        return {"database": self.database, "history": [r.to_json() for r in self.rows],
+                "events": [r.to_json() for r in self.events]}
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per history row."""
@@ -326,8 +341,13 @@ class RunReport(Report):
         if r.dry_run:
             if not r.planned:
                 return f"{self.database}: {verb} (dry run): nothing to do"
-            lines = [f"{self.database}: {verb} (dry run) would apply {len(r.planned)} migration(s):"]
-            lines += [f"  {f.version:04d} {f.description} [{f.severity}]" for f in r.planned]
+            lines = [f"{self.database}: {verb} (dry run) would {'apply' if verb == 'migrate' else 'roll back'} "
+                     f"{len(r.planned)} migration(s):"]
+            for f in r.planned:
+                ran, total = r.resumes.get(f.version, (0, 0))
+                resume = (f" (resumes at statement {ran + 1} of {total}: {ran} ran before)"
+                          if f.version in r.resumes else "")
+                lines.append(f"  {f.version:04d} {f.description} [{f.severity}]{resume}")
             return "\n".join(lines)
         if not r.applied:
             return f"{self.database}: up to date; nothing to {verb}"
@@ -349,7 +369,9 @@ class RunReport(Report):
         r = self.result
         return {"database": self.database, "direction": r.direction, "dry_run": r.dry_run,
                 "applied": [a.to_json() for a in r.applied],
-                "planned": [{"version": f.version, "description": f.description} for f in r.planned],
+                "planned": [{"version": f.version, "description": f.description,
+                             **({"resumes_at": r.resumes[f.version][0] + 1} if f.version in r.resumes else {})}
+                            for f in r.planned],
                 "drift": list(self.drift), "script": self.script}
 
     def to_frame(self) -> Any:

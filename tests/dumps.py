@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from servers import MYSQL_CHROOT
 
-OWN_TABLES = ("dbwarden_migrations", "dbwarden_lock")
+OWN_TABLES = ("dbwarden_migrations", "dbwarden_lock", "dbwarden_log")
 
 
 def kind_of(url: str) -> str:
@@ -317,7 +317,7 @@ def _clickhouse_show_create(url: str) -> str:
     client = _chdb_client(url)
     rows = client.query(
         "SELECT name, engine = 'Dictionary' FROM system.tables WHERE database = {db:String} "
-        "AND name NOT IN ('dbwarden_migrations', 'dbwarden_lock') AND NOT startsWith(name, '.inner') ORDER BY name",
+        "AND name NOT IN ('dbwarden_migrations', 'dbwarden_lock', 'dbwarden_log') AND NOT startsWith(name, '.inner') ORDER BY name",
         parameters={"db": database}).result_rows
     out = []
     for name, is_dictionary in rows:

@@ -314,7 +314,7 @@ def test_downgrade_to_keeps_that_version(project: ProjectDir) -> None:
     assert status(project) == ([], [1, 2, 3, 4])
     assert live(project).tables == {}
     tables = {name for (name,) in sql(project, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables <= {"dbwarden_migrations", "dbwarden_lock"} and "dbwarden_migrations" in tables
+    assert tables <= {"dbwarden_migrations", "dbwarden_lock", "dbwarden_log"} and "dbwarden_migrations" in tables
 
 
 def test_history_and_status_show_applied_and_pending(project: ProjectDir) -> None:
@@ -530,7 +530,7 @@ def test_fifty_migration_chain_applies_reverts_and_reapplies(project: ProjectDir
     project.ok("downgrade", "--to", "0", "--force")
     assert live(project).tables == {}
     tables = {name for (name,) in sql(project, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables <= {"dbwarden_migrations", "dbwarden_lock"} and "dbwarden_migrations" in tables
+    assert tables <= {"dbwarden_migrations", "dbwarden_lock", "dbwarden_log"} and "dbwarden_migrations" in tables
     assert sql(project, "SELECT count(*) FROM dbwarden_migrations") == [(0,)]
     assert status(project) == ([], list(range(1, 51)))
 

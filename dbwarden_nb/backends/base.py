@@ -601,21 +601,23 @@ class Backend:
     history_table: ClassVar[str] = "dbwarden_migrations"
     transactional_history: ClassVar[bool] = True  # a history write can sit in one transaction with its statements
     lock_table: ClassVar[str] = "dbwarden_lock"
-    internal_tables: ClassVar[frozenset[str]] = frozenset({"dbwarden_migrations", "dbwarden_lock"})
+    log_table: ClassVar[str] = "dbwarden_log"  # the audit trail: one row per migration applied, rolled back, ...
+    internal_tables: ClassVar[frozenset[str]] = frozenset({"dbwarden_migrations", "dbwarden_lock", "dbwarden_log"})
 
     def history_ddl(self) -> list[str]:
-        """CREATE statements for the history table (idempotent)."""
+        """CREATE statements for the history table and the audit trail (idempotent)."""
         from sqlalchemy.schema import CreateTable
 
-        return [str(CreateTable(self._history_table(), if_not_exists=True).compile(dialect=self.dialect())).strip()]
+        return [str(CreateTable(self._history_table(name, keyed), if_not_exists=True).compile(dialect=self.dialect())).strip()
+                for name, keyed in ((self.history_table, True), (self.log_table, False))]
 
-    def _history_table(self) -> sa.Table:
+    def _history_table(self, name: str, keyed: bool) -> sa.Table:
         import sqlalchemy as sa
 
         return sa.Table(
-            self.history_table,
+            name,
             sa.MetaData(),
-            sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("version", sa.Integer, primary_key=keyed, nullable=False, autoincrement=False),
             sa.Column("description", sa.String(255), nullable=False),
             sa.Column("filename", sa.String(255), nullable=False),
             sa.Column("checksum", sa.String(80), nullable=False),

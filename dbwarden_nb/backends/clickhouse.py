@@ -943,9 +943,10 @@ class ClickHouseBackend(Backend):
     # -- history and lock ---------------------------------------------------------------------------
 
     def history_ddl(self) -> list[str]:
-        return [f"CREATE TABLE IF NOT EXISTS {self.quote(self.history_table)}{self._on_cluster()} (version Int32, "
+        return [f"CREATE TABLE IF NOT EXISTS {self.quote(table)}{self._on_cluster()} (version Int32, "
                 "description String, filename String, checksum String, status String, statements_completed Int32, "
-                "applied_at String, duration_ms Int64, target Nullable(String)) ENGINE = MergeTree ORDER BY version"]
+                "applied_at String, duration_ms Int64, target Nullable(String)) ENGINE = MergeTree ORDER BY version"
+                for table in (self.history_table, self.log_table)]
 
     def lock_ddl(self) -> list[str]:
         return [f"CREATE TABLE IF NOT EXISTS {self.quote(self.lock_table)}{self._on_cluster()} (name String, owner String, "

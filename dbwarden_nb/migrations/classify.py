@@ -42,7 +42,7 @@ def classify(sql: str) -> tuple[str, str]:
     top = [w for w, depth in words(sql) if depth == 0]
     if not top:
         return "INFO", ""
-    first = _first_line(sql)
+    first = first_line(sql)
     head = top[0]
     if head == "DROP" and len(top) > 1:
         kind = top[2] if top[1] in ("MATERIALIZED", "TEMPORARY", "TEMP") and len(top) > 2 else top[1]
@@ -103,6 +103,7 @@ _NOT_A_TYPE_CHANGE = {"TTL", "SETTING", "ORDER", "COMMENT", "QUERY", "SAMPLE", "
 SEVERITIES = ("INFO", "WARN", "CRITICAL")
 
 
-def _first_line(sql: str) -> str:
+def first_line(sql: str) -> str:
+    """A statement's first line, cut at 100 characters: how messages name a statement."""
     line = sql.strip().splitlines()[0] if sql.strip() else ""
     return line if len(line) <= 100 else line[:99] + "…"

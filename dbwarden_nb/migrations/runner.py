@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import DbwardenError, FailedAfterEffect, IntegrityError, LockError, MigrationError, UsageError
-from .classify import SEVERITIES, classify
+from .classify import SEVERITIES, classify, first_line
 from .files import MigrationFile, RowCheck, Statement, read_migrations
-from .history import APPLIED, HISTORY_FIELDS, PARTIAL, RUNNING, History, HistoryRow, row_progress
+from .history import (APPLIED, FAILED, HISTORY_FIELDS, PARTIAL, REPAIRED, ROLLED_BACK, ROLLING_BACK, RUNNING, History,
+                      HistoryRow, row_progress)
 
 if TYPE_CHECKING:
     from ..backends.base import Backend, Connection
@@ -47,6 +48,7 @@ class State:
 
     @property
     def partial(self) -> dict[int, HistoryRow]:
+        """Migrations that stopped part-way, upgrading or (``rolling_back``) rolling back."""
         return {r.version: r for r in self.rows if r.status != APPLIED}
 
     @property
@@ -69,7 +71,10 @@ class State:
                 found.append(f"deleted migration: {self.display_dir}/{row.filename} was applied as {row.checksum} "
                              "and is missing from disk")
             elif f.checksum != row.checksum:
-                found.append(f"checksum mismatch: {self.path_of(f)} was applied as {row.checksum} and now reads {f.checksum}")
+                repair = (f" (it stopped part-way: once the statement that failed is fixed, 'dbwarden repair "
+                          f"{row.version:04d}' records the new checksum)" if row.status != APPLIED else "")
+                found.append(f"checksum mismatch: {self.path_of(f)} was applied as {row.checksum} and now reads "
+                             f"{f.checksum}{repair}")
         if self.rows:
             newest = max(r.version for r in self.rows)
             for f in self.files:
@@ -108,6 +113,7 @@ class RunResult:
     planned: list[MigrationFile] = field(default_factory=list)
     dry_run: bool = False
     script: str | None = None
+    resumes: dict[int, tuple[int, int]] = field(default_factory=dict)  # version: (statements already run, of total)
 
 
 class Runner:
@@ -202,7 +208,8 @@ class Runner:
                       str(len(statements)), lit(datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")), "0",
                       lit(f.target) if f.target else "NULL"]
             cols = ", ".join(q(c) for c in HISTORY_FIELDS)
-            lines.append(f"INSERT INTO {q(self.backend.history_table)} ({cols}) VALUES ({', '.join(values)});")
+            lines += [f"INSERT INTO {q(table)} ({cols}) VALUES ({', '.join(values)});"
+                      for table in (self.backend.history_table, self.backend.log_table)]
             lines += ["COMMIT;"] if wrap else []
             lines.append("")
         return "\n".join(lines).rstrip() + "\n"
@@ -245,14 +252,16 @@ class Runner:
             state = self.state()
             state.check()
             files = self.select(state, count, to_version)
-            for f in files:
-                self.statements(f, "upgrade")
-            return RunResult("upgrade", planned=files, dry_run=True)
+            self.refuse_rolling_back(state, files)
+            resumes = {f.version: (state.partial[f.version].statements_completed, len(self.statements(f, "upgrade")))
+                       for f in files if f.version in state.partial}
+            return RunResult("upgrade", planned=files, dry_run=True, resumes=resumes)
         with self.locked(progress) as lock:
             self.history.ensure()
             state = self.state()  # read under the lock: another runner may have just finished
             state.check()
             files = self.select(state, count, to_version)
+            self.refuse_rolling_back(state, files)
             self.guard(files, force)
             result = RunResult("upgrade", planned=files)
             _begin(progress, files)
@@ -262,6 +271,15 @@ class Runner:
                 result.applied.append(self.apply(f, "upgrade", row.statements_completed if row else 0, progress, row,
                                                  force=force))
             return result
+
+    def refuse_rolling_back(self, state: State, files: Iterable[MigrationFile]) -> None:
+        """A migration whose rollback stopped part-way is finished by ``rollback``, never re-applied over its
+        half-undone state."""
+        for f in files:
+            row = state.partial.get(f.version)
+            if row is not None and row.status == ROLLING_BACK:
+                raise MigrationError(f"{self.display_dir}/{f.filename} is being rolled back ({row_progress(row)}); run "
+                                     "'dbwarden rollback' to finish rolling it back, then 'dbwarden migrate'")
 
     def rollback(
         self,
@@ -275,30 +293,74 @@ class Runner:
             state = self.state()
             state.check()
             by_version = {f.version: f for f in state.files}
-            # a migration that stopped half-way is the newest one: with --force, just what ran of it is undone
+            # a migration that stopped half-way is the newest one: with --force, just what ran of it is undone; one
+            # whose rollback stopped half-way is rolled back from where that stopped
             unfinished = sorted((r for r in state.partial.values() if to_version is None or r.version > to_version),
                                 key=lambda r: r.version, reverse=True)
-            undo = [(by_version[r.version], self.undo_of_partial(by_version[r.version], r, force)) for r in unfinished]
+            resumed = [(by_version[r.version], r.statements_completed) for r in unfinished if r.status == ROLLING_BACK]
+            undo = [(by_version[r.version], self.undo_of_partial(by_version[r.version], r, force))
+                    for r in unfinished if r.status != ROLLING_BACK]
             applied = sorted((r for r in state.applied.values() if r.version != BASELINE), key=lambda r: r.version, reverse=True)
             if to_version is not None:
                 if to_version != 0 and to_version not in state.applied:
                     raise UsageError(f"--to {to_version:04d} is not an applied migration")
                 rows = [r for r in applied if r.version > to_version]
             else:
-                rows = applied[: max((count or 1) - len(undo), 0)]
+                rows = applied[: max((count or 1) - len(undo) - len(resumed), 0)]
             files = [by_version[r.version] for r in rows]
-            self.guard(files, force, "rollback")
-            result = RunResult("rollback", planned=[f for f, _ in undo] + files, dry_run=dry_run)
+            self.guard([f for f, _ in resumed] + files, force, "rollback")
+            result = RunResult("rollback", planned=[f for f, _ in resumed] + [f for f, _ in undo] + files,
+                               dry_run=dry_run, resumes={f.version: (ran, len(self.statements(f, "rollback")))
+                                                         for f, ran in resumed})
             if dry_run:
                 return result
             _begin(progress, result.planned)
+            for f, ran in resumed:
+                lock.renew()
+                result.applied.append(self.apply(f, "rollback", ran, progress, force=force))
             for f, statements in undo:
                 lock.renew()
-                result.applied.append(self.apply(f, "rollback", 0, progress, statements=statements, force=force))
+                result.applied.append(self.apply(f, "rollback", 0, progress, statements=statements, force=force,
+                                                 undoing_partial=True))
             for f in files:
                 lock.renew()
                 result.applied.append(self.apply(f, "rollback", 0, progress, force=force))
             return result
+
+    def repair(self, version: int, force: bool = False) -> tuple[HistoryRow, MigrationFile]:
+        """Re-record the checksum of a migration that stopped part-way, after its file was fixed: the statements that
+        ran stay counted as run, and the next migrate (or, for a rollback that stopped, rollback) continues after
+        them. A ``running`` row (a statement that may or may not have taken effect) needs ``force``: the user says
+        it did not, or undid it by hand."""
+        with self.locked() as lock:
+            state = self.state()
+            row = state.partial.get(version)
+            f = {f.version: f for f in state.files}.get(version)
+            if row is None:
+                known = state.applied.get(version)
+                raise UsageError(f"repair {version:04d}: " + (
+                    "it is applied; repair re-records only a migration that stopped part-way (partial)" if known
+                    else "no migration of that version stopped part-way (see 'dbwarden status')"))
+            if f is None:
+                raise UsageError(f"repair {version:04d}: {self.display_dir}/{row.filename} is missing from disk")
+            if row.status == RUNNING and not force:
+                raise MigrationError(f"repair {version:04d}: {self.display_dir}/{f.filename} is running "
+                                     f"({row_progress(row)}); if statement {row.statements_completed + 1} did not take "
+                                     "effect, or you undid it by hand, re-run with --force")
+            section = "rollback" if row.status == ROLLING_BACK else "upgrade"
+            total = len(self.statements(f, section))
+            if row.statements_completed >= total:
+                raise MigrationError(f"repair {version:04d}: the {section} of {self.display_dir}/{f.filename} now has "
+                                     f"{total} statement(s), but {row.statements_completed} of it already ran; keep "
+                                     "the statements that ran and fix the one that failed")
+            repaired = replace(row, checksum=f.checksum, filename=f.filename, description=f.description,
+                               status=ROLLING_BACK if section == "rollback" else PARTIAL, target=f.target)
+            with self.conn.transaction():
+                lock.verify()
+                self.history.ensure()
+                self.history.record(repaired)
+                self.history.log(replace(repaired, status=REPAIRED))
+            return repaired, f
 
     def undo_of_partial(self, f: MigrationFile, row: HistoryRow, force: bool) -> tuple[Statement, ...]:
         """The rollback statements that undo what ran of a migration that stopped half-way: those whose
@@ -327,7 +389,7 @@ class Runner:
 
     def apply(self, f: MigrationFile, direction: str, skip: int, progress: Progress | None,
               resumed: HistoryRow | None = None, statements: Sequence[Statement] | None = None,
-              force: bool = False) -> Applied:
+              force: bool = False, undoing_partial: bool = False) -> Applied:
         """Run ``f``'s statements (or ``statements`` of it) after the first ``skip``. A run of statements that can share
         a transaction with the history write commits together with it; any other statement (DDL where the server
         commits it on its own, a ``no-transaction`` one) is preceded by a committed ``running`` row, so that if this
@@ -337,7 +399,10 @@ class Runner:
         earlier statement adds waits for it), in a file as make-migrations wrote it, whose steps change no rows;
         in a file written or edited by hand, each just before its statement (one before it may fix the rows).
         Rows they count stop the migration, unless ``force`` and the check is soft (the statement then fails on
-        those rows itself)."""
+        those rows itself).
+
+        A rollback's progress is recorded too: ``rolling_back`` with the rollback statements that ran, or, when it
+        undoes what ran of a partial upgrade (``undoing_partial``), the upgrade statements still in effect."""
         statements = self.statements(f, direction) if statements is None else statements
         as_generated = f.generated is not None and not f.edited
         deferred = (self.checked(f, direction, statements, skip, force) if as_generated
@@ -351,6 +416,7 @@ class Runner:
 
         started = time.monotonic()
         total = len(statements)
+        undo_marks = [s.undoes for s in statements] if undoing_partial else None
         if progress:
             progress("start", f, skip, total)
         self.backend.before_migration(self.conn)
@@ -366,11 +432,11 @@ class Runner:
                             run(at, stmt)
                         if n == len(chunks) - 1:
                             self.backend.before_commit(self.conn)
-                        self._recorded(f, direction, done + len(chunk), total, started)
+                        self._recorded(f, direction, done + len(chunk), total, started, undoing=undo_marks)
                 else:
-                    self._recorded(f, direction, done, total, started, RUNNING)
+                    self._recorded(f, direction, done, total, started, RUNNING, undo_marks)
                     run(at, chunk[0][1])
-                    self._recorded(f, direction, done + 1, total, started)
+                    self._recorded(f, direction, done + 1, total, started, undoing=undo_marks)
                 done += len(chunk)
             except MigrationError as exc:
                 self._fail(f, direction, statements, at, done, started, exc, resumed if at == skip else None)
@@ -381,7 +447,7 @@ class Runner:
         if not chunks:  # an empty migration still becomes history
             with self.conn.transaction():
                 self.backend.before_commit(self.conn)
-                self._recorded(f, direction, done, total, started)
+                self._recorded(f, direction, done, total, started, undoing=undo_marks)
         if progress:
             progress("done", f, total, total)
         return Applied(f.version, f.description, direction, total - skip, int((time.monotonic() - started) * 1000), skip)
@@ -435,7 +501,7 @@ class Runner:
             if not found or (force and not check.hard):
                 continue
             where = f"{self.display_dir}/{f.filename}" + (" (rollback)" if direction == "rollback" else "")
-            counted = f"{found} {check.what} (counted before statement {n + 1}: {_first_line(stmt.sql)})"
+            counted = f"{found} {check.what} (counted before statement {n + 1}: {first_line(stmt.sql)})"
             if check.hard:
                 raise MigrationError(f"{where}: {counted}: their values would be cut, rounded or lost, so nothing "
                                      "runs, even with --force; fix those rows first")
@@ -452,37 +518,40 @@ class Runner:
             raise self.backend.failure(exc, stmt.sql) from None
 
     def _recorded(self, f: MigrationFile, direction: str, done: int, total: int, started: float,
-                  status: str | None = None) -> None:
+                  status: str | None = None, undoing: Sequence[tuple[int, int] | None] | None = None) -> None:
         """Write progress in a transaction (the caller's, when it has one) that also proves the lock is ours."""
         with self.conn.transaction():
             if self.lock is not None:
                 self.lock.verify()
-            self._record(f, direction, done, total, started, status)
+            self._record(f, direction, done, total, started, status, undoing)
 
     def _record(self, f: MigrationFile, direction: str, done: int, total: int, started: float,
-                status: str | None = None) -> None:
-        if direction == "rollback":
+                status: str | None = None, undoing: Sequence[tuple[int, int] | None] | None = None) -> None:
+        """History after ``done`` of ``total`` statements; a finished migration also enters the audit trail. A
+        rollback that ``undoing`` (the upgrade steps each of its statements undoes) a partial upgrade leaves the
+        upgrade statements before the earliest step undone so far."""
+        row = HistoryRow(version=f.version, description=f.description, filename=f.filename, checksum=f.checksum,
+                         status=status or (APPLIED if done == total else PARTIAL), statements_completed=done,
+                         applied_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         duration_ms=int((time.monotonic() - started) * 1000), target=f.target)
+        if direction == "upgrade":
+            self.history.record(row)
             if done == total:
-                self.history.remove(f.version)
-            return
-        self.history.record(
-            HistoryRow(
-                version=f.version,
-                description=f.description,
-                filename=f.filename,
-                checksum=f.checksum,
-                status=status or (APPLIED if done == total else PARTIAL),
-                statements_completed=done,
-                applied_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                duration_ms=int((time.monotonic() - started) * 1000),
-                target=f.target,
-            )
-        )
+                self.history.log(row)
+        elif done == total:
+            self.history.remove(f.version)
+            self.history.log(replace(row, status=ROLLED_BACK))
+        elif undoing is None:
+            self.history.record(replace(row, status=ROLLING_BACK))
+        elif done:
+            self.history.record(replace(row, status=PARTIAL, statements_completed=min(
+                (marks[0] - 1 for marks in undoing[:done] if marks), default=0)))
 
     def _fail(self, f: MigrationFile, direction: str, statements: Sequence[Statement], at: int, done: int,
               started: float, exc: MigrationError, in_doubt: HistoryRow | None) -> None:
         total = len(statements)
         where = f"{self.display_dir}/{f.filename} failed at statement {at + 1} of {total}: {exc}"
+        self._log_failure(f, direction, done, started)
         if in_doubt is not None and in_doubt.status == RUNNING:  # history goes on saying it may have run
             raise MigrationError(
                 f"{where} (an earlier run was interrupted while running statement {at + 1}, so it may have taken "
@@ -508,6 +577,20 @@ class Runner:
             f"{where}; {done} statement(s) had run "
             f"(recorded as partial; the next migrate continues from statement {done + 1})"
         ) from None
+
+    def _log_failure(self, f: MigrationFile, direction: str, done: int, started: float) -> None:
+        """The audit trail says a run stopped, and where (best effort: a lost connection writes nothing)."""
+        if self.conn.lost:
+            return
+        status = FAILED if not done else PARTIAL if direction == "upgrade" else ROLLING_BACK
+        row = HistoryRow(f.version, f.description, f.filename, f.checksum, status, done, "",
+                         int((time.monotonic() - started) * 1000), f.target)
+        try:
+            self.conn.rollback()
+            with self.conn.transaction():
+                self.history.log(row)
+        except Exception:
+            pass
 
     def _settle_failed(self, f: MigrationFile, done: int, total: int, started: float) -> None:
         """The statement that failed was recorded as running; say what is true now: ``done`` statements ran (partial),
@@ -535,11 +618,6 @@ class Runner:
 
 class _CheckUnreadable(Exception):
     """A check reads what an earlier statement of its migration creates: it runs just before its statement."""
-
-
-def _first_line(sql: str) -> str:
-    line = sql.strip().splitlines()[0] if sql.strip() else ""
-    return line[:100]
 
 
 def _begin(progress: Progress | None, files: Sequence[MigrationFile]) -> None:

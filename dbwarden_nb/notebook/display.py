@@ -70,9 +70,11 @@ options = Options()
 SEVERITY_GLYPHS = {"INFO": "\u25cf", "WARN": "\u25b2", "CRITICAL": "\u2716"}  # ● ▲ ✖
 CHANGE_GLYPHS = {"added": "+", "changed": "~", "removed": "\u2212"}  # + ~ −
 _CHANGE_OF_VERB = {"create": "added", "add": "added", "drop": "removed", "remove": "removed"}
-_STATUS_CHANGE = {"applied": "added", "pending": "changed", "partial": "changed", "failed": "removed"}
+_STATUS_CHANGE = {"applied": "added", "pending": "changed", "partial": "changed", "failed": "removed",
+                  "rolled_back": "removed", "rolling_back": "changed", "repaired": "changed"}
 _STATUS_GLYPHS = {"applied": "\u2713", "pending": "\u2026", "partial": "\u25d0", "running": "\u25d4",
-                  "failed": "\u2717"}  # ✓ … ◐ ◔ ✗
+                  "failed": "\u2717", "rolled_back": "\u21a9", "rolling_back": "\u25d1",
+                  "repaired": "\u2692"}  # ✓ … ◐ ◔ ✗ ↩ ◑ ⚒
 
 # -------------------------------------------------------------------------------------------------- ids
 
@@ -713,16 +715,18 @@ def _status_frame(r: StatusReport) -> tuple[list[tuple[Any, ...]], list[str]]:
 
 @_renders(HistoryReport)
 def _history(r: HistoryReport) -> Rendered:
-    if not r.rows:
+    if not r.rows and not r.events:
         return Rendered("history", f"{r.database}: no migrations applied",
                         _head(r.database, "no migrations applied"))
+    trail = r.trail
     lines = [f"{r.database}: {len(r.rows)} migration(s)"]
-    lines += [f"  {row.version:04d} {row.status:<8} {_short(row.checksum)}  {row.description}" for row in r.rows]
+    width = max(8, *(len(row.status) for row in trail))
+    lines += [f"  {row.version:04d} {row.status:<{width}} {_short(row.checksum)}  {row.description}" for row in trail]
     rows = [
         f"<tr><td>{row.version:04d}</td><td>{_status(row.status)}</td><td>{_e(row.description)}</td>"
         f'<td class="dbw-mono" title="{_e(row.checksum)}">{_e(_short(row.checksum))}</td>'
         f'<td>{_e(row.applied_at)}</td><td class="dbw-n">{_e(row.duration_ms)} ms</td></tr>'
-        for row in r.rows
+        for row in trail
     ]
     body = timeline_svg(r.rows) + _grid(("version", "status", "description", "checksum", "applied at", "duration"),
                                          rows, cls="dbw-history")
@@ -741,7 +745,7 @@ _HISTORY_INSERT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(
 
 def _stable_script(script: str) -> str:
     """``migrate --sql`` output without the clock: history rows' timestamps become ``<applied_at>``."""
-    return "\n".join(_HISTORY_INSERT.sub("<applied_at>", line) if "dbwarden_migrations" in line else line
+    return "\n".join(_HISTORY_INSERT.sub("<applied_at>", line) if "dbwarden_migrations" in line or "dbwarden_log" in line else line
                      for line in script.split("\n"))
 
 
@@ -754,9 +758,12 @@ def _run(r: RunReport) -> Rendered:
         html_ = _head(r.database, f"{verb} script (nothing ran)") + _sql(_stable_script(r.script))
         return Rendered("run", _stable_script(text), html_, _fence(_stable_script(r.script), "sql"))
     if res.dry_run:
-        head = _head(r.database, f"{verb} (dry run) would apply {_plural(len(res.planned), 'migration')}"
+        would = "apply" if res.direction == "upgrade" else "roll back"
+        head = _head(r.database, f"{verb} (dry run) would {would} {_plural(len(res.planned), 'migration')}"
                      if res.planned else f"{verb} (dry run): nothing to do")
-        rows = [_tr((f"{f.version:04d}", _e(f.description), _severity(f.severity))) for f in res.planned]
+        rows = [_tr((f"{f.version:04d}", _e(f.description), _severity(f.severity)
+                     + (_e(f" resumes at statement {res.resumes[f.version][0] + 1}") if f.version in res.resumes else "")))
+                for f in res.planned]
         body = _grid(("version", "description", "severity"), rows, cls="dbw-run") if rows else ""
         return Rendered("run", text, head + body)
     done = "applied" if res.direction == "upgrade" else "rolled back"

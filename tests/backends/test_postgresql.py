@@ -368,7 +368,7 @@ def history(url: str) -> list[tuple[Any, ...]]:
 def tables_of(url: str) -> set[str]:
     with connect(url) as conn:
         rows = conn.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-    return {r[0] for r in rows} - {"dbwarden_migrations", "dbwarden_lock"}
+    return {r[0] for r in rows} - {"dbwarden_migrations", "dbwarden_lock", "dbwarden_log"}
 
 
 def run_cli(project: ProjectDir, *args: str, timeout: float = 60) -> Result:
