@@ -47,8 +47,12 @@ SECRET = "Zq9-SuperSecret-Pw"
 
 @pytest.fixture(scope="session")
 def shell(tmp_path_factory: pytest.TempPathFactory) -> InteractiveShell:
+    from traitlets.config import Config
+
     os.environ.setdefault("IPYTHONDIR", str(tmp_path_factory.mktemp("ipython")))
-    sh = InteractiveShell.instance()
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"  # no history file left to write at exit, after pytest removed it
+    sh = InteractiveShell.instance(config=config)
     result = sh.run_cell("%load_ext dbwarden_nb")
     assert result.success, result.error_in_exec
     return sh
