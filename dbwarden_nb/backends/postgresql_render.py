@@ -168,7 +168,7 @@ class PostgreSQLRendering:
         not_valid = " NOT VALID" if getattr(c, "options", {}).get("not_valid") else ""
         return f"ALTER TABLE {self.q(t)} ADD {self.constraint_sql(c)}{not_valid}"
 
-    def create_index_sql(self, t: Table, ix: Index) -> str:
+    def create_index_sql(self, t: Table, ix: Index, concurrently: bool = False) -> str:
         o = ix.options
         elements = []
         for e in ix.elements:
@@ -182,7 +182,7 @@ class PostgreSQLRendering:
             if e.nulls:
                 text += f" NULLS {e.nulls.upper()}"
             elements.append(text)
-        sql = f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {self.quote(ix.name or '')} ON {self.q(t)}"
+        sql = f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {'CONCURRENTLY ' if concurrently else ''}{self.quote(ix.name or '')} ON {self.q(t)}"
         if o.get("using"):
             sql += f" USING {o['using']}"
         sql += f" ({', '.join(elements)})"
@@ -322,16 +322,25 @@ class PostgreSQLRendering:
             parts.append("RESTART")
         return " ".join(parts)
 
-    def render_create_index(self, op: CreateIndex) -> list[str]:
+    def render_create_index(self, op: CreateIndex) -> list[str | Statement]:
         comment = [self.comment_index_sql(op.parent, op.index)] if "comment" in op.index.options else []
-        return [self.create_index_sql(op.parent, op.index)] + comment
+        sql = self.create_index_sql(op.parent, op.index, op.concurrently)
+        # CONCURRENTLY cannot run inside a transaction block
+        return [Statement(sql, transactional=False) if op.concurrently else sql, *comment]
 
-    def render_drop_index(self, op: DropIndex) -> list[str]:
-        return [f"DROP INDEX {self.qualified(op.parent.schema, op.index.name or '')}"]
+    def render_drop_index(self, op: DropIndex) -> list[str | Statement]:
+        sql = f"DROP INDEX {'CONCURRENTLY ' if op.concurrently else ''}{self.qualified(op.parent.schema, op.index.name or '')}"
+        return [Statement(sql, transactional=False) if op.concurrently else sql]
 
-    def render_add_constraint(self, op: AddConstraint) -> list[str]:
-        comment = [self.comment_constraint_sql(op.parent, op.constraint)] if "comment" in op.constraint.options else []
-        return [self.add_constraint_sql(op.parent, op.constraint)] + comment
+    def render_add_constraint(self, op: AddConstraint) -> list[str | Statement]:
+        c = op.constraint
+        comment = [self.comment_constraint_sql(op.parent, c)] if "comment" in c.options else []
+        if not op.validate_apart:
+            return [self.add_constraint_sql(op.parent, c), *comment]
+        # the rows are checked after the ADD has committed and released its lock: validation in a transaction of its
+        # own only blocks other DDL (SHARE UPDATE EXCLUSIVE), so it runs apart from the migration's transaction
+        validate = f"ALTER TABLE {self.q(op.parent)} VALIDATE CONSTRAINT {self.quote(c.name or '')}"
+        return [self.add_constraint_sql(op.parent, c) + " NOT VALID", *comment, Statement(validate, transactional=False)]
 
     def render_drop_constraint(self, op: DropConstraint) -> list[str]:
         name = op.constraint.name
