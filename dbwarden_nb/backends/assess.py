@@ -26,7 +26,7 @@ from ..operations import (
     Operation,
     RebuildTable,
 )
-from ..schema import Check, ForeignKey, PrimaryKey, Table, Unique
+from ..schema import Check, Column, ForeignKey, PrimaryKey, Table, Unique
 
 if TYPE_CHECKING:
     from .base import Backend
@@ -139,10 +139,14 @@ class Assessor:
                   for c in new.checks if c not in old.checks and not c.options.get("type") and not renamed]
         checks += [self.duplicates(t, u.columns, "unique constraint", u.name) for u in new.uniques
                    if u not in old.uniques and not renamed]
+        filled = dict(op.fills)
         for col in new.columns:
             was = old.column(back.get(col.name, col.name))
             if was is not None and was.nullable and not col.nullable and col.default is None:
                 checks.append(self.nulls(t, was.name))
+            elif was is None and col.name not in filled and _needs_value(col):
+                checks.append(DataCheck(f"SELECT count(*) FROM {self.table(old)}", f"rows of {op.table}, which the new "
+                                        f"NOT NULL column {col.name} has no value for (the copy fails on them)"))
         return self.soft(op, checks, severity=op.default_severity) if checks else None
 
     # -- data checks --------------------------------------------------------------------------------------------
@@ -189,10 +193,7 @@ class Assessor:
         return DataCheck(sql, f"rows of {t.key} whose ({', '.join(fk.columns)}) no row of {fk.ref_table} has, on which the key fails")
 
     def add_column(self, op: AddColumn) -> Assessment | None:
-        c = op.column
-        if c.nullable or c.default is not None or c.identity is not None or c.computed is not None:
-            return None
-        return self.new_not_null(op)
+        return self.new_not_null(op) if _needs_value(op.column) else None
 
     def new_not_null(self, op: AddColumn) -> Assessment | None:
         """A NOT NULL column without default on a table with rows: the server refuses it, or (MySQL, MariaDB,
@@ -265,6 +266,11 @@ class Assessor:
 
     def lock(self, op: Operation) -> str | None:
         return None
+
+
+def _needs_value(c: Column) -> bool:
+    """A NOT NULL column with nothing to fill existing rows from: no default, identity or generation expression."""
+    return not c.nullable and c.default is None and c.identity is None and c.computed is None
 
 
 def _integer_range(shape: TypeShape) -> tuple[int, int]:
