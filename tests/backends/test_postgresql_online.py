@@ -35,6 +35,19 @@ def _project(tmp_path, url: str, kind: str = "postgresql", config: str = "") -> 
     return ProjectDir(tmp_path / "p", url, kind, extra_config=config)
 
 
+def _migrated(tmp_path, url: str, rows: str = "", kind: str = "postgresql", config: str = "") -> tuple[ProjectDir, sa.Engine]:
+    """A project whose first migration made ``items`` (ITEMS), with ``rows`` inserted (an INSERT statement)."""
+    project = _project(tmp_path, url, kind, config)
+    project.models(ITEMS)
+    project.ok("make-migrations", "one")
+    project.ok("migrate")
+    engine = _engine(url)
+    if rows:
+        with engine.begin() as conn:
+            conn.execute(sa.text(rows))
+    return project, engine
+
+
 def _sections(text: str) -> tuple[str, str]:
     upgrade = text.split("-- upgrade\n", 1)[1].split("-- rollback\n", 1)
     return upgrade[0], upgrade[1]
@@ -78,10 +91,8 @@ def test_an_index_on_an_existing_table_is_built_concurrently(tmp_path, pg_url, h
 
 
 def test_without_the_option_an_index_is_built_in_the_migrations_transaction(tmp_path, pg_url):
-    project = _project(tmp_path, pg_url)
-    project.models(ITEMS)
-    project.ok("make-migrations", "one")
-    project.ok("migrate")
+    project, engine = _migrated(tmp_path, pg_url)
+    engine.dispose()
     project.models(ITEMS + '    __table_args__ = (sa.Index("ix_items_qty", "qty"),)\n')
     dry = project.ok("make-migrations", "index", "--dry-run")
     assert 'CREATE INDEX "ix_items_qty" ON "items" ("qty")' in dry.out and "CONCURRENTLY" not in dry.out
@@ -89,13 +100,8 @@ def test_without_the_option_an_index_is_built_in_the_migrations_transaction(tmp_
 
 
 def test_a_failed_concurrent_build_says_what_it_leaves_behind(tmp_path, pg_url):
-    project = _project(tmp_path, pg_url, config="\nconcurrent_indexes=True,")
-    project.models(ITEMS)
-    project.ok("make-migrations", "one")
-    project.ok("migrate")
-    engine = _engine(pg_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO items (id, qty) VALUES (1, 5), (2, 5)"))
+    project, engine = _migrated(tmp_path, pg_url, "INSERT INTO items (id, qty) VALUES (1, 5), (2, 5)",
+                                config="\nconcurrent_indexes=True,")
     project.models(ITEMS + '    __table_args__ = (sa.Index("ix_items_qty", "qty", unique=True),)\n')
     project.ok("make-migrations", "unique")
     failed = project.cli("migrate", "--force")  # duplicates: the build fails after the index was made
@@ -154,13 +160,7 @@ class Tag(Base):
 
 
 def test_a_violating_row_stops_before_anything_runs(tmp_path, pg_url):
-    project = _project(tmp_path, pg_url)
-    project.models(ITEMS)
-    project.ok("make-migrations", "one")
-    project.ok("migrate")
-    engine = _engine(pg_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO items (id, qty) VALUES (1, -5)"))
+    project, engine = _migrated(tmp_path, pg_url, "INSERT INTO items (id, qty) VALUES (1, -5)")
     project.models(ITEMS + '    __table_args__ = (sa.CheckConstraint("qty >= 0", name="qty_positive"),)\n')
     project.ok("make-migrations", "rule")
     refused = project.cli("migrate")
@@ -199,10 +199,8 @@ def _hold_lock(url: str, table: str, seconds: float, started: threading.Event) -
 @pytest.mark.parametrize("kind", ["postgresql", "mariadb"])
 def test_lock_timeout_stops_a_migration_that_waits(tmp_path, request, kind):
     url = request.getfixturevalue("pg_url" if kind == "postgresql" else "mariadb_url")
-    project = _project(tmp_path, url, kind, config='\nlock_timeout="1s",')
-    project.models(ITEMS)
-    project.ok("make-migrations", "one")
-    project.ok("migrate")
+    project, engine = _migrated(tmp_path, url, kind=kind, config='\nlock_timeout="1s",')
+    engine.dispose()
     project.models(ITEMS + "    extra: Mapped[int | None]\n")
     project.ok("make-migrations", "column")
     assert ("SET SESSION lock_timeout = 1000;" if kind == "postgresql" else
@@ -231,3 +229,27 @@ def test_statement_timeout_stops_a_long_statement(tmp_path, request, kind):
     failed = project.cli("migrate")
     assert failed.code == 1 and ("statement timeout" in failed.err or "max_statement_time" in failed.err), failed.err
     assert time.monotonic() - started < 2.5
+
+
+def test_each_engine_spells_the_timeouts():
+    from dbwarden_nb.backends import get_backend
+
+    pg = get_backend("postgresql").online(False, {"lock_timeout": 5000, "statement_timeout": 600000})
+    assert pg.timeout_statements() == ["SET SESSION lock_timeout = 5000", "SET SESSION statement_timeout = 600000"]
+    maria = get_backend("mariadb").online(False, {"lock_timeout": 250, "statement_timeout": 1500})
+    assert maria.timeout_statements() == ["SET SESSION lock_wait_timeout = 1", "SET SESSION innodb_lock_wait_timeout = 1",
+                                          "SET SESSION max_statement_time = 1.5"]
+    assert get_backend("postgresql").timeout_statements() == [] and not get_backend("postgresql").concurrent_indexes
+
+
+def test_concurrently_is_refused_where_the_engine_has_no_such_build(tmp_path, mariadb_url):
+    project, engine = _migrated(tmp_path, mariadb_url, kind="mariadb")
+    engine.dispose()
+    project.models(ITEMS + '    __table_args__ = (sa.Index("ix_items_qty", "qty"),)\n')
+    refused = project.cli("make-migrations", "index", "--concurrently")
+    assert refused.code == 2 and refused.err.strip().splitlines() == [
+        "dbwarden: error: primary: --concurrently is for PostgreSQL; mariadb builds plain indexes online by itself "
+        "where it can (ALGORITHM=INPLACE, LOCK=NONE)"], refused.err
+    bad = ProjectDir(tmp_path / "bad", mariadb_url, "mariadb", extra_config='\nstatement_timeout="soon",')
+    failed = bad.cli("status")
+    assert failed.code == 1 and len(failed.err.strip().splitlines()) == 1 and "statement_timeout must be a duration" in failed.err
