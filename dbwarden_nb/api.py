@@ -750,10 +750,13 @@ def _undone_steps(backend: Backend, plan: Plan, reverse: Plan) -> list[tuple[int
     if backend.transactional_ddl and all(s.transactional for statements in rendered for s in statements):
         return None
     spans, at = [], 1
-    for statements in rendered:
+    for op, statements in zip(plan, rendered):
         if not statements:
             return None
-        spans.append((at, at + len(statements) - 1))
+        # a constraint validated apart is in place once added: a validation that failed changed nothing, so the
+        # step is undone from its ADD on (a migration that stopped at the VALIDATE can be rolled back)
+        validated = 1 if getattr(op, "validate_apart", False) and len(statements) > 1 else 0
+        spans.append((at, at + len(statements) - 1 - validated))
         at += len(statements)
     inverses = {n: op.reverse() for n, op in enumerate(plan)}
     out = []

@@ -426,12 +426,14 @@ def _constraint_label(c: Constraint) -> str:
 @dataclass(frozen=True)
 class AddConstraint(Operation):
     """``validate_apart``: added without checking the rows, then validated in a transaction of its own under a
-    weaker lock (PostgreSQL's ``NOT VALID`` + ``VALIDATE CONSTRAINT`` on a table that exists already)."""
+    weaker lock (PostgreSQL's ``NOT VALID`` + ``VALIDATE CONSTRAINT`` on a table that exists already);
+    ``concurrently``: a unique constraint whose index is built first, as CreateIndex's, then attached."""
 
     kind: ClassVar[str] = "add_constraint"
     parent: Table
     constraint: Constraint
     validate_apart: bool = field(default=False, kw_only=True, compare=False)
+    concurrently: bool = field(default=False, kw_only=True, compare=False)
 
     @property
     def table(self) -> str:

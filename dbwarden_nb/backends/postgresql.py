@@ -402,13 +402,15 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         """On a table that exists before the migration (not one it creates, and not a partitioned one, which allows
         neither), a CHECK or foreign key is added ``NOT VALID`` and validated apart, so the rows are scanned under
         a lock that lets reads and writes go on; with ``concurrent_indexes``, indexes are built and dropped
-        ``CONCURRENTLY``. Inside CREATE TABLE nothing changes: a new table has no rows."""
+        ``CONCURRENTLY``, and so is the index of a new unique constraint, attached to it afterwards. Inside
+        CREATE TABLE nothing changes: a new table has no rows."""
         def existing(op: Any) -> bool:
             return op.table in old.tables and not op.parent.options.get("partition_by")
 
         out: list[Operation] = []
         for op in plan:
-            if isinstance(op, (CreateIndex, DropIndex)) and self.concurrent_indexes and existing(op):
+            unique = isinstance(op, AddConstraint) and isinstance(op.constraint, Unique) and bool(op.constraint.name)
+            if (isinstance(op, (CreateIndex, DropIndex)) or unique) and self.concurrent_indexes and existing(op):
                 op = replace(op, concurrently=True)
             elif isinstance(op, AddConstraint) and existing(op) and _validates_apart(op.constraint):
                 op = replace(op, validate_apart=True)

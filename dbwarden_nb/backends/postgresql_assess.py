@@ -41,6 +41,9 @@ class PostgreSQLAssessor(Assessor):
                     f"reads and writes go on while the index {verb})")
         if isinstance(op, CreateIndex):
             return f"SHARE lock on {table} (writes wait while the index builds)"
+        if isinstance(op, AddConstraint) and op.concurrently:
+            return (f"its index is built CONCURRENTLY under a SHARE UPDATE EXCLUSIVE lock on {table} (reads and writes "
+                    "go on), then attached under a brief ACCESS EXCLUSIVE lock")
         if isinstance(op, AddConstraint) and op.validate_apart:
             first = ("SHARE ROW EXCLUSIVE lock on it and its referenced table" if isinstance(op.constraint, ForeignKey)
                      else EXCLUSIVE.format(table="it"))

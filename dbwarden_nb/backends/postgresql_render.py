@@ -25,7 +25,7 @@ from ..operations import (
     RenameColumn,
     RenameTable,
 )
-from ..schema import Check, Column, ForeignKey, Index, PrimaryKey, SchemaObject, Table, Unique, View, split_key
+from ..schema import Check, Column, ForeignKey, Index, IndexElement, PrimaryKey, SchemaObject, Table, Unique, View, split_key
 from .postgresql_catalog import SERIALS, implicit_name
 
 
@@ -335,6 +335,14 @@ class PostgreSQLRendering:
     def render_add_constraint(self, op: AddConstraint) -> list[str | Statement]:
         c = op.constraint
         comment = [self.comment_constraint_sql(op.parent, c)] if "comment" in c.options else []
+        if op.concurrently and isinstance(c, Unique):
+            # built while writes go on, then made the constraint (its index renamed to it) under a brief lock
+            o = c.options
+            ix = Index(c.name, tuple(IndexElement(col) for col in c.columns), unique=True,
+                       options={k: o[k] for k in ("include", "nulls_not_distinct", "with", "tablespace") if o.get(k)})
+            attach = (f"ALTER TABLE {self.q(op.parent)} ADD CONSTRAINT {self.quote(c.name or '')} UNIQUE USING INDEX "
+                      f"{self.quote(c.name or '')}{_deferrable(o.get('deferrable'), o.get('initially'))}")
+            return [Statement(self.create_index_sql(op.parent, ix, concurrently=True), transactional=False), attach, *comment]
         if not op.validate_apart:
             return [self.add_constraint_sql(op.parent, c), *comment]
         # the rows are checked after the ADD has committed and released its lock: validation in a transaction of its

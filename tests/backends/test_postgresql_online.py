@@ -170,6 +170,13 @@ def test_a_violating_row_stops_before_anything_runs(tmp_path, pg_url):
     # with --force the ADD commits NOT VALID and the VALIDATE fails: partial, and the next migrate validates again
     failed = project.cli("migrate", "--force")
     assert failed.code == 1 and "partial" in failed.err, failed.err
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT convalidated FROM pg_constraint WHERE conname = 'qty_positive'")).scalar() is False
+    project.ok("rollback", "--force")  # what ran of it can be undone: the constraint goes
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM pg_constraint WHERE conname = 'qty_positive'")).scalar() == 0
+    failed = project.cli("migrate", "--force")
+    assert failed.code == 1 and "partial" in failed.err, failed.err
     with engine.begin() as conn:
         assert conn.execute(sa.text("SELECT convalidated FROM pg_constraint WHERE conname = 'qty_positive'")).scalar() is False
         conn.execute(sa.text("UPDATE items SET qty = 5"))
@@ -253,3 +260,23 @@ def test_concurrently_is_refused_where_the_engine_has_no_such_build(tmp_path, ma
     bad = ProjectDir(tmp_path / "bad", mariadb_url, "mariadb", extra_config='\nstatement_timeout="soon",')
     failed = bad.cli("status")
     assert failed.code == 1 and len(failed.err.strip().splitlines()) == 1 and "statement_timeout must be a duration" in failed.err
+
+
+def test_a_unique_constraint_gets_its_index_built_concurrently(tmp_path, pg_url):
+    project, engine = _migrated(tmp_path, pg_url, "INSERT INTO items (id, qty) VALUES (1, 5), (2, 7)",
+                                config="\nconcurrent_indexes=True,")
+    project.models(ITEMS + '    __table_args__ = (sa.UniqueConstraint("qty", name="items_qty_key"),)\n')
+    project.ok("make-migrations", "unique")
+    upgrade, rollback = _sections(project.migration_files()[1].read_text())
+    statements = [line for line in upgrade.splitlines() if not line.startswith("-- dbwarden: check")]
+    assert statements == ['-- dbwarden: no-transaction', 'CREATE UNIQUE INDEX CONCURRENTLY "items_qty_key" ON "items" ("qty");',
+                          'ALTER TABLE "items" ADD CONSTRAINT "items_qty_key" UNIQUE USING INDEX "items_qty_key";'], upgrade
+    assert "held by more than one row" in upgrade  # the duplicates are counted before the build
+    assert "its index is built CONCURRENTLY" in project.cli("check").out
+    project.ok("migrate")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT contype FROM pg_constraint WHERE conname = 'items_qty_key'")).scalar() == "u"
+    assert project.cli("diff", "--check").code == 0
+    project.ok("rollback")
+    assert _indexes(engine) == {}
+    engine.dispose()
