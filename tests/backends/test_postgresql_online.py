@@ -280,3 +280,17 @@ def test_a_unique_constraint_gets_its_index_built_concurrently(tmp_path, pg_url)
     project.ok("rollback")
     assert _indexes(engine) == {}
     engine.dispose()
+
+
+def test_verify_checks_the_same_steps_built_plainly(tmp_path, pg_url):
+    """--verify applies the migration in a transaction that is rolled back, which cannot hold a CONCURRENTLY build:
+    it verifies the same steps built in the transaction, and the file keeps its concurrent statements."""
+    project, engine = _migrated(tmp_path, pg_url, "INSERT INTO items (id, qty) VALUES (1, 5)")
+    engine.dispose()
+    project.models(ITEMS + '    __table_args__ = (sa.Index("ix_items_qty", "qty"), '
+                           'sa.CheckConstraint("qty >= 0", name="qty_positive"))\n')
+    project.ok("make-migrations", "index", "--concurrently", "--verify")
+    upgrade, _ = _sections(project.migration_files()[1].read_text())
+    assert 'CREATE INDEX CONCURRENTLY "ix_items_qty"' in upgrade and 'VALIDATE CONSTRAINT "qty_positive"' in upgrade
+    project.ok("migrate")
+    assert project.cli("diff", "--check").code == 0
