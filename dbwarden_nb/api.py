@@ -746,6 +746,8 @@ def _undone_steps(backend: Backend, plan: Plan, reverse: Plan) -> list[tuple[int
     """For each operation of the rollback, the upgrade statements (first, last, from 1) of the step it undoes; None
     where a migration cannot stop half-way (it runs in one transaction), or where the rollback is not step for step
     the inverse of the upgrade (the backend folded or split steps), so that nothing is ever marked wrongly."""
+    from .operations import AddConstraint
+
     rendered = [backend.render(op) for op in plan]
     if backend.transactional_ddl and all(s.transactional for statements in rendered for s in statements):
         return None
@@ -755,7 +757,7 @@ def _undone_steps(backend: Backend, plan: Plan, reverse: Plan) -> list[tuple[int
             return None
         # a constraint validated apart is in place once added: a validation that failed changed nothing, so the
         # step is undone from its ADD on (a migration that stopped at the VALIDATE can be rolled back)
-        validated = 1 if getattr(op, "validate_apart", False) and len(statements) > 1 else 0
+        validated = 1 if isinstance(op, AddConstraint) and op.validate_apart and len(statements) > 1 else 0
         spans.append((at, at + len(statements) - 1 - validated))
         at += len(statements)
     inverses = {n: op.reverse() for n, op in enumerate(plan)}

@@ -287,10 +287,14 @@ class DropColumn(Operation):
 
 @dataclass(frozen=True)
 class AlterColumn(Operation):
+    """``validate_apart``: a SET NOT NULL whose scan of the rows runs apart, under a weaker lock (PostgreSQL: a
+    ``CHECK (col IS NOT NULL)`` added NOT VALID and validated, which SET NOT NULL then uses instead of scanning)."""
+
     kind: ClassVar[str] = "alter_column"
     parent: Table
     old: Column
     new: Column
+    validate_apart: bool = field(default=False, kw_only=True, compare=False)
 
     @property
     def table(self) -> str:

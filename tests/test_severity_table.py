@@ -16,6 +16,8 @@ import pytest
 import sqlalchemy as sa
 from projects import ProjectDir
 
+import dbwarden_nb as dw
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 BACKENDS = {"PostgreSQL": "postgresql", "MySQL": "mysql", "MariaDB": "mariadb", "SQLite": "sqlite", "ClickHouse": "clickhouse"}
 URL_FIXTURE = {"postgresql": "pg_url", "mariadb": "mariadb_url", "mysql": "mysql_url", "sqlite": "sqlite_url",
@@ -126,20 +128,33 @@ def models(kind: str, change: Change | None) -> str:
 
 
 def _header(text: str, key: str) -> str:
-    return next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith(f"-- {key}:"))
+    """A header of a migration file; an absent severity header means INFO."""
+    return next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith(f"-- {key}:")), "INFO")
+
+
+def _run(kind: str, url: str, clickhouse_client, statements: list[str]) -> list[tuple]:
+    """Run ``statements`` on the test's database; the rows of the last one."""
+    if kind == "clickhouse":
+        for sql in statements[:-1]:
+            clickhouse_client.command(sql)
+        return [tuple(r) for r in clickhouse_client.query(statements[-1]).result_rows]
+    engine = sa.create_engine(f"{DRIVER[kind]}://{url.split('://', 1)[1]}", poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        for sql in statements[:-1]:
+            conn.execute(sa.text(sql))
+        result = conn.execute(sa.text(statements[-1]))
+        rows = [tuple(r) for r in result] if result.returns_rows else []
+    engine.dispose()
+    return rows
 
 
 def _insert(kind: str, url: str, clickhouse_client) -> None:
-    statements = ["INSERT INTO owners (id) VALUES (1)", "INSERT INTO items (id, name, qty, owner_id) VALUES (1, 'abc', 5, 1)"]
-    if kind == "clickhouse":
-        for sql in statements:
-            clickhouse_client.command(sql)
-        return
-    engine = sa.create_engine(f"{DRIVER[kind]}://{url.split('://', 1)[1]}", poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        for sql in statements:
-            conn.execute(sa.text(sql))
-    engine.dispose()
+    _run(kind, url, clickhouse_client, ["INSERT INTO owners (id) VALUES (1)",
+                                        "INSERT INTO items (id, name, qty, owner_id) VALUES (1, 'abc', 5, 1)"])
+
+
+def _ids(kind: str, url: str, clickhouse_client) -> list[tuple]:
+    return _run(kind, url, clickhouse_client, ["SELECT id FROM items ORDER BY id"])
 
 
 CASES = [pytest.param(change, kind, id=f"{change}-{kind}")
@@ -170,6 +185,13 @@ def test_each_change_has_the_severity_the_readme_states(change, kind, request, t
     assert _header(text, "severity") == expected, f"{change} on {kind}: the README says {expected}\n{text}"
     project.ok("migrate", *(["--force"] if expected != "INFO" else []))
     assert project.cli("diff", "--check").code == 0, project.cli("diff").out
+    kept = [(1,)] if spec.rows else []
+    assert _ids(kind, url, client) == kept  # the row is still there
+    # the rollback returns the schema the first migration made, the row with it
+    project.ok("rollback", *(["--force"] if _header(text, "undo-severity") != "INFO" or "irreversible" in text else []))
+    proj = dw.project(project.root / "dbwarden.py")
+    assert proj.snapshot() == proj.snapshot(version=1), f"{change} on {kind}: the rollback does not restore the schema"
+    assert _ids(kind, url, client) == kept
 
 
 @pytest.mark.parametrize("kind", ["postgresql", "sqlite"])

@@ -44,6 +44,9 @@ class TypeShape:
 
 
 _PARAMS = re.compile(r"\(([^)]*)\)")
+# a default that is a constant (a number, a string, a boolean; a PostgreSQL cast of one): safe to compare rows with
+_CONSTANT = re.compile(r"\(*(?:'(?:[^']|'')*'|-?\d+(?:\.\d+)?|true|false)\)*(?:::[a-z ]+(?:\(\d+(?:,\s*\d+)?\))?)?",
+                       re.IGNORECASE)
 
 
 def type_shape(spelled: str, families: dict[str, tuple[str, int | None]]) -> TypeShape:
@@ -112,8 +115,13 @@ class Assessor:
             return self.soft(op, [DataCheck(f"SELECT count(*) FROM {self.table(op.old)}",
                                             f"rows of {op.table} written since the upgrade created it, which the rollback drops")])
         if self.undoing and isinstance(op, DropColumn):
-            return self.soft(op, [DataCheck(self.count(op.parent, f"{self.q(op.column.name)} IS NOT NULL"),
-                                            f"values of {op.table}.{op.column.name} written since the upgrade added it, which the rollback drops")])
+            # what the upgrade filled in (a constant default) is not lost: only other values are counted
+            col, default = self.q(op.column.name), op.column.default
+            constant = default is not None and _CONSTANT.fullmatch(default.strip()) is not None
+            where = f"{col} IS NOT NULL" + (f" AND {col} <> {default}" if constant else "")
+            return self.soft(op, [DataCheck(self.count(op.parent, where),
+                                            f"values of {op.table}.{op.column.name} written since the upgrade added it"
+                                            f"{' (other than its default)' if constant else ''}, which the rollback drops")])
         if isinstance(op, AlterColumn):
             return self.alter_column(op)
         if isinstance(op, AddConstraint):

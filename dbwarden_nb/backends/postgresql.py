@@ -400,7 +400,8 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
 
     def _online(self, plan: Plan, old: Snapshot) -> Plan:
         """On a table that exists before the migration (not one it creates, and not a partitioned one, which allows
-        neither), a CHECK or foreign key is added ``NOT VALID`` and validated apart, so the rows are scanned under
+        neither), a CHECK or foreign key is added ``NOT VALID`` and validated apart (a SET NOT NULL is validated apart
+        through a CHECK of its own, then SET NOT NULL uses it instead of a scan), so the rows are scanned under
         a lock that lets reads and writes go on; with ``concurrent_indexes``, indexes are built and dropped
         ``CONCURRENTLY``, and so is the index of a new unique constraint, attached to it afterwards. Inside
         CREATE TABLE nothing changes: a new table has no rows."""
@@ -413,6 +414,8 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
             if (isinstance(op, (CreateIndex, DropIndex)) or unique) and self.concurrent_indexes and existing(op):
                 op = replace(op, concurrently=True)
             elif isinstance(op, AddConstraint) and existing(op) and _validates_apart(op.constraint):
+                op = replace(op, validate_apart=True)
+            elif isinstance(op, AlterColumn) and op.changes == ("nullable",) and not op.new.nullable and existing(op):
                 op = replace(op, validate_apart=True)
             out.append(op)
         return plan.replace(operations=tuple(out))

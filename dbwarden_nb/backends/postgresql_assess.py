@@ -51,6 +51,10 @@ class PostgreSQLAssessor(Assessor):
                     f"{table} under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on)")
         if isinstance(op, AddConstraint):
             return f"{EXCLUSIVE.format(table=table)} while existing rows are checked"
+        if isinstance(op, AlterColumn) and op.validate_apart:
+            return (f"a CHECK ({op.new.name} IS NOT NULL) is added NOT VALID and validated apart under a SHARE UPDATE "
+                    f"EXCLUSIVE lock on {table} (reads and writes go on); SET NOT NULL then uses it instead of scanning, "
+                    "under a brief ACCESS EXCLUSIVE lock, and drops it")
         if isinstance(op, (AddColumn, DropColumn, AlterColumn, RenameColumn, DropConstraint, DropIndex, AlterTable)):
             return EXCLUSIVE.format(table=table)
         return None

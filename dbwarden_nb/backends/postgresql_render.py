@@ -3,6 +3,7 @@ same way, from the inverse operation). A mixin of PostgreSQLBackend, kept apart 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Mapping, Sequence
 
@@ -273,7 +274,13 @@ class PostgreSQLRendering:
                 out.append(f"ALTER SEQUENCE {sequence} AS {new.type}")
         if "default" in changes and (new.default is not None or old.default is not None and "type" not in changes):
             out.append(f"{prefix} SET DEFAULT {new.default}" if new.default is not None else f"{prefix} DROP DEFAULT")
-        if "nullable" in changes:
+        if "nullable" in changes and op.validate_apart:
+            # SET NOT NULL uses a valid CHECK (col IS NOT NULL) instead of scanning the rows under its lock
+            check = self.quote(not_null_check(t, new.name))
+            out += [f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID",
+                    Statement(f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}", transactional=False),
+                    f"{prefix} SET NOT NULL", f"ALTER TABLE {table} DROP CONSTRAINT {check}"]
+        elif "nullable" in changes:
             out.append(f"{prefix} {'DROP' if new.nullable else 'SET'} NOT NULL")
         # numbering added to a column with rows goes on after the highest value, never back to 1
         after_max = f"max({column})) FROM {table} HAVING max({column}) IS NOT NULL"
@@ -513,6 +520,12 @@ class PostgreSQLRendering:
 
     def render_drop_domain(self, op: Any) -> list[str]:
         return [f"DROP DOMAIN {self.qkey(op.name)}"]
+
+
+def not_null_check(t: Table, column: str) -> str:
+    """The name of the CHECK a SET NOT NULL of ``t.column`` is validated through (dropped right after it)."""
+    digest = hashlib.sha256(f"{t.key}.{column}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"dbwarden_not_null_{digest}"
 
 
 def _bounds(identity: Any) -> tuple[Any, ...]:

@@ -294,3 +294,30 @@ def test_verify_checks_the_same_steps_built_plainly(tmp_path, pg_url):
     assert 'CREATE INDEX CONCURRENTLY "ix_items_qty"' in upgrade and 'VALIDATE CONSTRAINT "qty_positive"' in upgrade
     project.ok("migrate")
     assert project.cli("diff", "--check").code == 0
+
+
+def test_set_not_null_scans_the_rows_apart(tmp_path, pg_url):
+    project, engine = _migrated(tmp_path, pg_url, "INSERT INTO items (id, qty) VALUES (1, 5), (2, NULL)")
+    project.models(ITEMS.replace("qty: Mapped[int | None]", "qty: Mapped[int]"))
+    project.ok("make-migrations", "required")
+    upgrade, rollback = _sections(project.migration_files()[1].read_text())
+    statements = [line for line in upgrade.splitlines() if not line.startswith("-- dbwarden: check")]
+    check = next(line.split('"')[3] for line in statements if "ADD CONSTRAINT" in line)
+    assert check.startswith("dbwarden_not_null_") and statements == [
+        f'ALTER TABLE "items" ADD CONSTRAINT "{check}" CHECK ("qty" IS NOT NULL) NOT VALID;',
+        "-- dbwarden: no-transaction", f'ALTER TABLE "items" VALIDATE CONSTRAINT "{check}";',
+        'ALTER TABLE "items" ALTER COLUMN "qty" SET NOT NULL;', f'ALTER TABLE "items" DROP CONSTRAINT "{check}";'], upgrade
+    assert "DROP NOT NULL" in rollback
+    assert "SET NOT NULL then uses it instead of scanning" in project.cli("check").out
+    refused = project.cli("migrate")  # the NULL is counted first
+    assert refused.code == 1 and "1 rows of items with NULL in qty" in refused.err, refused.err
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE items SET qty = 0 WHERE qty IS NULL"))
+    project.ok("migrate")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM pg_constraint WHERE conrelid = 'items'::regclass "
+                                    "AND contype = 'c'")).scalar() == 0
+    assert project.cli("diff", "--check").code == 0
+    project.ok("rollback")
+    assert project.cli("diff", "--check").code == 2
+    engine.dispose()
