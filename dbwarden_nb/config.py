@@ -70,6 +70,7 @@ _CLUSTER_TYPES = frozenset({"clickhouse"})
 _CONCURRENT_INDEX_TYPES = frozenset({"postgresql"})
 _TIMEOUT_TYPES = {"lock_timeout": frozenset({"postgresql", "mysql", "mariadb"}),
                   "statement_timeout": frozenset({"postgresql", "mariadb"})}
+_TIMEOUT_WHY_NOT = {("statement_timeout", "mysql"): " (MySQL's max_execution_time limits only SELECT statements)"}
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*", re.IGNORECASE)
 _DURATION_MS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 
@@ -280,8 +281,8 @@ def database_config(
         if value is None:
             continue
         if database_type not in _TIMEOUT_TYPES[name]:
-            why = " (MySQL's max_execution_time limits only SELECT statements)" if database_type == "mysql" else ""
-            raise fail(f"{name} is only supported for database_type {', '.join(sorted(_TIMEOUT_TYPES[name]))}{why}")
+            raise fail(f"{name} is only supported for database_type {', '.join(sorted(_TIMEOUT_TYPES[name]))}"
+                       + _TIMEOUT_WHY_NOT.get((name, database_type), ""))
         if isinstance(value, bool) or not isinstance(value, (str, int)) or _DURATION.fullmatch(str(value)) is None \
                 or _duration_ms(str(value)) <= 0:
             raise fail(f"{name} must be a duration such as \"5s\", \"500ms\", \"10min\" or \"1h\" "
