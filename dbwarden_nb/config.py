@@ -73,6 +73,7 @@ _TIMEOUT_TYPES = {"lock_timeout": frozenset({"postgresql", "mysql", "mariadb"}),
 _TIMEOUT_WHY_NOT = {("statement_timeout", "mysql"): " (MySQL's max_execution_time limits only SELECT statements)"}
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*", re.IGNORECASE)
 _DURATION_MS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+_MAX_TIMEOUT_MS = 2**31 - 1  # what PostgreSQL's lock_timeout / statement_timeout hold (an int of milliseconds)
 
 # Plain user schemes → the SQLAlchemy drivers this project installs (psycopg 3, PyMySQL).
 _DRIVERS = {
@@ -284,9 +285,9 @@ def database_config(
             raise fail(f"{name} is only supported for database_type {', '.join(sorted(_TIMEOUT_TYPES[name]))}"
                        + _TIMEOUT_WHY_NOT.get((name, database_type), ""))
         if isinstance(value, bool) or not isinstance(value, (str, int)) or _DURATION.fullmatch(str(value)) is None \
-                or _duration_ms(str(value)) <= 0:
+                or not 0 < _duration_ms(str(value)) <= _MAX_TIMEOUT_MS:
             raise fail(f"{name} must be a duration such as \"5s\", \"500ms\", \"10min\" or \"1h\" "
-                       f"(a bare number is milliseconds), got {value!r}")
+                       f"(a bare number is milliseconds; more than 0, at most 24 days), got {value!r}")
         timeouts[name] = str(value).strip()
     if database_url is None:
         raise fail("database_url is required")

@@ -238,10 +238,14 @@ def test_unknown_database_type():
         (
             {"database_type": "postgresql", "database_url": "postgresql://h", "lock_timeout": "5 seconds"},
             "database 'x': lock_timeout must be a duration such as \"5s\", \"500ms\", \"10min\" or \"1h\" "
-            "(a bare number is milliseconds), got '5 seconds'",
+            "(a bare number is milliseconds; more than 0, at most 24 days), got '5 seconds'",
         ),
         (
             {"database_type": "postgresql", "database_url": "postgresql://h", "statement_timeout": 0},
+            "database 'x': statement_timeout must be a duration",
+        ),
+        (
+            {"database_type": "postgresql", "database_url": "postgresql://h", "statement_timeout": "30d"},
             "database 'x': statement_timeout must be a duration",
         ),
         (
