@@ -26,9 +26,12 @@ class Owner(Base):
 '''
 
 
+DRIVERS = {"postgresql": "postgresql+psycopg", "mariadb": "mariadb+pymysql", "mysql": "mysql+pymysql"}
+URLS = {"postgresql": "pg_url", "mariadb": "mariadb_url", "mysql": "mysql_url"}
+
+
 def _engine(url: str) -> sa.Engine:
-    driver = "postgresql+psycopg" if url.startswith("postgresql") else "mariadb+pymysql"
-    return sa.create_engine(f"{driver}://{url.split('://', 1)[1]}", poolclass=sa.pool.NullPool)
+    return sa.create_engine(f"{DRIVERS[url.split(':', 1)[0]]}://{url.split('://', 1)[1]}", poolclass=sa.pool.NullPool)
 
 
 def _project(tmp_path, url: str, kind: str = "postgresql", config: str = "") -> ProjectDir:
@@ -203,9 +206,9 @@ def _hold_lock(url: str, table: str, seconds: float, started: threading.Event) -
     return thread
 
 
-@pytest.mark.parametrize("kind", ["postgresql", "mariadb"])
+@pytest.mark.parametrize("kind", ["postgresql", "mariadb", "mysql"])
 def test_lock_timeout_stops_a_migration_that_waits(tmp_path, request, kind):
-    url = request.getfixturevalue("pg_url" if kind == "postgresql" else "mariadb_url")
+    url = request.getfixturevalue(URLS[kind])
     project, engine = _migrated(tmp_path, url, kind=kind, config='\nlock_timeout="1s",')
     engine.dispose()
     project.models(ITEMS + "    extra: Mapped[int | None]\n")
@@ -226,7 +229,7 @@ def test_lock_timeout_stops_a_migration_that_waits(tmp_path, request, kind):
 
 @pytest.mark.parametrize("kind", ["postgresql", "mariadb"])
 def test_statement_timeout_stops_a_long_statement(tmp_path, request, kind):
-    url = request.getfixturevalue("pg_url" if kind == "postgresql" else "mariadb_url")
+    url = request.getfixturevalue(URLS[kind])
     project = _project(tmp_path, url, kind, config='\nstatement_timeout="500ms",')
     project.ok("new", "slow")
     path = project.migration_files()[-1]
