@@ -375,7 +375,10 @@ class Project:
 
     def make_migrations(self, name: str, database: str | None = None, dry_run: bool = False, offline: bool = False,
                         rename: Sequence[str] = (), rename_table: Sequence[str] = (), verify: bool = False,
-                        rebuild: Sequence[str] = ()) -> MakeMigrationsReport:
+                        rebuild: Sequence[str] = (), concurrently: bool = False) -> MakeMigrationsReport:
+        """Diff the models against the base and write the next migration file; ``concurrently``: indexes on
+        existing tables are built (and their rollbacks dropped) ``CONCURRENTLY`` whatever the configuration says
+        (PostgreSQL)."""
         from dataclasses import replace
 
         from .differ import Renames
@@ -386,6 +389,9 @@ class Project:
             raise UsageError("make-migrations needs a name, e.g. dbwarden make-migrations \"add orders\"")
         if verify and db.dev:
             raise UsageError("--verify applies the migration to a scratch copy of the production database; run it without --dev")
+        if concurrently and not db.production.supports_concurrent_indexes:
+            raise UsageError(f"{db.name}: --concurrently is for PostgreSQL; {db.production.name} builds plain indexes "
+                             "online by itself where it can (ALGORITHM=INPLACE, LOCK=NONE)")
         renames = Renames.parse(rename, rename_table)
         if offline or db.dev:  # --dev: the production server is not at hand; its stored snapshots are
             new = db.production_models()
@@ -394,7 +400,7 @@ class Project:
             with db.connect(read_only=True) as conn:
                 new = db.production_models(conn)
                 old, _ = db.base_snapshot(conn)
-        backend = db.production
+        backend = db.production.online(True) if concurrently else db.production
         plan = backend.plan(old, new, renames, rebuild)
         if plan.is_empty:
             return MakeMigrationsReport(db.name, plan)
@@ -419,7 +425,11 @@ class Project:
             dev_new, translation = db.translate(new)
             mfile = dev_sections(db, mfile, db.translate(old)[0], dev_new, bare_renames(renames, old, new))
         if verify:
-            self._verify(db, old, new, mfile)
+            # a scratch transaction cannot hold a CONCURRENTLY statement: the same steps are verified built plainly
+            plain = backend.online(False)
+            checked = plain.plan(old, new, renames, rebuild) if plain is not backend else plan
+            self._verify(db, old, new, mfile if plain is backend else replace(
+                mfile, upgrade=tuple(render_steps(plain, checked)), rollback=tuple(rollback_statements(plain, checked, old, new))))
         if dry_run:
             return MakeMigrationsReport(db.name, plan, mfile, None, dry_run=True, translation=translation)
         path = db.migrations_dir / mfile.filename
@@ -512,7 +522,10 @@ class Project:
                     risks = [classify(stmt.sql) for stmt in f.upgrade]
                     risks = [(level, why) for level, why in risks if level != "INFO"]
                 else:
-                    plan = db.production.plan(base, target, Renames.from_header(f.renames))
+                    # made with make-migrations --concurrently, or under another concurrent_indexes: as written
+                    concurrent = any(not s.transactional and " CONCURRENTLY " in s.sql for s in f.upgrade)
+                    backend = db.production.online(concurrent) if db.production.supports_concurrent_indexes else db.production
+                    plan = backend.plan(base, target, Renames.from_header(f.renames))
                     risks = [(op.severity, f"{op.describe()}: {op.risk}") for op in plan if op.risk]
                     risks += [("INFO", f"{op.describe()}: lock: {op.assessment.lock}") for op in plan
                               if op.assessment and op.assessment.lock]
@@ -683,7 +696,8 @@ class Project:
         for e in entries:
             lines.append(f"  {e['database_name']}{' (default)' if e.get('default') else ''}: "
                          f"{e['database_type']} {e['database_url']}")
-            for key in ("dev_database_url", "model_paths", "migrations_dir", "schemas", "include_tables", "exclude_tables", "cluster"):
+            for key in ("dev_database_url", "model_paths", "migrations_dir", "schemas", "include_tables", "exclude_tables", "cluster",
+                        "concurrent_indexes", "lock_timeout", "statement_timeout"):
                 if e.get(key):
                     lines.append(f"    {key}: {e[key]}")
         return TextReport("\n".join(lines), {"config": str(self.config.path), "databases": entries})
@@ -757,14 +771,19 @@ def _undone_steps(backend: Backend, plan: Plan, reverse: Plan) -> list[tuple[int
     """For each operation of the rollback, the upgrade statements (first, last, from 1) of the step it undoes; None
     where a migration cannot stop half-way (it runs in one transaction), or where the rollback is not step for step
     the inverse of the upgrade (the backend folded or split steps), so that nothing is ever marked wrongly."""
+    from .operations import AddConstraint
+
     rendered = [backend.render(op) for op in plan]
     if backend.transactional_ddl and all(s.transactional for statements in rendered for s in statements):
         return None
     spans, at = [], 1
-    for statements in rendered:
+    for op, statements in zip(plan, rendered):
         if not statements:
             return None
-        spans.append((at, at + len(statements) - 1))
+        # a constraint validated apart is in place once added: a validation that failed changed nothing, so the
+        # step is undone from its ADD on (a migration that stopped at the VALIDATE can be rolled back)
+        validated = 1 if isinstance(op, AddConstraint) and op.validate_apart and len(statements) > 1 else 0
+        spans.append((at, at + len(statements) - 1 - validated))
         at += len(statements)
     inverses = {n: op.reverse() for n, op in enumerate(plan)}
     out = []

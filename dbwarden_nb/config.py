@@ -63,6 +63,17 @@ _URL_SCHEMES: dict[str, tuple[str, ...]] = {
 DATABASE_TYPES: tuple[str, ...] = tuple(_URL_SCHEMES)
 DEV_DATABASE_TYPES: tuple[str, ...] = ("sqlite",)
 _CLUSTER_TYPES = frozenset({"clickhouse"})
+# Online DDL (issue 15): CREATE/DROP INDEX CONCURRENTLY exists on PostgreSQL alone (MySQL and MariaDB build plain
+# indexes online by themselves: ALGORITHM=INPLACE, LOCK=NONE). A lock wait limit exists on PostgreSQL (lock_timeout),
+# MySQL and MariaDB (lock_wait_timeout); a limit on any statement's run time on PostgreSQL (statement_timeout) and
+# MariaDB (max_statement_time) only: MySQL's max_execution_time limits SELECT statements, never DDL.
+_CONCURRENT_INDEX_TYPES = frozenset({"postgresql"})
+_TIMEOUT_TYPES = {"lock_timeout": frozenset({"postgresql", "mysql", "mariadb"}),
+                  "statement_timeout": frozenset({"postgresql", "mariadb"})}
+_TIMEOUT_WHY_NOT = {("statement_timeout", "mysql"): " (MySQL's max_execution_time limits only SELECT statements)"}
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*", re.IGNORECASE)
+_DURATION_MS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+_MAX_TIMEOUT_MS = 2**31 - 1  # what PostgreSQL's lock_timeout / statement_timeout hold (an int of milliseconds)
 
 # Plain user schemes → the SQLAlchemy drivers this project installs (psycopg 3, PyMySQL).
 _DRIVERS = {
@@ -106,6 +117,14 @@ class DatabaseConfig:
     include_tables: tuple[str, ...] | None = None
     exclude_tables: tuple[str, ...] | None = None
     cluster: str | None = None
+    concurrent_indexes: bool = False
+    lock_timeout: str | None = None
+    statement_timeout: str | None = None
+
+    @property
+    def timeouts(self) -> dict[str, int]:
+        """``lock_timeout`` and ``statement_timeout`` in milliseconds, those that are set."""
+        return {name: _duration_ms(value) for name in _TIMEOUT_TYPES if (value := getattr(self, name)) is not None}
 
     @property
     def migrations_path(self) -> Path:
@@ -224,6 +243,9 @@ def database_config(
     include_tables: str | Iterable[str] | None = None,
     exclude_tables: str | Iterable[str] | None = None,
     cluster: str | None = None,
+    concurrent_indexes: bool = False,
+    lock_timeout: str | int | None = None,
+    statement_timeout: str | int | None = None,
     **unknown: object,
 ) -> DatabaseConfig:
     """Register a database in the registry being loaded (or the session's), replacing one of the same name.
@@ -250,6 +272,23 @@ def database_config(
         raise fail(_choice_message("dev_database_type", dev_database_type, DEV_DATABASE_TYPES))
     if cluster is not None and database_type not in _CLUSTER_TYPES:
         raise fail(f"cluster is only supported for database_type {', '.join(sorted(_CLUSTER_TYPES))}")
+    if not isinstance(concurrent_indexes, bool):
+        raise fail(f"concurrent_indexes must be True or False, got {concurrent_indexes!r}")
+    if concurrent_indexes and database_type not in _CONCURRENT_INDEX_TYPES:
+        raise fail("concurrent_indexes is only supported for database_type postgresql (MySQL and MariaDB build "
+                   "indexes online by themselves where InnoDB can: ALGORITHM=INPLACE, LOCK=NONE)")
+    timeouts = {"lock_timeout": lock_timeout, "statement_timeout": statement_timeout}
+    for name, value in timeouts.items():
+        if value is None:
+            continue
+        if database_type not in _TIMEOUT_TYPES[name]:
+            raise fail(f"{name} is only supported for database_type {', '.join(sorted(_TIMEOUT_TYPES[name]))}"
+                       + _TIMEOUT_WHY_NOT.get((name, database_type), ""))
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or _DURATION.fullmatch(str(value)) is None \
+                or not 0 < _duration_ms(str(value)) <= _MAX_TIMEOUT_MS:
+            raise fail(f"{name} must be a duration such as \"5s\", \"500ms\", \"10min\" or \"1h\" "
+                       f"(a bare number is milliseconds; more than 0, at most 24 days), got {value!r}")
+        timeouts[name] = str(value).strip()
     if database_url is None:
         raise fail("database_url is required")
     for field_name, url, url_type in (
@@ -279,9 +318,18 @@ def database_config(
         include_tables=None if include_tables is None else _strings(database_name, "include_tables", include_tables),
         exclude_tables=None if exclude_tables is None else _strings(database_name, "exclude_tables", exclude_tables),
         cluster=cluster,
+        concurrent_indexes=concurrent_indexes,
+        **timeouts,
     )
     registry.databases[database_name] = config
     return config
+
+
+def _duration_ms(text: str) -> int:
+    """A validated duration (``"5s"``, ``"10min"``, ``"250"`` = milliseconds) in milliseconds."""
+    match = _DURATION.fullmatch(text)
+    assert match is not None
+    return int(float(match.group(1)) * _DURATION_MS[(match.group(2) or "ms").lower()])
 
 
 def _unknown_keyword_message(keyword: str) -> str:

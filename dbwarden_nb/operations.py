@@ -287,10 +287,14 @@ class DropColumn(Operation):
 
 @dataclass(frozen=True)
 class AlterColumn(Operation):
+    """``validate_apart``: a SET NOT NULL whose scan of the rows runs apart, under a weaker lock (PostgreSQL: a
+    ``CHECK (col IS NOT NULL)`` added NOT VALID and validated, which SET NOT NULL then uses instead of scanning)."""
+
     kind: ClassVar[str] = "alter_column"
     parent: Table
     old: Column
     new: Column
+    validate_apart: bool = field(default=False, kw_only=True, compare=False)
 
     @property
     def table(self) -> str:
@@ -370,9 +374,13 @@ class RenameColumn(Operation):
 
 @dataclass(frozen=True)
 class CreateIndex(Operation):
+    """``concurrently``: built while writes go on, outside the migration's transaction (PostgreSQL, on a table that
+    exists already, when the database is configured so); decided by the backend, no part of what the step does."""
+
     kind: ClassVar[str] = "create_index"
     parent: Table
     index: Index
+    concurrently: bool = field(default=False, kw_only=True, compare=False)
 
     @property
     def table(self) -> str:
@@ -400,6 +408,7 @@ class DropIndex(Operation):
     kind: ClassVar[str] = "drop_index"
     parent: Table
     index: Index
+    concurrently: bool = field(default=False, kw_only=True, compare=False)  # as CreateIndex's
 
     @property
     def table(self) -> str:
@@ -420,9 +429,15 @@ def _constraint_label(c: Constraint) -> str:
 
 @dataclass(frozen=True)
 class AddConstraint(Operation):
+    """``validate_apart``: added without checking the rows, then validated in a transaction of its own under a
+    weaker lock (PostgreSQL's ``NOT VALID`` + ``VALIDATE CONSTRAINT`` on a table that exists already);
+    ``concurrently``: a unique constraint whose index is built first, as CreateIndex's, then attached."""
+
     kind: ClassVar[str] = "add_constraint"
     parent: Table
     constraint: Constraint
+    validate_apart: bool = field(default=False, kw_only=True, compare=False)
+    concurrently: bool = field(default=False, kw_only=True, compare=False)
 
     @property
     def table(self) -> str:

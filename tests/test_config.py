@@ -219,6 +219,36 @@ def test_unknown_database_type():
             "database 'x': cluster is only supported for database_type clickhouse",
         ),
         (
+            {"database_type": "mariadb", "database_url": "mysql://h", "concurrent_indexes": True},
+            "database 'x': concurrent_indexes is only supported for database_type postgresql (MySQL and MariaDB build",
+        ),
+        (
+            {"database_type": "postgresql", "database_url": "postgresql://h", "concurrent_indexes": "yes"},
+            "database 'x': concurrent_indexes must be True or False, got 'yes'",
+        ),
+        (
+            {"database_type": "mysql", "database_url": "mysql://h", "statement_timeout": "5s"},
+            "database 'x': statement_timeout is only supported for database_type mariadb, postgresql (MySQL's "
+            "max_execution_time limits only SELECT statements)",
+        ),
+        (
+            {"database_type": "sqlite", "database_url": "sqlite://", "lock_timeout": "5s"},
+            "database 'x': lock_timeout is only supported for database_type mariadb, mysql, postgresql",
+        ),
+        (
+            {"database_type": "postgresql", "database_url": "postgresql://h", "lock_timeout": "5 seconds"},
+            "database 'x': lock_timeout must be a duration such as \"5s\", \"500ms\", \"10min\" or \"1h\" "
+            "(a bare number is milliseconds; more than 0, at most 24 days), got '5 seconds'",
+        ),
+        (
+            {"database_type": "postgresql", "database_url": "postgresql://h", "statement_timeout": 0},
+            "database 'x': statement_timeout must be a duration",
+        ),
+        (
+            {"database_type": "postgresql", "database_url": "postgresql://h", "statement_timeout": "30d"},
+            "database 'x': statement_timeout must be a duration",
+        ),
+        (
             {"database_type": "sqlite", "database_url": "sqlite://", "model_paths": [1]},
             "database 'x': model_paths must be a list of non-empty strings, got [1]",
         ),
@@ -453,6 +483,9 @@ def test_masked_and_repr_never_show_passwords(tmp_path):
         "include_tables": ["orders*"],
         "exclude_tables": None,
         "cluster": None,
+        "concurrent_indexes": False,
+        "lock_timeout": None,
+        "statement_timeout": None,
     }
     assert project.masked()["databases"] == {"primary": db.masked()}
     assert "topsecret" not in repr(db) and "topsecret" not in repr(project)
@@ -782,3 +815,11 @@ def test_an_edit_within_the_same_second_and_size_is_seen(tmp_path, monkeypatch):
     users.write_text(textwrap.dedent(USERS.replace("String(50)", "String(60)")))
     os.utime(users, ns=(second + 1000, second + 1000))
     assert str(load_tables(db)[1].c.name.type) == "VARCHAR(60)"
+
+
+def test_timeouts_are_durations_in_milliseconds():
+    config = database_config("x", database_type="postgresql", database_url="postgresql://h", lock_timeout="5s",
+                             statement_timeout="1.5min", concurrent_indexes=True)
+    assert config.timeouts == {"lock_timeout": 5000, "statement_timeout": 90000} and config.concurrent_indexes
+    assert database_config("y", database_type="mariadb", database_url="mysql://h", lock_timeout=250).timeouts == {
+        "lock_timeout": 250}

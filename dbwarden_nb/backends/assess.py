@@ -26,7 +26,7 @@ from ..operations import (
     Operation,
     RebuildTable,
 )
-from ..schema import Check, ForeignKey, PrimaryKey, Table, Unique
+from ..schema import Check, Column, ForeignKey, PrimaryKey, Table, Unique
 
 if TYPE_CHECKING:
     from .base import Backend
@@ -44,6 +44,9 @@ class TypeShape:
 
 
 _PARAMS = re.compile(r"\(([^)]*)\)")
+# a default that is a constant (a number, a string, a boolean; a PostgreSQL cast of one): safe to compare rows with
+_CONSTANT = re.compile(r"\(*(?:'(?:[^']|'')*'|-?\d+(?:\.\d+)?|true|false)\)*(?:::[a-z ]+(?:\(\d+(?:,\s*\d+)?\))?)?",
+                       re.IGNORECASE)
 
 
 def type_shape(spelled: str, families: dict[str, tuple[str, int | None]]) -> TypeShape:
@@ -112,8 +115,13 @@ class Assessor:
             return self.soft(op, [DataCheck(f"SELECT count(*) FROM {self.table(op.old)}",
                                             f"rows of {op.table} written since the upgrade created it, which the rollback drops")])
         if self.undoing and isinstance(op, DropColumn):
-            return self.soft(op, [DataCheck(self.count(op.parent, f"{self.q(op.column.name)} IS NOT NULL"),
-                                            f"values of {op.table}.{op.column.name} written since the upgrade added it, which the rollback drops")])
+            # what the upgrade filled in (a constant default) is not lost: only other values are counted
+            col, default = self.q(op.column.name), op.column.default
+            constant = default is not None and _CONSTANT.fullmatch(default.strip()) is not None
+            where = f"{col} IS NOT NULL" + (f" AND {col} <> {default}" if constant else "")
+            return self.soft(op, [DataCheck(self.count(op.parent, where),
+                                            f"values of {op.table}.{op.column.name} written since the upgrade added it"
+                                            f"{' (other than its default)' if constant else ''}, which the rollback drops")])
         if isinstance(op, AlterColumn):
             return self.alter_column(op)
         if isinstance(op, AddConstraint):
@@ -139,10 +147,14 @@ class Assessor:
                   for c in new.checks if c not in old.checks and not c.options.get("type") and not renamed]
         checks += [self.duplicates(t, u.columns, "unique constraint", u.name) for u in new.uniques
                    if u not in old.uniques and not renamed]
+        filled = dict(op.fills)
         for col in new.columns:
             was = old.column(back.get(col.name, col.name))
             if was is not None and was.nullable and not col.nullable and col.default is None:
                 checks.append(self.nulls(t, was.name))
+            elif was is None and col.name not in filled and _needs_value(col):
+                checks.append(DataCheck(f"SELECT count(*) FROM {self.table(old)}", f"rows of {op.table}, which the new "
+                                        f"NOT NULL column {col.name} has no value for (the copy fails on them)"))
         return self.soft(op, checks, severity=op.default_severity) if checks else None
 
     # -- data checks --------------------------------------------------------------------------------------------
@@ -189,10 +201,7 @@ class Assessor:
         return DataCheck(sql, f"rows of {t.key} whose ({', '.join(fk.columns)}) no row of {fk.ref_table} has, on which the key fails")
 
     def add_column(self, op: AddColumn) -> Assessment | None:
-        c = op.column
-        if c.nullable or c.default is not None or c.identity is not None or c.computed is not None:
-            return None
-        return self.new_not_null(op)
+        return self.new_not_null(op) if _needs_value(op.column) else None
 
     def new_not_null(self, op: AddColumn) -> Assessment | None:
         """A NOT NULL column without default on a table with rows: the server refuses it, or (MySQL, MariaDB,
@@ -265,6 +274,11 @@ class Assessor:
 
     def lock(self, op: Operation) -> str | None:
         return None
+
+
+def _needs_value(c: Column) -> bool:
+    """A NOT NULL column with nothing to fill existing rows from: no default, identity or generation expression."""
+    return not c.nullable and c.default is None and c.identity is None and c.computed is None
 
 
 def _integer_range(shape: TypeShape) -> tuple[int, int]:

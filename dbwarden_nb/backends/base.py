@@ -7,6 +7,7 @@ history table and the migration lock. The core never asks which backend it talks
 
 from __future__ import annotations
 
+import copy
 import re
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
@@ -301,9 +302,41 @@ class Backend:
             if reason is not None:
                 raise BackendError(f"{what}: {reason}")
 
+    # -- online DDL (database_config(concurrent_indexes=..., lock_timeout=..., statement_timeout=...)) ------------
+
+    supports_concurrent_indexes: ClassVar[bool] = False  # CREATE/DROP INDEX CONCURRENTLY
+    concurrent_indexes: bool = False  # this database builds indexes on existing tables concurrently
+    timeouts: Mapping[str, int] = {}  # "lock_timeout" / "statement_timeout" → milliseconds, set before each migration
+    # what each timeout is called here, and in what unit the server takes it ("ms", "s", "whole s")
+    timeout_variables: ClassVar[Mapping[str, tuple[tuple[str, str], ...]]] = {}
+
     def for_database(self, config: Any) -> Backend:
         """This backend set up for one configured database (ClickHouse renders ``ON CLUSTER`` for ``cluster=``)."""
-        return self
+        return self.online(config.concurrent_indexes, config.timeouts)
+
+    def online(self, concurrent_indexes: bool, timeouts: Mapping[str, int] | None = None) -> Backend:
+        """This backend building indexes on existing tables concurrently (or not), with ``timeouts``; the same
+        object when nothing changes."""
+        timeouts = dict(self.timeouts if timeouts is None else timeouts)
+        if concurrent_indexes == self.concurrent_indexes and timeouts == dict(self.timeouts):
+            return self
+        if concurrent_indexes and not self.supports_concurrent_indexes:
+            raise ConfigError(f"building indexes concurrently is a PostgreSQL feature; {self.name} builds plain "
+                              "indexes online by itself where it can")
+        clone = copy.copy(self)
+        clone.concurrent_indexes, clone.timeouts = concurrent_indexes, timeouts
+        return clone
+
+    def timeout_statements(self) -> list[str]:
+        """The statements that set this database's timeouts for the session, before each migration."""
+        out = []
+        for name, ms in sorted(self.timeouts.items()):
+            values = {"ms": f"{ms}", "s": f"{ms / 1000:g}", "whole s": f"{max(1, -(-ms // 1000))}"}
+            out += [self.set_sql(variable, values[unit]) for variable, unit in self.timeout_variables[name]]
+        return out
+
+    def set_sql(self, variable: str, value: str) -> str:
+        return f"SET SESSION {variable} = {value}"
 
     # -- connecting ---------------------------------------------------------------------------------
 
@@ -678,7 +711,9 @@ class Backend:
         return False
 
     def before_migration(self, conn: Connection) -> None:
-        """Called before a migration's first statement, outside any transaction."""
+        """Called before a migration's first statement, outside any transaction: the session's timeouts."""
+        for sql in self.timeout_statements():
+            conn.execute(sql)
 
     def before_commit(self, conn: Connection) -> None:
         """Called inside the last transaction of a migration; raise to roll it back."""

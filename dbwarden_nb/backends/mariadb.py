@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 from ..operations import CreateSequence, DropSequence
 from ..schema import Check
-from .mysql import DEFAULT_WIDTHS, MySQLBackend
+from .mysql import DEFAULT_WIDTHS, LOCK_WAITS, MySQLBackend
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -23,6 +23,8 @@ class MariaDBBackend(MySQLBackend):
     name: ClassVar[str] = "mariadb"
     dialect_name: ClassVar[str] = "mariadb"
     is_mariadb: ClassVar[bool] = True
+    timeout_variables: ClassVar[Mapping[str, tuple[tuple[str, str], ...]]] = {
+        "lock_timeout": LOCK_WAITS, "statement_timeout": (("max_statement_time", "s"),)}  # DDL included
     drop_check: ClassVar[str] = "CONSTRAINT"
     # ALTER of a system-versioned table keeps its history instead of refusing
     session_init: ClassVar[str] = "SET SESSION system_versioning_alter_history = KEEP"

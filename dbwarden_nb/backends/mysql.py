@@ -96,8 +96,13 @@ def split_values(params: str) -> list[str]:
     return [v.replace("''", "'").replace("\\\\", "\\") for v in re.findall(r"'((?:[^'\\]|''|\\.)*)'", params)]
 
 
+LOCK_WAITS = (("lock_wait_timeout", "whole s"), ("innodb_lock_wait_timeout", "whole s"))  # metadata locks, row locks
+
+
 class MySQLBackend(Backend):
     name: ClassVar[str] = "mysql"
+    # no statement_timeout: max_execution_time limits only SELECT statements (config.py refuses it)
+    timeout_variables: ClassVar[Mapping[str, tuple[tuple[str, str], ...]]] = {"lock_timeout": LOCK_WAITS}
     case_insensitive_columns: ClassVar[bool] = True  # table names follow the file system; columns never do
     dialect_name: ClassVar[str] = "mysql"
     max_name_chars: ClassVar[int | None] = 64

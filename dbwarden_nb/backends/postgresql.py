@@ -14,10 +14,22 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
-from ..errors import BackendError, LockError
+from ..errors import BackendError, LockError, MigrationError
 from ..migrations.lock import Lock, LockStatus
-from ..operations import AddColumn, AlterColumn, AlterSequence, CreateSequence, DropColumn, DropSequence, Operation, Plan
-from ..schema import Check, Column, Index, PrimaryKey, Snapshot, Table, Unique, schemas_of, split_key
+from ..operations import (
+    AddColumn,
+    AddConstraint,
+    AlterColumn,
+    AlterSequence,
+    CreateIndex,
+    CreateSequence,
+    DropColumn,
+    DropIndex,
+    DropSequence,
+    Operation,
+    Plan,
+)
+from ..schema import Check, Column, ForeignKey, Index, PrimaryKey, Snapshot, Table, Unique, schemas_of, split_key
 from ..models.codegen import sql_text
 from .base import Backend, Connection
 from .postgresql_catalog import SERIALS, TYPE_LIMITS, CatalogReader, implicit_name, is_serial, sequence_options
@@ -73,6 +85,9 @@ ADVISORY_KEY = 0x64627764  # "dbwd": the advisory lock's class; its object is th
 
 class PostgreSQLBackend(PostgreSQLRendering, Backend):
     name: ClassVar[str] = "postgresql"
+    supports_concurrent_indexes: ClassVar[bool] = True
+    timeout_variables: ClassVar[Mapping[str, tuple[tuple[str, str], ...]]] = {
+        "lock_timeout": (("lock_timeout", "ms"),), "statement_timeout": (("statement_timeout", "ms"),)}
     dialect_name: ClassVar[str] = "postgresql"
     max_name_bytes: ClassVar[int | None] = 63  # NAMEDATALEN - 1: longer names are cut with a mere NOTICE
     transactional_ddl: ClassVar[bool] = True
@@ -346,8 +361,9 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
     def adapt(self, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
         """Leave to the parent what PostgreSQL carries to its partitions and inheritance children: a column added
         to or dropped from the parent, and its type, default and NOT NULL changed there, reach the children by
-        themselves (the same step on a child is refused: ``cannot add column to a partition``)."""
-        plan = self._serials_kept(plan)
+        themselves (the same step on a child is refused: ``cannot add column to a partition``). Steps on tables
+        that hold rows already take the weaker locks (:meth:`_online`)."""
+        plan = self._online(self._serials_kept(plan), old)
         parent_steps: dict[tuple[str, str, str], Operation] = {}
         for op in plan:
             if isinstance(op, (AddColumn, DropColumn)):
@@ -372,6 +388,35 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
                     if not set(op.changes) - carried:
                         continue
                     op = AlterColumn(op.parent, replace(op.old, **{f: getattr(op.new, f) for f in carried}), op.new)
+            out.append(op)
+        return plan.replace(operations=tuple(out))
+
+    def failure(self, exc: BaseException, sql: str) -> MigrationError:
+        error = super().failure(exc, sql)
+        if re.match(r"\s*CREATE (UNIQUE )?INDEX CONCURRENTLY", sql, re.I):
+            return MigrationError(f"{error}; a concurrent build that fails leaves its index behind, INVALID: drop it "
+                                  "(DROP INDEX CONCURRENTLY) before running migrate again")
+        return error
+
+    def _online(self, plan: Plan, old: Snapshot) -> Plan:
+        """On a table that exists before the migration (not one it creates, and not a partitioned one, which allows
+        neither), a CHECK or foreign key is added ``NOT VALID`` and validated apart (a SET NOT NULL is validated apart
+        through a CHECK of its own, then SET NOT NULL uses it instead of a scan), so the rows are scanned under
+        a lock that lets reads and writes go on; with ``concurrent_indexes``, indexes are built and dropped
+        ``CONCURRENTLY``, and so is the index of a new unique constraint, attached to it afterwards. Inside
+        CREATE TABLE nothing changes: a new table has no rows."""
+        def existing(op: Any) -> bool:
+            return op.table in old.tables and not op.parent.options.get("partition_by")
+
+        out: list[Operation] = []
+        for op in plan:
+            unique = isinstance(op, AddConstraint) and isinstance(op.constraint, Unique) and bool(op.constraint.name)
+            if (isinstance(op, (CreateIndex, DropIndex)) or unique) and self.concurrent_indexes and existing(op):
+                op = replace(op, concurrently=True)
+            elif isinstance(op, AddConstraint) and existing(op) and _validates_apart(op.constraint):
+                op = replace(op, validate_apart=True)
+            elif isinstance(op, AlterColumn) and op.changes == ("nullable",) and not op.new.nullable and existing(op):
+                op = replace(op, validate_apart=True)
             out.append(op)
         return plan.replace(operations=tuple(out))
 
@@ -655,6 +700,14 @@ class AdvisoryLock(Lock):
             except Exception as exc:  # permission: say so instead of pretending
                 raise LockError(f"cannot end the session holding the migration lock (pid {pid}): {exc}") from None
         return before
+
+
+def _validates_apart(c: Any) -> bool:
+    """A named CHECK (not an exclusion constraint) or foreign key, not declared NOT VALID: it can be added without
+    checking the rows and validated afterwards."""
+    if not c.name or c.options.get("not_valid"):
+        return False
+    return isinstance(c, ForeignKey) and bool(c.columns) or isinstance(c, Check) and not c.options.get("type")
 
 
 def _parents(table: Table | None) -> list[str]:

@@ -14,6 +14,7 @@ from ..operations import (
     Operation,
     RenameColumn,
 )
+from ..schema import ForeignKey
 from .assess import Assessor, TypeShape
 
 EXCLUSIVE = "ACCESS EXCLUSIVE lock on {table} (reads and writes wait)"
@@ -34,13 +35,26 @@ class PostgreSQLAssessor(Assessor):
 
     def lock(self, op: Operation) -> str | None:
         table = op.table
+        if isinstance(op, (CreateIndex, DropIndex)) and op.concurrently:
+            verb = "builds" if isinstance(op, CreateIndex) else "goes"
+            return (f"SHARE UPDATE EXCLUSIVE lock on {table} (CONCURRENTLY, outside the migration's transaction: "
+                    f"reads and writes go on while the index {verb})")
         if isinstance(op, CreateIndex):
-            if op.index.options.get("concurrently"):
-                return f"SHARE UPDATE EXCLUSIVE lock on {table} (writes go on while the index builds)"
             return f"SHARE lock on {table} (writes wait while the index builds)"
+        if isinstance(op, AddConstraint) and op.concurrently:
+            return (f"its index is built CONCURRENTLY under a SHARE UPDATE EXCLUSIVE lock on {table} (reads and writes "
+                    "go on), then attached under a brief ACCESS EXCLUSIVE lock")
+        if isinstance(op, AddConstraint) and op.validate_apart:
+            first = ("SHARE ROW EXCLUSIVE lock on it and its referenced table" if isinstance(op.constraint, ForeignKey)
+                     else EXCLUSIVE.format(table="it"))
+            return (f"added NOT VALID under a brief {first}, committed; then VALIDATE CONSTRAINT scans the rows of "
+                    f"{table} under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on)")
         if isinstance(op, AddConstraint):
-            return (f"brief {EXCLUSIVE.format(table=table)}, then SHARE UPDATE EXCLUSIVE while existing rows are "
-                    "validated (writes go on)")
+            return f"{EXCLUSIVE.format(table=table)} while existing rows are checked"
+        if isinstance(op, AlterColumn) and op.validate_apart:
+            return (f"a CHECK ({op.new.name} IS NOT NULL) is added NOT VALID and validated apart under a SHARE UPDATE "
+                    f"EXCLUSIVE lock on {table} (reads and writes go on); SET NOT NULL then uses it instead of scanning, "
+                    "under a brief ACCESS EXCLUSIVE lock, and drops it")
         if isinstance(op, (AddColumn, DropColumn, AlterColumn, RenameColumn, DropConstraint, DropIndex, AlterTable)):
             return EXCLUSIVE.format(table=table)
         return None

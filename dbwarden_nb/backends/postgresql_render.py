@@ -3,6 +3,7 @@ same way, from the inverse operation). A mixin of PostgreSQLBackend, kept apart 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Mapping, Sequence
 
@@ -25,7 +26,7 @@ from ..operations import (
     RenameColumn,
     RenameTable,
 )
-from ..schema import Check, Column, ForeignKey, Index, PrimaryKey, SchemaObject, Table, Unique, View, split_key
+from ..schema import Check, Column, ForeignKey, Index, IndexElement, PrimaryKey, SchemaObject, Table, Unique, View, split_key
 from .postgresql_catalog import SERIALS, implicit_name
 
 
@@ -168,7 +169,7 @@ class PostgreSQLRendering:
         not_valid = " NOT VALID" if getattr(c, "options", {}).get("not_valid") else ""
         return f"ALTER TABLE {self.q(t)} ADD {self.constraint_sql(c)}{not_valid}"
 
-    def create_index_sql(self, t: Table, ix: Index) -> str:
+    def create_index_sql(self, t: Table, ix: Index, concurrently: bool = False) -> str:
         o = ix.options
         elements = []
         for e in ix.elements:
@@ -182,7 +183,7 @@ class PostgreSQLRendering:
             if e.nulls:
                 text += f" NULLS {e.nulls.upper()}"
             elements.append(text)
-        sql = f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {self.quote(ix.name or '')} ON {self.q(t)}"
+        sql = f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {'CONCURRENTLY ' if concurrently else ''}{self.quote(ix.name or '')} ON {self.q(t)}"
         if o.get("using"):
             sql += f" USING {o['using']}"
         sql += f" ({', '.join(elements)})"
@@ -273,7 +274,13 @@ class PostgreSQLRendering:
                 out.append(f"ALTER SEQUENCE {sequence} AS {new.type}")
         if "default" in changes and (new.default is not None or old.default is not None and "type" not in changes):
             out.append(f"{prefix} SET DEFAULT {new.default}" if new.default is not None else f"{prefix} DROP DEFAULT")
-        if "nullable" in changes:
+        if "nullable" in changes and op.validate_apart:
+            # SET NOT NULL uses a valid CHECK (col IS NOT NULL) instead of scanning the rows under its lock
+            check = self.quote(not_null_check(t, new.name))
+            out += [f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID",
+                    Statement(f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}", transactional=False),
+                    f"{prefix} SET NOT NULL", f"ALTER TABLE {table} DROP CONSTRAINT {check}"]
+        elif "nullable" in changes:
             out.append(f"{prefix} {'DROP' if new.nullable else 'SET'} NOT NULL")
         # numbering added to a column with rows goes on after the highest value, never back to 1
         after_max = f"max({column})) FROM {table} HAVING max({column}) IS NOT NULL"
@@ -322,16 +329,33 @@ class PostgreSQLRendering:
             parts.append("RESTART")
         return " ".join(parts)
 
-    def render_create_index(self, op: CreateIndex) -> list[str]:
+    def render_create_index(self, op: CreateIndex) -> list[str | Statement]:
         comment = [self.comment_index_sql(op.parent, op.index)] if "comment" in op.index.options else []
-        return [self.create_index_sql(op.parent, op.index)] + comment
+        sql = self.create_index_sql(op.parent, op.index, op.concurrently)
+        # CONCURRENTLY cannot run inside a transaction block
+        return [Statement(sql, transactional=False) if op.concurrently else sql, *comment]
 
-    def render_drop_index(self, op: DropIndex) -> list[str]:
-        return [f"DROP INDEX {self.qualified(op.parent.schema, op.index.name or '')}"]
+    def render_drop_index(self, op: DropIndex) -> list[str | Statement]:
+        sql = f"DROP INDEX {'CONCURRENTLY ' if op.concurrently else ''}{self.qualified(op.parent.schema, op.index.name or '')}"
+        return [Statement(sql, transactional=False) if op.concurrently else sql]
 
-    def render_add_constraint(self, op: AddConstraint) -> list[str]:
-        comment = [self.comment_constraint_sql(op.parent, op.constraint)] if "comment" in op.constraint.options else []
-        return [self.add_constraint_sql(op.parent, op.constraint)] + comment
+    def render_add_constraint(self, op: AddConstraint) -> list[str | Statement]:
+        c = op.constraint
+        comment = [self.comment_constraint_sql(op.parent, c)] if "comment" in c.options else []
+        if op.concurrently and isinstance(c, Unique):
+            # built while writes go on, then made the constraint (its index renamed to it) under a brief lock
+            o = c.options
+            ix = Index(c.name, tuple(IndexElement(col) for col in c.columns), unique=True,
+                       options={k: o[k] for k in ("include", "nulls_not_distinct", "with", "tablespace") if o.get(k)})
+            attach = (f"ALTER TABLE {self.q(op.parent)} ADD CONSTRAINT {self.quote(c.name or '')} UNIQUE USING INDEX "
+                      f"{self.quote(c.name or '')}{_deferrable(o.get('deferrable'), o.get('initially'))}")
+            return [Statement(self.create_index_sql(op.parent, ix, concurrently=True), transactional=False), attach, *comment]
+        if not op.validate_apart:
+            return [self.add_constraint_sql(op.parent, c), *comment]
+        # the rows are checked after the ADD has committed and released its lock: validation in a transaction of its
+        # own only blocks other DDL (SHARE UPDATE EXCLUSIVE), so it runs apart from the migration's transaction
+        validate = f"ALTER TABLE {self.q(op.parent)} VALIDATE CONSTRAINT {self.quote(c.name or '')}"
+        return [self.add_constraint_sql(op.parent, c) + " NOT VALID", *comment, Statement(validate, transactional=False)]
 
     def render_drop_constraint(self, op: DropConstraint) -> list[str]:
         name = op.constraint.name
@@ -496,6 +520,12 @@ class PostgreSQLRendering:
 
     def render_drop_domain(self, op: Any) -> list[str]:
         return [f"DROP DOMAIN {self.qkey(op.name)}"]
+
+
+def not_null_check(t: Table, column: str) -> str:
+    """The name of the CHECK a SET NOT NULL of ``t.column`` is validated through (dropped right after it)."""
+    digest = hashlib.sha256(f"{t.key}.{column}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"dbwarden_not_null_{digest}"
 
 
 def _bounds(identity: Any) -> tuple[Any, ...]:

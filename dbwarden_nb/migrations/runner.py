@@ -199,6 +199,7 @@ class Runner:
         for f in files:
             statements = self.statements(f, "upgrade")
             lines.append(f"-- {self.display_dir}/{f.filename}")
+            lines += [sql + ";" for sql in self.backend.timeout_statements()]  # what before_migration sets
             wrap = self.backend.transactional_ddl and all(s.transactional for s in statements)
             lines += ["BEGIN;"] if wrap else []
             for stmt in statements:
