@@ -43,7 +43,7 @@ from .operations import (
     RenameColumn,
     RenameTable,
 )
-from .schema import ForeignKey, SchemaObject, Snapshot, Table, View, schemas_of
+from .schema import ForeignKey, SchemaObject, Snapshot, Table, View, schemas_of, table_key
 
 T = TypeVar("T")
 
@@ -171,12 +171,15 @@ class Differ:
         view_drops = [DropView(v) for v in reversed(dropped)]
         view_creates = [CreateView(v) for v in view_dependency_order([n for _, n in view_changed] + view_added)]
         type_creates, type_drops = self.compare_types()
-        object_creates, object_drops = self.compare_objects()
-        type_creates, type_drops = object_creates + type_creates, type_drops + object_drops
+        objects = self.compare_objects({v.key for v in dropped})
+        type_creates = objects.creates["early"] + _around(type_creates, objects.creates["routine"])
+        type_drops = list(reversed(_around(list(reversed(type_drops)), list(reversed(objects.drops["routine"])))))
+        type_drops += objects.drops["early"]
         released, owned = self.compare_ownership()
         return Plan(
-            tuple(released + view_drops + type_creates + order(renames, drops, creates, alters, self.forward_references)
-                  + owned + type_drops + view_creates + view_indexes),
+            tuple(released + objects.drops["late"] + view_drops + type_creates
+                  + order(renames, drops, creates, alters, self.forward_references)
+                  + owned + type_drops + view_creates + view_indexes + objects.creates["late"]),
             tuple(self.suggestions),
         )
 
@@ -202,20 +205,32 @@ class Differ:
                 out.append((view, self.new.views[key]))
         return out
 
-    def compare_objects(self) -> tuple[list[Operation], list[Operation]]:
-        """Schemas (every one the snapshots hold, empty or not) and other schema objects: created before the
-        types and tables that may live in or use them, dropped after."""
-        creates: list[Operation] = []
-        drops: list[Operation] = []
+    def compare_objects(self, recreated_views: set[str] = frozenset()) -> _ObjectOps:  # type: ignore[assignment]
+        """Schemas (every one the snapshots hold, empty or not) and other schema objects, by phase: schemas,
+        extensions and collations before the types and tables that live in or use them (dropped after);
+        functions, procedures and aggregates after the types their signatures use and before the tables, views,
+        defaults and checks that call them (dropped after those); triggers after their tables and views (dropped
+        before anything). A trigger on a view the plan drops and creates again is created again after it."""
+        ops = _ObjectOps()
         before, after = schemas_of(self.old), schemas_of(self.new)
-        creates += [CreateObject(SchemaObject("schema", s)) for s in sorted(after - before)]
-        drops += [DropObject(SchemaObject("schema", s)) for s in sorted(before - after, reverse=True)]
+        ops.creates["early"] += [CreateObject(SchemaObject("schema", s)) for s in sorted(after - before)]
+        schema_drops: list[Operation] = [DropObject(SchemaObject("schema", s)) for s in sorted(before - after, reverse=True)]
         old = {k: o for k, o in self.old.objects.items() if o.kind != "schema"}
         new = {k: o for k, o in self.new.objects.items() if o.kind != "schema"}
-        creates += [CreateObject(new[k]) for k in sorted(new.keys() - old.keys())]
-        creates += [ReplaceObject(old[k], new[k]) for k in sorted(new.keys() & old.keys()) if old[k] != new[k]]
-        drops = [DropObject(old[k]) for k in sorted(old.keys() - new.keys())] + drops
-        return creates, drops
+        rank = {kind: n for n, kind in enumerate(OBJECT_ORDER)}
+        by_rank = lambda k: (rank.get((new.get(k) or old[k]).kind, len(rank)), k)  # noqa: E731
+        for k in sorted(new.keys() - old.keys(), key=by_rank):
+            ops.creates[_phase(new[k])].append(CreateObject(new[k]))
+        for k in sorted(new.keys() & old.keys(), key=by_rank):
+            if new[k].kind == "trigger" and table_key(new[k].schema, new[k].options["table"]) in recreated_views:
+                ops.drops["late"].append(DropObject(old[k]))
+                ops.creates["late"].append(CreateObject(new[k]))
+            elif old[k] != new[k]:
+                ops.creates[_phase(new[k])].append(ReplaceObject(old[k], new[k]))
+        for k in sorted(old.keys() - new.keys(), key=by_rank, reverse=True):
+            ops.drops[_phase(old[k])].append(DropObject(old[k]))
+        ops.drops["early"] += schema_drops
+        return ops
 
     def compare_ownership(self) -> tuple[list[Operation], list[Operation]]:
         """A sequence owned by a column (``owned_by``) is dropped with it: ownership is released before any table
@@ -406,6 +421,33 @@ def order(
     result += sorted(pending_alters, key=alter_rank)  # stable: per-table order kept within a rank
     result += deferred
     return result
+
+
+OBJECT_ORDER = ("extension", "collation", "function", "procedure", "aggregate", "trigger")  # creation order
+_PHASES = {"function": "routine", "procedure": "routine", "aggregate": "routine", "trigger": "late"}
+
+
+def _around(types: list[Operation], routines: list[Operation]) -> list[Operation]:
+    """Types, then the routines (whose signatures use types), then the domains whose check or default calls one of
+    those routines (``CHECK (is_email(VALUE))``)."""
+    names = {getattr(op, "object", None) and op.object.name for op in routines} - {None}  # type: ignore[attr-defined]
+    if not names:
+        return types + routines
+    pattern = re.compile(r"(?<![\w$])(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\s*\(")
+    calling = [op for op in types if "domain" in op.kind and pattern.search(json.dumps(getattr(op, "options", {}), default=str))]
+    return [op for op in types if op not in calling] + routines + calling
+
+
+def _phase(obj: SchemaObject) -> str:
+    return _PHASES.get(obj.kind, "early")
+
+
+@dataclass
+class _ObjectOps:
+    """Schema objects' operations by phase of the plan: "early", "routine", "late"."""
+
+    creates: dict[str, list[Operation]] = field(default_factory=lambda: {"early": [], "routine": [], "late": []})
+    drops: dict[str, list[Operation]] = field(default_factory=lambda: {"early": [], "routine": [], "late": []})
 
 
 def dependents(old: Mapping[str, View], new: Mapping[str, View], changed: list[View], already: set[str]) -> list[tuple[View, View]]:

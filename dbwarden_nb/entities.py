@@ -3,10 +3,15 @@
 Each entity attaches itself to a ``MetaData`` (``metadata=Base.metadata``), so the databases whose model paths use
 that metadata manage it, as they manage its tables::
 
-    from dbwarden_nb.entities import Collation, Schema
+    from dbwarden_nb.entities import Collation, Extension, Function, Schema, Trigger
 
     Schema("archive", metadata=Base.metadata)                       # a schema that holds no table (yet)
     Collation("german", "provider = icu, locale = 'de-DE'", metadata=Base.metadata)
+    Extension("pg_trgm", metadata=Base.metadata)                    # version: the installed or default one
+    Function("touch", "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.at := now(); RETURN NEW; END $$",
+             metadata=Base.metadata)
+    Trigger("orders_touch", "BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch()", table="orders",
+            metadata=Base.metadata)
 
 The definition is SQL text: what follows ``CREATE <KIND> <name>`` (the server's own spelling is what
 ``generate-models`` writes, and what models are compared in). This module imports nothing heavy: models that
@@ -24,6 +29,7 @@ class Entity:
     """A named schema object with a SQL definition; ``schema=None`` is the database's default schema."""
 
     kind: ClassVar[str] = ""
+    derived: ClassVar[tuple[str, ...]] = ()  # options the server's catalog adds, never written in models
 
     def __init__(self, name: str, definition: str = "", *, schema: str | None = None, metadata: Any = None,
                  **options: Any):
@@ -40,7 +46,8 @@ class Entity:
 
     @property
     def key(self) -> str:
-        return f"{self.kind} {self.schema + '.' if self.schema else ''}{self.name}"
+        table = self.options.get("table")
+        return f"{self.kind} {self.schema + '.' if self.schema else ''}{self.name}" + (f" on {table}" if table else "")
 
     def attach(self, metadata: Any) -> Entity:
         """Make this entity part of the models of ``metadata``; declaring it again replaces it (a re-run cell)."""
@@ -66,7 +73,80 @@ class Collation(Entity):
     kind = "collation"
 
 
-KINDS: dict[str, type[Entity]] = {cls.kind: cls for cls in (Schema, Collation)}
+class Extension(Entity):
+    """``CREATE EXTENSION name [WITH SCHEMA schema] [VERSION version]``; ``version=None``: the one installed, else
+    the server's default. What the extension creates belongs to it: never managed as the user's own."""
+
+    kind = "extension"
+
+    def __init__(self, name: str, *, schema: str | None = None, version: str | None = None, metadata: Any = None):
+        super().__init__(name, schema=schema, metadata=metadata, **({"version": version} if version else {}))
+
+
+class _Routine(Entity):
+    """A function-like object: its definition starts with its argument list, which (with the name) identifies it."""
+
+    derived = ("arguments", "returns")
+
+    @property
+    def key(self) -> str:
+        return f"{super().key}{argument_list(self.definition)}"
+
+
+class Function(_Routine):
+    """``CREATE FUNCTION name(arguments) RETURNS ... LANGUAGE ... AS ...``: the definition starts at ``(``;
+    ``comment="..."`` (like every routine) is its ``COMMENT ON``."""
+
+    kind = "function"
+
+
+class Procedure(_Routine):
+    """``CREATE PROCEDURE name(arguments) LANGUAGE ... AS ...``: the definition starts at ``(``."""
+
+    kind = "procedure"
+
+
+class Aggregate(_Routine):
+    """``CREATE AGGREGATE name(arguments) (SFUNC = ..., STYPE = ...)``: the definition starts at ``(``."""
+
+    kind = "aggregate"
+
+
+class Trigger(Entity):
+    """``CREATE TRIGGER name <definition>`` on ``table`` (the table is named in the definition too: it is how the
+    trigger is told apart from one of the same name on another table)."""
+
+    kind = "trigger"
+
+    def __init__(self, name: str, definition: str, *, table: str, schema: str | None = None,
+                 comment: str | None = None, metadata: Any = None):
+        super().__init__(name, definition, schema=schema, metadata=metadata, table=table,
+                         **({"comment": comment} if comment is not None else {}))
+
+
+def argument_list(definition: str) -> str:
+    """The leading parenthesized argument list of ``definition`` (quotes and nesting respected), or ''."""
+    text = definition.lstrip()
+    if not text.startswith("("):
+        return ""
+    depth, quote = 0, ""
+    for n, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return text[:n + 1]
+    return ""
+
+
+ROUTINES = ("function", "procedure", "aggregate")  # kinds told apart by their arguments too
+KINDS: dict[str, type[Entity]] = {cls.kind: cls for cls in (Schema, Collation, Extension, Function, Procedure,
+                                                             Aggregate, Trigger)}
 
 
 def declared(metadata: Any) -> list[Entity]:

@@ -698,6 +698,13 @@ class DropDomain(NamedObjectOperation):
 # -- other schema objects ----------------------------------------------------------------------------
 
 
+# dropping these changes what the database does, not only what it holds
+BEHAVIOUR = {"function": "code that calls it (queries, defaults, triggers) fails",
+             "procedure": "code that calls it fails", "aggregate": "queries that use it fail",
+             "trigger": "what it did on each change stops happening, silently",
+             "extension": "what it provides (types, functions, operator classes) goes with it"}
+
+
 @dataclass(frozen=True)
 class CreateObject(Operation):
     kind: ClassVar[str] = "create_object"
@@ -725,6 +732,14 @@ class DropObject(Operation):
 
     def reverse(self) -> Operation:
         return CreateObject(self.object)
+
+    @property
+    def default_severity(self) -> str:  # type: ignore[override]
+        return "WARN" if self.object.kind in BEHAVIOUR else "INFO"
+
+    @property
+    def default_risk(self) -> str:
+        return BEHAVIOUR.get(self.object.kind, "")
 
     def describe(self) -> str:
         return f"drop {self.object.key}"

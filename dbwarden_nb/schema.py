@@ -338,7 +338,15 @@ class SchemaObject:
 
     @property
     def key(self) -> str:
-        return f"{self.kind} {table_key(self.schema, self.name)}"
+        """``kind schema.name``; a routine's arguments follow (overloads share a name), a trigger's table too."""
+        from .entities import ROUTINES, argument_list
+
+        key = f"{self.kind} {table_key(self.schema, self.name)}"
+        if "arguments" in self.options:
+            key += f"({self.options['arguments']})"
+        elif self.kind in ROUTINES:
+            key += argument_list(self.definition)
+        return key + (f" on {self.options['table']}" if "table" in self.options else "")
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "schema": self.schema, "name": self.name, "definition": self.definition,

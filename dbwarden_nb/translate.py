@@ -272,6 +272,13 @@ class _Translator:
         for key, sequence in self.src.sequences.items():
             self.note(key, None, "sequence", key, NOTHING, "dropped",
                       "SQLite has no sequences: nextval() defaults are dropped too")
+        for key, obj in self.src.objects.items():
+            if obj.kind == "schema":
+                continue
+            procedural = obj.kind in ("function", "procedure", "aggregate", "trigger")
+            self.note(obj.options.get("table"), None, obj.kind, key, NOTHING, "dropped",
+                      "procedural code: written for the production engine, it does not run on SQLite" if procedural
+                      else f"SQLite has no {obj.kind}s")
 
     # -- tables -----------------------------------------------------------------------------------
 

@@ -149,6 +149,8 @@ def _my_dump(url: str) -> str:
     for line in text.splitlines():
         line = re.sub(r"/\*!\d+ (SET|DEFINER=)[^*]*\*/ ?", "", line).rstrip(";").rstrip()
         line = re.sub(r" DEFINER=`[^`]*`@`[^`]*`", "", line).replace(f"`{database}`.", "")
+        # a trigger is kept as written: quotes around a plain name are not schema (a tool quotes every name)
+        line = re.sub(r"`([A-Za-z_][A-Za-z0-9_]*)`", r"\1", line) if " TRIGGER " in line else line
         if not line.strip() or line.startswith(("--", "/*!40", "SET ", "/*M!", "DELIMITER")):
             continue
         keep.append(line)

@@ -165,7 +165,8 @@ def empty_database(conn: Any) -> None:
 def server_target(server: Any, kind: str) -> Iterator[Target]:
     pair = DatabasePair(server, kind)
     try:
-        yield Target(kind, pair.fresh, flavors=frozenset({kind}), server_version=server.version)
+        yield Target(kind, pair.fresh, flavors=frozenset({kind}), server_version=server.version,
+                     manages=frozenset({"triggers", "functions and procedures"}))
     finally:
         pair.close()
 

@@ -362,7 +362,8 @@ def run_corpus(server: Any, files: list[str], workers: int) -> dict[str, FileRep
             pair = pairs.get()
             try:
                 target = Target("postgresql", pair.fresh, flavors=flavors, server_version=version,
-                                schemas=user_schemas, prepare=prepare, dump=engine_dump)
+                                schemas=user_schemas, prepare=prepare, dump=engine_dump,
+                                manages=frozenset({"triggers", "functions and procedures", "extensions"}))
                 return run_case(name, case, target)
             finally:
                 pairs.put(pair)

@@ -64,7 +64,7 @@ def sqlite_target(root: Path) -> Target:
         folder.mkdir()
         yield f"sqlite:///{folder / 'a.db'}", f"sqlite:///{folder / 'b.db'}"
 
-    return Target("sqlite", fresh_databases)
+    return Target("sqlite", fresh_databases, manages=frozenset({"triggers"}))
 
 
 @pytest.mark.parametrize("corpus_file", FILES or [MISSING])

@@ -22,15 +22,18 @@ from ..operations import (
     AlterColumn,
     AlterTable,
     CreateIndex,
+    CreateObject,
     CreateTable,
     DropColumn,
     DropConstraint,
     DropIndex,
+    DropObject,
     DropTable,
     Operation,
     Plan,
     RenameColumn,
     RenameTable,
+    ReplaceObject,
 )
 from ..schema import Check, Column, ForeignKey, Index, PrimaryKey, Snapshot, Table, Unique, split_key
 from .base import Backend, Connection
@@ -623,6 +626,20 @@ class MySQLBackend(Backend):
 
     def render_drop_view(self, op: Any) -> list[str]:
         return [f"DROP VIEW {self.qkey(op.view.key)}"]
+
+    # -- triggers, functions, procedures -------------------------------------------------------------
+
+    def render_create_object(self, op: CreateObject) -> list[str]:
+        obj = op.object
+        if obj.kind not in ("trigger", "function", "procedure"):
+            raise BackendError(f"{self.name} cannot create a {obj.kind} ({obj.key})")
+        return [f"CREATE {obj.kind.upper()} {self.quote(obj.name)}{'' if obj.kind != 'trigger' else ' '}{obj.definition}"]
+
+    def render_drop_object(self, op: DropObject) -> list[str]:
+        return [f"DROP {op.object.kind.upper()} {self.quote(op.object.name)}"]
+
+    def render_replace_object(self, op: ReplaceObject) -> list[str]:
+        return self.render_drop_object(DropObject(op.old)) + self.render_create_object(CreateObject(op.new))
 
     # -- code generation --------------------------------------------------------------------------
 

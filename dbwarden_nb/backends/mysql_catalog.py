@@ -15,7 +15,9 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..schema import Check, Column, Computed, ForeignKey, Index, IndexElement, PrimaryKey, Snapshot, Table, Unique, View
+from ..schema import (Check, Column, Computed, ForeignKey, Index, IndexElement, PrimaryKey, SchemaObject, Snapshot,
+                      Table, Unique, View)
+from ..errors import SnapshotError
 from .sqltext import collapse_spaces
 
 if TYPE_CHECKING:
@@ -81,12 +83,26 @@ SELECT TABLE_NAME, PARTITION_NAME, PARTITION_METHOD, PARTITION_EXPRESSION, PARTI
 # What the database holds that a snapshot does not carry, as (kind, name): listed by snapshot and generate-models.
 # Grants are per table and grantee (one row per privilege in the catalog).
 UNMANAGED = """
-SELECT 'trigger', CONCAT(TRIGGER_NAME, ' on ', EVENT_OBJECT_TABLE) FROM information_schema.TRIGGERS
- WHERE TRIGGER_SCHEMA = :schema
-UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = :schema
-UNION ALL SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = :schema
+SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = :schema
 UNION ALL SELECT DISTINCT 'table grant', CONCAT(GRANTEE, ' on ', TABLE_NAME) FROM information_schema.TABLE_PRIVILEGES
  WHERE TABLE_SCHEMA = :schema
+"""
+
+# Triggers, functions and procedures, their bodies as written (the server keeps the text)
+TRIGGERS = """
+SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, ACTION_STATEMENT
+  FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = :schema
+ ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER
+"""
+ROUTINES = """
+SELECT ROUTINE_NAME, ROUTINE_TYPE, DTD_IDENTIFIER, ROUTINE_DEFINITION, IS_DETERMINISTIC, SQL_DATA_ACCESS,
+       SECURITY_TYPE, ROUTINE_COMMENT
+  FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = :schema
+"""
+PARAMETERS = """
+SELECT SPECIFIC_NAME, ROUTINE_TYPE, PARAMETER_MODE, PARAMETER_NAME, DTD_IDENTIFIER
+  FROM information_schema.PARAMETERS WHERE SPECIFIC_SCHEMA = :schema AND ORDINAL_POSITION > 0
+ ORDER BY SPECIFIC_NAME, ORDINAL_POSITION
 """
 
 NUMERIC_TYPES = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double", "year", "bit"})
@@ -225,6 +241,7 @@ class CatalogReader:
         unmanaged: dict[str, list[str]] = defaultdict(list)
         for kind, name in self.query(UNMANAGED):
             unmanaged[str(kind)].append(str(name))
+        objects = self.programmable(self.query(TRIGGERS), self.query(ROUTINES), self.query(PARAMETERS))
 
         by_table: dict[str, dict[str, list[tuple[Any, ...]]]] = defaultdict(lambda: defaultdict(list))
         for kind, rows in (("columns", columns), ("stats", stats), ("fks", fks), ("checks", checks), ("parts", partitions)):
@@ -240,8 +257,31 @@ class CatalogReader:
             elif table_type in ("BASE TABLE", "SYSTEM VERSIONED"):
                 out_tables.append(self.table(row, by_table[name]))
         out_views = [self.view(r) for r in views if r[0] not in self.internal]
-        return Snapshot.of(backend_name, out_tables, out_views, sequences=self.sequences(sequences),
+        return Snapshot.of(backend_name, out_tables, out_views, objects, sequences=self.sequences(sequences),
                            server_version=server_version, unmanaged=unmanaged)
+
+    def programmable(self, triggers: list[tuple[Any, ...]], routines: list[tuple[Any, ...]],
+                     parameters: list[tuple[Any, ...]]) -> list[SchemaObject]:
+        """Triggers, functions and procedures as written (``SHOW CREATE``: the server keeps each statement's text,
+        which is what its dumps print), from what follows the name on. One query per object: the catalog tables
+        hold neither a parameter list nor a trigger as written."""
+        q = lambda n: "`" + str(n).replace("`", "``") + "`"  # noqa: E731
+        where = q(self.schema)
+        out = []
+        for name, table, *_ in triggers:
+            text = self.conn.query(f"SHOW CREATE TRIGGER {where}.{q(name)}")[0][2]
+            out.append(SchemaObject("trigger", name, None, _after_name(text, "TRIGGER"), {"table": table}))
+        params: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for routine, kind, _mode, _name, dtd in parameters:
+            params[(routine, kind)].append(str(dtd))
+        for name, kind, *_ in routines:
+            text = self.conn.query(f"SHOW CREATE {kind} {where}.{q(name)}")[0][2]
+            if text is None:  # the statement is shown to its definer and to those who may read mysql.proc only
+                raise SnapshotError(f"cannot read {kind.lower()} {name}: SHOW CREATE {kind} shows its text only to "
+                                    "its definer or a user with SELECT on mysql.proc (MariaDB) / SHOW_ROUTINE (MySQL)")
+            out.append(SchemaObject(kind.lower(), name, None, _after_name(text, kind),
+                                    {"arguments": ", ".join(params[(name, kind)])}))
+        return out
 
     def sequences(self, names: list[str]) -> dict[str, dict[str, Any]]:
         """MariaDB sequences: one UNION query over all of them (a sequence is a one-row table)."""
@@ -433,3 +473,13 @@ def implicit_fk_indexes(indexes: list[Index], fks: list[ForeignKey]) -> tuple[li
             fk = replace(fk, options={**fk.options, "index": found.name})
         out_fks.append(fk)
     return indexes, out_fks
+
+
+_HEAD = r"CREATE\s+(?:DEFINER\s*=\s*(?:`(?:[^`]|``)*`|'[^']*'|\S+?)(?:@(?:`(?:[^`]|``)*`|'[^']*'|\S+))?\s+)?"
+_NAME = r"\s+(?:`(?:[^`]|``)*`|[^\s(`]+)(?:\.(?:`(?:[^`]|``)*`|[^\s(`]+))?\s*"
+
+
+def _after_name(text: str, kind: str) -> str:
+    """What follows ``CREATE [DEFINER=…] KIND name`` in a statement as the server shows it."""
+    head = re.match(_HEAD + kind + _NAME, text, re.I)
+    return text[head.end():] if head else text

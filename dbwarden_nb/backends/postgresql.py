@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
-from ..errors import BackendError, LockError, MigrationError
+from ..errors import BackendError, LockError, MigrationError, SnapshotError
 from ..migrations.lock import Lock, LockStatus
 from ..operations import (
     AddColumn,
@@ -29,7 +29,8 @@ from ..operations import (
     Operation,
     Plan,
 )
-from ..schema import Check, Column, ForeignKey, Index, PrimaryKey, Snapshot, Table, Unique, schemas_of, split_key
+from ..schema import (Check, Column, ForeignKey, Index, PrimaryKey, SchemaObject, Snapshot, Table, Unique, schemas_of,
+                      split_key)
 from ..models.codegen import sql_text
 from .base import Backend, Connection
 from .postgresql_catalog import SERIALS, TYPE_LIMITS, CatalogReader, implicit_name, is_serial, sequence_options
@@ -461,7 +462,9 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         mapping = {s: f"{tag}_{s}"[:63] for s in sorted(schemas_of(raw))}
         # sequences are canonical already (extract_models); their owners may be tables normalized in another chunk
         unowned = {k: {o: v for o, v in opts.items() if o != "owned_by"} for k, opts in raw.sequences.items()}
-        objects = [replace(o, name=mapping[o.name]) if o.kind == "schema" else o for o in raw.objects.values()]
+        extensions, installed = self._extensions(conn, raw)
+        objects = [replace(o, name=mapping[o.name]) if o.kind == "schema" else o for o in raw.objects.values()
+                   if o.kind != "extension" or o.name not in installed]  # an extension is database-wide
         scratch = _move_schemas(raw.replace(sequences=unowned, objects={o.key: o for o in objects}), mapping,
                                 qualified=(default, tag))
         from ..differ import diff
@@ -469,6 +472,7 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         plan = diff(self.empty(), scratch, forward_references=False)
         statements = [f"CREATE SCHEMA {self.quote(tag)}"]  # the plan creates the others
         statements.append(f"SET LOCAL search_path TO {self.quote(tag)}, {self.quote(default)}")
+        statements.append("SET LOCAL check_function_bodies = false")
         statements += [stmt.sql for stmt in self.render_plan(plan)]
         with conn.rolled_back():
             self._execute_batch(conn, statements)
@@ -477,10 +481,28 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         back = {v: k for k, v in mapping.items()}
         # what the server had to qualify in the scratch schema (a name a CTE shadows) it qualifies in the real one
         result = _move_schemas(result, back, text_from=dict(back) | {tag: default})
-        # sequences are canonical already, and schemas keep their names (the scratch ones are renamed back above)
-        objects = {**{k: o for k, o in result.objects.items() if o.kind != "schema"},
-                   **{k: o for k, o in raw.objects.items() if o.kind == "schema"}}
+        # sequences are canonical already, and schemas keep their names (the scratch ones are renamed back above);
+        # extensions are the models' own, with the version the server has
+        objects = {**{k: o for k, o in result.objects.items() if o.kind not in ("schema", "extension")},
+                   **{k: o for k, o in raw.objects.items() if o.kind == "schema"},
+                   **{o.key: o for o in extensions}}
         return result.replace(sequences=raw.sequences, objects=objects, server_version=None, unmanaged={})
+
+    def _extensions(self, conn: Connection, raw: Snapshot) -> tuple[list[SchemaObject], set[str]]:
+        """The models' extensions, each with its version (declared, else installed, else the server's default),
+        and the names of those already installed."""
+        wanted = [o for o in raw.objects.values() if o.kind == "extension"]
+        if not wanted:
+            return [], set()
+        rows = conn.query("SELECT name, default_version, installed_version FROM pg_available_extensions "
+                          "WHERE name = ANY(:names)", {"names": [o.name for o in wanted]})
+        found = {name: installed or default for name, default, installed in rows}
+        missing = [o.name for o in wanted if o.name not in found]
+        if missing:
+            raise SnapshotError(f"extension {missing[0]} is not available on this server (pg_available_extensions)")
+        out = [o if o.options.get("version") else replace(o, options={**o.options, "version": found[o.name]})
+               for o in wanted]
+        return out, {name for name, _, installed in rows if installed}
 
     def _execute_batch(self, conn: Connection, statements: list[str]) -> None:
         """All statements in one round trip (the simple query protocol takes many); when one fails, run them

@@ -164,12 +164,12 @@ SELECT n.nspname, s.relname, seq.seqstart, seq.seqincrement, seq.seqmin, seq.seq
 # for another (a range type's constructors) are left out.
 _NOT_EXTENSION = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass AND e.objid = {oid} AND e.deptype IN ('e', 'i'))"
 UNMANAGED = " UNION ALL ".join(f"({q})" for q in (
-    "SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' WHEN 'w' THEN 'window function' "
-    "ELSE 'function' END, n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' "
-    "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ANY(:schemas) AND "
-    + _NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid"),
-    "SELECT 'trigger', n.nspname, t.tgname || ' on ' || c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas) AND NOT t.tgisinternal{trigger_parent}",
+    "SELECT 'ordered-set aggregate', n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' "
+    "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_aggregate a ON a.aggfnoid = p.oid "
+    "WHERE n.nspname = ANY(:schemas) AND a.aggkind <> 'n' AND " + _NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid"),
+    "SELECT 'constraint trigger', n.nspname, t.tgname || ' on ' || c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas) AND NOT t.tgisinternal "
+    "AND t.tgconstraint <> 0{trigger_parent}",
     "SELECT 'rule', n.nspname, r.rulename || ' on ' || c.relname FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class "
     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas) AND r.rulename <> '_RETURN'",
     "SELECT 'policy', n.nspname, p.polname || ' on ' || c.relname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid "
@@ -178,7 +178,6 @@ UNMANAGED = " UNION ALL ".join(f"({q})" for q in (
     "WHERE n.nspname = ANY(:schemas) AND (c.relrowsecurity OR c.relforcerowsecurity)",
     "SELECT 'replica identity setting', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p') AND c.relreplident NOT IN ('d', 'n')",
-    "SELECT 'extension', NULL, x.extname FROM pg_extension x WHERE x.extname <> 'plpgsql'",
     "SELECT 'text search configuration', n.nspname, c.cfgname FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace "
     "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_ts_config", oid="c.oid"),
     "SELECT 'text search dictionary', n.nspname, d.dictname FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace "
@@ -217,6 +216,36 @@ COLLATIONS = """
 SELECT n.nspname, c.collname, c.collprovider, c.collisdeterministic, c.collcollate, c.collctype, {locale}, {rules}
   FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
  WHERE n.nspname = ANY(:schemas) AND """ + _NOT_EXTENSION.format(catalog="pg_collation", oid="c.oid")
+
+# Functions and procedures as the server prints them (pg_get_functiondef), from their argument list on: what follows
+# "CREATE OR REPLACE FUNCTION schema.name", which the server always qualifies
+ROUTINES = """
+SELECT n.nspname, p.proname, p.prokind, pg_get_function_identity_arguments(p.oid), pg_get_function_result(p.oid),
+       substr(pg_get_functiondef(p.oid), length('CREATE OR REPLACE ' || CASE p.prokind WHEN 'p' THEN 'PROCEDURE'
+              ELSE 'FUNCTION' END || ' ' || quote_ident(n.nspname) || '.' || quote_ident(p.proname)) + 1),
+       obj_description(p.oid, 'pg_proc')
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = ANY(:schemas) AND p.prokind IN ('f', 'p', 'w') AND """ + _NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid")
+
+AGGREGATES = """
+SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_arguments(p.oid),
+       a.aggtransfn::regproc::text, format_type(a.aggtranstype, NULL), NULLIF(a.aggfinalfn, 0)::regproc::text,
+       a.agginitval, NULLIF(a.aggcombinefn, 0)::regproc::text, NULLIF(a.aggsortop, 0)::regoperator::text,
+       a.aggfinalextra, p.proparallel, obj_description(p.oid, 'pg_proc')
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_aggregate a ON a.aggfnoid = p.oid
+ WHERE n.nspname = ANY(:schemas) AND a.aggkind = 'n' AND """ + _NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid")
+
+# pretty: a name visible on the search path is not qualified (the table of the default schema, its functions)
+TRIGGERS = """
+SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid, true), obj_description(t.oid, 'pg_trigger')
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = ANY(:schemas) AND NOT t.tgisinternal AND t.tgconstraint = 0{trigger_parent}
+"""
+
+EXTENSIONS = """
+SELECT x.extname, n.nspname, x.extversion FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
+ WHERE x.extname <> 'plpgsql'
+"""
 
 FK_ACTIONS = {"a": None, "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 FK_MATCH = {"s": None, "f": "FULL", "p": "PARTIAL"}
@@ -278,6 +307,46 @@ def collation_definition(provider: str, deterministic: bool, collate: str | None
     return ", ".join(parts)
 
 
+def aggregate_definition(arguments: str, sfunc: str, stype: str, finalfunc: str | None, initcond: str | None,
+                         combinefunc: str | None, sortop: str | None, finalextra: bool, parallel: str) -> str:
+    """What follows ``CREATE AGGREGATE name``: its arguments and parameters, each one only where not the default."""
+    params = [f"SFUNC = {sfunc}", f"STYPE = {stype}"]
+    params += [f"FINALFUNC = {finalfunc}"] * bool(finalfunc) + ["FINALFUNC_EXTRA"] * bool(finalextra)
+    params += [f"COMBINEFUNC = {combinefunc}"] * bool(combinefunc)
+    params += [f"INITCOND = {_literal(initcond)}"] if initcond is not None else []
+    if sortop:  # regoperator prints "<(integer,integer)": the operator alone is the parameter
+        params.append(f"SORTOP = {sortop.split('(', 1)[0]}")
+    if parallel in _PARALLEL:
+        params.append(f"PARALLEL = {_PARALLEL[parallel]}")
+    return f"({arguments}) ({', '.join(params)})"
+
+
+_PARALLEL = {"s": "SAFE", "r": "RESTRICTED"}  # "u" (unsafe) is the default
+
+
+def trigger_definition(name: str, text: str) -> str:
+    """What follows ``CREATE TRIGGER name`` in the server's ``CREATE TRIGGER name ...``."""
+    head = f"CREATE TRIGGER {quote_ident(name)} "
+    return text[len(head):] if text.startswith(head) else text.split(" ", 3)[3]
+
+
+def quote_ident(name: str) -> str:
+    """A name quoted as the server's quote_ident quotes it (only where needed)."""
+    import re
+
+    if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) and name.upper() not in _RESERVED:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+_RESERVED = frozenset("""ALL ANALYSE ANALYZE AND ANY ARRAY AS ASC ASYMMETRIC BOTH CASE CAST CHECK COLLATE COLUMN
+CONSTRAINT CREATE CURRENT_CATALOG CURRENT_DATE CURRENT_ROLE CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER DEFAULT
+DEFERRABLE DESC DISTINCT DO ELSE END EXCEPT FALSE FETCH FOR FOREIGN FROM GRANT GROUP HAVING IN INITIALLY INTERSECT
+INTO LATERAL LEADING LIMIT LOCALTIME LOCALTIMESTAMP NOT NULL OFFSET ON ONLY OR ORDER PLACING PRIMARY REFERENCES
+RETURNING SELECT SESSION_USER SOME SYMMETRIC TABLE THEN TO TRAILING TRUE UNION UNIQUE USER USING VARIADIC WHEN
+WHERE WINDOW WITH""".split())
+
+
 def parse_reloptions(options: Sequence[str] | None) -> dict[str, str]:
     return dict(o.split("=", 1) for o in options or ())
 
@@ -320,7 +389,12 @@ class CatalogReader:
             existing = self.query(SCHEMAS)
             locale = "c.colllocale" if self.server_num >= 170000 else "c.colliculocale" if self.server_num >= 150000 else "NULL"
             collations = self.query(COLLATIONS.format(locale=locale, rules="c.collicurules" if self.server_num >= 160000 else "NULL"))
-            unmanaged = self.query(UNMANAGED.replace("{trigger_parent}", " AND t.tgparentid = 0" if self.server_num >= 130000 else ""))
+            parent = " AND t.tgparentid = 0" if self.server_num >= 130000 else ""
+            unmanaged = self.query(UNMANAGED.replace("{trigger_parent}", parent))
+            routines = self.query(ROUTINES)
+            aggregates = self.query(AGGREGATES)
+            triggers = self.query(TRIGGERS.replace("{trigger_parent}", parent))
+            extensions = self.query(EXTENSIONS)
 
         rel = {r[0]: r for r in relations}
         attnames: dict[int, dict[int, str]] = defaultdict(dict)
@@ -359,11 +433,30 @@ class CatalogReader:
             domains={self.key(r[0], r[1]): self.domain(r) for r in domains},
             sequences={**standalone, **{k: v for k, v in own.items() if k not in implied}},
             objects=[SchemaObject("collation", name, self.schema_of(schema), collation_definition(*rest))
-                     for schema, name, *rest in collations],
+                     for schema, name, *rest in collations] + self.programmable(routines, aggregates, triggers, extensions),
             server_version=server_version,
             unmanaged=self.unmanaged(unmanaged),
         )
         return with_empty_schemas(snap, [r[0] for r in existing if r[0] != self.default_schema])
+
+    def programmable(self, routines: list[tuple[Any, ...]], aggregates: list[tuple[Any, ...]],
+                     triggers: list[tuple[Any, ...]], extensions: list[tuple[Any, ...]]) -> list[SchemaObject]:
+        """Functions, procedures, aggregates, triggers and extensions, each as the server prints it."""
+        def comment(text: str | None) -> dict[str, str]:
+            return {"comment": text} if text is not None else {}
+
+        out = [SchemaObject("procedure" if kind == "p" else "function", name, self.schema_of(schema), text.strip(),
+                            {"arguments": args, **({"returns": returns} if returns else {}), **comment(note)})
+               for schema, name, kind, args, returns, text, note in routines]
+        out += [SchemaObject("aggregate", name, self.schema_of(schema), aggregate_definition(*rest[:-1]),
+                             {"arguments": identity, **comment(rest[-1])})
+                for schema, name, identity, *rest in aggregates]
+        out += [SchemaObject("trigger", name, self.schema_of(schema), trigger_definition(name, text),
+                             {"table": table, **comment(note)})
+                for schema, table, name, text, note in triggers]
+        out += [SchemaObject("extension", name, self.schema_of(schema), "", {"version": version})
+                for name, schema, version in extensions]
+        return out
 
     def unmanaged(self, rows: list[tuple[Any, ...]]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = defaultdict(list)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 from ..errors import BackendError
@@ -406,21 +407,60 @@ class PostgreSQLRendering:
     # -- schemas and other schema objects (each kind: its CREATE and DROP words) ------------------------------
 
     def object_name(self, obj: SchemaObject) -> str:
-        return self.quote(obj.name) if obj.kind == "schema" else self.qualified(obj.schema, obj.name)
+        if obj.kind in ("schema", "extension", "trigger"):  # database-wide, or named within its table
+            return self.quote(obj.name)
+        return self.qualified(obj.schema, obj.name)
 
     def render_create_object(self, op: CreateObject) -> list[str]:
-        obj = op.object
+        obj, name = op.object, self.object_name(op.object)
         if obj.kind == "schema":
-            return [f"CREATE SCHEMA {self.quote(obj.name)}"]
+            return [f"CREATE SCHEMA {name}"]
         if obj.kind == "collation":
-            return [f"CREATE COLLATION {self.object_name(obj)} ({obj.definition})"]
+            return [f"CREATE COLLATION {name} ({obj.definition})"]
+        if obj.kind == "extension":
+            schema = f" WITH SCHEMA {self.quote(obj.schema)}" if obj.schema else ""
+            version = f" VERSION {self.literal(obj.options['version'])}" if obj.options.get("version") else ""
+            return [f"CREATE EXTENSION {name}{schema}{version}"]
+        if obj.kind in ("function", "procedure", "aggregate"):
+            return self._unchecked(obj) + [f"CREATE {obj.kind.upper()} {name}{obj.definition}"] + self._comment(obj)
+        if obj.kind == "trigger":
+            return [f"CREATE TRIGGER {name} {obj.definition}"] + self._comment(obj)
         raise BackendError(f"{self.name} cannot create a {obj.kind}")  # type: ignore[attr-defined]
 
+    def _unchecked(self, obj: SchemaObject) -> list[str]:
+        """A SQL-language body names tables the plan may create after it (pg_dump's way: bodies unchecked)."""
+        return ["SET check_function_bodies = false"] if re.search(r"\bLANGUAGE\s+sql\b", obj.definition, re.I) else []
+
+    def _target(self, obj: SchemaObject) -> str:
+        """How DROP and COMMENT ON name the object: with a routine's arguments, a trigger's table."""
+        name = self.object_name(obj)
+        if obj.kind == "trigger":
+            return f"TRIGGER {name} ON {self.qualified(obj.schema, obj.options['table'])}"
+        if obj.kind in ("function", "procedure", "aggregate") and "arguments" in obj.options:
+            return f"{obj.kind.upper()} {name}({obj.options['arguments']})"
+        return f"{obj.kind.upper()} {name}"
+
+    def _comment(self, obj: SchemaObject, always: bool = False) -> list[str]:
+        note = obj.options.get("comment")
+        if note is None and not always:
+            return []
+        return [f"COMMENT ON {self._target(obj)} IS {'NULL' if note is None else self.literal(note)}"]
+
     def render_drop_object(self, op: DropObject) -> list[str]:
-        return [f"DROP {op.object.kind.upper()} {self.object_name(op.object)}"]
+        return [f"DROP {self._target(op.object)}"]
 
     def render_replace_object(self, op: ReplaceObject) -> list[str]:
-        return self.render_drop_object(DropObject(op.old)) + self.render_create_object(CreateObject(op.new))
+        old, new = op.old, op.new
+        uncommented = {k: v for k, v in new.options.items() if k != "comment"}
+        if replace(old, options={k: v for k, v in old.options.items() if k != "comment"}) == replace(new, options=uncommented):
+            return self._comment(new, always=True)
+        if new.kind == "extension" and replace(old, options={}) == replace(new, options={}):
+            return [f"ALTER EXTENSION {self.object_name(new)} UPDATE TO {self.literal(new.options['version'])}"]
+        same_result = old.options.get("returns") == new.options.get("returns")
+        if new.kind in ("function", "procedure", "aggregate") and old.kind == new.kind and same_result:
+            return (self._unchecked(new) + [f"CREATE OR REPLACE {new.kind.upper()} {self.object_name(new)}{new.definition}"]
+                    + self._comment(new, always=old.options.get("comment") != new.options.get("comment")))
+        return self.render_drop_object(DropObject(old)) + self.render_create_object(CreateObject(new))
 
     def enum_sql(self, name: str, values: Sequence[str]) -> str:
         return f"CREATE TYPE {self.qkey(name)} AS ENUM ({', '.join(self.literal(v) for v in values)})"

@@ -13,20 +13,23 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
-from ..errors import MigrationError
+from ..errors import BackendError, MigrationError
 from ..operations import (
     AddColumn,
     AddConstraint,
     AlterColumn,
     AlterTable,
     CreateIndex,
+    CreateObject,
     DropColumn,
     DropConstraint,
     DropIndex,
+    DropObject,
     Operation,
     Plan,
     RebuildTable,
     RenameColumn,
+    ReplaceObject,
 )
 from ..schema import (
     Check,
@@ -36,6 +39,7 @@ from ..schema import (
     Index,
     IndexElement,
     PrimaryKey,
+    SchemaObject,
     Snapshot,
     Table,
     Unique,
@@ -147,7 +151,8 @@ class SQLiteBackend(Backend):
             if row[6]:
                 pk_of[row[0]].append((row[6], row[2]))
         tables = []
-        triggers = [f"{name} on {tbl}" for kind, name, tbl, _sql in objects if kind == "trigger"]
+        triggers = [SchemaObject("trigger", name, None, _trigger_definition(sql or ""), {"table": tbl})
+                    for kind, name, tbl, sql in objects if kind == "trigger"]
         virtual = [name for kind, name, _tbl, sql in objects if kind == "table" and (sql or "").upper().startswith("CREATE VIRTUAL")]
         for kind, name, _tbl, sql in objects:
             if kind != "table" or name in shadow or name in virtual:
@@ -157,8 +162,8 @@ class SQLiteBackend(Backend):
                 self._table(name, facts, cols_by_table[name], idx_by_table[name], idx_cols, fks_by_table[name], sql_of, pk_of)
             )
         views = [View(name=name, definition=self.canonical_view(_view_body(sql))) for kind, name, _tbl, sql in objects if kind == "view"]
-        return Snapshot.of(self.name, tables, views, server_version=self.server_version(conn),
-                           unmanaged={"trigger": triggers, "virtual table": virtual})
+        return Snapshot.of(self.name, tables, views, triggers, server_version=self.server_version(conn),
+                           unmanaged={"virtual table": virtual})
 
     def shadow_tables(self, conn: Connection) -> set[str]:
         """The tables SQLite keeps for a virtual table's data (FTS5's ``<name>_data``…): part of it, not models.
@@ -446,7 +451,32 @@ class SQLiteBackend(Backend):
     # -- adapting a neutral plan ------------------------------------------------------------------
 
     def adapt(self, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
-        """Fold every step ALTER TABLE cannot do into one rebuild per table, in place of its steps."""
+        """Fold every step ALTER TABLE cannot do into one rebuild per table, in place of its steps; the triggers of
+        a rebuilt table (which go with the table it drops) are dropped before it and created again after it."""
+        return self._keep_triggers(self._fold(plan, old, new), old, new)
+
+    def _keep_triggers(self, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
+        rebuilt = {op.table for op in plan if isinstance(op, RebuildTable)}
+        if not rebuilt:
+            return plan
+
+        def on_rebuilt(obj: SchemaObject) -> bool:
+            return obj.kind == "trigger" and obj.options.get("table") in rebuilt
+
+        ops: list[Operation] = []
+        for op in plan:
+            if isinstance(op, (CreateObject, DropObject)) and on_rebuilt(op.object) \
+                    or isinstance(op, ReplaceObject) and on_rebuilt(op.new):
+                continue  # taken care of around the rebuild
+            if isinstance(op, RebuildTable):
+                ops += [DropObject(o) for o in old.objects.values() if on_rebuilt(o) and o.options["table"] == op.table]
+                ops.append(op)
+                ops += [CreateObject(o) for o in new.objects.values() if on_rebuilt(o) and o.options["table"] == op.table]
+                continue
+            ops.append(op)
+        return plan.replace(operations=tuple(ops))
+
+    def _fold(self, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
         rebuild: dict[str, list[str]] = defaultdict(list)
         for op in plan:
             reason = self._needs_rebuild(op)
@@ -477,6 +507,19 @@ class SQLiteBackend(Backend):
         # the rebuild takes the place of the table's first step; constraints added later in the plan
         # (foreign keys go last) must not come before it, so keep steps of other tables where they were
         return plan.replace(operations=tuple(ops))
+
+    # -- triggers ---------------------------------------------------------------------------------
+
+    def render_create_object(self, op: CreateObject) -> list[str]:
+        if op.object.kind != "trigger":
+            raise BackendError(f"sqlite cannot create a {op.object.kind} ({op.object.key}): SQLite has triggers only")
+        return [f"CREATE TRIGGER {self.quote(op.object.name)} {op.object.definition}"]
+
+    def render_drop_object(self, op: DropObject) -> list[str]:
+        return [f"DROP TRIGGER {self.quote(op.object.name)}"]
+
+    def render_replace_object(self, op: ReplaceObject) -> list[str]:
+        return self.render_drop_object(DropObject(op.old)) + self.render_create_object(CreateObject(op.new))
 
     def _needs_rebuild(self, op: Operation) -> str:
         if isinstance(op, (AlterColumn, AddConstraint, DropConstraint, AlterTable)):
@@ -559,3 +602,13 @@ def _view_body(sql: str) -> str:
     tokens = sqlite_ddl.tokenize(sql)
     at = next(i for i, t in enumerate(tokens) if t.upper == "AS")
     return sqlite_ddl.join(tokens[at + 1 :])
+
+
+_TRIGGER_HEAD = re.compile(r'CREATE\s+(?:TEMP\s+|TEMPORARY\s+)?TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?'
+                           r'(?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|\'(?:[^\']|\'\')*\'|[^\s(]+)\s*', re.I)
+
+
+def _trigger_definition(sql: str) -> str:
+    """What follows ``CREATE TRIGGER name`` in the statement SQLite keeps (as written: SQLite stores the text)."""
+    head = _TRIGGER_HEAD.match(sql.strip())
+    return sql.strip()[head.end():] if head else sql.strip()

@@ -367,10 +367,12 @@ class CodeGenerator:
             code = self.named_type(key, ", metadata=Base.metadata")
             out.append(f"{identifier(f'type_{key.rpartition(chr(46))[2]}', taken)} = {code}")
         for obj in snap.objects.values():
-            cls = KINDS[obj.kind].__name__
+            entity = KINDS[obj.kind]
+            cls = entity.__name__
             self.imports.add("dbwarden_nb.entities", cls)
-            args = [repr(obj.name)] + ([repr(obj.definition)] if obj.definition else [])
-            args += [f"schema={obj.schema!r}"] * bool(obj.schema) + [f"{k}={v!r}" for k, v in obj.options.items()]
+            args = [repr(obj.name)] + ([_text_literal(obj.definition)] if obj.definition else [])
+            args += [f"schema={obj.schema!r}"] * bool(obj.schema)
+            args += [f"{k}={v!r}" for k, v in obj.options.items() if k not in entity.derived]
             out.append(f"{identifier(f'{obj.kind}_{obj.name}', taken)} = {cls}({', '.join(args)}, metadata=Base.metadata)")
         return ["\n".join(out)] if out else []
 
@@ -434,3 +436,11 @@ def generate_models(backend: Backend, snapshot: Snapshot, keys: Iterable[str] | 
 
 def all_keys(snapshot: Snapshot) -> list[str]:
     return list(snapshot.tables) + list(snapshot.views)
+
+
+def _text_literal(text: str) -> str:
+    """A string literal for SQL text: triple-quoted, as written, where it spans lines and that is exact."""
+    exact = '"""' not in text and "\\" not in text and not text.endswith('"')
+    if "\n" in text and exact and all(ch.isprintable() or ch == "\n" for ch in text):
+        return '"""' + text + '"""'
+    return repr(text)

@@ -5,8 +5,8 @@ seconds. Most runs change a table or two: each normalized table is cached under 
 its server spelling can depend on (its own model-side definition, the tables it inherits from or is a
 partition of, and the enums, domains and sequences), so only changed tables go back to the server,
 together with stand-ins of the tables they reference or inherit from, in chunks of ``CHUNK`` tables so
-that a large model set fits a default server's lock table. Views read whole tables: a model set with
-views is normalized whole.
+that a large model set fits a default server's lock table. Views, functions and triggers read whole
+tables: a model set with any of them is normalized whole.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 
 CHUNK = 250  # tables normalized in one rolled-back transaction
+READ_TABLES = ("function", "procedure", "aggregate", "trigger")  # kinds whose server spelling reads the tables
 
 
 class TableCache:
@@ -47,7 +48,7 @@ class TableCache:
 
         keys = {k: key(t) for k, t in raw.tables.items()}
         missing = [k for k in raw.tables if keys[k] not in self.known]
-        if raw.views or not raw.tables:
+        if raw.views or not raw.tables or any(o.kind in READ_TABLES for o in raw.objects.values()):
             result = backend.normalize_models(raw, conn)
             self.store({keys[k]: t.to_json() for k, t in result.tables.items()})
             return result

@@ -220,6 +220,6 @@ def test_verify_in_a_scratch_database(server: tuple[str, str], tmp_path: Path) -
     made = project.ok("make-migrations", "second", "--verify")
     assert "0002_second.sql" in made.out
     with connect(server) as conn:
-        assert {r[0] for r in conn.query("SHOW TABLES")} == {"items", "dbwarden_migrations"}
+        assert {r[0] for r in conn.query("SHOW TABLES")} == {"items", "dbwarden_migrations", "dbwarden_log"}
         assert not conn.query("SHOW DATABASES LIKE 'dbwarden\\_verify\\_%'")
         assert "name" not in {c.name for c in conn.backend.introspect(conn).tables["items"].columns}

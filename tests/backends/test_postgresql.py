@@ -334,7 +334,7 @@ def test_introspection_query_count_does_not_grow_with_tables(postgresql_server):
         big_queries, big_tables = _count_queries(big)
         assert (small_tables, big_tables) == (3, 60)
         assert big_queries == small_queries, (small_queries, big_queries)
-        assert big_queries <= 15
+        assert big_queries <= 20  # one query per kind of object, whatever their number
     finally:
         postgresql_server.drop_database(small_name)
         postgresql_server.drop_database(big_name)

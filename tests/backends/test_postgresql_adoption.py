@@ -89,6 +89,40 @@ SHAPES: dict[str, str] = {
         CREATE COLLATION german (provider = icu, locale = 'de-DE');
         CREATE TABLE names (id int PRIMARY KEY, name text COLLATE german);
     """,
+    "functions, procedures, triggers, an aggregate and extensions (pagila's shapes)": """
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
+        CREATE TYPE mpaa_rating AS ENUM ('G', 'PG', 'R');
+        CREATE FUNCTION last_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            NEW.last_update = CURRENT_TIMESTAMP;
+            RETURN NEW;
+        END $$;
+        CREATE FUNCTION _group_concat(text, text) RETURNS text LANGUAGE sql IMMUTABLE
+            AS $_$ SELECT CASE WHEN $2 IS NULL THEN $1 WHEN $1 IS NULL THEN $2 ELSE $1 || ', ' || $2 END $_$;
+        CREATE AGGREGATE group_concat(text) (SFUNC = _group_concat, STYPE = text);
+        CREATE TABLE film (film_id serial PRIMARY KEY, title text NOT NULL, rating mpaa_rating DEFAULT 'G',
+                           last_update timestamptz DEFAULT now() NOT NULL);
+        CREATE INDEX film_title_trgm ON film USING gin (title gin_trgm_ops);
+        CREATE TABLE inventory (inventory_id serial PRIMARY KEY, film_id int NOT NULL REFERENCES film);
+        CREATE FUNCTION film_in_stock(p_film_id integer, OUT p_film_count integer) RETURNS SETOF integer
+            LANGUAGE sql AS $_$ SELECT inventory_id FROM inventory WHERE film_id = $1 $_$;
+        CREATE FUNCTION rating_rank(r mpaa_rating) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 1 $$;
+        CREATE FUNCTION rating_rank(r text) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 2 $$;
+        CREATE PROCEDURE touch_all() LANGUAGE sql AS $$ UPDATE film SET last_update = now() $$;
+        CREATE TRIGGER last_updated BEFORE UPDATE ON film FOR EACH ROW EXECUTE FUNCTION last_updated();
+        CREATE TRIGGER last_updated BEFORE UPDATE ON inventory FOR EACH ROW EXECUTE FUNCTION last_updated();
+        CREATE VIEW film_list AS SELECT rating, group_concat(title) AS titles FROM film GROUP BY rating;
+        CREATE TABLE film_titles (title text);
+        CREATE FUNCTION film_list_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO film_titles VALUES (NEW.titles); RETURN NEW; END $$;
+        CREATE TRIGGER film_list_insert INSTEAD OF INSERT ON film_list FOR EACH ROW EXECUTE FUNCTION film_list_insert();
+        CREATE SCHEMA audit;
+        CREATE TABLE audit.log (id int PRIMARY KEY, at timestamptz);
+        CREATE FUNCTION audit.stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.at := now(); RETURN NEW; END $$;
+        CREATE TRIGGER "Stamp It" BEFORE INSERT OR UPDATE OF at ON audit.log FOR EACH ROW WHEN (NEW.id > 0)
+            EXECUTE FUNCTION audit.stamp();
+    """,
 }
 
 
@@ -98,7 +132,8 @@ def test_adopting_a_real_shape(shape, pg_url, fresh_url, tmp_path):
 
 
 def test_what_is_not_managed_is_listed(pg_url, tmp_path):
-    """Functions, triggers, rules, policies, extensions…: snapshot and generate-models say so, one line per kind."""
+    """Rules, policies, row-level security, constraint triggers…: snapshot and generate-models say so, one line per
+    kind; functions, triggers, aggregates and extensions are managed (generated, diffed, never listed)."""
     from dumps import load_ddl
     from projects import ProjectDir
 
@@ -112,16 +147,19 @@ def test_what_is_not_managed_is_listed(pg_url, tmp_path):
         ALTER TABLE film ENABLE ROW LEVEL SECURITY;
         CREATE POLICY film_all ON film USING (true);
         CREATE AGGREGATE total(int) (SFUNC = int4pl, STYPE = int);
+        CREATE CONSTRAINT TRIGGER film_check AFTER INSERT ON film DEFERRABLE FOR EACH ROW EXECUTE FUNCTION touch();
+        CREATE AGGREGATE pct(float8 ORDER BY float8) (SFUNC = ordered_set_transition, STYPE = internal,
+                                                      FINALFUNC = percentile_disc_final, FINALFUNC_EXTRA);
     """)
     project = ProjectDir.initialized(tmp_path / "project", pg_url, "postgresql")
-    line = ("not managed: 1 aggregate, 1 extension, 2 functions, 1 policy, 1 row-level security setting, 1 rule, "
-            "1 trigger (dbwarden does not create or drop them)")
+    line = ("not managed: 1 constraint trigger, 1 ordered-set aggregate, 1 policy, 1 row-level security setting, "
+            "1 rule (dbwarden does not create or drop them)")
     assert line in project.ok("snapshot").out
     assert line in project.ok("generate-models", "--output", "models").out
     doc = json.loads(project.ok("--json", "snapshot", "--out", "json").out)
-    assert doc["unmanaged"]["function"] == ["touch()", "twice(a integer)"]
-    assert doc["unmanaged"]["trigger"] == ["film_touch on film"]
-    assert doc["unmanaged"]["extension"] == ["pg_trgm"]
+    assert doc["unmanaged"]["constraint trigger"] == ["film_check on film"]
+    assert sorted(o["kind"] + " " + o["name"] for o in doc["objects"].values()) == [
+        "aggregate total", "extension pg_trgm", "function touch", "function twice", "trigger film_touch"]
     # what is not managed is never dropped: the generated models' diff is empty, and no migration touches them
     assert project.cli("diff", "--check").code == 0
     project.ok("baseline")

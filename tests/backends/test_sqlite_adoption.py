@@ -76,6 +76,18 @@ SHAPES: dict[str, str] = {
         CREATE INDEX session_expiry ON session (account_id, expires DESC);
         CREATE INDEX account_domain ON account (substr(email, instr(email, '@') + 1));
     """,
+    "triggers (the 30 of sakila on SQLite: timestamps kept, rows logged), one with a quoted name": """
+        CREATE TABLE film (id INTEGER PRIMARY KEY, title TEXT NOT NULL, last_update TIMESTAMP);
+        CREATE TABLE film_log (film_id INTEGER, what TEXT, at TIMESTAMP);
+        CREATE TRIGGER film_touch AFTER UPDATE ON film FOR EACH ROW
+        BEGIN
+            UPDATE film SET last_update = CURRENT_TIMESTAMP WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER "film logged" AFTER INSERT ON film WHEN NEW.title <> ''
+        BEGIN INSERT INTO film_log VALUES (NEW.id, 'insert', CURRENT_TIMESTAMP); END;
+        CREATE VIEW titles AS SELECT id, title FROM film;
+        CREATE TRIGGER titles_insert INSTEAD OF INSERT ON titles BEGIN INSERT INTO film (title) VALUES (NEW.title); END;
+    """,
 }
 
 
@@ -85,8 +97,8 @@ def test_adopting_a_real_shape(shape, sqlite_url, fresh_url, tmp_path):
 
 
 def test_what_is_not_managed_is_listed(sqlite_url, tmp_path):
-    """Triggers and virtual tables (with the shadow tables SQLite keeps for them) are listed, never modelled,
-    and never dropped."""
+    """Virtual tables (with the shadow tables SQLite keeps for them) are listed, never modelled, and never dropped;
+    triggers are managed."""
     load_ddl(sqlite_url, """
         CREATE TABLE film (id INTEGER PRIMARY KEY, title TEXT, touched DATETIME);
         CREATE TABLE film_log (film_id INTEGER, at DATETIME);
@@ -95,12 +107,56 @@ def test_what_is_not_managed_is_listed(sqlite_url, tmp_path):
         CREATE VIRTUAL TABLE film_text USING fts5(title, description);
     """)
     project = ProjectDir.initialized(tmp_path / "project", sqlite_url, "sqlite")
-    line = "not managed: 2 triggers, 1 virtual table (dbwarden does not create or drop them)"
+    line = "not managed: 1 virtual table (dbwarden does not create or drop them)"
     assert line in project.ok("snapshot").out
     assert line in project.ok("generate-models", "--output", "models").out
     doc = project.ok("--json", "snapshot", "--out", "json").json()
-    assert doc["unmanaged"] == {"trigger": ["film_logged on film", "film_touch on film"], "virtual table": ["film_text"]}
+    assert doc["unmanaged"] == {"virtual table": ["film_text"]}
+    assert sorted(doc["objects"]) == ["trigger film_logged on film", "trigger film_touch on film"]
     assert set(doc["tables"]) == {"film", "film_log"}  # neither the virtual table nor its shadow tables
     assert project.cli("diff", "--check").code == 0
     project.ok("baseline")
     assert "nothing written" in project.ok("make-migrations", "nothing").out
+
+
+def test_a_rebuild_keeps_the_triggers_of_its_table(sqlite_url, tmp_path):
+    """A change ALTER TABLE cannot make rebuilds the table, which drops its triggers: they are created again after
+    the rebuild, and after its rollback; the rows and what the trigger does are there after both."""
+    import sqlite3
+
+    from projects import ProjectDir
+
+    head = """
+    from dbwarden_nb.entities import Trigger
+
+    class Film(Base):
+        __tablename__ = "film"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str] = mapped_column(sa.String(50){check})
+        stamp: Mapped[str | None]
+
+    Trigger("film_stamp", "AFTER INSERT ON film BEGIN UPDATE film SET stamp = 'set' WHERE id = NEW.id; END",
+            table="film", metadata=Base.metadata)
+    """
+    project = ProjectDir(tmp_path / "p", sqlite_url, "sqlite")
+    project.models(head.format(check=""))
+    project.ok("make-migrations", "film")
+    project.ok("migrate")
+    path = sqlite_url.removeprefix("sqlite:///")
+
+    def insert_and_read(n: int) -> list[tuple]:
+        with sqlite3.connect(path) as conn:
+            conn.execute("INSERT INTO film (id, title) VALUES (?, 'x')", (n,))
+            return conn.execute("SELECT id, stamp FROM film ORDER BY id").fetchall()
+
+    assert insert_and_read(1) == [(1, "set")]
+    project.models(head.format(check=", sa.CheckConstraint(\"title <> ''\")"))
+    project.ok("make-migrations", "checked")
+    text = project.migration_files()[-1].read_text()
+    upgrade = text.split("-- upgrade\n")[1].split("-- rollback")[0]
+    assert upgrade.index('DROP TRIGGER "film_stamp"') < upgrade.index("DROP TABLE") < upgrade.index('CREATE TRIGGER "film_stamp"'), text
+    project.ok("migrate", "--force")
+    assert insert_and_read(2) == [(1, "set"), (2, "set")]
+    project.ok("rollback", "--force")
+    assert insert_and_read(3) == [(1, "set"), (2, "set"), (3, "set")]
+    assert project.cli("diff", "--check").code == 2  # the models have the check, the database no longer

@@ -1,0 +1,159 @@
+"""Functions, triggers, aggregates and extensions declared beside the models, on a real PostgreSQL, through the CLI:
+each change is one operation, applied in place where the engine can (``CREATE OR REPLACE``), and its rollback
+restores the previous definition, judged by what the server prints (``pg_get_functiondef``, ``pg_get_triggerdef``)
+and by what the objects do to the rows."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from projects import ProjectDir
+
+FILM = """
+    from dbwarden_nb.entities import Aggregate, Extension, Function, Trigger
+
+    class Film(Base):
+        __tablename__ = "film"
+        id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+        title: Mapped[str] = mapped_column(sa.Text)
+        stamp: Mapped[str | None] = mapped_column(sa.Text)
+
+    Extension("pg_trgm", metadata=Base.metadata)
+    Function("twice", "(x integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT x * {factor} $$",
+             comment={comment!r}, metadata=Base.metadata)
+    Aggregate("concat_all", "(text) (SFUNC = textcat, STYPE = text, INITCOND = '')", metadata=Base.metadata)
+"""
+MARKING = """
+    Function("mark", "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.stamp := {mark!r}; RETURN NEW; END $$",
+             metadata=Base.metadata)
+    Trigger("film_mark", "BEFORE {timing} ON film FOR EACH ROW EXECUTE FUNCTION mark()", table="film",
+            metadata=Base.metadata)
+"""
+
+
+def models(mark: str = "v1", factor: int = 2, comment: str = "doubles", timing: str = "INSERT",
+           marking: bool = True) -> str:
+    return (FILM + MARKING * marking).format(mark=mark, factor=factor, comment=comment, timing=timing)
+
+
+class Db:
+    def __init__(self, url: str):
+        self.engine = sa.create_engine("postgresql+psycopg://" + url.split("://", 1)[1], poolclass=sa.pool.NullPool)
+
+    def one(self, sql: str):
+        with self.engine.begin() as conn:
+            return conn.execute(sa.text(sql)).scalar()
+
+    def run(self, sql: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(sql))
+
+    def definitions(self) -> tuple:
+        return (self.one("SELECT pg_get_functiondef('mark'::regproc)"), self.one("SELECT pg_get_functiondef('twice'::regproc)"),
+                self.one("SELECT obj_description('twice'::regproc, 'pg_proc')"),
+                self.one("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'film_mark'"))
+
+
+@pytest.fixture
+def applied(pg_url, tmp_path):
+    project = ProjectDir(tmp_path / "p", pg_url, "postgresql")
+    project.models(models())
+    project.ok("make-migrations", "film")
+    project.ok("migrate")
+    db = Db(pg_url)
+    db.run("INSERT INTO film (id, title) VALUES (1, 'a'), (2, 'b')")
+    yield project, db
+    db.engine.dispose()
+
+
+def _step(project: ProjectDir, name: str, body: str) -> str:
+    project.models(body)
+    out = project.ok("make-migrations", name).out
+    assert "(1 operation(s)" in out, out
+    return project.migration_files()[-1].read_text()
+
+
+def test_what_the_objects_do_and_the_round_trip(applied):
+    project, db = applied
+    assert [db.one("SELECT stamp FROM film WHERE id = 1"), db.one("SELECT twice(21)")] == ["v1", 42]
+    assert db.one("SELECT concat_all(title ORDER BY title) FROM film") == "ab"
+    assert project.cli("diff", "--check").code == 0
+    assert "nothing written" in project.ok("make-migrations", "again").out
+
+
+def test_a_changed_function_body_is_replaced_in_place_and_rolled_back(applied):
+    project, db = applied
+    before = db.definitions()
+    text = _step(project, "mark v2", models(mark="v2"))
+    assert 'CREATE OR REPLACE FUNCTION "mark"()' in text and "DROP FUNCTION" not in text, text
+    project.ok("migrate")
+    db.run("INSERT INTO film (id, title) VALUES (3, 'c')")
+    assert db.one("SELECT stamp FROM film WHERE id = 3") == "v2"
+    project.ok("rollback")
+    assert db.definitions() == before
+    db.run("INSERT INTO film (id, title) VALUES (4, 'd')")
+    assert db.one("SELECT stamp FROM film WHERE id = 4") == "v1"
+
+
+def test_a_comment_alone_is_one_comment_statement(applied):
+    project, db = applied
+    text = _step(project, "recomment", models(comment="times two"))
+    upgrade = text.split("-- upgrade\n")[1].split("-- rollback")[0].strip()
+    assert upgrade == """COMMENT ON FUNCTION "twice"(x integer) IS 'times two';""", text
+    project.ok("migrate")
+    assert db.one("SELECT obj_description('twice'::regproc, 'pg_proc')") == "times two"
+    project.ok("rollback")
+    assert db.one("SELECT obj_description('twice'::regproc, 'pg_proc')") == "doubles"
+
+
+def test_a_trigger_timing_change_is_one_step_and_rolled_back(applied):
+    project, db = applied
+    before = db.definitions()
+    text = _step(project, "on update too", models(timing="INSERT OR UPDATE"))
+    assert 'DROP TRIGGER "film_mark" ON "film";' in text and "BEFORE INSERT OR UPDATE ON film" in text, text
+    project.ok("migrate")
+    db.run("UPDATE film SET stamp = NULL, title = 'z' WHERE id = 2")
+    assert db.one("SELECT stamp FROM film WHERE id = 2") == "v1"  # the trigger fires on UPDATE now
+    project.ok("rollback")
+    assert db.definitions() == before
+    db.run("UPDATE film SET stamp = NULL WHERE id = 2")
+    assert db.one("SELECT stamp FROM film WHERE id = 2") is None
+
+
+def test_a_return_type_change_drops_and_creates(applied):
+    project, db = applied
+    body = models().replace("(x integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT x * 2 $$",
+                            "(x integer) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$ SELECT x::bigint * 2 $$")
+    text = _step(project, "bigger", body)
+    upgrade = text.split("-- upgrade\n")[1].split("-- rollback")[0]
+    assert upgrade.index('DROP FUNCTION "twice"(x integer)') < upgrade.index('CREATE FUNCTION "twice"(x integer)'), text
+    project.ok("migrate")
+    assert db.one("SELECT pg_get_function_result('twice'::regproc)") == "bigint"
+    project.ok("rollback")
+    assert db.one("SELECT pg_get_function_result('twice'::regproc)") == "integer"
+
+
+def test_dropping_a_trigger_or_function_is_warn_and_needs_force(applied):
+    project, db = applied
+    project.models(models(marking=False))
+    out = project.ok("make-migrations", "no marking").out
+    assert "severity WARN" in out, out
+    check = project.cli("check")
+    assert check.code == 2 and "what it did on each change stops happening" in check.out, check.out
+    refused = project.cli("migrate")
+    assert refused.code == 1 and "--force" in refused.err
+    project.ok("migrate", "--force")
+    db.run("INSERT INTO film (id, title) VALUES (5, 'e')")
+    assert db.one("SELECT stamp FROM film WHERE id = 5") is None
+    project.ok("rollback")  # creating them again loses nothing
+    db.run("INSERT INTO film (id, title) VALUES (6, 'f')")
+    assert db.one("SELECT stamp FROM film WHERE id = 6") == "v1"
+
+
+def test_an_extension_the_server_does_not_have_is_one_line(pg_url, tmp_path):
+    project = ProjectDir(tmp_path / "p", pg_url, "postgresql")
+    project.models('from dbwarden_nb.entities import Extension\nExtension("no_such_ext", metadata=Base.metadata)\n')
+    failed = project.cli("make-migrations", "x")
+    assert failed.code == 1 and failed.err.strip().endswith(
+        "extension no_such_ext is not available on this server (pg_available_extensions)"), failed.err
+    assert "Traceback" not in failed.err and not project.migration_files()
