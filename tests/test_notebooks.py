@@ -18,7 +18,7 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 EXPECTED = {"quickstart", "roundtrip_sqlite", "roundtrip_postgresql", "roundtrip_mysql", "roundtrip_mariadb",
-            "roundtrip_clickhouse", "explorer", "adoption"}
+            "roundtrip_clickhouse", "explorer", "adoption", "programmable"}
 SERVER_KINDS = ("postgresql", "mysql", "mariadb")  # roundtrip_<kind>.ipynb makes its database with <kind>_database()
 ROUND_TRIPS = sorted(p for p in PATHS if p.stem.startswith("roundtrip_"))
 
@@ -144,6 +144,20 @@ def test_the_adoption_notebook_adopts_a_database_made_by_plain_sql():
     assert "ON DELETE CASCADE" in shown
     assert "DifferencesFound: %dbwarden diff: primary: 1 difference(s)" in shown  # drift fails the cell
     assert re.search(r"^assert \w+\.empty\b", source(cells[-1][1]), re.MULTILINE)
+
+
+def test_the_programmable_notebook_changes_rolls_back_and_reads_back():
+    """Functions, a trigger, an aggregate and an extension declared with the models; a changed body is one step and
+    its rollback restores the old definition; generate-models reads them back with zero operations."""
+    cells = code_cells(NOTEBOOKS / "programmable.ipynb")
+    text = "\n".join(source(cell) for _, cell in cells)
+    assert "postgresql_database()" in source(cells[0][1]) and ".drop()" in text
+    for entity in ("Extension(", "Function(", "Trigger(", "Aggregate("):
+        assert entity in text, entity
+    shown = "\n".join(t for _, cell in cells for output in cell["outputs"] for t in texts(output))
+    assert "+ replace function touch_note()" in shown and "CREATE OR REPLACE FUNCTION" in shown
+    assert "the old definition is back: True" in shown
+    assert re.search(r"^assert roundtrip\.empty\b", source(cells[-1][1]), re.MULTILINE)
 
 
 def load_notebooks_module(name: str):
