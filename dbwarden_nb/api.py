@@ -9,9 +9,9 @@ import fnmatch
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
-from .errors import ConfigError, SnapshotError, UsageError
+from .errors import ConfigError, MigrationFileError, SnapshotError, UsageError
 from .reports import (
     DiffReport,
     HistoryReport,
@@ -224,26 +224,48 @@ class Database:
         _write_atomic(path, snap.to_json())
 
     def runner(self, conn: Connection, lock_timeout: float | None = None) -> Runner:
+        from .migrations.files import read_backends
         from .migrations.runner import Runner
 
-        timeout = lock_timeout if lock_timeout is not None else float(os.environ.get("DBWARDEN_LOCK_TIMEOUT", "60"))
+        self.refuse_other_backends(read_backends(self.migrations_dir).items())  # before any statement is read
+        timeout = lock_timeout_seconds(lock_timeout)
         return Runner(self.backend, conn, self.migrations_dir, self.display_dir, dev=self.dev, lock_timeout=timeout)
 
     def files(self) -> list[MigrationFile]:
         from .migrations.files import read_migrations
 
-        return read_migrations(self.migrations_dir)
+        files = read_migrations(self.migrations_dir)
+        self.refuse_other_backends((f.path, f.backend) for f in files)
+        return files
 
-    def base_snapshot(self, conn: Connection | None) -> tuple[Snapshot, str]:
-        """Where make-migrations starts: the latest file's target snapshot, else the live database."""
+    def refuse_other_backends(self, headers: Iterable[tuple[Path | None, str | None]]) -> None:
+        """The backend guard: a file whose ``-- backend:`` header is not this database's backend is refused (a
+        SQLite chain pointed at PostgreSQL would fail inside its first statement, or worse, run)."""
+        expected = self.production.name
+        for path, backend in headers:
+            if backend is not None and backend != expected:
+                rel = f"{self.display_dir}/{path.name}" if path is not None else "a migration file"
+                raise MigrationFileError(
+                    f"{rel} was written for {backend} (-- backend: {backend}), but database '{self.name}' is "
+                    f"{expected}: a chain runs only on the backend it was made for (README: 'From SQLite to "
+                    "PostgreSQL' says how to move)")
+
+    def base_snapshot(self, conn: Connection | None, from_empty: bool = False) -> tuple[Snapshot, str]:
+        """Where make-migrations starts: the latest file's target snapshot, else the baseline, else the empty
+        schema. A database that holds tables before its first migration is refused there (unless ``from_empty``):
+        a chain diffed against it could never build a fresh database, so the user chooses ``baseline`` or
+        ``--from-empty``."""
         files = self.files()
+        if files and from_empty:
+            raise UsageError(f"--from-empty starts the first migration of a chain, but {self.display_dir} already has "
+                             f"{len(files)} (latest {files[-1].version:04d}); drop the flag")
         if not files:
             baseline = self.stored_snapshot(BASELINE)
             if baseline is not None:
                 return baseline, "the baseline"
-            if conn is None or self.dev:  # in --dev the connection is the dev database, never the base
-                return self.production.empty(), "an empty schema"
-            return self.live_snapshot(conn), "the live database"
+            if conn is not None and not self.dev and not from_empty:  # in --dev the connection is the dev database
+                self.refuse_adoption(self.live_snapshot(conn))
+            return self.production.empty(), "an empty schema"
         latest = files[-1]
         stored = self.stored_snapshot(latest.version)
         if stored is None:
@@ -254,6 +276,17 @@ class Database:
             raise SnapshotError(f"the target snapshot of {rel} is missing "
                                 f"({os.path.relpath(self.snapshot_path(latest.version), self.config.root)})")
         return stored, f"migration {latest.version:04d}"
+
+    def refuse_adoption(self, live: Snapshot) -> None:
+        """The adoption trap: a first migration diffed against tables that are already there."""
+        held = [*live.tables, *live.views]
+        if not held:
+            return
+        names = ", ".join(held[:3]) + (f", … ({len(held)} in all)" if len(held) > 3 else "")
+        raise UsageError(f"{self.name}: the database already holds tables ({names}) and {self.display_dir} has no "
+                         "migration yet: run 'dbwarden baseline' to adopt them as version 0000 (make-migrations then "
+                         "writes only your changes), or 'dbwarden make-migrations --from-empty NAME' for a first "
+                         "migration that builds everything from nothing (for new databases; this one already has them)")
 
 
 class Project:
@@ -344,15 +377,17 @@ class Project:
 
     def history(self, database: str | None = None) -> HistoryReport:
         db = self.database(database)
+        from .migrations.history import History
+
         with db.connect() as conn:
-            rows = db.runner(conn).history.rows()
+            rows = History(conn).rows()
         return HistoryReport(db.name, rows)
 
     # -- writing migrations -----------------------------------------------------------------------
 
     def make_migrations(self, name: str, database: str | None = None, dry_run: bool = False, offline: bool = False,
                         rename: Sequence[str] = (), rename_table: Sequence[str] = (), verify: bool = False,
-                        rebuild: Sequence[str] = ()) -> MakeMigrationsReport:
+                        rebuild: Sequence[str] = (), from_empty: bool = False) -> MakeMigrationsReport:
         from dataclasses import replace
 
         from .differ import Renames
@@ -366,11 +401,11 @@ class Project:
         renames = Renames.parse(rename, rename_table)
         if offline or db.dev:  # --dev: the production server is not at hand; its stored snapshots are
             new = db.production_models()
-            old, _ = db.base_snapshot(None)
+            old, _ = db.base_snapshot(None, from_empty)
         else:
             with db.connect(read_only=True) as conn:
                 new = db.production_models(conn)
-                old, _ = db.base_snapshot(conn)
+                old, _ = db.base_snapshot(conn, from_empty)
         backend = db.production
         plan = backend.plan(old, new, renames, rebuild)
         if plan.is_empty:
@@ -793,6 +828,22 @@ def inside_project(root: Path, path: str, what: str) -> Path:
     if not existing.is_dir():
         raise UsageError(f"{what} {path!r} is not a folder: {os.path.relpath(existing, root.resolve())} is a file")
     return resolved
+
+
+def lock_timeout_seconds(given: float | None) -> float:
+    """How long to wait for the migration lock: ``given`` (``--lock-timeout``), else ``$DBWARDEN_LOCK_TIMEOUT``,
+    else 60 seconds; a value that is not a number of seconds, or is negative, is a usage error."""
+    import math
+
+    where, text = ("--lock-timeout", given) if given is not None else \
+        ("DBWARDEN_LOCK_TIMEOUT", os.environ.get("DBWARDEN_LOCK_TIMEOUT", "60"))
+    try:
+        seconds = float(text)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if math.isnan(seconds) or seconds < 0:
+        raise UsageError(f"{where} {text!r}: expected a number of seconds, 0 or more (e.g. 60)")
+    return seconds
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -110,7 +110,7 @@ COMMANDS: tuple[Command, ...] = (
     ), needs_project=False),
     Command("make-migrations", "diff the models against the base and write the next migration file",
             lambda p, a: p.make_migrations(a.name, a.database, a.dry_run, a.offline, a.rename, a.rename_table, a.verify,
-                                           a.rebuild), (
+                                           a.rebuild, a.from_empty), (
         arg("name", type=_migration_name, help="what the migration does, e.g. \"add orders\""),
         DATABASE,
         arg("--offline", action="store_true", help="no database: start from the latest stored snapshot"),
@@ -119,6 +119,8 @@ COMMANDS: tuple[Command, ...] = (
             help="allow rebuilding TABLE (new table, rows copied) for what ALTER cannot change (ClickHouse; repeatable)"),
         DRY_RUN,
         arg("--verify", action="store_true", help="apply in a scratch copy, re-read, refuse unless it equals the target"),
+        arg("--from-empty", action="store_true",
+            help="the first migration builds everything from nothing, even when the database holds the tables already"),
     )),
     Command("new", "write an empty manual migration file", lambda p, a: p.new(a.name, a.database),
             (arg("name", type=_migration_name, help="what the migration does"), DATABASE)),
