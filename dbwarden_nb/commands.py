@@ -103,7 +103,8 @@ def _version(_: None, a: argparse.Namespace) -> Any:
 COMMANDS: tuple[Command, ...] = (
     Command("init", "create dbwarden.py (if missing) and the migrations folder", _init, (
         arg("--path", default=".", help="project folder (default: the current one)"),
-        arg("--database-type", default="sqlite", help="postgresql | mysql | mariadb | clickhouse | sqlite",
+        arg("--database-type", default=None,
+            help="postgresql | mysql | mariadb | clickhouse | sqlite (default: what --url names, else sqlite)",
             completes="backend"),
         arg("--url", default=None, help="database URL (default: sqlite:///./app.db); ${VAR} is read from the environment"),
         arg("--models", default="models", help="dotted module or folder with the SQLAlchemy models"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from projects import ProjectDir
 from test_bad_input import one_line
@@ -126,3 +127,171 @@ def test_a_chain_of_another_backend_is_refused_with_one_line(tmp_path: Path, sql
     assert msg.startswith("migrations/primary/0001_initial.sql was written for postgresql (-- backend: postgresql), "
                           "but database 'primary' is sqlite")
     assert not Path(sqlite_url.removeprefix("sqlite:///")).exists() or tables(sqlite_url) == []
+
+
+# -- 3. init ----------------------------------------------------------------------------------------------
+
+
+def test_init_with_a_postgresql_url_writes_its_type_a_gitignore_and_says_what_to_commit(tmp_path: Path,
+                                                                                         pg_url: str) -> None:
+    project = ProjectDir.initialized(tmp_path / "proj", pg_url, "postgresql")
+    (project.root / "dbwarden.py").unlink()
+    (project.root / ".gitignore").unlink()
+    out = project.ok("init", "--url", pg_url).out
+    assert out.strip().endswith("; commit dbwarden.py, your models, migrations/ and .dbwarden/*/snapshots/"), out
+    assert "database_type='postgresql'" in (project.root / "dbwarden.py").read_text()
+    ignored = (project.root / ".gitignore").read_text().splitlines()
+    assert "/.dbwarden/*/cache/" in ignored and not any("snapshots" in line and not line.startswith("#")
+                                                        for line in ignored)
+    assert project.ok("status").out.startswith("primary (postgresql, ")
+    assert project.ok("init", "--url", pg_url).out.startswith(f"{project.root.resolve()} is already initialized")
+    assert (project.root / ".gitignore").read_text().splitlines() == ignored  # nothing added twice
+
+    msg = one_line(project.cli("init", "--path", "other", "--url", pg_url, "--database-type", "mysql"), 2)
+    assert msg.startswith("init --url: 'postgresql://") and msg.endswith("is not a mysql URL (expected mysql://)")
+    msg = one_line(project.cli("init", "--path", "other", "--url", "${DATABASE_URL}"), 2)
+    assert msg.startswith("init --url: cannot tell the database type from '${DATABASE_URL}'; add --database-type")
+    assert not (project.root / "other").exists()
+
+
+def test_init_of_sqlite_ignores_its_database_file(tmp_path: Path) -> None:
+    from test_bad_input import run_in
+
+    assert run_in(tmp_path, "init").code == 0
+    ignored = (tmp_path / ".gitignore").read_text().splitlines()
+    assert "/app.db" in ignored and "/.dbwarden/*/cache/" in ignored
+    assert "database_type='sqlite'" in (tmp_path / "dbwarden.py").read_text()
+
+
+# -- 4. typos ---------------------------------------------------------------------------------------------
+
+
+def test_typos_in_renames_and_foreign_keys_name_what_is_missing(tmp_path: Path, pg_url: str) -> None:
+    project = ProjectDir(tmp_path / "proj", pg_url, "postgresql")
+    project.models(AUTHORS + BOOKS)
+    project.ok("make-migrations", "initial")
+    project.ok("migrate")
+    project.models(AUTHORS.replace("name:", "full_name:") + BOOKS)
+    for spec, code, message in (
+        ("author.nme:full_name", 2, "no column 'nme' in table author of the current schema"),
+        ("authr.name:full_name", 2, "no table 'authr' in the models"),
+        ("author.name:fullname", 2, "no column 'fullname' in table author of the models"),
+    ):
+        for command in ("make-migrations", "diff"):
+            args = [command, "next", "--rename", spec] if command == "make-migrations" else [command, "--rename", spec]
+            assert one_line(project.cli(*args), code) == f"--rename {spec}: {message}", (command, spec)
+    assert len(project.migration_files()) == 1
+    project.ok("make-migrations", "rename", "--rename", "author.name:full_name")
+
+    project.models(AUTHORS + BOOKS.replace('mapped_column(sa.ForeignKey("author.id"))',
+                                           'mapped_column(sa.ForeignKey("authr.id"))')
+                   .replace("author_id: Mapped[int] =", "author_id ="))
+    assert one_line(project.cli("make-migrations", "typo")) == (
+        "column book.author_id: ForeignKey('authr.id') names table 'authr', which no model defines (a typo?); a column "
+        "without a type of its own takes the type of the column it references")
+    project.models(AUTHORS + BOOKS.replace('"author.id"', '"author.idd"'))
+    assert one_line(project.cli("make-migrations", "typo")) == (
+        "table book: ForeignKey('author.idd'): table author has no column 'idd'")
+
+
+# -- 6. passwords with an unencoded '@' -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("through_variable", [False, True])
+def test_a_password_with_an_unencoded_at_is_masked_whole_and_the_url_said_malformed(
+        tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch, through_variable: bool) -> None:
+    url = pg_url.replace("postgresql://postgres@", "postgresql://postgres:S3cr3t@rl-Pw@")
+    if through_variable:
+        monkeypatch.setenv("NEWC_URL", url)
+    project = ProjectDir(tmp_path / "proj", "${NEWC_URL}" if through_variable else url, "postgresql")
+    project.models(AUTHORS)
+    masked = url.replace("S3cr3t@rl-Pw", "***")
+    for args in (["status"], ["diff"], ["migrate"], ["-v", "status"], ["--json", "status"], ["snapshot"]):
+        result = project.cli(*args)
+        assert result.code == 1, (args, result)
+        assert result.err.splitlines()[-1].endswith(  # (from dbwarden.py itself: its file and line first)
+            f"database 'primary': database_url {masked!r} is malformed: its password holds an "
+            "unencoded '@', so the driver would read the rest of it as the host name; write each '@' of the password "
+            "as %40"), (args, result.err)
+        assert "rl-Pw" not in result.out + result.err and "S3cr3t" not in result.out + result.err, args
+    result = project.cli("config")
+    assert "rl-Pw" not in result.out + result.err and "S3cr3t" not in result.out + result.err
+    project.root.joinpath("dbwarden.py").write_text(project.root.joinpath("dbwarden.py").read_text().replace(
+        "S3cr3t@rl-Pw", "S3cr3t%40rl-Pw"))
+    if through_variable:
+        monkeypatch.setenv("NEWC_URL", url.replace("S3cr3t@rl-Pw", "S3cr3t%40rl-Pw"))
+    result = project.ok("status")  # encoded, the password is read whole (the test server trusts it)
+    assert "rl-Pw" not in result.out + result.err and "S3cr3t" not in result.out + result.err
+
+
+# -- 7. one line, never a traceback ------------------------------------------------------------------------
+
+
+def test_each_bad_input_is_one_line(tmp_path: Path, pg_url: str, mariadb_url: str,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    project = ProjectDir(tmp_path / "proj", pg_url, "postgresql")
+    project.models(AUTHORS)
+    project.ok("make-migrations", "initial")
+    cases = [  # (environment, dbwarden.py URL, models, arguments, exit code, the line)
+        ({"DBWARDEN_LOCK_TIMEOUT": "abc"}, None, None, ["migrate"], 2,
+         "DBWARDEN_LOCK_TIMEOUT 'abc': expected a number of seconds, 0 or more (e.g. 60)"),
+        ({"DBWARDEN_LOCK_TIMEOUT": "-5"}, None, None, ["status"], 2,
+         "DBWARDEN_LOCK_TIMEOUT '-5': expected a number of seconds, 0 or more (e.g. 60)"),
+        ({}, None, None, ["migrate", "--lock-timeout", "-1"], 2,
+         "--lock-timeout -1.0: expected a number of seconds, 0 or more (e.g. 60)"),
+        ({}, None, None, ["migrate", "--lock-timeout", "nan"], 2,
+         "--lock-timeout nan: expected a number of seconds, 0 or more (e.g. 60)"),
+        ({}, "postgresql://postgres@127.0.0.1:abc/db", None, ["status"], 1,
+         "database 'primary': database_url 'postgresql://postgres@127.0.0.1:abc/db' is malformed: the port 'abc' is "
+         "not a number"),
+        ({}, "postgresql://postgres@[::1/db", None, ["status"], 1,
+         "database 'primary': database_url 'postgresql://postgres@[::1/db' is malformed: an unbalanced '[' or ']' in "
+         "the host (an IPv6 address is written [::1]:5432)"),
+        ({}, "postgresql://postgres@::1]:5432/db", None, ["diff"], 1,
+         "database 'primary': database_url 'postgresql://postgres@::1]:5432/db' is malformed: an unbalanced '[' or "
+         "']' in the host (an IPv6 address is written [::1]:5432)"),
+        ({}, None, AUTHORS.replace('"author"', '"dbwarden_migrations"'), ["make-migrations", "x"], 1,
+         "model table dbwarden_migrations: dbwarden_migrations is the name of dbwarden's own history table; give the "
+         "model's table another name (__tablename__)"),
+        ({}, None, AUTHORS.replace('"author"', '"dbwarden_lock"'), ["diff"], 1,
+         "model table dbwarden_lock: dbwarden_lock is the name of dbwarden's own lock table; give the model's table "
+         "another name (__tablename__)"),
+    ]
+    config = project.root / "dbwarden.py"
+    original = config.read_text()
+    for env, url, models, args, code, line in cases:
+        with monkeypatch.context() as patched:
+            for key, value in env.items():
+                patched.setenv(key, value)
+            config.write_text(original.replace(pg_url, url) if url else original)
+            project.models(models or AUTHORS)
+            msg = one_line(project.cli(*args), code)
+            assert msg == line or (url and msg.endswith(f"dbwarden.py:3: ConfigError: {line}")), (env, url, args, msg)
+    config.write_text(original)
+    project.models(AUTHORS)
+    project.ok("migrate", "--lock-timeout", "0")
+
+    maria = ProjectDir(tmp_path / "maria", f"{mariadb_url}?connect_timeout=abc", "mariadb")
+    masked = f"{mariadb_url}?connect_timeout=abc"
+    for args in (["status"], ["diff"]):
+        assert one_line(maria.cli(*args)) == (
+            f"database 'primary': database_url: invalid database URL {masked}: ?connect_timeout='abc' is not a whole "
+            "number (seconds, or flags for client_flag)")
+
+
+@pytest.mark.parametrize("url", ["postgresql://app:p@ss/word@h/db", "mysql://app:s3cr@t@db.local:3306/app",
+                                 "mariadb://a:b@c@d:3306/x?ssl_ca=/etc/ca.pem"])
+def test_an_at_the_driver_would_cut_the_password_at_is_malformed(url: str) -> None:
+    from dbwarden_nb.config import ConfigError, check_url, url_database_type
+
+    with pytest.raises(ConfigError, match="is malformed: its password holds an unencoded '@'") as caught:
+        check_url(url_database_type(url), url)
+    assert url.split("://")[1].split(":")[1].rpartition("@")[0] not in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["postgresql://a%40b@h/db", "postgresql://u:p%40ss@h:5432/db?options=x@y",
+                                 "mysql://u@[::1]:3306/db", "sqlite:///./my@db.db"])
+def test_well_formed_urls_pass(url: str) -> None:
+    from dbwarden_nb.config import check_url, url_database_type
+
+    check_url(url_database_type(url), url)

@@ -295,7 +295,13 @@ class Backend:
         return None
 
     def refuse_unholdable(self, snap: Snapshot) -> None:
-        """Raise a one-line BackendError naming the first object whose name or text the server cannot hold."""
+        """Raise a one-line BackendError naming the first object whose name or text the server cannot hold, or
+        whose name is one of dbwarden's own tables (they are never part of a snapshot)."""
+        for key, table in snap.tables.items():
+            own = {self.history_table: "history", self.lock_table: "lock"}.get(table.name)
+            if own is not None:
+                raise BackendError(f"model table {key}: {table.name} is the name of dbwarden's own {own} table; "
+                                   "give the model's table another name (__tablename__)")
         for what, text, is_name in _named_parts(snap):
             reason = self.unholdable_name(text) if is_name else self.unholdable_text(text)
             if reason is not None:
@@ -329,9 +335,10 @@ class Backend:
         masked = masked_url or mask_url(url)
         try:
             engine = self.create_engine(url)
+        except (ArgumentError, NoSuchModuleError, ValueError, TypeError) as exc:  # a port or option not a number…
+            raise ConfigError(f"invalid database URL {masked}: {mask_text(str(exc), [url])}") from None
+        try:
             return Connection(self, engine, masked)
-        except (ArgumentError, NoSuchModuleError) as exc:
-            raise ConfigError(f"invalid database URL {masked}: {exc}") from None
         except DBAPIError as exc:
             reason = mask_text(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), [url])
             raise ConfigError(f"cannot connect to {masked}: {reason}") from None

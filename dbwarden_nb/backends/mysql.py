@@ -84,6 +84,8 @@ TABLE_KWARGS = {"engine": "engine", "collate": "collation", "charset": "charset"
                 "character_set": "charset", "row_format": "row_format", "auto_increment": "auto_increment",
                 "partition_by": "partition_by", "partitions": "partitions"}
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+# URL query options SQLAlchemy hands to the driver as integers
+INTEGER_OPTIONS = ("connect_timeout", "read_timeout", "write_timeout", "client_flag")
 # what a create option is set to when the model no longer has it
 CREATE_OPTION_RESETS = {"key_block_size": "0", "checksum": "0", "delay_key_write": "0", "min_rows": "0", "max_rows": "0",
                         "avg_row_length": "0"}
@@ -127,6 +129,10 @@ class MySQLBackend(Backend):
         from ..config import sqlalchemy_url
 
         parsed = make_url(sqlalchemy_url(url))
+        for key in INTEGER_OPTIONS:  # the driver would raise a bare ValueError from int()
+            value = parsed.query.get(key)
+            if isinstance(value, str) and not value.strip().isdigit():
+                raise ValueError(f"?{key}={value!r} is not a whole number (seconds, or flags for client_flag)")
         args: dict[str, Any] = {"init_command": self.session_init, "charset": "utf8mb4"}
         if parsed.host in LOOPBACK and not any(k.startswith("ssl") for k in parsed.query):
             # PyMySQL would try TLS ("preferred") and build a new certificate store per connection (~0.1 s)
