@@ -211,6 +211,7 @@ class Database:
             return snap
         if version == BASELINE:
             return self.production.empty()
+        self.refuse_lost_snapshots([f for f in self.files() if f.version == version])
         stored = sorted(int(p.stem) for p in self.config.snapshots_path.glob("[0-9][0-9][0-9][0-9].json"))
         listed = ", ".join(f"{v:04d}" for v in stored) if len(stored) <= 8 else f"{stored[0]:04d} … {stored[-1]:04d}"
         manual = next((f for f in self.files() if f.version == version and f.is_manual), None)
@@ -270,12 +271,26 @@ class Database:
         stored = self.stored_snapshot(latest.version)
         if stored is None:
             rel = f"{self.display_dir}/{latest.filename}"
+            self.refuse_lost_snapshots(files)
             if latest.is_manual:
                 raise UsageError(f"{rel} is a manual migration that was not applied yet: run 'dbwarden migrate' first, "
                                  "so its resulting schema becomes the base of the next migration")
             raise SnapshotError(f"the target snapshot of {rel} is missing "
                                 f"({os.path.relpath(self.snapshot_path(latest.version), self.config.root)})")
         return stored, f"migration {latest.version:04d}"
+
+    def refuse_lost_snapshots(self, files: Sequence[MigrationFile]) -> None:
+        """Generated migrations whose stored snapshots are not there (a clone that left out ``.dbwarden/``): said as
+        such, with the way out, never mistaken for a manual migration not applied yet."""
+        lost = [f.version for f in files if not f.is_manual and not self.snapshot_path(f.version).exists()]
+        if not lost:
+            return
+        folder = os.path.relpath(self.config.snapshots_path, self.config.root)
+        listed = ", ".join(f"{v:04d}" for v in lost[:5]) + (f", … ({len(lost)} in all)" if len(lost) > 5 else "")
+        raise SnapshotError(f"{self.name}: the stored snapshots of migration(s) {listed} are missing from {folder}/ "
+                            "(they are committed with the migrations: a clone that left out .dbwarden/?); "
+                            f"'dbwarden snapshot --restore' rebuilds them by replaying {self.display_dir} in a "
+                            "scratch database")
 
     def refuse_adoption(self, live: Snapshot) -> None:
         """The adoption trap: a first migration diffed against tables that are already there."""
@@ -320,6 +335,59 @@ class Project:
             return db.snapshot_at(version)
         with db.connect(read_only=True) as conn:
             return db.live_snapshot(conn)
+
+    def restore_snapshots(self, database: str | None = None) -> TextReport:
+        """``snapshot --restore``: the stored snapshots that are missing (a clone that left out ``.dbwarden/``),
+        rebuilt by replaying the migration chain in a new, empty scratch database; the configured database is only
+        used to reach its server. Snapshots that are there are kept. A generated migration whose replayed schema is
+        not its target is reported, and its snapshot not stored."""
+        from .config import sqlalchemy_url
+        from .errors import MigrationError
+
+        db = self.database(database)
+        if db.dev:
+            raise UsageError(f"{db.name}: snapshot --restore replays the production chain; run it without --dev")
+        files = db.files()
+        start = db.stored_snapshot(BASELINE)
+        if files and start is None and files[0].base not in (None, db.production.empty().checksum):
+            raise SnapshotError(f"{db.name}: {db.display_dir}/{files[0].filename} starts from a baseline whose snapshot "
+                                f"({os.path.relpath(db.snapshot_path(BASELINE), db.config.root)}) is missing too; it is "
+                                "the schema of the adopted database and cannot be replayed: copy it from where "
+                                "'dbwarden baseline' ran")
+        restored: list[str] = []
+        differing: list[str] = []
+        with db.backend.scratch_empty(sqlalchemy_url(db.url, root=db.config.root)) as scratch:
+            steps = [(None, db.backend.render_plan(db.backend.plan(db.production.empty(), start)))] if start else []
+            for f, statements in [*steps, *((f, f.upgrade) for f in files)]:
+                db.backend.before_migration(scratch)
+                for stmt in statements:
+                    try:
+                        if stmt.transactional:
+                            with scratch.transaction():
+                                scratch.execute(stmt.sql)
+                        else:
+                            scratch.execute_autocommit(stmt.sql)
+                    except Exception as exc:
+                        what = f"{db.display_dir}/{f.filename}" if f else "the baseline"
+                        raise MigrationError(f"snapshot --restore: {what} fails in the scratch database: "
+                                             f"{db.backend.failure(exc, stmt.sql)}") from None
+                if f is None or db.snapshot_path(f.version).exists():
+                    continue
+                live = db.live_snapshot(scratch)
+                if f.is_manual or live.checksum == f.target:
+                    db.store_snapshot(f.version, live)
+                    restored.append(f"{f.version:04d}")
+                else:
+                    differing.append(f"{f.version:04d}")
+        done = f"restored {', '.join(restored)}" if restored else "restored none"
+        if differing:
+            raise SnapshotError(f"{db.name}: snapshot --restore: replaying {', '.join(differing)} gives a schema that is "
+                                f"not the file's target, so it was not stored ({done}); the file or its normalization "
+                                "is wrong")
+        kept = len(files) - len(restored)
+        text = (f"{db.name}: {done} by replaying {len(files)} migration(s) of {db.display_dir} in a scratch database"
+                + (f"; {kept} snapshot(s) were there and were kept" if kept else ""))
+        return TextReport(text, {"database": db.name, "restored": restored, "kept": kept})
 
     def erd(self, database: str | None = None, version: int | None = None) -> ERD:
         """The Mermaid entity-relationship diagram of the live schema, or of a stored ``version``."""
@@ -563,6 +631,7 @@ class Project:
             target = db.stored_snapshot(f.version)
             rel = f"{db.display_dir}/{f.filename}"
             if target is None:
+                db.refuse_lost_snapshots([f])
                 raise SnapshotError(f"{rel} has no stored snapshot to translate "
                                     "(a manual migration gets one when it is applied): run 'dbwarden migrate' first")
             dev_target = db.translate(target)[0]

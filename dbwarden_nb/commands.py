@@ -169,8 +169,11 @@ COMMANDS: tuple[Command, ...] = (
         arg("--check", action="store_true", help="exit with status 2 when there are differences"),
         RENAME, RENAME_TABLE,
     )),
-    Command("snapshot", "the live schema", lambda p, a: _out(p.snapshot(a.database), a.out), (
+    Command("snapshot", "the live schema",
+            lambda p, a: p.restore_snapshots(a.database) if a.restore else _out(p.snapshot(a.database), a.out), (
         DATABASE, arg("--out", choices=("table", "json"), default="table", help="output form"),
+        arg("--restore", action="store_true",
+            help="rebuild the missing stored snapshots by replaying the migrations in a scratch database"),
     )),
     Command("generate-models", "write SQLAlchemy model code from the live database",
             lambda p, a: p.generate_models(a.database, a.output, a.tables, a.exclude_tables, a.single_file), (

@@ -3,6 +3,7 @@ servers through the CLI."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,30 @@ def test_a_chain_of_another_backend_is_refused_with_one_line(tmp_path: Path, sql
     assert not Path(sqlite_url.removeprefix("sqlite:///")).exists() or tables(sqlite_url) == []
 
 
+def test_moving_a_sqlite_prototype_to_postgresql_as_the_readme_says(tmp_path: Path, sqlite_url: str,
+                                                                   pg_url: str) -> None:
+    project = ProjectDir(tmp_path / "proj", sqlite_url)
+    project.models(AUTHORS)
+    project.ok("make-migrations", "initial")
+    project.models(AUTHORS + BOOKS)
+    project.ok("make-migrations", "add book")
+    project.ok("migrate")
+    # the README's steps: point dbwarden.py at PostgreSQL (SQLite stays as the dev database), archive the SQLite
+    # chain, and start a PostgreSQL one from the empty schema
+    config = project.root / "dbwarden.py"
+    config.write_text(config.read_text().replace("'sqlite'", "'postgresql'").replace(
+        repr(sqlite_url), f"{pg_url!r}, dev_database_url='sqlite:///./dev.db'"))
+    (project.root / "migrations" / "primary").rename(project.root / "migrations" / "primary-sqlite")
+    (project.root / ".dbwarden" / "primary").rename(project.root / ".dbwarden" / "primary-sqlite")
+    project.ok("make-migrations", "initial")
+    (first,) = project.migration_files()
+    assert "-- backend: postgresql" in first.read_text() and "-- dev-upgrade: sqlite" in first.read_text()
+    project.ok("migrate")
+    assert project.ok("diff", "--check").code == 0
+    project.ok("--dev", "migrate")
+    assert {"author", "book"} <= set(tables("sqlite:///" + str(project.root / "dev.db")))
+
+
 # -- 3. init ----------------------------------------------------------------------------------------------
 
 
@@ -192,6 +217,63 @@ def test_typos_in_renames_and_foreign_keys_name_what_is_missing(tmp_path: Path, 
     project.models(AUTHORS + BOOKS.replace('"author.id"', '"author.idd"'))
     assert one_line(project.cli("make-migrations", "typo")) == (
         "table book: ForeignKey('author.idd'): table author has no column 'idd'")
+
+
+# -- 5. missing stored snapshots ----------------------------------------------------------------------------
+
+
+def test_missing_stored_snapshots_are_said_as_such(tmp_path: Path, pg_url: str) -> None:
+    import shutil
+
+    project = ProjectDir(tmp_path / "proj", pg_url, "postgresql")
+    project.models(AUTHORS)
+    project.ok("make-migrations", "initial")
+    project.models(AUTHORS + BOOKS)
+    project.ok("make-migrations", "add book")
+    project.ok("new", "by hand")
+    (project.migration_files()[-1]).write_text(project.migration_files()[-1].read_text().replace(
+        "-- rollback", "INSERT INTO author VALUES (1, 'Le Guin');\n-- rollback\nDELETE FROM author WHERE id = 1;"))
+    project.ok("migrate")
+    shutil.rmtree(project.root / ".dbwarden")  # a clone that ignored .dbwarden/
+    expected = ("primary: the stored snapshots of migration(s) 0001, 0002 are missing from .dbwarden/primary/snapshots/ "
+                "(they are committed with the migrations: a clone that left out .dbwarden/?); 'dbwarden snapshot "
+                "--restore' rebuilds them by replaying migrations/primary in a scratch database")
+    for args in (["make-migrations", "next"], ["diff", "--offline"], ["make-migrations", "next", "--offline"]):
+        msg = one_line(project.cli(*args))
+        assert msg == expected, (args, msg)
+        assert "manual migration" not in msg
+
+    before = tables(pg_url)
+    restored = project.ok("snapshot", "--restore").out.strip()
+    assert restored == ("primary: restored 0001, 0002, 0003 by replaying 3 migration(s) of migrations/primary in a "
+                        "scratch database")
+    assert tables(pg_url) == before
+    assert "nothing written" in project.ok("make-migrations", "next").out
+    assert project.ok("diff", "--offline", "--check").code == 0
+    assert project.ok("snapshot", "--restore").out.strip() == (
+        "primary: restored none by replaying 3 migration(s) of migrations/primary in a scratch database; 3 snapshot(s) "
+        "were there and were kept")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "mariadb"])
+def test_snapshot_restore_on_sqlite_and_mariadb(tmp_path: Path, request: pytest.FixtureRequest, kind: str) -> None:
+    import shutil
+
+    url = request.getfixturevalue(f"{kind}_url")
+    project = ProjectDir(tmp_path / "proj", url, kind)
+    project.models(AUTHORS)
+    project.ok("make-migrations", "initial")
+    project.models(AUTHORS + BOOKS)
+    project.ok("make-migrations", "add book")
+    snapshots = project.root / ".dbwarden" / "primary" / "snapshots"
+    def checksums() -> dict[str, str]:
+        return {p.name: json.loads(p.read_text())["checksum"] for p in snapshots.iterdir()}
+
+    stored = checksums()
+    shutil.rmtree(project.root / ".dbwarden")
+    assert project.ok("snapshot", "--restore").out.startswith("primary: restored 0001, 0002 by replaying")
+    assert checksums() == stored
+    assert tables(url) == []
 
 
 # -- 6. passwords with an unencoded '@' -------------------------------------------------------------------

@@ -668,6 +668,13 @@ class Backend:
         raise BackendError(f"--verify is not available for {self.name} yet")
         yield  # pragma: no cover
 
+    @contextmanager
+    def scratch_empty(self, url: str) -> Iterator[Connection]:
+        """A connection to a new, empty database on the server of ``url``, dropped afterwards (``snapshot
+        --restore`` replays a migration chain in it)."""
+        raise BackendError(f"snapshot --restore is not available for {self.name} yet")
+        yield  # pragma: no cover
+
     def statement_risks(self, sql: str) -> list[tuple[str, str]]:
         """Risks of one hand-written statement (``check`` on manual migrations), by its leading words."""
         words = " ".join(sql.split()[:6]).upper()

@@ -12,7 +12,7 @@ import re
 import secrets
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, ContextManager, Iterator, Mapping, Sequence
 
 from ..errors import BackendError, LockError
 from ..migrations.lock import Lock, LockStatus
@@ -767,12 +767,18 @@ class MySQLBackend(Backend):
 
     # -- verify -------------------------------------------------------------------------------------
 
-    @contextmanager
-    def scratch_copy(self, url: str) -> Iterator[Connection]:
+    def scratch_copy(self, url: str) -> ContextManager[Connection]:  # type: ignore[override]
         """A scratch database with the live schema recreated in it (DDL is not transactional here)."""
+        return self._scratch(url, "dbwarden_verify", self.introspect)
+
+    def scratch_empty(self, url: str) -> ContextManager[Connection]:  # type: ignore[override]
+        return self._scratch(url, "dbwarden_scratch", lambda conn: self.empty())
+
+    @contextmanager
+    def _scratch(self, url: str, prefix: str, schema: Callable[[Connection], Snapshot]) -> Iterator[Connection]:
         conn = self.connect(url)
         try:
-            with self.scratch_database(conn, "dbwarden_verify", self.introspect(conn)):
+            with self.scratch_database(conn, prefix, schema(conn)):
                 yield conn
         finally:
             conn.close()

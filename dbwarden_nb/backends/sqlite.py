@@ -532,6 +532,18 @@ class SQLiteBackend(Backend):
             finally:
                 conn.close()
 
+    @contextmanager
+    def scratch_empty(self, url: str) -> Iterator[Connection]:
+        """A new database file in a temporary folder."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="dbwarden-scratch-") as tmp:
+            conn = self.connect(f"sqlite:///{tmp}/scratch.db", "a scratch database")
+            try:
+                yield conn
+            finally:
+                conn.close()
+
     def before_migration(self, conn: Connection) -> None:
         # enforcement must be off before the transaction starts (the pragma is a no-op inside one),
         # so table rebuilds can drop and recreate referenced tables; checked before commit instead
