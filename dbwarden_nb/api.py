@@ -747,7 +747,7 @@ class Project:
     def lock_status(self, database: str | None = None) -> LockReport:
         db = self.database(database)
         with db.connect() as conn:
-            return LockReport(db.name, db.backend.lock(conn).status())
+            return LockReport(db.name, db.backend.lock(conn).status(), leftovers=tuple(db.backend.leftovers(conn)))
 
     def unlock(self, database: str | None = None) -> LockReport:
         db = self.database(database)

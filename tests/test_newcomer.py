@@ -377,3 +377,53 @@ def test_well_formed_urls_pass(url: str) -> None:
     from dbwarden_nb.config import check_url, url_database_type
 
     check_url(url_database_type(url), url)
+
+
+# -- 8. nothing left behind --------------------------------------------------------------------------------
+
+
+def test_scratch_databases_of_killed_runs_are_named_then_dropped(tmp_path: Path, mariadb_url: str) -> None:
+    import time
+
+    now = int(time.time())
+    legacy, old, young = "dbwarden_scratch_0badc0de", f"dbwarden_scratch_{now - 3600:x}_0badc0de", \
+        f"dbwarden_verify_{now:x}_0badc0de"
+    try:
+        execute(mariadb_url, *(f"CREATE DATABASE `{name}`" for name in (legacy, old, young)))
+        project = ProjectDir(tmp_path / "proj", mariadb_url, "mariadb")
+        project.models(AUTHORS)
+        out = project.ok("lock-status").out.splitlines()
+        assert out == ["primary: migration lock: free",
+                       f"primary: scratch database(s) left by a killed run: {legacy}, {old}, {young} (the next "
+                       "make-migrations drops them once they are 5 minutes old; DROP DATABASE drops them now)"]
+        project.ok("make-migrations", "initial")  # normalizes the models in a scratch database of its own
+        assert project.ok("--json", "lock-status").json()["leftovers"] == [young]
+    finally:
+        execute(mariadb_url, *(f"DROP DATABASE IF EXISTS `{name}`" for name in (legacy, old, young)))
+
+
+def test_a_lease_of_a_dead_process_on_this_host_is_taken_over_at_once(tmp_path: Path, sqlite_url: str) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    project = ProjectDir(tmp_path / "proj", sqlite_url)
+    project.models(AUTHORS)
+    project.ok("make-migrations", "initial")
+    project.ok("lock-status")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    owner = f"{socket.gethostname()}:{int(dead.stdout)}:0badc0de"
+    from dbwarden_nb.backends import get_backend
+    from dbwarden_nb.migrations.lock import LeaseLock
+
+    conn = get_backend("sqlite").connect(sqlite_url)
+    try:
+        LeaseLock(conn, owner=owner).acquire(1)  # a live lease for an hour, of a process that is gone
+        conn.query("UPDATE dbwarden_lock SET expires_at = :e", {"e": time.time() + 3600})
+        conn.commit()
+    finally:
+        conn.close()
+    assert project.ok("lock-status").out.strip() == f"primary: migration lock: held by {owner}"
+    assert "applied 1 migration(s)" in project.ok("migrate", "--lock-timeout", "0").out
+    assert project.ok("lock-status").out.strip() == "primary: migration lock: free"

@@ -662,6 +662,10 @@ class Backend:
 
         return LeaseLock(conn)
 
+    def leftovers(self, conn: Connection) -> list[str]:
+        """Scratch databases a killed run left on the server, that no connection uses (``lock-status`` names them)."""
+        return []
+
     @contextmanager
     def scratch_copy(self, url: str) -> Iterator[Connection]:
         """A connection to a throwaway copy of the database (``make-migrations --verify``)."""

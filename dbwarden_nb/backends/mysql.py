@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, ContextManager, Iterator, Mapping, Sequence
@@ -84,6 +85,9 @@ TABLE_KWARGS = {"engine": "engine", "collate": "collation", "charset": "charset"
                 "character_set": "charset", "row_format": "row_format", "auto_increment": "auto_increment",
                 "partition_by": "partition_by", "partitions": "partitions"}
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+# a scratch database unused for this long after its birth was left by a killed run
+ORPHAN_AGE = 300
+_SCRATCH_BORN = re.compile(r"dbwarden_(?:scratch|verify)_([0-9a-f]{8,12})_[0-9a-f]{8}")  # else an older version's
 # URL query options SQLAlchemy hands to the driver as integers
 INTEGER_OPTIONS = ("connect_timeout", "read_timeout", "write_timeout", "client_flag")
 # what a create option is set to when the model no longer has it
@@ -316,8 +320,9 @@ class MySQLBackend(Backend):
 
         from ..differ import diff
 
+        self.drop_orphans(conn)
         current, charset, collation = conn.query("SELECT DATABASE(), @@character_set_database, @@collation_database")[0]
-        scratch = f"{prefix}_{secrets.token_hex(4)}"
+        scratch = f"{prefix}_{int(time.time()):x}_{secrets.token_hex(4)}"  # its birth time: see drop_orphans
         sql = f"CREATE DATABASE {self.quote(scratch)} CHARACTER SET {charset} COLLATE {collation}"
         try:
             conn.execute(sql)
@@ -340,6 +345,24 @@ class MySQLBackend(Backend):
             conn.execute("SET SESSION foreign_key_checks = 1")
             conn.execute(f"USE {self.quote(current)}")
             conn.execute(f"DROP DATABASE IF EXISTS {self.quote(scratch)}")
+
+    def leftovers(self, conn: Connection) -> list[str]:
+        names = [row[0] for row in conn.query(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE :a OR SCHEMA_NAME LIKE :b",
+            {"a": "dbwarden\\_scratch\\_%", "b": "dbwarden\\_verify\\_%"})]
+        if not names:
+            return []
+        in_use = {row[0] for row in conn.query("SELECT DB FROM information_schema.PROCESSLIST WHERE DB IS NOT NULL")}
+        return sorted(name for name in names if name not in in_use)
+
+    def drop_orphans(self, conn: Connection) -> None:
+        """Drop the scratch databases of runs that were killed: the current database of no connection (a run uses
+        its own from the moment it makes it) and born over ORPHAN_AGE seconds ago (their name says when; names of
+        older versions, without a birth time, are taken as old)."""
+        for name in self.leftovers(conn):
+            born = _SCRATCH_BORN.fullmatch(name)
+            if born is None or time.time() - int(born.group(1), 16) > ORPHAN_AGE:
+                conn.execute(f"DROP DATABASE IF EXISTS {self.quote(name)}")
 
     def normalize_models(self, raw: Snapshot, conn: Connection | None) -> Snapshot:
         """Create the models in a scratch database on the same server and read them back."""
