@@ -371,6 +371,17 @@ def test_an_at_the_driver_would_cut_the_password_at_is_malformed(url: str) -> No
     assert url.split("://")[1].split(":")[1].rpartition("@")[0] not in str(caught.value)
 
 
+def test_dw_snapshot_of_a_malformed_url_is_one_line_without_the_password(pg_url: str) -> None:
+    import dbwarden_nb as dw
+    from dbwarden_nb.errors import ConfigError
+
+    url = pg_url.replace("postgresql://postgres@", "postgresql://postgres:S3cr3t@rl-Pw@")
+    with pytest.raises(ConfigError) as caught:
+        dw.snapshot(url)
+    assert "is malformed: its password holds an unencoded '@'" in str(caught.value)
+    assert "rl-Pw" not in str(caught.value) and "S3cr3t" not in str(caught.value)
+
+
 @pytest.mark.parametrize("url", ["postgresql://a%40b@h/db", "postgresql://u:p%40ss@h:5432/db?options=x@y",
                                  "mysql://u@[::1]:3306/db", "sqlite:///./my@db.db"])
 def test_well_formed_urls_pass(url: str) -> None:
