@@ -103,14 +103,18 @@ def _database_files(url: str) -> list[str]:
 
 
 def _write_gitignore(path: Path, lines: list[str]) -> bool:
-    """Add what is missing of ``lines`` to ``.gitignore`` (created if needed); True when it changed."""
-    existing = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    missing = [line for line in lines if line not in existing]
-    if not missing:
+    """Add what is missing of ``lines`` to ``.gitignore`` (created if needed); True when it changed. One that cannot
+    be read as text or written is left as it is."""
+    try:
+        existing = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        missing = [line for line in lines if line not in existing]
+        if not missing:
+            return False
+        head = "\n".join(existing) + "\n" if existing else ""
+        path.write_text(head + "# dbwarden: caches and the local database (commit .dbwarden/*/snapshots/)\n"
+                        + "\n".join(missing) + "\n", encoding="utf-8")
+    except (OSError, UnicodeError):
         return False
-    head = "\n".join(existing) + "\n" if existing else ""
-    path.write_text(head + "# dbwarden: caches and the local database (commit .dbwarden/*/snapshots/)\n"
-                    + "\n".join(missing) + "\n", encoding="utf-8")
     return True
 
 
