@@ -438,3 +438,39 @@ def test_a_lease_of_a_dead_process_on_this_host_is_taken_over_at_once(tmp_path: 
     assert project.ok("lock-status").out.strip() == f"primary: migration lock: held by {owner}"
     assert "applied 1 migration(s)" in project.ok("migrate", "--lock-timeout", "0").out
     assert project.ok("lock-status").out.strip() == "primary: migration lock: free"
+
+
+LONG_STATEMENT = {  # a statement that runs for minutes
+    "sqlite": "CREATE TABLE big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 500000000) "
+              "SELECT x FROM c",
+    "mariadb": "CREATE TABLE big AS SELECT seq FROM seq_1_to_5000000000",
+}
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "mariadb"])
+def test_ctrl_c_stops_a_long_statement(tmp_path: Path, request: pytest.FixtureRequest, kind: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    url = request.getfixturevalue(f"{kind}_url")
+    project = ProjectDir(tmp_path / "proj", url, kind)
+    project.ok("new", "slow")
+    (manual,) = project.migration_files()
+    manual.write_text(manual.read_text().replace("-- rollback", f"{LONG_STATEMENT[kind]};\n-- rollback\nDROP TABLE big;"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = subprocess.Popen([sys.executable, "-m", "dbwarden_nb", "migrate"], cwd=project.root, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)  # well inside the statement
+    assert run.poll() is None
+    run.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    out, err = run.communicate(timeout=60)
+    assert time.monotonic() - started < 10, "the statement ran on after Ctrl-C"
+    assert run.returncode == 130 and err == "dbwarden: interrupted\n", (run.returncode, out, err)
+    time.sleep(1)
+    assert "big" not in tables(url)
+    assert project.ok("lock-status").out.strip() == "primary: migration lock: free"
+    assert "pending: 1" in project.ok("status").out

@@ -8,7 +8,7 @@ history table and the migration lock. The core never asks which backend it talks
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
 from ..errors import BackendError, ConfigError, MigrationError
@@ -33,6 +33,7 @@ class Connection:
         self._conn = engine.connect()
         self._explicit = False  # inside transaction(); outside it every statement commits at once
         self._lost = False
+        self.thread_id: int | None = None  # the server's id of this session, where the backend needs it (cancel)
 
     @property
     def sqlalchemy(self) -> sa.Connection:
@@ -59,11 +60,18 @@ class Connection:
         try:
             cursor.execute(sql)
             return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
+        except KeyboardInterrupt:  # Ctrl-C: the statement must stop on the server too, not run on for nobody
+            self._lost = True
+            self.backend.cancel(self)
+            raise
         except Exception as exc:
+            if self.backend.interrupted(exc):  # the driver stopped the statement for a Ctrl-C (the connection lives)
+                raise KeyboardInterrupt from None
             self._lost = self._lost or self.engine.dialect.is_disconnect(exc, dbapi, cursor)
             raise
         finally:
-            cursor.close()
+            with suppress(Exception):
+                cursor.close()
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run a query and return all rows: with ``:name`` parameters when given, else verbatim (a ``:`` or ``%``
@@ -661,6 +669,14 @@ class Backend:
         from ..migrations.lock import LeaseLock
 
         return LeaseLock(conn)
+
+    def cancel(self, conn: Connection) -> None:
+        """Stop the statement ``conn`` runs on the server after a Ctrl-C (from another connection; best effort).
+        Drivers that cancel on their own (psycopg) or whose statement ends with the process (SQLite) need nothing."""
+
+    def interrupted(self, exc: BaseException) -> bool:
+        """Whether a driver error is the driver's way of reporting a Ctrl-C that stopped the statement."""
+        return False
 
     def leftovers(self, conn: Connection) -> list[str]:
         """Scratch databases a killed run left on the server, that no connection uses (``lock-status`` names them)."""

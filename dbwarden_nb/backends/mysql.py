@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, ContextManager, Iterator, Mapping, Sequence
 
@@ -146,7 +146,8 @@ class MySQLBackend(Backend):
 
     def connect(self, url: str, masked_url: str | None = None) -> Connection:
         conn = super().connect(url, masked_url)
-        if not conn.query("SELECT DATABASE()")[0][0]:
+        database, conn.thread_id = conn.query("SELECT DATABASE(), CONNECTION_ID()")[0]
+        if not database:
             conn.close()
             from ..errors import ConfigError
 
@@ -345,6 +346,13 @@ class MySQLBackend(Backend):
             conn.execute("SET SESSION foreign_key_checks = 1")
             conn.execute(f"USE {self.quote(current)}")
             conn.execute(f"DROP DATABASE IF EXISTS {self.quote(scratch)}")
+
+    def cancel(self, conn: Connection) -> None:
+        """``KILL QUERY`` from a new connection: the server would run the statement to its end for nobody."""
+        if conn.thread_id is None:
+            return
+        with suppress(Exception), conn.engine.connect() as other:
+            other.exec_driver_sql(f"KILL QUERY {int(conn.thread_id)}")
 
     def leftovers(self, conn: Connection) -> list[str]:
         names = [row[0] for row in conn.query(
