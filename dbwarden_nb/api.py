@@ -9,9 +9,9 @@ import fnmatch
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
-from .errors import ConfigError, SnapshotError, UsageError
+from .errors import ConfigError, MigrationFileError, SnapshotError, UsageError
 from .reports import (
     DiffReport,
     HistoryReport,
@@ -211,6 +211,7 @@ class Database:
             return snap
         if version == BASELINE:
             return self.production.empty()
+        self.refuse_lost_snapshots([f for f in self.files() if f.version == version])
         stored = sorted(int(p.stem) for p in self.config.snapshots_path.glob("[0-9][0-9][0-9][0-9].json"))
         listed = ", ".join(f"{v:04d}" for v in stored) if len(stored) <= 8 else f"{stored[0]:04d} … {stored[-1]:04d}"
         manual = next((f for f in self.files() if f.version == version and f.is_manual), None)
@@ -224,36 +225,83 @@ class Database:
         _write_atomic(path, snap.to_json())
 
     def runner(self, conn: Connection, lock_timeout: float | None = None) -> Runner:
+        from .migrations.files import read_backends
         from .migrations.runner import Runner
 
-        timeout = lock_timeout if lock_timeout is not None else float(os.environ.get("DBWARDEN_LOCK_TIMEOUT", "60"))
+        self.refuse_other_backends(read_backends(self.migrations_dir).items())  # before any statement is read
+        timeout = lock_timeout_seconds(lock_timeout)
         return Runner(self.backend, conn, self.migrations_dir, self.display_dir, dev=self.dev, lock_timeout=timeout)
 
     def files(self) -> list[MigrationFile]:
         from .migrations.files import read_migrations
 
-        return read_migrations(self.migrations_dir)
+        files = read_migrations(self.migrations_dir)
+        self.refuse_other_backends((f.path, f.backend) for f in files)
+        return files
 
-    def base_snapshot(self, conn: Connection | None) -> tuple[Snapshot, str]:
-        """Where make-migrations starts: the latest file's target snapshot, else the live database."""
+    def refuse_other_backends(self, headers: Iterable[tuple[Path | None, str | None]]) -> None:
+        """The backend guard: a file whose ``-- backend:`` header is not this database's backend is refused (a
+        SQLite chain pointed at PostgreSQL would fail inside its first statement, or worse, run)."""
+        expected = self.production.name
+        for path, backend in headers:
+            if backend is not None and backend != expected:
+                rel = f"{self.display_dir}/{path.name}" if path is not None else "a migration file"
+                raise MigrationFileError(
+                    f"{rel} was written for {backend} (-- backend: {backend}), but database '{self.name}' is "
+                    f"{expected}: a chain runs only on the backend it was made for (README: 'From SQLite to "
+                    "PostgreSQL' says how to move)")
+
+    def base_snapshot(self, conn: Connection | None, from_empty: bool = False) -> tuple[Snapshot, str]:
+        """Where make-migrations starts: the latest file's target snapshot, else the baseline, else the empty
+        schema. A database that holds tables before its first migration is refused there (unless ``from_empty``):
+        a chain diffed against it could never build a fresh database, so the user chooses ``baseline`` or
+        ``--from-empty``."""
         files = self.files()
+        if files and from_empty:
+            raise UsageError(f"--from-empty starts the first migration of a chain, but {self.display_dir} already has "
+                             f"{len(files)} (latest {files[-1].version:04d}); drop the flag")
         if not files:
             baseline = self.stored_snapshot(BASELINE)
             if baseline is not None:
                 return baseline, "the baseline"
-            if conn is None or self.dev:  # in --dev the connection is the dev database, never the base
-                return self.production.empty(), "an empty schema"
-            return self.live_snapshot(conn), "the live database"
+            if conn is not None and not self.dev and not from_empty:  # in --dev the connection is the dev database
+                self.refuse_adoption(self.live_snapshot(conn))
+            return self.production.empty(), "an empty schema"
         latest = files[-1]
         stored = self.stored_snapshot(latest.version)
         if stored is None:
             rel = f"{self.display_dir}/{latest.filename}"
+            self.refuse_lost_snapshots(files)
             if latest.is_manual:
                 raise UsageError(f"{rel} is a manual migration that was not applied yet: run 'dbwarden migrate' first, "
                                  "so its resulting schema becomes the base of the next migration")
             raise SnapshotError(f"the target snapshot of {rel} is missing "
                                 f"({os.path.relpath(self.snapshot_path(latest.version), self.config.root)})")
         return stored, f"migration {latest.version:04d}"
+
+    def refuse_lost_snapshots(self, files: Sequence[MigrationFile]) -> None:
+        """Generated migrations whose stored snapshots are not there (a clone that left out ``.dbwarden/``): said as
+        such, with the way out, never mistaken for a manual migration not applied yet."""
+        lost = [f.version for f in files if not f.is_manual and not self.snapshot_path(f.version).exists()]
+        if not lost:
+            return
+        folder = os.path.relpath(self.config.snapshots_path, self.config.root)
+        listed = ", ".join(f"{v:04d}" for v in lost[:5]) + (f", … ({len(lost)} in all)" if len(lost) > 5 else "")
+        raise SnapshotError(f"{self.name}: the stored snapshots of migration(s) {listed} are missing from {folder}/ "
+                            "(they are committed with the migrations: a clone that left out .dbwarden/?); "
+                            f"'dbwarden snapshot --restore' rebuilds them by replaying {self.display_dir} in a "
+                            "scratch database")
+
+    def refuse_adoption(self, live: Snapshot) -> None:
+        """The adoption trap: a first migration diffed against tables that are already there."""
+        held = [*live.tables, *live.views]
+        if not held:
+            return
+        names = ", ".join(held[:3]) + (f", … ({len(held)} in all)" if len(held) > 3 else "")
+        raise UsageError(f"{self.name}: the database already holds tables ({names}) and {self.display_dir} has no "
+                         "migration yet: run 'dbwarden baseline' to adopt them as version 0000 (make-migrations then "
+                         "writes only your changes), or 'dbwarden make-migrations --from-empty NAME' for a first "
+                         "migration that builds everything from nothing (for new databases; this one already has them)")
 
 
 class Project:
@@ -287,6 +335,59 @@ class Project:
             return db.snapshot_at(version)
         with db.connect(read_only=True) as conn:
             return db.live_snapshot(conn)
+
+    def restore_snapshots(self, database: str | None = None) -> TextReport:
+        """``snapshot --restore``: the stored snapshots that are missing (a clone that left out ``.dbwarden/``),
+        rebuilt by replaying the migration chain in a new, empty scratch database; the configured database is only
+        used to reach its server. Snapshots that are there are kept. A generated migration whose replayed schema is
+        not its target is reported, and its snapshot not stored."""
+        from .config import sqlalchemy_url
+        from .errors import MigrationError
+
+        db = self.database(database)
+        if db.dev:
+            raise UsageError(f"{db.name}: snapshot --restore replays the production chain; run it without --dev")
+        files = db.files()
+        start = db.stored_snapshot(BASELINE)
+        if files and start is None and files[0].base not in (None, db.production.empty().checksum):
+            raise SnapshotError(f"{db.name}: {db.display_dir}/{files[0].filename} starts from a baseline whose snapshot "
+                                f"({os.path.relpath(db.snapshot_path(BASELINE), db.config.root)}) is missing too; it is "
+                                "the schema of the adopted database and cannot be replayed: copy it from where "
+                                "'dbwarden baseline' ran")
+        restored: list[str] = []
+        differing: list[str] = []
+        with db.backend.scratch_empty(sqlalchemy_url(db.url, root=db.config.root)) as scratch:
+            steps = [(None, db.backend.render_plan(db.backend.plan(db.production.empty(), start)))] if start else []
+            for f, statements in [*steps, *((f, f.upgrade) for f in files)]:
+                db.backend.before_migration(scratch)
+                for stmt in statements:
+                    try:
+                        if stmt.transactional:
+                            with scratch.transaction():
+                                scratch.execute(stmt.sql)
+                        else:
+                            scratch.execute_autocommit(stmt.sql)
+                    except Exception as exc:
+                        what = f"{db.display_dir}/{f.filename}" if f else "the baseline"
+                        raise MigrationError(f"snapshot --restore: {what} fails in the scratch database: "
+                                             f"{db.backend.failure(exc, stmt.sql)}") from None
+                if f is None or db.snapshot_path(f.version).exists():
+                    continue
+                live = db.live_snapshot(scratch)
+                if f.is_manual or live.checksum == f.target:
+                    db.store_snapshot(f.version, live)
+                    restored.append(f"{f.version:04d}")
+                else:
+                    differing.append(f"{f.version:04d}")
+        done = f"restored {', '.join(restored)}" if restored else "restored none"
+        if differing:
+            raise SnapshotError(f"{db.name}: snapshot --restore: replaying {', '.join(differing)} gives a schema that is "
+                                f"not the file's target, so it was not stored ({done}); the file or its normalization "
+                                "is wrong")
+        kept = len(files) - len(restored)
+        text = (f"{db.name}: {done} by replaying {len(files)} migration(s) of {db.display_dir} in a scratch database"
+                + (f"; {kept} snapshot(s) were there and were kept" if kept else ""))
+        return TextReport(text, {"database": db.name, "restored": restored, "kept": kept})
 
     def erd(self, database: str | None = None, version: int | None = None) -> ERD:
         """The Mermaid entity-relationship diagram of the live schema, or of a stored ``version``."""
@@ -344,8 +445,10 @@ class Project:
 
     def history(self, database: str | None = None) -> HistoryReport:
         db = self.database(database)
+        from .migrations.history import History
+
         with db.connect() as conn:
-            history = db.runner(conn).history
+            history = History(conn)
             rows, events = history.rows(), history.events()
         return HistoryReport(db.name, rows, events)
 
@@ -375,10 +478,12 @@ class Project:
 
     def make_migrations(self, name: str, database: str | None = None, dry_run: bool = False, offline: bool = False,
                         rename: Sequence[str] = (), rename_table: Sequence[str] = (), verify: bool = False,
-                        rebuild: Sequence[str] = (), concurrently: bool = False) -> MakeMigrationsReport:
+                        rebuild: Sequence[str] = (), concurrently: bool = False,
+                        from_empty: bool = False) -> MakeMigrationsReport:
         """Diff the models against the base and write the next migration file; ``concurrently``: indexes on
         existing tables are built (and their rollbacks dropped) ``CONCURRENTLY`` whatever the configuration says
-        (PostgreSQL)."""
+        (PostgreSQL); ``from_empty``: the first migration builds everything from nothing, even on a database that
+        holds the tables already."""
         from dataclasses import replace
 
         from .differ import Renames
@@ -395,11 +500,11 @@ class Project:
         renames = Renames.parse(rename, rename_table)
         if offline or db.dev:  # --dev: the production server is not at hand; its stored snapshots are
             new = db.production_models()
-            old, _ = db.base_snapshot(None)
+            old, _ = db.base_snapshot(None, from_empty)
         else:
             with db.connect(read_only=True) as conn:
                 new = db.production_models(conn)
-                old, _ = db.base_snapshot(conn)
+                old, _ = db.base_snapshot(conn, from_empty)
         backend = db.production.online(True) if concurrently else db.production
         plan = backend.plan(old, new, renames, rebuild)
         if plan.is_empty:
@@ -566,6 +671,7 @@ class Project:
             target = db.stored_snapshot(f.version)
             rel = f"{db.display_dir}/{f.filename}"
             if target is None:
+                db.refuse_lost_snapshots([f])
                 raise SnapshotError(f"{rel} has no stored snapshot to translate "
                                     "(a manual migration gets one when it is applied): run 'dbwarden migrate' first")
             dev_target = db.translate(target)[0]
@@ -681,7 +787,7 @@ class Project:
     def lock_status(self, database: str | None = None) -> LockReport:
         db = self.database(database)
         with db.connect() as conn:
-            return LockReport(db.name, db.backend.lock(conn).status())
+            return LockReport(db.name, db.backend.lock(conn).status(), leftovers=tuple(db.backend.leftovers(conn)))
 
     def unlock(self, database: str | None = None) -> LockReport:
         db = self.database(database)
@@ -837,6 +943,22 @@ def inside_project(root: Path, path: str, what: str) -> Path:
     if not existing.is_dir():
         raise UsageError(f"{what} {path!r} is not a folder: {os.path.relpath(existing, root.resolve())} is a file")
     return resolved
+
+
+def lock_timeout_seconds(given: float | None) -> float:
+    """How long to wait for the migration lock: ``given`` (``--lock-timeout``), else ``$DBWARDEN_LOCK_TIMEOUT``,
+    else 60 seconds; a value that is not a number of seconds, or is negative, is a usage error."""
+    import math
+
+    where, text = ("--lock-timeout", given) if given is not None else \
+        ("DBWARDEN_LOCK_TIMEOUT", os.environ.get("DBWARDEN_LOCK_TIMEOUT", "60"))
+    try:
+        seconds = float(text)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if math.isnan(seconds) or seconds < 0:
+        raise UsageError(f"{where} {text!r}: expected a number of seconds, 0 or more (e.g. 60)")
+    return seconds
 
 
 def _write_atomic(path: Path, text: str) -> None:

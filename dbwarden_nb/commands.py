@@ -103,14 +103,15 @@ def _version(_: None, a: argparse.Namespace) -> Any:
 COMMANDS: tuple[Command, ...] = (
     Command("init", "create dbwarden.py (if missing) and the migrations folder", _init, (
         arg("--path", default=".", help="project folder (default: the current one)"),
-        arg("--database-type", default="sqlite", help="postgresql | mysql | mariadb | clickhouse | sqlite",
+        arg("--database-type", default=None,
+            help="postgresql | mysql | mariadb | clickhouse | sqlite (default: what --url names, else sqlite)",
             completes="backend"),
         arg("--url", default=None, help="database URL (default: sqlite:///./app.db); ${VAR} is read from the environment"),
         arg("--models", default="models", help="dotted module or folder with the SQLAlchemy models"),
     ), needs_project=False),
     Command("make-migrations", "diff the models against the base and write the next migration file",
             lambda p, a: p.make_migrations(a.name, a.database, a.dry_run, a.offline, a.rename, a.rename_table, a.verify,
-                                           a.rebuild, a.concurrently), (
+                                           a.rebuild, a.concurrently, a.from_empty), (
         arg("name", type=_migration_name, help="what the migration does, e.g. \"add orders\""),
         DATABASE,
         arg("--offline", action="store_true", help="no database: start from the latest stored snapshot"),
@@ -122,6 +123,8 @@ COMMANDS: tuple[Command, ...] = (
         arg("--concurrently", action="store_true",
             help="build indexes on existing tables CONCURRENTLY, outside the transaction (PostgreSQL; default: "
                  "database_config(concurrent_indexes=...))"),
+        arg("--from-empty", action="store_true",
+            help="the first migration builds everything from nothing, even when the database holds the tables already"),
     )),
     Command("new", "write an empty manual migration file", lambda p, a: p.new(a.name, a.database),
             (arg("name", type=_migration_name, help="what the migration does"), DATABASE)),
@@ -178,8 +181,11 @@ COMMANDS: tuple[Command, ...] = (
         arg("--check", action="store_true", help="exit with status 2 when there are differences"),
         RENAME, RENAME_TABLE,
     )),
-    Command("snapshot", "the live schema", lambda p, a: _out(p.snapshot(a.database), a.out), (
+    Command("snapshot", "the live schema",
+            lambda p, a: p.restore_snapshots(a.database) if a.restore else _out(p.snapshot(a.database), a.out), (
         DATABASE, arg("--out", choices=("table", "json"), default="table", help="output form"),
+        arg("--restore", action="store_true",
+            help="rebuild the missing stored snapshots by replaying the migrations in a scratch database"),
     )),
     Command("generate-models", "write SQLAlchemy model code from the live database",
             lambda p, a: p.generate_models(a.database, a.output, a.tables, a.exclude_tables, a.single_file), (

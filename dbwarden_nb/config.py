@@ -32,6 +32,7 @@ __all__ = [
     "DatabaseConfig",
     "ProjectConfig",
     "add_to_sys_path",
+    "check_url",
     "database_config",
     "error_location",
     "error_summary",
@@ -44,6 +45,8 @@ __all__ = [
     "safe_cause",
     "session_config",
     "sqlalchemy_url",
+    "url_database_type",
+    "url_problem",
     "within",
 ]
 
@@ -88,6 +91,13 @@ _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+")
 _QUERY_PASSWORD = re.compile(r"([?&](?:password|passwd|pwd)=)([^&]*)", re.IGNORECASE)
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DATABASE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+# How SQLAlchemy's make_url splits a URL (sqlalchemy/engine/url.py, _parse_url), without importing SQLAlchemy.
+_SQLALCHEMY_URL = re.compile(
+    r"(?P<name>[\w+]+)://(?:(?P<username>[^:/]*)(?::(?P<password>[^@]*))?@)?"
+    r"(?:(?:\[(?P<ipv6host>[^/?]+)\]|(?P<ipv4host>[^/:?]+))?(?::(?P<port>[^/?]*))?)?"
+    r"(?:/(?P<database>[^?]*))?(?:\?(?P<query>.*))?",
+    re.DOTALL,
+)
 _HOST_PORT = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|(?P<host>[^:]*))(?::(?P<port>.*))?", re.DOTALL)
 _MASK = "***"
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
@@ -358,14 +368,49 @@ def _strings(database_name: str, field_name: str, value: object) -> tuple[str, .
 
 
 def _check_scheme(database_name: str, field_name: str, url: str, database_type: str) -> None:
+    problem = url_problem(database_type, url)
+    if problem is not None:
+        raise ConfigError(f"database '{database_name}': {field_name} {problem}")
+
+
+def check_url(database_type: str, url: str) -> None:
+    """Raise a one-line ConfigError when ``url`` (no ``${VAR}`` left in it) is no ``database_type`` URL."""
+    problem = url_problem(database_type, url)
+    if problem is not None:
+        raise ConfigError(problem)
+
+
+def url_database_type(url: str) -> str | None:
+    """The database type a URL's scheme names (``postgres://`` → postgresql, ``mysql://`` → mysql), or None."""
+    match = _SCHEME.fullmatch(url)
+    scheme = match.group(1).split("+")[0].lower() if match else None
+    return next((kind for kind, schemes in _URL_SCHEMES.items() if scheme in schemes), None)
+
+
+def url_problem(database_type: str, url: str) -> str | None:
+    """What is wrong with ``url`` as a ``database_type`` URL (masked, starting with the URL), or None.
+
+    SQLAlchemy URLs are read as SQLAlchemy reads them: its password ends at the *first* ``@``, so a password with an
+    unencoded ``@`` sends the rest of it to the server as a host name; that URL is malformed, and said so."""
     schemes = _URL_SCHEMES[database_type]
     match = _SCHEME.fullmatch(url)
+    shown = repr(mask_url(url))
     if match is None or match.group(1).split("+")[0].lower() not in schemes:
         expected = " or ".join(f"{scheme}://" for scheme in schemes)
-        raise ConfigError(
-            f"database '{database_name}': {field_name} {mask_url(url)!r} is not a {database_type} URL "
-            f"(expected {expected})"
-        )
+        return f"{shown} is not a {database_type} URL (expected {expected})"
+    if database_type in ("sqlite", "clickhouse"):  # a path; or clickhouse-connect's own reading (the last "@")
+        return None
+    parts = _SQLALCHEMY_URL.match(url)
+    host, port = (parts.group("ipv4host") or "", parts.group("port")) if parts else ("", None)
+    after_password = url[parts.end("password") + 1:].partition("?")[0] if parts and parts.group("password") else ""
+    if "@" in after_password:
+        return (f"{shown} is malformed: its password holds an unencoded '@', so the driver would read the rest of it "
+                "as the host name; write each '@' of the password as %40")
+    if any(bracket in f"{host}{port or ''}" for bracket in "[]"):
+        return f"{shown} is malformed: an unbalanced '[' or ']' in the host (an IPv6 address is written [::1]:5432)"
+    if port and not port.isdigit():
+        return f"{shown} is malformed: the port {mask_text(port)!r} is not a number"
+    return None
 
 
 def _expand(url: str) -> str:

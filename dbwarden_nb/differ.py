@@ -150,6 +150,12 @@ class Differ:
             renames.append(RenameTable(source, moved))
             old_tables[new_key] = moved
 
+        for (table, source), target in self.renames.columns.items():  # a typo must never turn into a drop
+            if table not in self.new.tables:
+                raise UsageError(f"--rename {table}.{source}:{target}: no table {table!r} in the models")
+            if table not in old_tables:
+                raise UsageError(f"--rename {table}.{source}:{target}: no table {table!r} in the current schema "
+                                 "(a new table has no column to rename)")
         for key in old_tables.keys() - self.new.tables.keys():
             drops.append(DropTable(old_tables[key]))
         for key in self.new.tables.keys() - old_tables.keys():
@@ -293,8 +299,12 @@ class Differ:
         for (table, source), target in column_renames.items():
             if table != new.key:
                 continue
-            if source not in old_cols or target not in new_cols:
-                raise UsageError(f"--rename {table}.{source}:{target}: no such column pair in the schema and the models")
+            if source not in old_cols:
+                raise UsageError(f"--rename {table}.{source}:{target}: no column {source!r} in table {table} of the "
+                                 "current schema")
+            if target not in new_cols:
+                raise UsageError(f"--rename {table}.{source}:{target}: no column {target!r} in table {table} of the "
+                                 "models")
             before = old_cols.pop(source)
             ops.append(RenameColumn(new, before, replace(before, name=target)))
             old_cols[target] = replace(before, name=target)

@@ -23,17 +23,24 @@ database_config(
 '''
 
 DEFAULT_URLS = {"sqlite": "sqlite:///./app.db"}
+# What git should not keep: the caches of normalized models (rebuilt on demand). The stored snapshots beside them
+# (.dbwarden/<database>/snapshots/) are the schema each migration leaves, and are committed with the migrations.
+GITIGNORE = ("/.dbwarden/*/cache/", "__pycache__/")
+COMMIT = "commit dbwarden.py, your models, migrations/ and .dbwarden/*/snapshots/"
 
 
-def init_project(path: str, database_type: str, url: str | None, models: str) -> TextReport:
+def init_project(path: str, database_type: str | None, url: str | None, models: str) -> TextReport:
     from .backends import BACKENDS
 
+    if database_type is None:
+        database_type = _type_of(url)
     if database_type not in BACKENDS:
         raise UsageError(f"--database-type {database_type!r}: expected one of {', '.join(BACKENDS)}")
     if url is None:
         if database_type not in DEFAULT_URLS:
             raise UsageError(f"init --database-type {database_type} needs --url (e.g. --url '${{DATABASE_URL}}')")
         url = DEFAULT_URLS[database_type]
+    _check_url(database_type, url)
     try:
         root = Path(path).resolve()
         root.mkdir(parents=True, exist_ok=True)
@@ -49,8 +56,66 @@ def init_project(path: str, database_type: str, url: str | None, models: str) ->
     if not migrations.exists():
         migrations.mkdir(parents=True)
         created.append("migrations/primary/")
+    if _write_gitignore(root / ".gitignore", [*GITIGNORE, *_database_files(url)]):
+        created.append(".gitignore")
     text = f"created {', '.join(created)} in {root}" if created else f"{root} is already initialized"
-    return TextReport(text, {"root": str(root), "created": created})
+    return TextReport(f"{text}; {COMMIT}", {"root": str(root), "created": created, "database_type": database_type,
+                                            "commit": ["dbwarden.py", "migrations/", ".dbwarden/*/snapshots/"]})
+
+
+def _type_of(url: str | None) -> str:
+    """The database type a URL's scheme names (``postgresql://…`` → postgresql); SQLite without a URL."""
+    from .config import DATABASE_TYPES, url_database_type
+
+    if url is None:
+        return "sqlite"
+    found = url_database_type(url)
+    if found is None:
+        raise UsageError(f"init --url: cannot tell the database type from {_masked(url)!r}; add --database-type "
+                         f"({' | '.join(DATABASE_TYPES)})")
+    return found
+
+
+def _check_url(database_type: str, url: str) -> None:
+    from .config import check_url
+    from .errors import ConfigError
+
+    if "${" in url:
+        return  # read from the environment when used, and checked then
+    try:  # the checks dbwarden.py will run, now, before anything is written
+        check_url(database_type, url)
+    except ConfigError as exc:
+        raise UsageError(f"init --url: {exc}") from None
+
+
+def _masked(url: str) -> str:
+    from .config import mask_url
+
+    return mask_url(url)
+
+
+def _database_files(url: str) -> list[str]:
+    """A SQLite database file inside the project is data, not code: ignored too."""
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:////"):
+        return []
+    name = url.removeprefix("sqlite:///").removeprefix("./").partition("?")[0]
+    return [f"/{name}"] if name and ":" not in name and ".." not in name else []
+
+
+def _write_gitignore(path: Path, lines: list[str]) -> bool:
+    """Add what is missing of ``lines`` to ``.gitignore`` (created if needed); True when it changed. One that cannot
+    be read as text or written is left as it is."""
+    try:
+        existing = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        missing = [line for line in lines if line not in existing]
+        if not missing:
+            return False
+        head = "\n".join(existing) + "\n" if existing else ""
+        path.write_text(head + "# dbwarden: caches and the local database (commit .dbwarden/*/snapshots/)\n"
+                        + "\n".join(missing) + "\n", encoding="utf-8")
+    except (OSError, UnicodeError):
+        return False
+    return True
 
 
 def version_report() -> TextReport:

@@ -7,17 +7,14 @@ from typing import Any
 from .errors import ConfigError
 from .schema import Snapshot
 
-_SCHEMES = {"postgres": "postgresql", "postgresql": "postgresql", "mysql": "mysql", "mariadb": "mariadb",
-            "sqlite": "sqlite", "clickhouse": "clickhouse", "clickhouses": "clickhouse", "chdb": "clickhouse"}
-
-
 def backend_of_url(url: str) -> str:
-    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
-    if scheme not in _SCHEMES:
-        from .config import mask_url
+    from .config import DATABASE_TYPES, mask_url, url_database_type
 
-        raise ConfigError(f"cannot tell the database type of {mask_url(url)} (expected one of {', '.join(sorted(set(_SCHEMES)))}://…)")
-    return _SCHEMES[scheme]
+    found = url_database_type(url if "://" in url else url + "://")
+    if found is None:
+        raise ConfigError(f"cannot tell the database type of {mask_url(url)} (expected one of "
+                          f"{', '.join(sorted(DATABASE_TYPES))}://…)")
+    return found
 
 
 def snapshot_of(source: Any, database_type: str | None = None) -> Snapshot:
@@ -26,7 +23,11 @@ def snapshot_of(source: Any, database_type: str | None = None) -> Snapshot:
     from .config import mask_url, sqlalchemy_url
 
     if isinstance(source, str):
-        backend = get_backend(database_type or backend_of_url(source))
+        from .config import check_url
+
+        kind = database_type or backend_of_url(source)
+        check_url(kind, source)  # a malformed URL is said so, before a driver could show part of its password
+        backend = get_backend(kind)
         with backend.connect(sqlalchemy_url(source), mask_url(source)) as conn:
             return backend.introspect(conn)
     dialect = getattr(getattr(source, "dialect", None), "name", None)

@@ -386,15 +386,19 @@ class LockReport(Report):
     database: str
     status: LockStatus
     released: bool = False
+    leftovers: tuple[str, ...] = ()  # scratch databases a killed run left on the server
 
     def to_text(self) -> str:
         if self.released:
             return f"{self.database}: released the migration lock held by {self.status.owner}" if self.status.held \
                 else f"{self.database}: the migration lock was not held"
-        return f"{self.database}: {self.status.to_text()}"
+        left = (f"\n{self.database}: scratch database(s) left by a killed run: {', '.join(self.leftovers)} (the next "
+                "make-migrations drops them once they are 5 minutes old; DROP DATABASE drops them now)") if self.leftovers else ""
+        return f"{self.database}: {self.status.to_text()}{left}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"database": self.database, "released": self.released, **self.status.to_json()}
+        return {"database": self.database, "released": self.released, **self.status.to_json(),
+                **({"leftovers": list(self.leftovers)} if self.leftovers else {})}
 
 
 @dataclass(repr=False)

@@ -362,11 +362,15 @@ def test_env_var_is_resolved_when_used(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match=r"^database 'primary': dev_database_url references \$\{DEV_FILE\}"):
         primary.url(dev=True)
     monkeypatch.setenv("PRIMARY_URL", "postgres://u:pw@h/db")
-    monkeypatch.setenv("DB_PASSWORD", "s3cr@t")
+    monkeypatch.setenv("DB_PASSWORD", "s3cr%40t")
     monkeypatch.setenv("DB_HOST", "db.local")
     assert primary.url() == "postgres://u:pw@h/db"
     assert primary.sqlalchemy_url() == "postgresql+psycopg://u:pw@h/db"
-    assert project.get().url() == "mysql://app:s3cr@t@db.local:3306/app"
+    assert project.get().url() == "mysql://app:s3cr%40t@db.local:3306/app"
+    monkeypatch.setenv("DB_PASSWORD", "s3cr@t")  # unencoded: SQLAlchemy would send "t@db.local" as the host (issue 18)
+    with pytest.raises(ConfigError, match=r"^database 'parts': database_url 'mysql://app:\*\*\*@db.local:3306/app' is "
+                                          r"malformed: its password holds an unencoded '@'"):
+        project.get().url()
     monkeypatch.setenv("PRIMARY_URL", "mysql://h/db")
     with pytest.raises(ConfigError, match=r"^database 'primary': database_url 'mysql://h/db' is not a postgresql URL"):
         primary.url()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
 from ..errors import BackendError, ConfigError, MigrationError
@@ -34,6 +34,7 @@ class Connection:
         self._conn = engine.connect()
         self._explicit = False  # inside transaction(); outside it every statement commits at once
         self._lost = False
+        self.thread_id: int | None = None  # the server's id of this session, where the backend needs it (cancel)
 
     @property
     def sqlalchemy(self) -> sa.Connection:
@@ -60,11 +61,18 @@ class Connection:
         try:
             cursor.execute(sql)
             return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
+        except KeyboardInterrupt:  # Ctrl-C: the statement must stop on the server too, not run on for nobody
+            self._lost = True
+            self.backend.cancel(self)
+            raise
         except Exception as exc:
+            if self.backend.interrupted(exc):  # the driver stopped the statement for a Ctrl-C (the connection lives)
+                raise KeyboardInterrupt from None
             self._lost = self._lost or self.engine.dialect.is_disconnect(exc, dbapi, cursor)
             raise
         finally:
-            cursor.close()
+            with suppress(Exception):
+                cursor.close()
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run a query and return all rows: with ``:name`` parameters when given, else verbatim (a ``:`` or ``%``
@@ -296,7 +304,13 @@ class Backend:
         return None
 
     def refuse_unholdable(self, snap: Snapshot) -> None:
-        """Raise a one-line BackendError naming the first object whose name or text the server cannot hold."""
+        """Raise a one-line BackendError naming the first object whose name or text the server cannot hold, or
+        whose name is one of dbwarden's own tables (they are never part of a snapshot)."""
+        for key, table in snap.tables.items():
+            own = {self.history_table: "history", self.lock_table: "lock"}.get(table.name)
+            if own is not None:
+                raise BackendError(f"model table {key}: {table.name} is the name of dbwarden's own {own} table; "
+                                   "give the model's table another name (__tablename__)")
         for what, text, is_name in _named_parts(snap):
             reason = self.unholdable_name(text) if is_name else self.unholdable_text(text)
             if reason is not None:
@@ -362,9 +376,10 @@ class Backend:
         masked = masked_url or mask_url(url)
         try:
             engine = self.create_engine(url)
+        except (ArgumentError, NoSuchModuleError, ValueError, TypeError) as exc:  # a port or option not a number…
+            raise ConfigError(f"invalid database URL {masked}: {mask_text(str(exc), [url])}") from None
+        try:
             return Connection(self, engine, masked)
-        except (ArgumentError, NoSuchModuleError) as exc:
-            raise ConfigError(f"invalid database URL {masked}: {exc}") from None
         except DBAPIError as exc:
             reason = mask_text(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), [url])
             raise ConfigError(f"cannot connect to {masked}: {reason}") from None
@@ -690,10 +705,29 @@ class Backend:
 
         return LeaseLock(conn)
 
+    def cancel(self, conn: Connection) -> None:
+        """Stop the statement ``conn`` runs on the server after a Ctrl-C (from another connection; best effort).
+        Drivers that cancel on their own (psycopg) or whose statement ends with the process (SQLite) need nothing."""
+
+    def interrupted(self, exc: BaseException) -> bool:
+        """Whether a driver error is the driver's way of reporting a Ctrl-C that stopped the statement."""
+        return False
+
+    def leftovers(self, conn: Connection) -> list[str]:
+        """Scratch databases a killed run left on the server, that no connection uses (``lock-status`` names them)."""
+        return []
+
     @contextmanager
     def scratch_copy(self, url: str) -> Iterator[Connection]:
         """A connection to a throwaway copy of the database (``make-migrations --verify``)."""
         raise BackendError(f"--verify is not available for {self.name} yet")
+        yield  # pragma: no cover
+
+    @contextmanager
+    def scratch_empty(self, url: str) -> Iterator[Connection]:
+        """A connection to a new, empty database on the server of ``url``, dropped afterwards (``snapshot
+        --restore`` replays a migration chain in it)."""
+        raise BackendError(f"snapshot --restore is not available for {self.name} yet")
         yield  # pragma: no cover
 
     def statement_risks(self, sql: str) -> list[tuple[str, str]]:

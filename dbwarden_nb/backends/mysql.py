@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from contextlib import contextmanager
+import time
+from contextlib import contextmanager, suppress
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, ContextManager, Iterator, Mapping, Sequence
 
 from ..errors import BackendError, LockError
 from ..migrations.lock import Lock, LockStatus
@@ -87,6 +88,11 @@ TABLE_KWARGS = {"engine": "engine", "collate": "collation", "charset": "charset"
                 "character_set": "charset", "row_format": "row_format", "auto_increment": "auto_increment",
                 "partition_by": "partition_by", "partitions": "partitions"}
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+# a scratch database unused for this long after its birth was left by a killed run
+ORPHAN_AGE = 300
+_SCRATCH_BORN = re.compile(r"dbwarden_(?:scratch|verify)_([0-9a-f]{8,12})_[0-9a-f]{8}")  # else an older version's
+# URL query options SQLAlchemy hands to the driver as integers
+INTEGER_OPTIONS = ("connect_timeout", "read_timeout", "write_timeout", "client_flag")
 # what a create option is set to when the model no longer has it
 CREATE_OPTION_RESETS = {"key_block_size": "0", "checksum": "0", "delay_key_write": "0", "min_rows": "0", "max_rows": "0",
                         "avg_row_length": "0"}
@@ -135,6 +141,10 @@ class MySQLBackend(Backend):
         from ..config import sqlalchemy_url
 
         parsed = make_url(sqlalchemy_url(url))
+        for key in INTEGER_OPTIONS:  # the driver would raise a bare ValueError from int()
+            value = parsed.query.get(key)
+            if isinstance(value, str) and not value.strip().isdigit():
+                raise ValueError(f"?{key}={value!r} is not a whole number (seconds, or flags for client_flag)")
         args: dict[str, Any] = {"init_command": self.session_init, "charset": "utf8mb4"}
         if parsed.host in LOOPBACK and not any(k.startswith("ssl") for k in parsed.query):
             # PyMySQL would try TLS ("preferred") and build a new certificate store per connection (~0.1 s)
@@ -144,7 +154,8 @@ class MySQLBackend(Backend):
 
     def connect(self, url: str, masked_url: str | None = None) -> Connection:
         conn = super().connect(url, masked_url)
-        if not conn.query("SELECT DATABASE()")[0][0]:
+        database, conn.thread_id = conn.query("SELECT DATABASE(), CONNECTION_ID()")[0]
+        if not database:
             conn.close()
             from ..errors import ConfigError
 
@@ -318,8 +329,9 @@ class MySQLBackend(Backend):
 
         from ..differ import diff
 
+        self.drop_orphans(conn)
         current, charset, collation = conn.query("SELECT DATABASE(), @@character_set_database, @@collation_database")[0]
-        scratch = f"{prefix}_{secrets.token_hex(4)}"
+        scratch = f"{prefix}_{int(time.time()):x}_{secrets.token_hex(4)}"  # its birth time: see drop_orphans
         sql = f"CREATE DATABASE {self.quote(scratch)} CHARACTER SET {charset} COLLATE {collation}"
         try:
             conn.execute(sql)
@@ -342,6 +354,31 @@ class MySQLBackend(Backend):
             conn.execute("SET SESSION foreign_key_checks = 1")
             conn.execute(f"USE {self.quote(current)}")
             conn.execute(f"DROP DATABASE IF EXISTS {self.quote(scratch)}")
+
+    def cancel(self, conn: Connection) -> None:
+        """``KILL QUERY`` from a new connection: the server would run the statement to its end for nobody."""
+        if conn.thread_id is None:
+            return
+        with suppress(Exception), conn.engine.connect() as other:
+            other.exec_driver_sql(f"KILL QUERY {int(conn.thread_id)}")
+
+    def leftovers(self, conn: Connection) -> list[str]:
+        names = [row[0] for row in conn.query(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE :a OR SCHEMA_NAME LIKE :b",
+            {"a": "dbwarden\\_scratch\\_%", "b": "dbwarden\\_verify\\_%"})]
+        if not names:
+            return []
+        in_use = {row[0] for row in conn.query("SELECT DB FROM information_schema.PROCESSLIST WHERE DB IS NOT NULL")}
+        return sorted(name for name in names if name not in in_use)
+
+    def drop_orphans(self, conn: Connection) -> None:
+        """Drop the scratch databases of runs that were killed: the current database of no connection (a run uses
+        its own from the moment it makes it) and born over ORPHAN_AGE seconds ago (their name says when; names of
+        older versions, without a birth time, are taken as old)."""
+        for name in self.leftovers(conn):
+            born = _SCRATCH_BORN.fullmatch(name)
+            if born is None or time.time() - int(born.group(1), 16) > ORPHAN_AGE:
+                conn.execute(f"DROP DATABASE IF EXISTS {self.quote(name)}")
 
     def normalize_models(self, raw: Snapshot, conn: Connection | None) -> Snapshot:
         """Create the models in a scratch database on the same server and read them back."""
@@ -783,12 +820,18 @@ class MySQLBackend(Backend):
 
     # -- verify -------------------------------------------------------------------------------------
 
-    @contextmanager
-    def scratch_copy(self, url: str) -> Iterator[Connection]:
+    def scratch_copy(self, url: str) -> ContextManager[Connection]:  # type: ignore[override]
         """A scratch database with the live schema recreated in it (DDL is not transactional here)."""
+        return self._scratch(url, "dbwarden_verify", self.introspect)
+
+    def scratch_empty(self, url: str) -> ContextManager[Connection]:  # type: ignore[override]
+        return self._scratch(url, "dbwarden_scratch", lambda conn: self.empty())
+
+    @contextmanager
+    def _scratch(self, url: str, prefix: str, schema: Callable[[Connection], Snapshot]) -> Iterator[Connection]:
         conn = self.connect(url)
         try:
-            with self.scratch_database(conn, "dbwarden_verify", self.introspect(conn)):
+            with self.scratch_database(conn, prefix, schema(conn)):
                 yield conn
         finally:
             conn.close()

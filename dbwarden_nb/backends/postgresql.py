@@ -675,6 +675,33 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
             conn.close()
 
 
+    @contextmanager
+    def scratch_empty(self, url: str) -> Iterator[Connection]:
+        """A new database on the same server (the user needs CREATEDB), dropped afterwards."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import DBAPIError
+
+        name = f"dbwarden_scratch_{secrets.token_hex(4)}"
+        admin = self.connect(url)
+        try:
+            try:
+                admin.execute_autocommit(f"CREATE DATABASE {self.quote(name)}")
+            except DBAPIError as exc:
+                raise BackendError(f"cannot create a scratch database on the server (the user needs CREATEDB): "
+                                   f"{self.failure(exc, 'CREATE DATABASE')}") from None
+            try:
+                conn = self.connect(make_url(url).set(database=name).render_as_string(hide_password=False),
+                                    "a scratch database")
+                try:
+                    yield conn
+                finally:
+                    conn.close()
+            finally:
+                admin.execute_autocommit(f"DROP DATABASE IF EXISTS {self.quote(name)}")
+        finally:
+            admin.close()
+
+
 class AdvisoryLock(Lock):
     """``pg_try_advisory_lock`` on the migration connection itself: released by the server when it ends."""
 

@@ -56,6 +56,14 @@ _LITERAL = re.compile(r"^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|'([^']|'')*'|[xX
 _FK_ACTIONS = {"NO ACTION": None, "": None}
 
 
+PROGRESS_STEPS = 20_000  # SQLite virtual machine steps between two calls of _let_signals_in
+
+
+def _let_signals_in() -> int:
+    """SQLite's progress handler: doing nothing in Python lets a pending signal be raised (0: go on)."""
+    return 0
+
+
 class SQLiteBackend(Backend):
     name: ClassVar[str] = "sqlite"
     dialect_name: ClassVar[str] = "sqlite"
@@ -83,6 +91,9 @@ class SQLiteBackend(Backend):
         @event.listens_for(engine, "connect")
         def _autocommit_driver(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None
+            # a long statement calls into Python now and then, where a pending Ctrl-C is raised: SQLite then stops
+            # the statement ("interrupted", see interrupted()), instead of the signal waiting for its end
+            dbapi_conn.set_progress_handler(_let_signals_in, PROGRESS_STEPS)
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
@@ -101,6 +112,11 @@ class SQLiteBackend(Backend):
             raise ConfigError(f"cannot open {conn.masked_url}: {getattr(exc, 'orig', exc)}") from None
         conn.commit()
         return conn
+
+    def interrupted(self, exc: BaseException) -> bool:
+        import sqlite3
+
+        return isinstance(exc, sqlite3.OperationalError) and str(exc) == "interrupted"
 
     def server_version(self, conn: Connection) -> str:
         return str(conn.query("SELECT sqlite_version()")[0][0])
@@ -570,6 +586,18 @@ class SQLiteBackend(Backend):
                 src.close()
                 dst.close()
             conn = self.connect(f"sqlite:///{copy}", "a scratch copy")
+            try:
+                yield conn
+            finally:
+                conn.close()
+
+    @contextmanager
+    def scratch_empty(self, url: str) -> Iterator[Connection]:
+        """A new database file in a temporary folder."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="dbwarden-scratch-") as tmp:
+            conn = self.connect(f"sqlite:///{tmp}/scratch.db", "a scratch database")
             try:
                 yield conn
             finally:

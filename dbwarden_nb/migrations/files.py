@@ -40,6 +40,7 @@ __all__ = [
     "Statement",
     "migration_filename",
     "parse_migration",
+    "read_backends",
     "read_migrations",
     "slugify",
     "split_statements",
@@ -303,6 +304,33 @@ def read_migrations(directory: Path) -> list[MigrationFile]:
             names = ", ".join(p.name for p in paths)
             raise MigrationFileError(f"{directory}: {count} migration files with number {version:04d}: {names}")
     return [parse_migration(_read_text(paths[0]), paths[0]) for _, paths in sorted(by_version.items())]
+
+
+def read_backends(directory: Path) -> dict[Path, str | None]:
+    """The ``-- backend:`` header of every migration file of a directory, read from the file's first lines only:
+    the statements of a large file are never read, let alone split. Files whose header is malformed are left to
+    :func:`read_migrations` to report."""
+    found: dict[Path, str | None] = {}
+    if not directory.is_dir():
+        return found
+    for entry in sorted(directory.glob("[0-9]*.sql")):
+        if not entry.is_file() or not _FILENAME.fullmatch(entry.name):
+            continue
+        backend = None
+        try:
+            with entry.open(encoding="utf-8", errors="replace") as lines:
+                for number, line in enumerate(lines):
+                    stripped = line.strip().removeprefix("\ufeff")
+                    if _MARKER.fullmatch(stripped) or (number and stripped and not stripped.startswith("--")):
+                        break
+                    header = _HEADER.fullmatch(stripped)
+                    if header and header.group(1) == "backend":
+                        backend = header.group(2).strip()
+                        break
+        except OSError:
+            continue  # read_migrations names what cannot be read
+        found[entry] = backend
+    return found
 
 
 def _read_text(path: Path) -> str:

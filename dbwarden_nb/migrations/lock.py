@@ -51,6 +51,21 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def gone_here(owner: str | None) -> bool:
+    """Whether a lease owner (``host:pid:token``, see :func:`new_owner`) is a process of this host that no longer
+    runs: its lease is taken over at once, without waiting for it to expire."""
+    host, pid, token = ((owner or "").rsplit(":", 2) + ["", ""])[:3]
+    if host != socket.gethostname() or not pid.isdigit() or not token or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False
+    return False
+
+
 @dataclass(frozen=True)
 class LockStatus:
     held: bool
@@ -162,6 +177,10 @@ class LeaseLock(Lock):
         now = time.time()
         q = self.q
         with self.conn.transaction():
+            held = self.conn.query(f"SELECT {q('owner')} FROM {self.table} WHERE {q('name')} = :n", {"n": LOCK_NAME})
+            if held and gone_here(held[0][0]):  # its holder died on this host: no need to wait for the expiry
+                self.conn.query(f"DELETE FROM {self.table} WHERE {q('name')} = :n AND {q('owner')} = :o",
+                                {"n": LOCK_NAME, "o": held[0][0]})
             self.conn.query(f"DELETE FROM {self.table} WHERE {q('name')} = :n AND {q('expires_at')} < :now",
                             {"n": LOCK_NAME, "now": now})
             self.conn.query(

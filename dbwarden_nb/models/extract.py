@@ -55,6 +55,7 @@ class Extractor:
         try:
             spelled = sa_type.compile(dialect=self.dialect)
         except Exception as exc:  # an unknown or unsupported type names the column at fault
+            _refuse_unresolved_foreign_key(column)
             raise BackendError(
                 f"column {column.table.name}.{column.name}: type {column.type!r} has no {self.backend.name} spelling ({exc})"
             ) from None
@@ -130,7 +131,10 @@ class Extractor:
         try:
             ref = fk.elements[0].column.table
             ref_table, ref_columns = self.key(ref.schema, ref.name), tuple(e.column.name for e in fk.elements)
-        except (NoReferencedTableError, NoReferencedColumnError):  # a table outside these models: trust the spelling
+        except NoReferencedColumnError as exc:  # a table of these models without that column: a typo
+            raise BackendError(f"table {fk.table.name}: ForeignKey({fk.elements[0].target_fullname!r}): table "
+                               f"{exc.table_name} has no column {exc.column_name!r}") from None
+        except NoReferencedTableError:  # a table outside these models: trust the spelling
             spec = fk.elements[0].target_fullname
             table, _, _ = spec.rpartition(".")
             schema, _, name = table.rpartition(".")
@@ -204,6 +208,21 @@ class Extractor:
             options=info,
             indexes=tuple(self.index(table, ix) for ix in table.indexes),
         )
+
+
+def _refuse_unresolved_foreign_key(column: sa.Column[Any]) -> None:
+    """A column without a type of its own takes it from the column its ForeignKey names; when no model defines
+    that table (a misspelled name), say so rather than that the missing type has no spelling."""
+    from sqlalchemy.exc import NoReferencedColumnError, NoReferencedTableError
+
+    for fk in column.foreign_keys:
+        try:
+            fk.column  # noqa: B018  resolves the target
+        except (NoReferencedTableError, NoReferencedColumnError):
+            table = fk.target_fullname.rpartition(".")[0]
+            raise BackendError(f"column {column.table.name}.{column.name}: ForeignKey({fk.target_fullname!r}) names "
+                               f"table {table!r}, which no model defines (a typo?); a column without a type of its "
+                               "own takes the type of the column it references") from None
 
 
 def _name(obj: Any) -> str | None:

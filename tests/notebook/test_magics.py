@@ -330,6 +330,38 @@ def cli_and_cell(shell: InteractiveShell, project: ProjectDir, argv: list[str],
     return ran.code, cli_line, cell.error_in_exec, capsys.readouterr().out
 
 
+def test_the_newcomer_traps_fail_the_cell_like_the_cli(shell: InteractiveShell, project: ProjectDir,
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: the adoption trap, the backend guard, a --rename typo and a bad lock timeout exit non-zero, and
+    fail the cell with the same line."""
+    import sqlite3
+
+    from dbwarden_nb.errors import MigrationFileError
+
+    db = sqlite3.connect(project.url.removeprefix("sqlite:///"))
+    db.execute("CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(50) NOT NULL)")
+    db.commit()
+    db.close()
+
+    def usage_error(argv: list[str]) -> None:
+        code, cli_line, error, _ = cli_and_cell(shell, project, argv, capsys)
+        assert code == 2 and type(error) is IPythonUsageError, (argv, code, error)
+        assert without_prog(str(error)) == without_prog(cli_line), (argv, cli_line, error)
+
+    usage_error(["make-migrations", "first"])  # the adoption trap
+    project.ok("baseline")
+    project.models(USERS.replace("name:", "full_name:"))
+    usage_error(["make-migrations", "x", "--rename", "users.nme:full_name"])
+    usage_error(["migrate", "--lock-timeout", "-1"])
+    project.ok("make-migrations", "rename", "--rename", "users.name:full_name")
+    first = project.migration_files()[0]
+    first.write_text(first.read_text().replace("-- backend: sqlite", "-- backend: postgresql"))
+    code, cli_line, error, _ = cli_and_cell(shell, project, ["status"], capsys)
+    assert code == 1 and type(error) is MigrationFileError and "was written for postgresql" in str(error)
+    assert without_prog(str(error)) == without_prog(cli_line)
+
+
 def without_prog(line: str) -> str:
     """An error line without the program and command it starts with (``dbwarden diff:``, ``%dbwarden diff:``)."""
     return re.sub(r"^%?dbwarden( [a-z-]+)?: ", "", line)
