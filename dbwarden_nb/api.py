@@ -104,9 +104,12 @@ class Database:
 
     def model_set(self) -> tuple[list[Any], list[Any]]:
         """The model tables and the ``MetaData`` objects of the model modules."""
-        from .models.loader import load_models
+        from .models.cache import recording_imports
 
-        return load_models(self.config)
+        with recording_imports():  # what the model-snapshot cache must check besides the files
+            from .models.loader import load_models
+
+            return load_models(self.config)
 
     def model_snapshot(self, conn: Connection | None = None) -> Snapshot:
         """The models as this database reports them: in ``--dev``, the production model snapshot (read
