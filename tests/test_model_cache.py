@@ -67,13 +67,14 @@ class Project:
         old = time.time() - 60
         os.utime(path, (old, old))
 
-    def run(self, *args: str) -> str:
-        return self.run_both(*args)[0]
+    def run(self, *args: str, path: tuple[str, ...] = ()) -> str:
+        return self.run_both(*args, path=path)[0]
 
-    def run_both(self, *args: str) -> tuple[str, str]:
-        """stdout and stderr of a command, run by the dbwarden_nb under test (not an installed one)."""
+    def run_both(self, *args: str, path: tuple[str, ...] = ()) -> tuple[str, str]:
+        """stdout and stderr of a command, run by the dbwarden_nb under test (not an installed one), with
+        ``path`` added to ``sys.path``."""
         env = {k: v for k, v in os.environ.items() if k not in ("DBWARDEN_MODEL_CACHE", "PYTHONPATH")}
-        env["PYTHONPATH"] = str(Path(dw.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join([str(Path(dw.__file__).resolve().parents[1]), *path])
         done = subprocess.run([sys.executable, "-m", "dbwarden_nb", *args], cwd=self.root, env=env,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode in (0, 1), done.stderr
@@ -195,3 +196,28 @@ def test_an_optional_import_whose_file_appears_is_seen(project: Project) -> None
     project.assert_cached()
     project.write("local_settings.py", "WIDTH = 30\n")
     assert "alter column a.name: type" in project.run("diff")
+
+
+def test_alternating_entry_points_each_hit_the_cache(project: Project) -> None:
+    """Two sys.path variants (a console script and ``python -m``, another venv, a kernel) keep an entry each."""
+    other = str(project.root / "elsewhere")
+    project.assert_cached()
+    project.run("diff", path=(other,))  # a miss: written beside the first entry
+    before = project.imports
+    for _ in range(2):
+        assert "no differences" in project.run("diff")
+        assert "no differences" in project.run("diff", path=(other,))
+    assert project.imports == before
+    assert len(list((project.root / ".dbwarden" / "primary" / "cache").glob("models-*.pickle"))) == 2
+
+
+def test_the_cache_keeps_a_bounded_number_of_entries(project: Project) -> None:
+    from dbwarden_nb.models.cache import KEEP
+
+    for i in range(KEEP + 2):
+        project.run("diff", path=(str(project.root / f"elsewhere{i}"),))
+    entries = list((project.root / ".dbwarden" / "primary" / "cache").glob("models-*.pickle"))
+    assert len(entries) == KEEP
+    before = project.imports
+    project.run("diff", path=(str(project.root / f"elsewhere{KEEP + 1}"),))  # the most recent is still there
+    assert project.imports == before

@@ -15,7 +15,8 @@ modification time; and every module name the import system looked for while the 
 where it found it or that it found none (``recording_imports``), so that a new module shadowing one found
 later on ``sys.path``, or an optional import (``try: import local_settings``) whose file appears, is a
 change too. An entry is served only when each recorded file is unchanged and each name is found where it
-was; anything else imports the models as usual and replaces the entry. The entry is a pickle (the snapshot's objects load far faster than
+was; anything else imports the models as usual and writes a new entry (the ``KEEP`` most recently used
+entries of a database are kept: one per ``sys.path``, that is per entry point). The entry is a pickle (the snapshot's objects load far faster than
 from JSON): it lives in the project, whose dbwarden.py and models this process executes anyway.
 
 It is used only where that is sound: online (the offline path depends on other cache files), and only while
@@ -37,7 +38,7 @@ import pickle
 import sys
 import time
 import weakref
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
@@ -53,6 +54,9 @@ FORMAT = "dbwarden-model-cache/2"
 # Two seconds cover the coarsest file-system timestamps.
 SLACK_NS = 2_000_000_000
 _INSTALLED = ("site-packages", "dist-packages")
+# Entries kept per database: one per sys.path (a console script, ``python -m``, a notebook kernel, another
+# venv, CI), the least recently used dropped first, so that alternating entry points do not thrash.
+KEEP = 6
 
 _open: weakref.WeakKeyDictionary[Any, tuple[Any, ModelCache]] = weakref.WeakKeyDictionary()
 
@@ -183,6 +187,8 @@ class ModelCache:
         if not isinstance(snap, Snapshot):
             return None
         served.append(self.path)
+        with suppress(OSError):
+            os.utime(self.path)  # recently used: kept longest
         return snap
 
     @property
@@ -224,8 +230,7 @@ class ModelCache:
         plain = Snapshot.from_json(snap.to_json())
         plain.checksum  # noqa: B018  cached in the object, so stored with it
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in self.path.parent.glob("models-*.pickle"):
-            stale.unlink(missing_ok=True)
+        self._evict()
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as f:
             pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -233,6 +238,20 @@ class ModelCache:
         tmp.replace(self.path)
         self.entry = entry
         return snap
+
+    def _evict(self) -> None:
+        """Room for one more entry: the least recently used ones beyond ``KEEP - 1`` are removed."""
+        assert self.path is not None
+
+        def used(path: Path) -> int:
+            try:
+                return path.stat().st_mtime_ns
+            except OSError:  # removed by another process meanwhile
+                return 0
+
+        others = sorted((p for p in self.path.parent.glob("models-*.pickle") if p != self.path), key=used, reverse=True)
+        for stale in others[KEEP - 1:]:
+            stale.unlink(missing_ok=True)
 
     def _loaded_files(self) -> list[list[Any]] | None:
         """[path, kind, fingerprint] of every module file loaded now; None if one inside the project changed
