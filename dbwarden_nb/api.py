@@ -200,11 +200,18 @@ class Database:
         path = self.snapshot_path(version)
         if not path.exists():
             return None
+        from .parsed import parsed
+
         rel = os.path.relpath(path, self.config.root)
-        try:
-            return Snapshot.from_json(path.read_text(encoding="utf-8"), source=rel)
-        except UnicodeDecodeError:
-            raise SnapshotError(f"{rel}: not UTF-8 text") from None
+        data = path.read_bytes()
+
+        def parse() -> Snapshot:
+            try:
+                return Snapshot.from_json(data.decode("utf-8"), source=rel)
+            except UnicodeDecodeError:
+                raise SnapshotError(f"{rel}: not UTF-8 text") from None
+
+        return parsed(self.config.state_path / "cache", "snapshot", rel, data, parse, ("dbwarden_nb.schema",))
 
     def snapshot_at(self, version: int) -> Snapshot:
         """The schema as migration ``version`` left it, from its stored snapshot (no database needed); 0 is the
@@ -235,7 +242,7 @@ class Database:
     def files(self) -> list[MigrationFile]:
         from .migrations.files import read_migrations
 
-        return read_migrations(self.migrations_dir)
+        return read_migrations(self.migrations_dir, self.config.state_path / "cache")
 
     def base_snapshot(self, conn: Connection | None) -> tuple[Snapshot, str]:
         """Where make-migrations starts: the latest file's target snapshot, else the live database."""
