@@ -16,8 +16,9 @@ where it found it or that it found none (``recording_imports``), so that a new m
 later on ``sys.path``, or an optional import (``try: import local_settings``) whose file appears, is a
 change too. An entry is served only when each recorded file is unchanged and each name is found where it
 was; anything else imports the models as usual and writes a new entry (the ``KEEP`` most recently used
-entries of a database are kept: one per ``sys.path``, that is per entry point). The entry is a pickle (the snapshot's objects load far faster than
-from JSON): it lives in the project, whose dbwarden.py and models this process executes anyway.
+entries of a database are kept: one per ``sys.path``, that is per entry point). The entry is a pickle (the
+snapshot's objects load far faster than from JSON): it lives in the project, whose dbwarden.py and models
+this process executes anyway.
 
 It is used only where that is sound: online (the offline path depends on other cache files), and only while
 none of the model modules is imported in this process, since in a notebook the tables in memory are the
@@ -94,15 +95,12 @@ def recording_imports() -> Iterator[None]:
 
 def _located(name: str, path: tuple[str, ...] | None) -> list[Any] | None:
     """Where the import system finds module ``name`` now (in ``path``, else on ``sys.path``), without importing
-    it: its origin and package folders; None when nothing finds it."""
+    it: its origin and package folders; None when nothing finds it. A finder's error is raised."""
     for finder in sys.meta_path:
         find = getattr(finder, "find_spec", None)
         if finder is _probes or find is None:
             continue
-        try:
-            spec = find(name, None if path is None else list(path))
-        except Exception:  # a finder that fails now may not have failed then
-            return ["?"]
+        spec = find(name, None if path is None else list(path))
         if spec is not None:
             return [spec.origin, list(spec.submodule_search_locations or ())]
     return None
@@ -209,9 +207,12 @@ class ModelCache:
             if _fingerprint(path, kind == "sha256") != value:
                 return None
         importlib.invalidate_caches()  # a long-lived process (a notebook) must see files created since it listed a folder
-        for name, search, where in entry["imports"]:
-            if _located(name, None if search is None else tuple(search)) != where:
+        try:
+            if any(_located(name, None if search is None else tuple(search)) != where
+                   for name, search, where in entry["imports"]):
                 return None
+        except Exception:  # a finder that fails: nothing to compare
+            return None
         return entry
 
     def store(self, snap: Snapshot) -> Snapshot:
@@ -222,7 +223,10 @@ class ModelCache:
         if files is None:
             return snap
         tables, metadata = self.db.model_set()
-        imports = [[name, search, _located(name, search)] for name, search in _probes.asked]
+        try:
+            imports = [[name, search, _located(name, search)] for name, search in _probes.asked]
+        except Exception:  # a finder that fails: the entry could not be checked
+            return snap
         entry = {"format": FORMAT, "files": files, "imports": imports,
                  "schemas": used_schemas(tables, self.default, metadata)}
         # Names from SQLAlchemy can be its str subclasses (quoted_name, conv…): unpickling those would load
