@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .migrations.files import MigrationFile, Statement
     from .migrations.runner import Progress, Runner
     from .notebook.erd import ERD
-    from .operations import Plan
+    from .operations import Operation, Plan
     from .schema import Snapshot
     from .differ import Renames
     from .translate import TranslationReport
@@ -751,11 +751,18 @@ def rollback_statements(backend: Backend, plan: Plan, old: Snapshot, new: Snapsh
 
     reverse = rollback_plan(backend, plan, old, new) if reverse is None else reverse
     steps = _undone_steps(backend, plan, reverse)
+    upgrades = plan.operations
+    inverses = [o.reverse() for o in upgrades]
     out: list[Statement] = []
     for n, op in enumerate(reverse):
         statements = render_steps(backend, reverse.replace(operations=(op,)))
-        # what the upgrade step destroys, as assessed on the engine (the step whose inverse this is)
-        upgrade = next((o for o in plan if o.reverse() == op), None)
+        # what the upgrade step destroys, as assessed on the engine (the step whose inverse this is): mostly the
+        # mirrored one (the rollback undoes the steps in reverse order), else searched (quadratic at 2,000 tables)
+        mirrored = len(upgrades) - 1 - n
+        if 0 <= mirrored < len(upgrades) and inverses[mirrored] == op:
+            upgrade: Operation | None = upgrades[mirrored]
+        else:
+            upgrade = next((o for o, inverse in zip(upgrades, inverses) if inverse == op), None)
         reason = (upgrade or op.reverse()).irreversible
         if reason and statements:
             statements[0] = replace(statements[0], irreversible=reason)
