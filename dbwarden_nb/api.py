@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .migrations.files import MigrationFile, Statement
     from .migrations.runner import Progress, Runner
     from .notebook.erd import ERD
-    from .operations import Plan
+    from .operations import Operation, Plan
     from .schema import Snapshot
     from .differ import Renames
     from .translate import TranslationReport
@@ -104,9 +104,12 @@ class Database:
 
     def model_set(self) -> tuple[list[Any], list[Any]]:
         """The model tables and the ``MetaData`` objects of the model modules."""
-        from .models.loader import load_models
+        from .models.cache import recording_imports
 
-        return load_models(self.config)
+        with recording_imports():  # what the model-snapshot cache must check besides the files
+            from .models.loader import load_models
+
+            return load_models(self.config)
 
     def model_snapshot(self, conn: Connection | None = None) -> Snapshot:
         """The models as this database reports them: in ``--dev``, the production model snapshot (read
@@ -197,11 +200,18 @@ class Database:
         path = self.snapshot_path(version)
         if not path.exists():
             return None
+        from .parsed import parsed
+
         rel = os.path.relpath(path, self.config.root)
-        try:
-            return Snapshot.from_json(path.read_text(encoding="utf-8"), source=rel)
-        except UnicodeDecodeError:
-            raise SnapshotError(f"{rel}: not UTF-8 text") from None
+        data = path.read_bytes()
+
+        def parse() -> Snapshot:
+            try:
+                return Snapshot.from_json(data.decode("utf-8"), source=rel)
+            except UnicodeDecodeError:
+                raise SnapshotError(f"{rel}: not UTF-8 text") from None
+
+        return parsed(self.config.state_path / "cache", "snapshot", rel, data, parse, ("dbwarden_nb.schema",))
 
     def snapshot_at(self, version: int) -> Snapshot:
         """The schema as migration ``version`` left it, from its stored snapshot (no database needed); 0 is the
@@ -235,7 +245,7 @@ class Database:
     def files(self) -> list[MigrationFile]:
         from .migrations.files import read_migrations
 
-        files = read_migrations(self.migrations_dir)
+        files = read_migrations(self.migrations_dir, self.config.state_path / "cache")
         self.refuse_other_backends((f.path, f.backend) for f in files)
         return files
 
@@ -861,11 +871,18 @@ def rollback_statements(backend: Backend, plan: Plan, old: Snapshot, new: Snapsh
 
     reverse = rollback_plan(backend, plan, old, new) if reverse is None else reverse
     steps = _undone_steps(backend, plan, reverse)
+    upgrades = plan.operations
+    inverses = [o.reverse() for o in upgrades]
     out: list[Statement] = []
     for n, op in enumerate(reverse):
         statements = render_steps(backend, reverse.replace(operations=(op,)))
-        # what the upgrade step destroys, as assessed on the engine (the step whose inverse this is)
-        upgrade = next((o for o in plan if o.reverse() == op), None)
+        # what the upgrade step destroys, as assessed on the engine (the step whose inverse this is): mostly the
+        # mirrored one (the rollback undoes the steps in reverse order), else searched (quadratic at 2,000 tables)
+        mirrored = len(upgrades) - 1 - n
+        if 0 <= mirrored < len(upgrades) and inverses[mirrored] == op:
+            upgrade: Operation | None = upgrades[mirrored]
+        else:
+            upgrade = next((o for o, inverse in zip(upgrades, inverses) if inverse == op), None)
         reason = (upgrade or op.reverse()).irreversible
         if reason and statements:
             statements[0] = replace(statements[0], irreversible=reason)

@@ -28,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         result = run(args, progress=TerminalProgress())  # one line per migration on stderr
         print(render(result, args.json))
+        _cache_note()
         failure = failure_of(result)  # diff --check finding differences, status finding a checksum mismatch…
         if failure is None:
             return 0
@@ -43,6 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dbwarden: interrupted", file=sys.stderr)
         return 130
+
+
+def _cache_note() -> None:
+    """The models' snapshot came from the model cache, which cannot see what they read besides Python source."""
+    cache = sys.modules.get("dbwarden_nb.models.cache")
+    if cache is not None and cache.served:
+        print("dbwarden: note: model snapshot from the cache (no model module changed); for models that read "
+              "environment variables or data files, set DBWARDEN_MODEL_CACHE=0", file=sys.stderr)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -454,6 +454,13 @@ class Snapshot:
         return doc
 
     def to_json(self, indent: int | None = 2) -> str:
+        return self._json if indent == 2 else self._dumps(indent)
+
+    @cached_property  # the file form, written up to three times per run (normalization cache, model cache, snapshot)
+    def _json(self) -> str:
+        return self._dumps(2)
+
+    def _dumps(self, indent: int | None) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, indent=indent, ensure_ascii=False) + ("\n" if indent else "")
 
     @classmethod

@@ -67,12 +67,18 @@ class Project:
         old = time.time() - 60
         os.utime(path, (old, old))
 
-    def run(self, *args: str) -> str:
+    def run(self, *args: str, path: tuple[str, ...] = ()) -> str:
+        return self.run_both(*args, path=path)[0]
+
+    def run_both(self, *args: str, path: tuple[str, ...] = ()) -> tuple[str, str]:
+        """stdout and stderr of a command, run by the dbwarden_nb under test (not an installed one), with
+        ``path`` added to ``sys.path``."""
         env = {k: v for k, v in os.environ.items() if k not in ("DBWARDEN_MODEL_CACHE", "PYTHONPATH")}
+        env["PYTHONPATH"] = os.pathsep.join([str(Path(dw.__file__).resolve().parents[1]), *path])
         done = subprocess.run([sys.executable, "-m", "dbwarden_nb", *args], cwd=self.root, env=env,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode in (0, 1), done.stderr
-        return done.stdout
+        return done.stdout, done.stderr
 
     def assert_cached(self) -> None:
         """The next command is served from the cache: the models are not imported."""
@@ -159,3 +165,59 @@ def test_models_changed_in_memory_are_used_and_never_cached(project: Project) ->
             del sys.modules[name]
         sys.path[:] = [p for p in sys.path if p != str(project.root)]
     assert "no differences" in project.run("diff")  # the files, not what the notebook changed
+
+
+def test_a_served_snapshot_says_so_and_names_the_switch(project: Project) -> None:
+    project.assert_cached()
+    out, err = project.run_both("diff")
+    assert "no differences" in out and "from the cache" in err and "DBWARDEN_MODEL_CACHE=0" in err
+    project.write("helper.py", "WIDTH = 30\n")
+    assert "from the cache" not in project.run_both("diff")[1]  # imported: nothing to say
+
+
+def test_a_new_module_shadowing_a_helper_later_on_sys_path_is_seen(project: Project) -> None:
+    """The helper comes from vendor/, which dbwarden.py appends to sys.path; a helper.py in the project root
+    (first on sys.path) then shadows it, though no file the import loaded changed."""
+    (project.root / "helper.py").unlink()
+    (project.root / "vendor").mkdir()
+    project.write("vendor/helper.py", "WIDTH = 20\n")
+    project.write("dbwarden.py", "import pathlib, sys\nsys.path.append(str(pathlib.Path(__file__).parent / 'vendor'))\n" + config())
+    project.assert_cached()
+    project.write("helper.py", "WIDTH = 30\n")
+    assert "alter column a.name: type" in project.run("diff")
+
+
+def test_an_optional_import_whose_file_appears_is_seen(project: Project) -> None:
+    project.write("models/main.py", MODELS.replace("from helper import WIDTH", textwrap.dedent("""\
+        try:
+            from local_settings import WIDTH
+        except ImportError:
+            from helper import WIDTH""")))
+    project.assert_cached()
+    project.write("local_settings.py", "WIDTH = 30\n")
+    assert "alter column a.name: type" in project.run("diff")
+
+
+def test_alternating_entry_points_each_hit_the_cache(project: Project) -> None:
+    """Two sys.path variants (a console script and ``python -m``, another venv, a kernel) keep an entry each."""
+    other = str(project.root / "elsewhere")
+    project.assert_cached()
+    project.run("diff", path=(other,))  # a miss: written beside the first entry
+    before = project.imports
+    for _ in range(2):
+        assert "no differences" in project.run("diff")
+        assert "no differences" in project.run("diff", path=(other,))
+    assert project.imports == before
+    assert len(list((project.root / ".dbwarden" / "primary" / "cache").glob("models-*.pickle"))) == 2
+
+
+def test_the_cache_keeps_a_bounded_number_of_entries(project: Project) -> None:
+    from dbwarden_nb.models.cache import KEEP
+
+    for i in range(KEEP + 2):
+        project.run("diff", path=(str(project.root / f"elsewhere{i}"),))
+    entries = list((project.root / ".dbwarden" / "primary" / "cache").glob("models-*.pickle"))
+    assert len(entries) == KEEP
+    before = project.imports
+    project.run("diff", path=(str(project.root / f"elsewhere{KEEP + 1}"),))  # the most recent is still there
+    assert project.imports == before

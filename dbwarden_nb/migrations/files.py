@@ -274,8 +274,9 @@ def parse_migration(text: str, path: Path | None = None) -> MigrationFile:
     )
 
 
-def read_migrations(directory: Path) -> list[MigrationFile]:
-    """All ``NNNN_name.sql`` files of a directory, sorted by version; a missing directory has none."""
+def read_migrations(directory: Path, cache: Path | None = None) -> list[MigrationFile]:
+    """All ``NNNN_name.sql`` files of a directory, sorted by version; a missing directory has none. With
+    ``cache`` (a folder), a file whose content was parsed before is not parsed again (``parsed.py``)."""
     if not directory.exists():
         return []
     if not directory.is_dir():
@@ -303,7 +304,14 @@ def read_migrations(directory: Path) -> list[MigrationFile]:
             count = "two" if len(paths) == 2 else str(len(paths))
             names = ", ".join(p.name for p in paths)
             raise MigrationFileError(f"{directory}: {count} migration files with number {version:04d}: {names}")
-    return [parse_migration(_read_text(paths[0]), paths[0]) for _, paths in sorted(by_version.items())]
+    from ..parsed import parsed
+
+    out = []
+    for _, (path, *_) in sorted(by_version.items()):
+        data = _read_bytes(path)
+        out.append(parsed(cache, "migration", str(path), data,
+                          lambda p=path, d=data: parse_migration(_decode(p, d), p), (__name__,)))
+    return out
 
 
 def read_backends(directory: Path) -> dict[Path, str | None]:
@@ -333,11 +341,14 @@ def read_backends(directory: Path) -> dict[Path, str | None]:
     return found
 
 
-def _read_text(path: Path) -> str:
+def _read_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as err:
         raise MigrationFileError(f"{path}: cannot read: {err.strerror or err}") from None
+
+
+def _decode(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:

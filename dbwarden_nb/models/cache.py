@@ -11,30 +11,38 @@ entry under ``.dbwarden/<db>/cache/models-<key>.pickle`` holds the finished snap
 
 and it records every module file the import loaded (the models, their local helpers, SQLAlchemy,
 dbwarden_nb itself): files inside the project by the SHA-256 of their content, installed ones by size and
-modification time. An entry is served only when each recorded file is unchanged; anything else imports
-the models as usual and replaces the entry. The entry is a pickle (the snapshot's objects load far faster than
-from JSON): it lives in the project, whose dbwarden.py and models this process executes anyway.
+modification time; and every module name the import system looked for while the models were imported, with
+where it found it or that it found none (``recording_imports``), so that a new module shadowing one found
+later on ``sys.path``, or an optional import (``try: import local_settings``) whose file appears, is a
+change too. An entry is served only when each recorded file is unchanged and each name is found where it
+was; anything else imports the models as usual and writes a new entry (the ``KEEP`` most recently used
+entries of a database are kept: one per ``sys.path``, that is per entry point). The entry is a pickle (the
+snapshot's objects load far faster than from JSON): it lives in the project, whose dbwarden.py and models
+this process executes anyway.
 
 It is used only where that is sound: online (the offline path depends on other cache files), and only while
 none of the model modules is imported in this process, since in a notebook the tables in memory are the
 truth (they may have been changed since the files were read). An entry is written only by a process that
 imported the models itself, from files that did not change while it ran. What a model module reads besides
-Python source (an environment variable, a data file) is not seen: set ``DBWARDEN_MODEL_CACHE=0`` for such models.
+Python source (an environment variable, a data file) is not seen: set ``DBWARDEN_MODEL_CACHE=0`` for such models
+(the CLI says so on stderr each time a snapshot comes from the cache: ``served``).
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import importlib
 import json
 import os
 import pickle
 import sys
 import time
 import weakref
+from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..schema import Snapshot
 
@@ -42,16 +50,60 @@ if TYPE_CHECKING:
     from ..api import Database
     from ..backends.base import Connection
 
-FORMAT = "dbwarden-model-cache/1"
+FORMAT = "dbwarden-model-cache/2"
 # A file modified this close to the start of the run may have been read before the change: not recorded.
 # Two seconds cover the coarsest file-system timestamps.
 SLACK_NS = 2_000_000_000
 _INSTALLED = ("site-packages", "dist-packages")
+# Entries kept per database: one per sys.path (a console script, ``python -m``, a notebook kernel, another
+# venv, CI), the least recently used dropped first, so that alternating entry points do not thrash.
+KEEP = 6
 
 _open: weakref.WeakKeyDictionary[Any, tuple[Any, ModelCache]] = weakref.WeakKeyDictionary()
 
 
 _read: dict[Path, tuple[tuple[int, int, int], Snapshot]] = {}
+
+served: list[Path] = []  # the entries this process took a snapshot from (the CLI names the cache's limits then)
+
+
+class _ImportProbes:
+    """A finder first on ``sys.meta_path`` that finds nothing: it notes each (name, search path) asked for."""
+
+    def __init__(self) -> None:
+        self.asked: dict[tuple[str, tuple[str, ...] | None], None] = {}
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        self.asked[(name, None if path is None else tuple(str(p) for p in path))] = None
+
+
+_probes = _ImportProbes()
+
+
+@contextmanager
+def recording_imports() -> Iterator[None]:
+    """Note every module name the import system looks for in the block (the import of the models)."""
+    if _probes in sys.meta_path:
+        yield
+        return
+    sys.meta_path.insert(0, _probes)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(_probes)
+
+
+def _located(name: str, path: tuple[str, ...] | None) -> list[Any] | None:
+    """Where the import system finds module ``name`` now (in ``path``, else on ``sys.path``), without importing
+    it: its origin and package folders; None when nothing finds it. A finder's error is raised."""
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        if finder is _probes or find is None:
+            continue
+        spec = find(name, None if path is None else list(path))
+        if spec is not None:
+            return [spec.origin, list(spec.submodule_search_locations or ())]
+    return None
 
 
 def read_snapshot(path: Path, source: str) -> Snapshot:
@@ -130,7 +182,12 @@ class ModelCache:
         finally:
             if paused:
                 gc.enable()
-        return snap if isinstance(snap, Snapshot) else None
+        if not isinstance(snap, Snapshot):
+            return None
+        served.append(self.path)
+        with suppress(OSError):
+            os.utime(self.path)  # recently used: kept longest
+        return snap
 
     @property
     def schemas(self) -> list[str] | None:
@@ -149,6 +206,13 @@ class ModelCache:
         for path, kind, value in entry["files"]:
             if _fingerprint(path, kind == "sha256") != value:
                 return None
+        importlib.invalidate_caches()  # a long-lived process (a notebook) must see files created since it listed a folder
+        try:
+            if any(_located(name, None if search is None else tuple(search)) != where
+                   for name, search, where in entry["imports"]):
+                return None
+        except Exception:  # a finder that fails: nothing to compare
+            return None
         return entry
 
     def store(self, snap: Snapshot) -> Snapshot:
@@ -159,14 +223,18 @@ class ModelCache:
         if files is None:
             return snap
         tables, metadata = self.db.model_set()
-        entry = {"format": FORMAT, "files": files, "schemas": used_schemas(tables, self.default, metadata)}
+        try:
+            imports = [[name, search, _located(name, search)] for name, search in _probes.asked]
+        except Exception:  # a finder that fails: the entry could not be checked
+            return snap
+        entry = {"format": FORMAT, "files": files, "imports": imports,
+                 "schemas": used_schemas(tables, self.default, metadata)}
         # Names from SQLAlchemy can be its str subclasses (quoted_name, conv…): unpickling those would load
         # SQLAlchemy, the very import this cache exists to skip. Through JSON every value is a plain one.
         plain = Snapshot.from_json(snap.to_json())
         plain.checksum  # noqa: B018  cached in the object, so stored with it
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in self.path.parent.glob("models-*.pickle"):
-            stale.unlink(missing_ok=True)
+        self._evict()
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as f:
             pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -174,6 +242,20 @@ class ModelCache:
         tmp.replace(self.path)
         self.entry = entry
         return snap
+
+    def _evict(self) -> None:
+        """Room for one more entry: the least recently used ones beyond ``KEEP - 1`` are removed."""
+        assert self.path is not None
+
+        def used(path: Path) -> int:
+            try:
+                return path.stat().st_mtime_ns
+            except OSError:  # removed by another process meanwhile
+                return 0
+
+        others = sorted((p for p in self.path.parent.glob("models-*.pickle") if p != self.path), key=used, reverse=True)
+        for stale in others[KEEP - 1:]:
+            stale.unlink(missing_ok=True)
 
     def _loaded_files(self) -> list[list[Any]] | None:
         """[path, kind, fingerprint] of every module file loaded now; None if one inside the project changed

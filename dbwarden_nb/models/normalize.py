@@ -4,9 +4,11 @@ Normalizing through the server costs a CREATE per object, so a model set of hund
 seconds. Most runs change a table or two: each normalized table is cached under the hash of everything
 its server spelling can depend on (its own model-side definition, the tables it inherits from or is a
 partition of, and the enums, domains and sequences), so only changed tables go back to the server,
-together with stand-ins of the tables they reference or inherit from, in chunks of ``CHUNK`` tables so
-that a large model set fits a default server's lock table. Views, functions and triggers read whole
-tables: a model set with any of them is normalized whole.
+together with stand-ins of the tables they reference or inherit from, in chunks of at most ``CHUNK``
+tables (stand-ins included) so that a large model set fits a default server's lock table. A stand-in has
+no foreign keys, so it needs only its own parents, never what it references: a chunk's size does not grow
+with the length of a chain of references. Views, functions and triggers read whole tables: a model set with
+any of them is normalized whole.
 """
 
 from __future__ import annotations
@@ -40,9 +42,8 @@ class TableCache:
         def key(table: Table, seen: frozenset[str] = frozenset()) -> str:
             # a referenced table does not change how the server spells this one; a parent (inherited,
             # partitioned) gives it its columns, so it is part of the key
-            parents = [*(table.options.get("inherits") or ()), *([table.options["partition_of"]] if table.options.get("partition_of") else [])]
             parts = [types, json.dumps(table.to_json(), sort_keys=True)]
-            parts += [key(raw.tables[ref], seen | {table.key}) for ref in sorted(set(parents))
+            parts += [key(raw.tables[ref], seen | {table.key}) for ref in sorted(set(_parents(table)))
                       if ref in raw.tables and ref not in seen and ref != table.key]
             return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -52,32 +53,14 @@ class TableCache:
             result = backend.normalize_models(raw, conn)
             self.store({keys[k]: t.to_json() for k, t in result.tables.items()})
             return result
-        # chunks, so that one rolled-back transaction never holds more locks than a default server has room
-        # for (max_locks_per_transaction: ~7 locks a table with its keys, indexes and sequence)
-        chunks = [missing[i:i + CHUNK] for i in range(0, len(missing), CHUNK)] or [[]]
         done: dict[str, Table] = {}
-        for chunk in chunks:
-            partial = backend.normalize_models(raw.replace(tables=self._with_stand_ins(raw, chunk)), conn)
+        for chunk, stand_ins in _chunks(raw, missing) or [([], set())]:
+            created = {**{k: raw.tables[k] for k in chunk}, **{k: _stand_in(raw.tables[k]) for k in stand_ins}}
+            partial = backend.normalize_models(raw.replace(tables=created), conn)
             done.update((k, partial.tables[k]) for k in chunk)
         tables = {k: done[k] if k in done else _table_from_json(k, self.known[keys[k]]) for k in raw.tables}
         self.store({keys[k]: done[k].to_json() for k in missing})
         return partial.replace(tables=tables)
-
-    @staticmethod
-    def _with_stand_ins(raw: Snapshot, chunk: list[str]) -> dict[str, Table]:
-        """The tables of ``chunk`` and stand-ins (no keys, indexes or checks) of what they reference or inherit from."""
-        from ..differ import depends_on
-
-        wanted = set(chunk)
-        needed: set[str] = set()
-        pending = list(chunk)
-        while pending:
-            for ref in depends_on(raw.tables[pending.pop()]):
-                if ref in raw.tables and ref not in needed and ref not in wanted:
-                    needed.add(ref)
-                    pending.append(ref)
-        stand_ins = {k: raw.tables[k].replace(foreign_keys=(), indexes=(), checks=()) for k in needed}
-        return {**{k: raw.tables[k] for k in chunk}, **stand_ins}
 
     def store(self, entries: dict[str, dict]) -> None:
         self.known.update(entries)
@@ -85,3 +68,48 @@ class TableCache:
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(json.dumps(self.known, sort_keys=True), encoding="utf-8")
         tmp.replace(self.path)
+
+
+def _parents(table: Table) -> list[str]:
+    """The tables ``table`` inherits from or is a partition of: they give it columns and must exist first."""
+    parent = table.options.get("partition_of")
+    return [*(table.options.get("inherits") or ()), *([parent] if parent else [])]
+
+
+def _stand_in(table: Table) -> Table:
+    """What a referenced table must be for its referrers to be created: its columns and keys (the targets of
+    their foreign keys), without foreign keys, indexes or checks of its own."""
+    return table.replace(foreign_keys=(), indexes=(), checks=())
+
+
+def _chunks(raw: Snapshot, missing: list[str]) -> list[tuple[list[str], set[str]]]:
+    """``missing`` cut into chunks of at most ``CHUNK`` tables to create each (a table that needs more gets a
+    chunk of its own), each with the stand-ins it needs: the tables its members reference or inherit from
+    that are not members, and the parents of those. Tables keep their order (by name), so neighbours that
+    reference each other share a chunk."""
+    from ..differ import depends_on
+
+    def needs(key: str) -> set[str]:
+        out: set[str] = set()
+        pending = [ref for ref in depends_on(raw.tables[key]) if ref in raw.tables and ref != key]
+        while pending:  # a stand-in has no foreign keys: only its parents are followed
+            ref = pending.pop()
+            if ref not in out:
+                out.add(ref)
+                pending += [p for p in _parents(raw.tables[ref]) if p in raw.tables]
+        return out
+
+    chunks: list[tuple[list[str], set[str]]] = []
+    members: dict[str, None] = {}  # ordered
+    stand_ins: set[str] = set()
+    for key in missing:
+        wanted = needs(key) - {key}
+        grown = (stand_ins - {key}) | (wanted - members.keys())
+        if members and len(members) + 1 + len(grown) > CHUNK:
+            chunks.append((list(members), stand_ins))
+            members, grown = {}, wanted
+        members[key] = None
+        stand_ins = grown
+    if members:
+        chunks.append((list(members), stand_ins))
+    return chunks

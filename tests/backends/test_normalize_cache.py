@@ -65,3 +65,39 @@ def test_chunks_give_what_one_batch_gives(tmp_path: Path, pg_url: str, monkeypat
         chunked = TableCache(tmp_path / "tables.json").normalize(backend, raw, conn)
         assert chunked == backend.normalize_models(raw, conn)
         assert chunked.enums == {"mood": ("a", "b")}
+
+
+def test_a_chain_of_references_is_normalized_in_bounded_chunks(tmp_path: Path, pg_url: str, monkeypatch) -> None:
+    """600 tables, each referencing the previous: every chunk creates at most CHUNK tables on the server
+    (its members and stand-ins of what they reference, never what the stand-ins reference in turn), and the
+    result is what smaller chunks give."""
+    import re
+
+    from dbwarden_nb.models import normalize
+
+    md = sa.MetaData()
+    for i in range(600):
+        sa.Table(f"t{i:04d}", md, sa.Column("id", sa.Integer, primary_key=True),
+                 sa.Column("code", sa.String(9), unique=True),
+                 sa.Column("parent_id", sa.ForeignKey(f"t{max(i - 1, 0):04d}.id")), sa.Index(f"ix_t{i:04d}", "code"))
+    backend = get_backend("postgresql")
+    with backend.connect(sqlalchemy_url(pg_url)) as conn:
+        raw = backend.extract_models(list(md.sorted_tables), conn)
+        created: list[int] = []  # tables each batch the normalizer sends creates
+        send = conn.execute
+
+        def counting(sql: str) -> None:
+            if "CREATE TABLE" in sql:
+                created.append(len(re.findall(r"^CREATE TABLE ", sql, re.MULTILINE)))
+            send(sql)
+
+        conn.execute = counting  # type: ignore[method-assign]
+        try:
+            chunked = TableCache(tmp_path / "a.json").normalize(backend, raw, conn)
+        finally:
+            del conn.execute
+        assert len(created) == 3 and max(created) <= normalize.CHUNK and sum(created) <= 600 + 2, created
+        assert chunked.tables["t0599"].foreign_keys[0].ref_table == "t0598"
+        assert chunked.tables["t0250"].indexes and chunked.tables["t0250"].foreign_keys[0].ref_table == "t0249"
+        monkeypatch.setattr(normalize, "CHUNK", 100)
+        assert TableCache(tmp_path / "b.json").normalize(backend, raw, conn) == chunked
