@@ -200,7 +200,7 @@ PYTHON_TYPES: dict[str, str] = {
     **dict.fromkeys(("NUMERIC", "DECIMAL"), "decimal.Decimal"),
     **dict.fromkeys(("DATETIME", "TIMESTAMP"), "datetime.datetime"),
     "DATE": "datetime.date", "TIME": "datetime.time", "BOOLEAN": "bool",
-    **dict.fromkeys(("BLOB", "BINARY", "VARBINARY"), "bytes"), "UUID": "uuid.UUID",
+    **dict.fromkeys(("BLOB", "BINARY", "VARBINARY"), "bytes"), "UUID": "uuid.UUID", "JSON": "dict[str, Any]",
 }
 _TYPE_PARTS = re.compile(r"^([A-Z][A-Z0-9_ ]*?)\s*(?:\(([0-9, ]*)\))?$")
 

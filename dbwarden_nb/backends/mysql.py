@@ -75,9 +75,10 @@ MYSQL_TYPE_CANDIDATES: dict[str, tuple[str, ...]] = {
 }
 MYSQL_PYTHON_TYPES = {
     **dict.fromkeys(INTEGER_TYPES + ("year", "bit"), "int"), "decimal": "decimal.Decimal", "float": "float",
-    "double": "float", **dict.fromkeys(STRING_TYPES - {"set"}, "str"), "set": "set", "date": "datetime.date",
+    "double": "float", **dict.fromkeys(STRING_TYPES - {"set"}, "str"), "set": "set[str]", "date": "datetime.date",
     "datetime": "datetime.datetime", "timestamp": "datetime.datetime", "time": "datetime.timedelta",
     **dict.fromkeys(("binary", "varbinary", "blob", "tinyblob", "mediumblob", "longblob"), "bytes"), "uuid": "uuid.UUID",
+    "json": "dict[str, Any]",
 }
 # Table keyword arguments SQLAlchemy passes through as ``mysql_<key>`` and where the snapshot keeps them.
 TABLE_KWARGS = {"engine": "engine", "collate": "collation", "charset": "charset", "default_charset": "charset",

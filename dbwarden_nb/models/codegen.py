@@ -53,7 +53,7 @@ class Imports:
             self.names.setdefault(module, set()).add(name)
 
     def render(self) -> str:
-        stdlib = {"datetime", "decimal", "uuid", "typing", "__future__"}
+        stdlib = {"datetime", "decimal", "enum", "ipaddress", "uuid", "typing", "__future__"}
         groups: list[list[str]] = [[], [], []]
         for module in sorted(self.modules):
             groups[1 if module.split(".")[0] in stdlib else 2].append(f"import {module}" if module != "sqlalchemy" else "import sqlalchemy as sa")
@@ -110,6 +110,8 @@ class CodeGenerator:
         self.imports = Imports()
         self.needs_raw_type = False
         self.dialect = backend.dialect()
+        self.enum_classes: dict[str, str] = {}  # enum key → the Python class generated for it
+        self.local_names: set[str] = set()  # names of the generated base module a body uses (package layout)
 
     # -- values -----------------------------------------------------------------------------------
 
@@ -146,6 +148,11 @@ class CodeGenerator:
         schema, _, name = key.rpartition(".")
         extra = (f", schema={schema!r}" if schema else "") + extra
         if key in snap.enums:
+            cls = self.enum_classes.get(key)
+            if cls is not None:  # the class's values (not its member names) are the database's labels
+                self.local_names.add(cls)
+                named = "" if name == cls.lower() else f", name={name!r}"
+                return f"sa.Enum({cls}{named}, values_callable={ENUM_VALUES}{extra})"
             values = ", ".join(map(repr, snap.enums[key]))
             return f"sa.Enum({values}, name={name!r}{extra})"
         d = snap.domains[key]
@@ -282,13 +289,9 @@ class CodeGenerator:
         lines.append("")
         attrs: set[str] = set()
         for col in table.columns:
-            attr = identifier(col.name, attrs, RESERVED_ATTRIBUTES | TAKEN)
+            attr = identifier(col.name, attrs, RESERVED_ATTRIBUTES | TAKEN | set(self.enum_classes.values()))
             args = self.column_args(col, table, with_name=attr != col.name)
-            pytype = self.python_type(col)
-            annotation = f"Optional[{pytype}]" if col.nullable else pytype
-            if col.nullable:
-                self.imports.add("typing", "Optional")
-            lines.append(f"    {attr}: Mapped[{annotation}] = mapped_column({', '.join(args)})")
+            lines.append(f"    {attr}: Mapped[{self.python_type(col)}] = mapped_column({', '.join(args)})")
         return "\n".join(lines)
 
     def render_table(self, table: Table, taken: set[str]) -> str:
@@ -323,13 +326,51 @@ class CodeGenerator:
                 f"\n    info={{'dbwarden': {info!r}}},\n)")
 
     def python_type(self, col: Column) -> str:
-        name = self.backend.python_type(col.type)
-        module, _, short = name.rpartition(".")
-        if module:
+        """The annotation inside ``Mapped[...]``: the enum class, the domain's base type, ``list[...]`` of an array,
+        ``X | None`` where the column is nullable."""
+        base = _ARRAY.sub("", col.type)
+        dims = (len(col.type) - len(base)) // 2
+        key = self.named_key(base)
+        if key in self.enum_classes:
+            name = "list[" * dims + self.enum_classes[key] + "]" * dims
+        elif key in self.snapshot.domains:
+            name = "list[" * dims + self.backend.python_type(self.snapshot.domains[key]["type"]) + "]" * dims
+        else:
+            name = self.backend.python_type(col.type)
+        for module in _MODULE.findall(name):
             self.imports.add(module)
-        if name == "Any":
+        if re.search(r"\bAny\b", name):
             self.imports.add("typing", "Any")
-        return name
+        return f"{name} | None" if col.nullable else name
+
+    def prepare(self, keys: Iterable[str]) -> list[str]:
+        """Fix the names every module shares before any body is rendered: a ``str, enum.Enum`` class per enum the
+        tables of ``keys`` use, named so it collides with no table's class. Returns the keys, sorted."""
+        keys = sorted(keys)
+        tables = [self.snapshot.tables[k] for k in keys if k in self.snapshot.tables]
+        taken = set(TAKEN)
+        for t in tables:
+            class_name(t.name, taken)
+        used = sorted({k for t in tables for c in t.columns if (k := self.named_key(_ARRAY.sub("", c.type)))
+                       and k in self.snapshot.enums})
+        for key in used:
+            name = class_name(key.rpartition(".")[2], set())
+            self.enum_classes[key] = identifier(name + "Enum" if name in taken else name, taken)
+        return keys
+
+    def enum_class(self, key: str) -> str:
+        members: set[str] = set()
+        lines = [f"class {self.enum_classes[key]}(str, enum.Enum):"]
+        for value in self.snapshot.enums[key]:
+            lines.append(f"    {member_name(value, members)} = {value!r}")
+        if len(lines) == 1:
+            lines.append("    pass")
+        return "\n".join(lines)
+
+    def enum_classes_code(self) -> list[str]:
+        if self.enum_classes:
+            self.imports.add("enum")
+        return [self.enum_class(k) for k in sorted(self.enum_classes)]
 
     # -- the module -------------------------------------------------------------------------------
 
@@ -376,37 +417,40 @@ class CodeGenerator:
 
     def generate(self, keys: Iterable[str]) -> str:
         """One module with every table and view of ``keys``, and the snapshot's sequences."""
-        taken = set(TAKEN)
-        bodies = [self.body(k, taken) for k in sorted(keys)] + self.metadata_items(taken)
+        keys = self.prepare(keys)
+        taken = set(TAKEN) | set(self.enum_classes.values())
+        bodies = [self.body(k, taken) for k in keys] + self.metadata_items(taken)
         self.imports.names.setdefault("sqlalchemy.orm", set()).update({"DeclarativeBase", "Mapped", "mapped_column"})
+        enums = self.enum_classes_code()
         parts = [self.header(), self._imports(self.imports)]
         if self.needs_raw_type:
             parts.append(RAW_TYPE.strip("\n"))
         parts.append(BASE_CLASS)
-        return "\n\n\n".join(parts + bodies) + "\n"
+        return "\n\n\n".join(parts + enums + bodies) + "\n"
 
     def generate_package(self, keys: Iterable[str]) -> dict[str, str]:
         """A package: ``base.py`` with Base, one module per table or view, ``__init__.py`` importing them all."""
         files: dict[str, str] = {}
         modules: set[str] = {"base", "__init__"}
         any_raw = False
-        for key in sorted(keys):
-            self.imports, self.needs_raw_type = Imports(), False
-            body = self.body(key, set(TAKEN))
+        for key in self.prepare(keys):
+            self.imports, self.needs_raw_type, self.local_names = Imports(), False, set()
+            body = self.body(key, set(TAKEN) | set(self.enum_classes.values()))
             # module names are file names too: ASCII, so the file system and the import system agree
             module = identifier(re.sub(r"\W", "_", key.lower(), flags=re.ASCII).strip("_") or "table", modules)
             self.imports.add("sqlalchemy.orm", "Mapped") if "Mapped[" in body else None
             self.imports.add("sqlalchemy.orm", "mapped_column") if "mapped_column(" in body else None
-            local = ".base import Base" + (", RawType" if self.needs_raw_type else "")
+            local = ".base import " + ", ".join(["Base"] + ["RawType"] * self.needs_raw_type + sorted(self.local_names))
             any_raw |= self.needs_raw_type
             files[f"{module}.py"] = "\n\n\n".join([self.header(), self._imports(self.imports) + f"\n\nfrom {local}", body]) + "\n"
         self.imports, self.needs_raw_type = Imports(), False
-        items = self.metadata_items(set(TAKEN))
+        items = self.metadata_items(set(TAKEN) | set(self.enum_classes.values()))
         self.imports.add("sqlalchemy.orm", "DeclarativeBase")
+        enums = self.enum_classes_code()
         parts = [self.header(), self._imports(self.imports)]
         if any_raw or self.needs_raw_type:
             parts.append(RAW_TYPE.strip("\n"))
-        files["base.py"] = "\n\n\n".join(parts + [BASE_CLASS] + items) + "\n"
+        files["base.py"] = "\n\n\n".join(parts + [BASE_CLASS] + enums + items) + "\n"
         names = sorted(n[:-3] for n in files if n not in ("base.py",))
         files["__init__.py"] = self.header() + "\n\nfrom . import " + ", ".join(["base"] + names) + "  # noqa: F401\n"
         return files
@@ -417,7 +461,25 @@ class CodeGenerator:
         return imports.render()
 
 
-TAKEN = frozenset({"Base", "RawType", "sa", "Optional", "Any", "Mapped", "mapped_column", "DeclarativeBase"})
+TAKEN = frozenset({"Base", "RawType", "sa", "Optional", "Any", "Mapped", "mapped_column", "DeclarativeBase", "enum"})
+ENUM_VALUES = "lambda e: [m.value for m in e]"
+_ARRAY = re.compile(r"(\[\])+$")
+_MODULE = re.compile(r"\b([a-z_][a-z0-9_]*)\.[A-Za-z_]")
+_ENUM_RESERVED = frozenset({"name", "value", "mro"})
+
+
+def member_name(value: str, taken: set[str]) -> str:
+    """An enum member's name for a database label: upper case, a valid identifier, unique in its class."""
+    base = unicodedata.normalize("NFKC", value).upper()
+    base = "".join(c if ("a" + c).isidentifier() else "_" for c in base).strip("_") or "EMPTY"
+    if not base.isidentifier() or keyword.iskeyword(base) or base.lower() in _ENUM_RESERVED:
+        base = "V_" + base
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}_{n}"
+    taken.add(candidate)
+    return candidate
 BASE_CLASS = "class Base(DeclarativeBase):\n    pass"
 
 
