@@ -406,6 +406,7 @@ def via_module(snapshot: Snapshot) -> tuple[str, Snapshot]:
     code = generate_models(B, snapshot)
     module = load_module(code)
     try:
+        module.Base.registry.configure()  # the relationships are valid: every mapper configures
         return code, extract(B, list(module.Base.metadata.tables.values()))
     finally:
         unload(module.__name__)
@@ -422,6 +423,7 @@ def via_package(snapshot: Snapshot, root: Path) -> tuple[dict[str, str], Snapsho
     try:
         importlib.invalidate_caches()
         package = importlib.import_module(name)
+        package.base.Base.registry.configure()
         return files, extract(B, list(package.base.Base.metadata.tables.values()))
     finally:
         sys.path.remove(str(root))

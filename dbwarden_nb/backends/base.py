@@ -462,6 +462,8 @@ class Backend:
 
     type_candidates_table: ClassVar[Mapping[str, tuple[str, ...]]] = TYPE_CANDIDATES
     python_types: ClassVar[Mapping[str, str]] = PYTHON_TYPES
+    # whether a ``Mapped[X | None]`` annotation says what ``nullable=`` would (ClickHouse: only an explicit one does)
+    nullable_from_annotation: ClassVar[bool] = True
 
     def type_candidates(self, spelled: str) -> list[str]:
         """SQLAlchemy type expressions that may compile to ``spelled`` (only integer parameters are used)."""

@@ -973,6 +973,8 @@ class ClickHouseBackend(Backend):
 
     # -- code generation ----------------------------------------------------------------------------
 
+    nullable_from_annotation: ClassVar[bool] = False
+
     def type_candidates(self, spelled: str) -> list[str]:
         return [f"sqla_type_from_name({spelled!r})"]
 
