@@ -482,6 +482,15 @@ class Backend:
         """Names (besides ``sa``) that type candidates use, e.g. a dialect's types module."""
         return {}
 
+    def inline_enum_values(self, spelled: str) -> tuple[str, ...] | None:
+        """The labels of a column type that lists them itself (MySQL's ``enum('a','b')``), else None; such a type
+        gets an enum class (spelled by :meth:`enum_class_type`)."""
+        return None
+
+    def enum_class_type(self, arguments: str) -> str:
+        """The type expression of an inline enum made from its class (``arguments``: the class and keywords)."""
+        return f"sa.Enum({arguments})"
+
     def codegen_imports(self, code: str) -> list[tuple[str, str | None]]:
         return []
 

@@ -659,6 +659,13 @@ class MySQLBackend(Backend):
     def codegen_imports(self, code: str) -> list[tuple[str, str | None]]:
         return [("sqlalchemy.dialects", "mysql")] if "mysql." in code else []
 
+    def inline_enum_values(self, spelled: str) -> tuple[str, ...] | None:
+        m = _COLUMN_TYPE.match(spelled)
+        return tuple(split_values(m.group("params") or "")) if m and m.group("base") == "enum" else None
+
+    def enum_class_type(self, arguments: str) -> str:
+        return f"mysql.ENUM({arguments})"
+
     def python_type(self, spelled: str) -> str:
         m = _COLUMN_TYPE.match(spelled)
         if m is None:

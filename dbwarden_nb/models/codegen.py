@@ -118,15 +118,13 @@ def wrap(code: str, indent: int, suffix: str = "", brackets: str = "()") -> str:
     line = f"{pad}{code}{suffix}"
     if len(line) <= WIDTH:
         return line
-    depth = 0
-    for open_at, c in enumerate(code):  # the first bracket outside any annotation's [...]
-        if c == brackets[0] and (depth == 0 or brackets == "[]"):
-            break
-        depth += {"[": 1, "]": -1}.get(c, 0) if brackets == "()" else 0
-    else:
-        return line + "  # noqa: E501"
     from ..backends.sqltext import split_top_level, top_level
 
+    # the first bracket outside strings (and, for a call, outside an annotation's [...])
+    open_at = next((i for i in top_level(code, backslash=True, brackets="[" if brackets == "()" else "")
+                    if code[i] == brackets[0]), None)
+    if open_at is None or code[-1] != brackets[1]:
+        return line + "  # noqa: E501"
     group = code[open_at:]
     args = split_top_level(group[1:-1], backslash=True, brackets="([{")
     if not args or next(top_level(group, backslash=True, brackets="([{"), None) is not None:  # not one group
@@ -148,6 +146,7 @@ class CodeGenerator:
         self.needs_raw_type = False
         self.dialect = backend.dialect()
         self.enum_classes: dict[str, str] = {}  # enum key → the Python class generated for it
+        self.inline_enums: dict[str, str] = {}  # a column type that lists its labels (MySQL ENUM) → its class
         self.class_names: dict[str, str] = {}  # table key → its class (tables with a primary key)
         self.attributes: dict[str, dict[str, str]] = {}  # table key → column → attribute name
         self.relationships: dict[str, list[Relationship]] = {}
@@ -170,6 +169,10 @@ class CodeGenerator:
                     if not hasattr(obj, "collation"):
                         break
                     code = code[:-1] + (", " if not code.endswith("()") else "") + f"collation={collation!r})"
+                if spelled in self.inline_enums:  # the same labels, from the enum class
+                    self.local_names.add(self.inline_enums[spelled])
+                    extra = f", collation={collation!r}" if collation is not None else ""
+                    code = self.backend.enum_class_type(f"{self.inline_enums[spelled]}, values_callable={ENUM_VALUES}{extra}")
                 self._import_type(code)
                 return code
         self.needs_raw_type = True
@@ -402,7 +405,9 @@ class CodeGenerator:
         base = _ARRAY.sub("", col.type)
         dims = (len(col.type) - len(base)) // 2
         key = self.named_key(base)
-        if key in self.enum_classes:
+        if col.type in self.inline_enums:
+            name = self.inline_enums[col.type]
+        elif key in self.enum_classes:
             name = "list[" * dims + self.enum_classes[key] + "]" * dims
         elif key in self.snapshot.domains:
             name = "list[" * dims + self.backend.python_type(self.snapshot.domains[key]["type"]) + "]" * dims
@@ -426,26 +431,36 @@ class CodeGenerator:
         for key in used:
             name = class_name(key.rpartition(".")[2], set())
             self.enum_classes[key] = identifier(name + "Enum" if name in taken else name, taken)
+        for t in tables:  # enums declared on the column (MySQL's ENUM): a class per list of labels
+            for c in t.columns:
+                if t.key in self.class_names and c.type not in self.inline_enums and self.backend.inline_enum_values(c.type):
+                    name = class_name(c.name, set())
+                    name = class_name(f"{t.name}_{c.name}", set()) if name in taken else name
+                    self.inline_enums[c.type] = identifier(name + "Enum" if name in taken else name, taken)
         reserved = RESERVED_ATTRIBUTES | TAKEN | set(self.enum_classes.values()) | set(self.class_names.values())
+        reserved |= set(self.inline_enums.values())
         names: dict[str, set[str]] = {k: set() for k in self.class_names}
         self.attributes = {k: {c.name: identifier(c.name, names[k], reserved) for c in self.snapshot.tables[k].columns}
                            for k in self.class_names}
         self.relationships = infer(self.snapshot, self.class_names, names, lambda n, t: identifier(n, t, reserved))
         return keys
 
-    def enum_class(self, key: str) -> str:
+    def module_names(self) -> set[str]:
+        """The names a module defines or imports before its bodies: a body's own names must differ."""
+        return set(TAKEN) | set(self.enum_classes.values()) | set(self.inline_enums.values()) | set(self.class_names.values())
+
+    @staticmethod
+    def enum_class(name: str, values: Iterable[str]) -> str:
         members: set[str] = set()
-        lines = [f"class {self.enum_classes[key]}(str, enum.Enum):"]
-        for value in self.snapshot.enums[key]:
-            lines.append(f"    {member_name(value, members)} = {value!r}")
-        if len(lines) == 1:
-            lines.append("    pass")
-        return "\n".join(lines)
+        lines = [f"class {name}(str, enum.Enum):"] + [f"    {member_name(v, members)} = {v!r}" for v in values]
+        return "\n".join(lines if len(lines) > 1 else lines + ["    pass"])
 
     def enum_classes_code(self) -> list[str]:
-        if self.enum_classes:
+        if self.enum_classes or self.inline_enums:
             self.imports.add("enum")
-        return [self.enum_class(k) for k in sorted(self.enum_classes)]
+        return ([self.enum_class(self.enum_classes[k], self.snapshot.enums[k]) for k in sorted(self.enum_classes)]
+                + [self.enum_class(name, self.backend.inline_enum_values(spelled) or ())
+                   for spelled, name in sorted(self.inline_enums.items(), key=lambda kv: kv[1])])
 
     # -- the module -------------------------------------------------------------------------------
 
@@ -493,7 +508,7 @@ class CodeGenerator:
     def generate(self, keys: Iterable[str]) -> str:
         """One module with every table and view of ``keys``, and the snapshot's sequences."""
         keys = self.prepare(keys)
-        taken = set(TAKEN) | set(self.enum_classes.values()) | set(self.class_names.values())
+        taken = self.module_names()
         bodies = [self.body(k, taken) for k in keys] + self.metadata_items(taken)
         self.imports.add("sqlalchemy.orm", "DeclarativeBase")
         self._orm_imports("\n".join(bodies))
@@ -515,7 +530,7 @@ class CodeGenerator:
                      for key in keys}
         for key in keys:
             self.imports, self.needs_raw_type, self.local_names, self.related = Imports(), False, set(), set()
-            body = self.body(key, set(TAKEN) | set(self.enum_classes.values()) | set(self.class_names.values()))
+            body = self.body(key, self.module_names())
             self._orm_imports(body)
             local = ".base import " + ", ".join(["Base"] + ["RawType"] * self.needs_raw_type + sorted(self.local_names))
             any_raw |= self.needs_raw_type
@@ -528,7 +543,7 @@ class CodeGenerator:
             after = "\n\n\n" if body.startswith(("class ", "def ", "@")) or typing else "\n\n"  # as isort spaces them
             files[f"{module_of[key]}.py"] = f"{self.header()}\n\n\n{imports}\n\nfrom {local}{typing}{after}{body}\n"
         self.imports, self.needs_raw_type = Imports(), False
-        items = self.metadata_items(set(TAKEN) | set(self.enum_classes.values()))
+        items = self.metadata_items(self.module_names())
         self.imports.add("sqlalchemy.orm", "DeclarativeBase")
         enums = self.enum_classes_code()
         raw = any_raw or self.needs_raw_type
