@@ -612,17 +612,17 @@ class Project:
 
     def generate_models(self, database: str | None = None, output: str | None = None, tables: Sequence[str] = (),
                         exclude_tables: Sequence[str] = (), single_file: bool = False,
-                        overwrite: bool = False) -> TextReport:
+                        overwrite: bool = False, style: str = "declarative") -> TextReport:
         """Model code for the live database: printed, or written under ``output`` (inside the project). A file
         edited since generate-models wrote it is never overwritten (unless ``overwrite``): the new version is
-        written beside it as ``<name>.new``, and the report names it."""
+        written beside it as ``<name>.new``, and the report names it. ``style``: ``declarative`` or ``tables``."""
         from .models.codegen import GENERATED_HEADER, CodeGenerator, all_keys, edited, stamped
 
         db = self.database(database)
         with db.connect(read_only=True) as conn:
             snap = db.live_snapshot(conn)
         keys = [k for k in all_keys(snap) if _selected(k, tables, exclude_tables)]
-        gen = CodeGenerator(db.backend, snap)
+        gen = CodeGenerator(db.backend, snap, style)
         unmanaged = {"unmanaged": {k: list(v) for k, v in snap.unmanaged.items()}}
         note = f"\n{db.name}: {snap.unmanaged_line()}" if snap.unmanaged else ""
         if output is None:

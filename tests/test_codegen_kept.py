@@ -79,6 +79,7 @@ SHOP = {
             ENGINE = MergeTree ORDER BY id;
     """,
 }
+PROJECTS: dict[Path, object] = {}  # the adopted project of each models folder
 URLS = {"postgresql": "pg_url", "sqlite": "sqlite_url", "mariadb": "mariadb_url", "clickhouse": "clickhouse_url"}
 
 
@@ -97,6 +98,7 @@ def adopted(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> tup
     fresh = request.getfixturevalue("fresh_url")(url)
     project = adopt(tmp_path / "project", url, backend, SHOP[backend], fresh)
     folder = project.root / "models"
+    PROJECTS[folder] = project
     return "\n".join(f.read_text() for f in sorted(folder.glob("*.py"))), folder
 
 
@@ -229,3 +231,19 @@ def test_wrapped_code_is_the_same_code(code: str) -> None:
     wrapped = wrap(code, 4)
     assert ast.dump(ast.parse(wrapped.strip())) == ast.dump(ast.parse(code))
     assert not lines_over(wrapped)
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_tables_style(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """``--style tables``: a ``sa.Table`` per table, no classes; the models still give zero operations and pass ruff."""
+    from roundtrip import generated_config
+
+    _, folder = adopted(backend, request, tmp_path)
+    project = PROJECTS[folder]
+    project.ok("generate-models", "--output", "tables_models", "--style", "tables")
+    code = "\n".join(f.read_text() for f in sorted((project.root / "tables_models").glob("*.py")))
+    assert "t_orders = sa.Table(" in code and "class Orders" not in code and "relationship(" not in code
+    checked = ruff(project.root / "tables_models")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    config = generated_config(project, "tables_models")
+    assert project.cli("--config", config, "diff", "--check").code == 0

@@ -139,9 +139,14 @@ def class_name(table: str, taken: set[str]) -> str:
 
 
 class CodeGenerator:
-    def __init__(self, backend: Backend, snapshot: Snapshot):
+    def __init__(self, backend: Backend, snapshot: Snapshot, style: str = "declarative"):
+        """``style``: ``declarative`` (classes for tables with a primary key, with relationships and enum classes)
+        or ``tables`` (a ``sa.Table`` for every table)."""
+        if style not in STYLES:
+            raise ValueError(f"unknown style {style!r}: one of {', '.join(STYLES)}")
         self.backend = backend
         self.snapshot = snapshot
+        self.style = style
         self.imports = Imports()
         self.needs_raw_type = False
         self.dialect = backend.dialect()
@@ -425,8 +430,9 @@ class CodeGenerator:
         keys = sorted(keys)
         tables = [self.snapshot.tables[k] for k in keys if k in self.snapshot.tables]
         taken = set(TAKEN)
-        self.class_names = {t.key: class_name(t.name, taken) for t in tables if t.primary_key}
-        used = sorted({k for t in tables for c in t.columns if (k := self.named_key(_ARRAY.sub("", c.type)))
+        classes = [t for t in tables if t.primary_key and self.style == "declarative"]
+        self.class_names = {t.key: class_name(t.name, taken) for t in classes}
+        used = sorted({k for t in classes for c in t.columns if (k := self.named_key(_ARRAY.sub("", c.type)))
                        and k in self.snapshot.enums})
         for key in used:
             name = class_name(key.rpartition(".")[2], set())
@@ -468,7 +474,7 @@ class CodeGenerator:
         if key in self.snapshot.views:
             return self.render_view(self.snapshot.views[key], taken)
         table = self.snapshot.tables[key]
-        return self.render_class(table, taken) if table.primary_key else self.render_table(table, taken)
+        return self.render_class(table, taken) if table.key in self.class_names else self.render_table(table, taken)
 
     def header(self) -> str:
         return f'{GENERATED_HEADER} from a {self.backend.name} database."""'
@@ -573,6 +579,7 @@ class CodeGenerator:
 
 TAKEN = frozenset({"Base", "RawType", "sa", "Optional", "Any", "Mapped", "mapped_column", "DeclarativeBase", "enum",
                    "relationship", "TYPE_CHECKING"})
+STYLES = ("declarative", "tables")
 ENUM_VALUES = "lambda e: [m.value for m in e]"
 SHADOWED = frozenset({"int", "str", "float", "bool", "bytes", "list", "dict", "set", "datetime", "decimal", "uuid",
                       "ipaddress", "typing", "None"})
