@@ -615,7 +615,7 @@ class Project:
                         overwrite: bool = False, style: str = "declarative") -> TextReport:
         """Model code for the live database: printed, or written under ``output`` (inside the project). A file
         edited since generate-models wrote it is never overwritten (unless ``overwrite``): the new version is
-        written beside it as ``<name>.new``, and the report names it. ``style``: ``declarative`` or ``tables``."""
+        written beside it as ``<name>.new``, and the report names it. ``style``: ``declarative``, ``dataclass`` or ``tables``."""
         from .models.codegen import GENERATED_HEADER, CodeGenerator, all_keys, edited, stamped
 
         db = self.database(database)

@@ -233,17 +233,54 @@ def test_wrapped_code_is_the_same_code(code: str) -> None:
     assert not lines_over(wrapped)
 
 
+def dataclasses_work(folder: Path) -> None:
+    """The dataclass models make rows: keys, defaults and foreign keys are left to the database and relationships."""
+    import importlib.util
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    name = f"_kept_dc_{abs(hash(folder))}"
+    spec = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[name] = package
+    try:
+        spec.loader.exec_module(package)
+        engine = sa.create_engine("sqlite://")
+        package.base.Base.metadata.create_all(engine)
+        Customers, Orders = package.customers.Customers, package.orders.Orders
+        with Session(engine) as session:
+            customer = Customers(name="Ada", orders=[Orders()])
+            session.add(customer)
+            session.commit()
+            assert customer.id == 1 and customer.orders[0].customer_id == 1 and customer.orders[0].status == "pending"
+    finally:
+        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+            del sys.modules[key]
+
+
+@pytest.mark.parametrize("style", ["tables", "dataclass"])
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
-def test_tables_style(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    """``--style tables``: a ``sa.Table`` per table, no classes; the models still give zero operations and pass ruff."""
+def test_styles(backend: str, style: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """``--style tables``: a ``sa.Table`` per table, no classes; ``--style dataclass``: ``MappedAsDataclass`` classes
+    whose ``__init__`` takes what the database does not fill. Both give zero operations and pass ruff."""
     from roundtrip import generated_config
 
     _, folder = adopted(backend, request, tmp_path)
     project = PROJECTS[folder]
-    project.ok("generate-models", "--output", "tables_models", "--style", "tables")
-    code = "\n".join(f.read_text() for f in sorted((project.root / "tables_models").glob("*.py")))
-    assert "t_orders = sa.Table(" in code and "class Orders" not in code and "relationship(" not in code
-    checked = ruff(project.root / "tables_models")
+    output = f"{style}_models"
+    project.ok("generate-models", "--output", output, "--style", style)
+    code = "\n".join(f.read_text() for f in sorted((project.root / output).glob("*.py")))
+    if style == "tables":
+        assert "t_orders = sa.Table(" in code and "class Orders" not in code and "relationship(" not in code
+    else:
+        assert "class Base(MappedAsDataclass, DeclarativeBase, kw_only=True):" in code
+        assert "id: Mapped[int] = mapped_column(primary_key=True, default=None)" in code
+        assert "orders: Mapped[list[Orders]] = relationship(back_populates='customer', default_factory=list)" in code
+        mapped(project.root / output)  # the dataclasses map
+        if backend == "sqlite":
+            dataclasses_work(project.root / output)
+    checked = ruff(project.root / output)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    config = generated_config(project, "tables_models")
+    config = generated_config(project, output)
     assert project.cli("--config", config, "diff", "--check").code == 0

@@ -140,8 +140,8 @@ def class_name(table: str, taken: set[str]) -> str:
 
 class CodeGenerator:
     def __init__(self, backend: Backend, snapshot: Snapshot, style: str = "declarative"):
-        """``style``: ``declarative`` (classes for tables with a primary key, with relationships and enum classes)
-        or ``tables`` (a ``sa.Table`` for every table)."""
+        """``style``: ``declarative`` (classes for tables with a primary key, with relationships and enum classes),
+        ``dataclass`` (the same as ``MappedAsDataclass`` models) or ``tables`` (a ``sa.Table`` for every table)."""
         if style not in STYLES:
             raise ValueError(f"unknown style {style!r}: one of {', '.join(STYLES)}")
         self.backend = backend
@@ -347,6 +347,7 @@ class CodeGenerator:
             attr = self.attributes[table.key][col.name]
             annotation = self.python_type(col)
             args = self.column_args(col, table, with_name=attr != col.name, annotation=None if explicit else annotation)
+            args += self.dataclass_args(col, table)
             value = f" = mapped_column({', '.join(args)})" if args else ""  # the annotation alone says it all
             lines.append(wrap(f"{attr}: Mapped[{annotation}]{value}", 4))
         relationships = self.relationships.get(table.key, [])
@@ -372,7 +373,23 @@ class CodeGenerator:
             args.append(f"remote_side={attrs((r.target, c) for c in r.remote_side)}")
         if r.secondary:
             args.append(f"secondary={r.secondary!r}")
+        if self.style == "dataclass":
+            args.append("default_factory=list" if r.collection else "default=None")
         return f"{r.name}: Mapped[{annotation}] = relationship({', '.join(args)})"
+
+    def dataclass_args(self, col: Column, table: Table) -> list[str]:
+        """``__init__`` of a dataclass model: a key may be left to the database (None is omitted from the INSERT) and
+        a foreign key column to its relationship, a column the database fills (default, identity, generated) is not
+        an argument, a nullable one is None."""
+        if self.style != "dataclass":
+            return []
+        related = {c for r in self.relationships.get(table.key, ()) for c in r.columns}
+        if table.primary_key and col.name in table.primary_key.columns or col.name in related:
+            return ["default=None"]
+        if col.default is not None or col.computed is not None or col.identity is not None or \
+                self.backend.implied_sequence(table, col) is not None:
+            return ["init=False"]
+        return ["default=None"] if col.nullable else []
 
     def render_table(self, table: Table, taken: set[str]) -> str:
         var = identifier(f"t_{table.name}", taken)
@@ -430,7 +447,7 @@ class CodeGenerator:
         keys = sorted(keys)
         tables = [self.snapshot.tables[k] for k in keys if k in self.snapshot.tables]
         taken = set(TAKEN)
-        classes = [t for t in tables if t.primary_key and self.style == "declarative"]
+        classes = [t for t in tables if t.primary_key and self.style != "tables"]
         self.class_names = {t.key: class_name(t.name, taken) for t in classes}
         used = sorted({k for t in classes for c in t.columns if (k := self.named_key(_ARRAY.sub("", c.type)))
                        and k in self.snapshot.enums})
@@ -450,6 +467,12 @@ class CodeGenerator:
                            for k in self.class_names}
         self.relationships = infer(self.snapshot, self.class_names, names, lambda n, t: identifier(n, t, reserved))
         return keys
+
+    def base_class(self) -> str:
+        if self.style == "dataclass":
+            self.imports.add("sqlalchemy.orm", "MappedAsDataclass")
+            return "class Base(MappedAsDataclass, DeclarativeBase, kw_only=True):\n    pass"
+        return BASE_CLASS
 
     def module_names(self) -> set[str]:
         """The names a module defines or imports before its bodies: a body's own names must differ."""
@@ -518,11 +541,11 @@ class CodeGenerator:
         bodies = [self.body(k, taken) for k in keys] + self.metadata_items(taken)
         self.imports.add("sqlalchemy.orm", "DeclarativeBase")
         self._orm_imports("\n".join(bodies))
-        enums = self.enum_classes_code()
+        enums, base = self.enum_classes_code(), self.base_class()
         parts = [self.header(), self._imports(self.imports, bodies + [RAW_TYPE] * self.needs_raw_type)]
         if self.needs_raw_type:
             parts.append(RAW_TYPE.strip("\n"))
-        parts.append(BASE_CLASS)
+        parts.append(base)
         return "\n\n\n".join(parts + enums + bodies) + "\n"
 
     def generate_package(self, keys: Iterable[str]) -> dict[str, str]:
@@ -551,12 +574,12 @@ class CodeGenerator:
         self.imports, self.needs_raw_type = Imports(), False
         items = self.metadata_items(self.module_names())
         self.imports.add("sqlalchemy.orm", "DeclarativeBase")
-        enums = self.enum_classes_code()
+        enums, base = self.enum_classes_code(), self.base_class()
         raw = any_raw or self.needs_raw_type
         parts = [self.header(), self._imports(self.imports, items + [RAW_TYPE] * raw)]
         if raw:
             parts.append(RAW_TYPE.strip("\n"))
-        files["base.py"] = "\n\n\n".join(parts + [BASE_CLASS] + enums + items) + "\n"
+        files["base.py"] = "\n\n\n".join(parts + [base] + enums + items) + "\n"
         names = ["base"] + sorted(n[:-3] for n in files if n not in ("base.py",))
         listed = wrap("__all__ = [" + ", ".join(map(repr, names)) + "]", 0, brackets="[]")
         imported = "from . import " + ", ".join(names)
@@ -578,8 +601,8 @@ class CodeGenerator:
 
 
 TAKEN = frozenset({"Base", "RawType", "sa", "Optional", "Any", "Mapped", "mapped_column", "DeclarativeBase", "enum",
-                   "relationship", "TYPE_CHECKING"})
-STYLES = ("declarative", "tables")
+                   "relationship", "TYPE_CHECKING", "MappedAsDataclass"})
+STYLES = ("declarative", "dataclass", "tables")
 ENUM_VALUES = "lambda e: [m.value for m in e]"
 SHADOWED = frozenset({"int", "str", "float", "bool", "bytes", "list", "dict", "set", "datetime", "decimal", "uuid",
                       "ipaddress", "typing", "None"})

@@ -44,6 +44,7 @@ class Relationship:
     foreign_keys: tuple[str, ...] = ()  # (table key, column) pairs flattened as "key\0column", when needed
     remote_side: tuple[str, ...] = ()  # self-referential many-to-one: the referenced columns
     secondary: str | None = None  # many-to-many: the association table's key
+    columns: tuple[str, ...] = ()  # many-to-one: the owner's foreign key columns (the relationship sets them)
 
     @property
     def collection(self) -> bool:
@@ -139,5 +140,5 @@ def _foreign_key_pair(key: str, table: Table, fk: ForeignKey, parent: Table, pat
     foreign = tuple(f"{key}\0{c}" for c in fk.columns) if several else ()
     remote = fk.ref_columns if self_ref else ()
     kind = "one_to_one" if unique_columns(table, fk.columns) and not self_ref else "one_to_many"
-    return (Relationship(key, one, fk.ref_table, "many_to_one", many, optional, foreign, remote),
+    return (Relationship(key, one, fk.ref_table, "many_to_one", many, optional, foreign, remote, columns=fk.columns),
             Relationship(fk.ref_table, many, key, kind, one, foreign_keys=foreign))
