@@ -8,7 +8,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import types
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from roundtrip import adopt
@@ -115,20 +118,31 @@ def test_kept_models_round_trip_and_pass_ruff(backend: str, request: pytest.Fixt
         assert "mapped_column(sa.Integer()" not in code
 
 
-def mapped(folder: Path) -> dict[str, dict[str, str]]:
-    """Import the generated package, configure its mappers with SQLAlchemy's warnings as errors, and return each
-    class's relationships: attribute → ``direction target`` (``secondary`` added for many-to-many)."""
+@contextmanager
+def imported(folder: Path, prefix: str) -> Iterator[types.ModuleType]:
+    """The generated package in ``folder``, imported under a name of its own and forgotten afterwards."""
     import importlib.util
-    import warnings
 
-    import sqlalchemy as sa
-
-    name = f"_kept_{abs(hash(folder))}"
+    name = f"{prefix}_{abs(hash(folder))}"
     spec = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
     package = importlib.util.module_from_spec(spec)
     sys.modules[name] = package
     try:
         spec.loader.exec_module(package)
+        yield package
+    finally:
+        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+            del sys.modules[key]
+
+
+def mapped(folder: Path) -> dict[str, dict[str, str]]:
+    """Import the generated package, configure its mappers with SQLAlchemy's warnings as errors, and return each
+    class's relationships: attribute → ``direction target`` (``secondary`` added for many-to-many)."""
+    import warnings
+
+    import sqlalchemy as sa
+
+    with imported(folder, "_kept") as package:
         with warnings.catch_warnings():
             warnings.simplefilter("error", sa.exc.SAWarning)
             package.base.Base.registry.configure()
@@ -140,9 +154,6 @@ def mapped(folder: Path) -> dict[str, dict[str, str]]:
                 + (f" secondary={r.secondary.name}" if r.secondary is not None else "")
                 for r in mapper.relationships}
         return out
-    finally:
-        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
-            del sys.modules[key]
 
 
 # The relationships of the shop schema on every backend with foreign keys: many-to-one and one-to-many with
@@ -235,17 +246,10 @@ def test_wrapped_code_is_the_same_code(code: str) -> None:
 
 def dataclasses_work(folder: Path) -> None:
     """The dataclass models make rows: keys, defaults and foreign keys are left to the database and relationships."""
-    import importlib.util
-
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
-    name = f"_kept_dc_{abs(hash(folder))}"
-    spec = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
-    package = importlib.util.module_from_spec(spec)
-    sys.modules[name] = package
-    try:
-        spec.loader.exec_module(package)
+    with imported(folder, "_kept_dc") as package:
         engine = sa.create_engine("sqlite://")
         package.base.Base.metadata.create_all(engine)
         Customers, Orders = package.customers.Customers, package.orders.Orders
@@ -254,9 +258,6 @@ def dataclasses_work(folder: Path) -> None:
             session.add(customer)
             session.commit()
             assert customer.id == 1 and customer.orders[0].customer_id == 1 and customer.orders[0].status == "pending"
-    finally:
-        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
-            del sys.modules[key]
 
 
 @pytest.mark.parametrize("style", ["tables", "dataclass"])
