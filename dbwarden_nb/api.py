@@ -765,15 +765,18 @@ class Project:
     # -- reverse engineering ----------------------------------------------------------------------
 
     def generate_models(self, database: str | None = None, output: str | None = None, tables: Sequence[str] = (),
-                        exclude_tables: Sequence[str] = (), single_file: bool = False) -> TextReport:
-        """Model code for the live database: printed, or written under ``output`` (inside the project)."""
-        from .models.codegen import GENERATED_HEADER, CodeGenerator, all_keys
+                        exclude_tables: Sequence[str] = (), single_file: bool = False,
+                        overwrite: bool = False, style: str = "declarative") -> TextReport:
+        """Model code for the live database: printed, or written under ``output`` (inside the project). A file
+        edited since generate-models wrote it is never overwritten (unless ``overwrite``): the new version is
+        written beside it as ``<name>.new``, and the report names it. ``style``: ``declarative``, ``dataclass`` or ``tables``."""
+        from .models.codegen import GENERATED_HEADER, CodeGenerator, all_keys, edited, stamped
 
         db = self.database(database)
         with db.connect(read_only=True) as conn:
             snap = db.live_snapshot(conn)
         keys = [k for k in all_keys(snap) if _selected(k, tables, exclude_tables)]
-        gen = CodeGenerator(db.backend, snap)
+        gen = CodeGenerator(db.backend, snap, style)
         unmanaged = {"unmanaged": {k: list(v) for k, v in snap.unmanaged.items()}}
         note = f"\n{db.name}: {snap.unmanaged_line()}" if snap.unmanaged else ""
         if output is None:
@@ -782,15 +785,41 @@ class Project:
             return TextReport(code.rstrip("\n") + comment, {"database": db.name, "tables": keys, "code": code, **unmanaged})
         target = inside_project(db.config.root, output, "--output")
         files = {"models.py": gen.generate(keys)} if single_file else gen.generate_package(keys)
+        files = {name: stamped(text) for name, text in files.items()}
         target.mkdir(parents=True, exist_ok=True)
-        for stale in target.glob("*.py"):  # modules of tables that are gone; never a file we did not write
-            if stale.name not in files and stale.read_text(encoding="utf-8", errors="replace").startswith(GENERATED_HEADER):
-                stale.unlink()
+        kept: list[str] = []  # edited files left as they are
+        for stale in sorted(target.glob("*.py")):  # modules of tables that are gone; never a file we did not write
+            if stale.is_symlink() or not stale.is_file():
+                continue
+            old = stale.read_text(encoding="utf-8", errors="replace")
+            if stale.name not in files and old.startswith(GENERATED_HEADER):
+                if edited(old) and not overwrite:
+                    kept.append(f"{stale.name} (edited; its table is gone)")
+                else:
+                    stale.unlink()
+        written, beside = [], []
         for name, text in files.items():
-            _write_atomic(target / name, text)
+            path, new = target / name, target / f"{name}.new"
+            # a link planted at the name is no file of ours: never read through, replaced (by _write_atomic)
+            old = path.read_text(encoding="utf-8", errors="replace") if path.is_file() and not path.is_symlink() else None
+            if old is not None and old != text and edited(old) and not overwrite:
+                _write_atomic(new, text)
+                beside.append(name)
+                continue
+            if old != text:
+                _write_atomic(path, text)
+            written.append(name)
+            new.unlink(missing_ok=True)
         rel = os.path.relpath(target, db.config.root)
-        return TextReport(f"{db.name}: wrote {len(keys)} table(s) and view(s) to {rel}/ ({', '.join(sorted(files))}){note}",
-                          {"database": db.name, "output": rel, "files": sorted(files), "tables": keys, **unmanaged})
+        lines = [f"{db.name}: wrote {len(keys)} table(s) and view(s) to {rel}/ ({', '.join(sorted(written)) or 'no file'})"]
+        if beside:
+            lines.append(f"{db.name}: edited since generated, not overwritten (the new version is beside each as "
+                         f"<name>.new; --overwrite replaces them): {', '.join(sorted(beside))}")
+        if kept:
+            lines.append(f"{db.name}: kept {', '.join(kept)}")
+        return TextReport("\n".join(lines) + note,
+                          {"database": db.name, "output": rel, "files": sorted(written), "edited": sorted(beside),
+                           "kept": kept, "tables": keys, **unmanaged})
 
     # -- lock -------------------------------------------------------------------------------------
 

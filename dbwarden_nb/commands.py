@@ -188,7 +188,8 @@ COMMANDS: tuple[Command, ...] = (
             help="rebuild the missing stored snapshots by replaying the migrations in a scratch database"),
     )),
     Command("generate-models", "write SQLAlchemy model code from the live database",
-            lambda p, a: p.generate_models(a.database, a.output, a.tables, a.exclude_tables, a.single_file), (
+            lambda p, a: p.generate_models(a.database, a.output, a.tables, a.exclude_tables, a.single_file,
+                                           a.overwrite, a.style), (
         DATABASE,
         arg("--output", metavar="DIR", help="write a package (or models.py with --single-file) here, inside the project; default: print"),
         arg("--tables", action="append", default=[], metavar="GLOB", help="only these tables (repeatable)",
@@ -196,6 +197,9 @@ COMMANDS: tuple[Command, ...] = (
         arg("--exclude-tables", action="append", default=[], metavar="GLOB", help="leave these tables out (repeatable)",
             completes="table"),
         arg("--single-file", action="store_true", help="one models.py instead of a package"),
+        arg("--overwrite", action="store_true", help="replace files edited since they were generated"),
+        arg("--style", choices=("declarative", "dataclass", "tables"), default="declarative",
+            help="declarative classes with relationships (default), MappedAsDataclass classes, or a sa.Table per table"),
     )),
     Command("lock-status", "show the migration lock", lambda p, a: p.lock_status(a.database), (DATABASE,)),
     Command("unlock", "release the migration lock, whoever holds it", lambda p, a: p.unlock(a.database), (DATABASE,)),

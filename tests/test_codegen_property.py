@@ -37,7 +37,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from dbwarden_nb.backends import get_backend
 from dbwarden_nb.differ import diff
-from dbwarden_nb.models.codegen import CodeGenerator, all_keys, generate_models, identifier
+from dbwarden_nb.models.codegen import CodeGenerator, all_keys, identifier
 from dbwarden_nb.models.extract import extract
 from dbwarden_nb.schema import (
     Check,
@@ -402,10 +402,11 @@ def unload(prefix: str) -> None:
         del sys.modules[key]
 
 
-def via_module(snapshot: Snapshot) -> tuple[str, Snapshot]:
-    code = generate_models(B, snapshot)
+def via_module(snapshot: Snapshot, style: str = "declarative") -> tuple[str, Snapshot]:
+    code = CodeGenerator(B, snapshot, style).generate(all_keys(snapshot))
     module = load_module(code)
     try:
+        module.Base.registry.configure()  # the relationships are valid: every mapper configures
         return code, extract(B, list(module.Base.metadata.tables.values()))
     finally:
         unload(module.__name__)
@@ -422,6 +423,7 @@ def via_package(snapshot: Snapshot, root: Path) -> tuple[dict[str, str], Snapsho
     try:
         importlib.invalidate_caches()
         package = importlib.import_module(name)
+        package.base.Base.registry.configure()
         return files, extract(B, list(package.base.Base.metadata.tables.values()))
     finally:
         sys.path.remove(str(root))
@@ -500,6 +502,14 @@ def test_extract_of_generated_module_is_the_snapshot(snapshot: Snapshot) -> None
 @given(snapshots())
 def test_extract_of_generated_package_is_the_snapshot(snapshot: Snapshot) -> None:
     assert_package_round_trip(snapshot)
+
+
+@pytest.mark.parametrize("style", ["dataclass", "tables"])
+@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 40)), **SETTINGS)
+@given(snapshot=snapshots())
+def test_every_style_extracts_to_the_snapshot(style: str, snapshot: Snapshot) -> None:
+    code, back = via_module(snapshot, style)
+    assert back == snapshot, explain(snapshot, back, f"generated module ({style}):\n" + code)
 
 
 @settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 150)), **SETTINGS)

@@ -209,7 +209,7 @@ PYTHON_TYPES: dict[str, str] = {
     **dict.fromkeys(("NUMERIC", "DECIMAL"), "decimal.Decimal"),
     **dict.fromkeys(("DATETIME", "TIMESTAMP"), "datetime.datetime"),
     "DATE": "datetime.date", "TIME": "datetime.time", "BOOLEAN": "bool",
-    **dict.fromkeys(("BLOB", "BINARY", "VARBINARY"), "bytes"), "UUID": "uuid.UUID",
+    **dict.fromkeys(("BLOB", "BINARY", "VARBINARY"), "bytes"), "UUID": "uuid.UUID", "JSON": "dict[str, Any]",
 }
 _TYPE_PARTS = re.compile(r"^([A-Z][A-Z0-9_ ]*?)\s*(?:\(([0-9, ]*)\))?$")
 
@@ -510,6 +510,8 @@ class Backend:
 
     type_candidates_table: ClassVar[Mapping[str, tuple[str, ...]]] = TYPE_CANDIDATES
     python_types: ClassVar[Mapping[str, str]] = PYTHON_TYPES
+    # whether a ``Mapped[X | None]`` annotation says what ``nullable=`` would (ClickHouse: only an explicit one does)
+    nullable_from_annotation: ClassVar[bool] = True
 
     def type_candidates(self, spelled: str) -> list[str]:
         """SQLAlchemy type expressions that may compile to ``spelled`` (only integer parameters are used)."""
@@ -527,6 +529,15 @@ class Backend:
     def codegen_namespace(self) -> dict[str, Any]:
         """Names (besides ``sa``) that type candidates use, e.g. a dialect's types module."""
         return {}
+
+    def inline_enum_values(self, spelled: str) -> tuple[str, ...] | None:
+        """The labels of a column type that lists them itself (MySQL's ``enum('a','b')``), else None; such a type
+        gets an enum class (spelled by :meth:`enum_class_type`)."""
+        return None
+
+    def enum_class_type(self, arguments: str) -> str:
+        """The type expression of an inline enum made from its class (``arguments``: the class and keywords)."""
+        return f"sa.Enum({arguments})"
 
     def codegen_imports(self, code: str) -> list[tuple[str, str | None]]:
         return []

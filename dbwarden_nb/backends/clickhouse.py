@@ -83,6 +83,11 @@ GENERIC_TYPES = {
     "FLOAT": "Float32", "REAL": "Float32", "DOUBLE": "Float64", "DOUBLE PRECISION": "Float64", "NUMERIC": "Decimal",
     "DECIMAL": "Decimal", "UUID": "UUID", "JSON": "JSON",
 }
+CH_PYTHON_TYPES = {
+    "String": "str", "FixedString": "str", "Enum8": "str", "Enum16": "str", "Bool": "bool", "UUID": "uuid.UUID",
+    "Date": "datetime.date", "Date32": "datetime.date", "DateTime": "datetime.datetime", "DateTime64": "datetime.datetime",
+    "Decimal": "decimal.Decimal", "IPv4": "ipaddress.IPv4Address", "IPv6": "ipaddress.IPv6Address", "JSON": "dict[str, Any]",
+}
 
 
 def _split_top(text: str, sep: str = ",") -> list[str]:
@@ -969,6 +974,8 @@ class ClickHouseBackend(Backend):
 
     # -- code generation ----------------------------------------------------------------------------
 
+    nullable_from_annotation: ClassVar[bool] = False
+
     def type_candidates(self, spelled: str) -> list[str]:
         return [f"sqla_type_from_name({spelled!r})"]
 
@@ -984,16 +991,16 @@ class ClickHouseBackend(Backend):
         return []
 
     def python_type(self, spelled: str) -> str:
-        base = re.sub(r"^LowCardinality\((.*)\)$", r"\1", spelled).split("(")[0]
+        spelled = re.sub(r"^(?:LowCardinality|Nullable)\((.*)\)$", r"\1", spelled)
+        base, _, inner = spelled.partition("(")
+        if base in ("Array", "Map"):
+            args = [self.python_type(a) for a in _split_top(inner[:-1])]
+            return f"list[{args[0]}]" if base == "Array" else f"dict[{args[0]}, {args[-1]}]"
+        if base in ("Nullable", "LowCardinality"):
+            return self.python_type(inner[:-1])
         if re.fullmatch(r"U?Int\d+", base):
             return "int"
-        if base in ("String", "FixedString", "Enum8", "Enum16"):
-            return "str"
-        if base.startswith("Float"):
-            return "float"
-        if base == "Bool":
-            return "bool"
-        return "Any"
+        return CH_PYTHON_TYPES.get(base, "float" if base.startswith("Float") else "Any")
 
     def column_kwargs(self, table: Any, column: Column) -> dict[str, str]:
         out = {}

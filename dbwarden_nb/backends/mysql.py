@@ -79,9 +79,10 @@ MYSQL_TYPE_CANDIDATES: dict[str, tuple[str, ...]] = {
 }
 MYSQL_PYTHON_TYPES = {
     **dict.fromkeys(INTEGER_TYPES + ("year", "bit"), "int"), "decimal": "decimal.Decimal", "float": "float",
-    "double": "float", **dict.fromkeys(STRING_TYPES - {"set"}, "str"), "set": "set", "date": "datetime.date",
+    "double": "float", **dict.fromkeys(STRING_TYPES - {"set"}, "str"), "set": "set[str]", "date": "datetime.date",
     "datetime": "datetime.datetime", "timestamp": "datetime.datetime", "time": "datetime.timedelta",
     **dict.fromkeys(("binary", "varbinary", "blob", "tinyblob", "mediumblob", "longblob"), "bytes"), "uuid": "uuid.UUID",
+    "json": "dict[str, Any]",
 }
 # Table keyword arguments SQLAlchemy passes through as ``mysql_<key>`` and where the snapshot keeps them.
 TABLE_KWARGS = {"engine": "engine", "collate": "collation", "charset": "charset", "default_charset": "charset",
@@ -716,6 +717,13 @@ class MySQLBackend(Backend):
 
     def codegen_imports(self, code: str) -> list[tuple[str, str | None]]:
         return [("sqlalchemy.dialects", "mysql")] if "mysql." in code else []
+
+    def inline_enum_values(self, spelled: str) -> tuple[str, ...] | None:
+        m = _COLUMN_TYPE.match(spelled)
+        return tuple(split_values(m.group("params") or "")) if m and m.group("base") == "enum" else None
+
+    def enum_class_type(self, arguments: str) -> str:
+        return f"mysql.ENUM({arguments})"
 
     def python_type(self, spelled: str) -> str:
         m = _COLUMN_TYPE.match(spelled)

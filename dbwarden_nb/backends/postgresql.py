@@ -77,6 +77,9 @@ PG_PYTHON_TYPES = {
     "timestamp without time zone": "datetime.datetime", "timestamp with time zone": "datetime.datetime",
     "time without time zone": "datetime.time", "time with time zone": "datetime.time", "bytea": "bytes",
     "uuid": "uuid.UUID", "interval": "datetime.timedelta", "inet": "str", "cidr": "str", "money": "str",
+    "json": "dict[str, Any]", "jsonb": "dict[str, Any]", "macaddr": "str", "macaddr8": "str", "citext": "str",
+    "xml": "str", "tsvector": "str", "tsquery": "str", "bit": "str", "bit varying": "str", "oid": "int",
+    "regclass": "str", "hstore": "dict[str, str | None]",
 }
 _SA_TYPE = re.compile(r"^(?P<base>[A-Za-z][A-Za-z0-9_ ]*?)\s*(?:\((?P<params>[^)]*)\))?\s*(?P<zone>WITH(?:OUT)? TIME ZONE)?(?P<array>(?:\[\])*)$", re.I)
 _PG_TYPE = re.compile(r"^(?P<base>[a-z][a-z0-9_ ]*?)(?:\((?P<params>[0-9, ]+)\))?(?P<tail>( with(out)? time zone)?)(?P<array>(\[\])*)$")
@@ -550,10 +553,11 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         return [("sqlalchemy.dialects", "postgresql")] if "postgresql." in code else []
 
     def python_type(self, spelled: str) -> str:
-        if spelled.endswith("[]"):
-            return "list"
         m = _PG_TYPE.match(spelled)
-        return self.python_types.get(m.group("base") + (m.group("tail") or ""), "Any") if m else "Any"
+        if m is None:
+            return "Any"
+        dims = len(m.group("array") or "") // 2
+        return "list[" * dims + self.python_types.get(m.group("base") + (m.group("tail") or ""), "Any") + "]" * dims
 
     @staticmethod
     def _serial_key(table: Table) -> str | None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Iterator, Sequence
 
 
-def top_level(text: str, backslash: bool = False) -> Iterator[int]:
+def top_level(text: str, backslash: bool = False, brackets: str = "([") -> Iterator[int]:
     """Indexes of the characters of ``text`` outside quotes ('…', "…", `…`) and brackets; ``backslash``:
-    a backslash escapes the next character inside quotes (ClickHouse, MySQL)."""
+    a backslash escapes the next character inside quotes (ClickHouse, MySQL); ``brackets``: the opening ones
+    (Python source: ``"([{"``)."""
+    closing = "".join({"(": ")", "[": "]", "{": "}"}[b] for b in brackets)
     depth, quote, i = 0, "", 0
     while i < len(text):
         ch = text[i]
@@ -18,19 +20,19 @@ def top_level(text: str, backslash: bool = False) -> Iterator[int]:
                 quote = ""
         elif ch in "'\"`":
             quote = ch
-        elif ch in "([":
+        elif ch in brackets:
             depth += 1
-        elif ch in ")]":
+        elif ch in closing:
             depth -= 1
         elif depth == 0:
             yield i
         i += 1
 
 
-def split_top_level(text: str, sep: str = ",", backslash: bool = False) -> list[str]:
+def split_top_level(text: str, sep: str = ",", backslash: bool = False, brackets: str = "([") -> list[str]:
     """``text`` split on ``sep`` outside quotes and brackets, parts stripped, empty ones dropped."""
     parts, start = [], 0
-    for i in top_level(text, backslash):
+    for i in top_level(text, backslash, brackets):
         if text[i] == sep:
             parts.append(text[start:i].strip())
             start = i + 1
