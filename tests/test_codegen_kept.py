@@ -88,10 +88,11 @@ URLS = {"postgresql": "pg_url", "sqlite": "sqlite_url", "mariadb": "mariadb_url"
 
 def ruff(folder: Path) -> subprocess.CompletedProcess[str]:
     """``ruff check`` of generated code with the project's rules for it (pyflakes, pycodestyle, import order, lines
-    of at most 100 characters)."""
+    of at most 100 characters), run where the user's project is: dbwarden_nb and SQLAlchemy are both installed
+    packages there (from this checkout's root, ruff would take dbwarden_nb for first-party code)."""
     pytest.importorskip("ruff", reason="ruff is in the dev extra")
     return subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--line-length", "100",
-                           "--select", "E,F,W,I", str(folder)], capture_output=True, text=True)
+                           "--select", "E,F,W,I", "."], capture_output=True, text=True, cwd=folder)
 
 
 def adopted(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Path]:
