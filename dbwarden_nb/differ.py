@@ -228,7 +228,7 @@ class Differ:
         for k in sorted(new.keys() - old.keys(), key=by_rank):
             ops.creates[_phase(new[k])].append(CreateObject(new[k]))
         for k in sorted(new.keys() & old.keys(), key=by_rank):
-            if new[k].kind == "trigger" and table_key(new[k].schema, new[k].options["table"]) in recreated_views:
+            if new[k].kind in ("trigger", "rule") and table_key(new[k].schema, new[k].options["table"]) in recreated_views:
                 ops.drops["late"].append(DropObject(old[k]))
                 ops.creates["late"].append(CreateObject(new[k]))
             elif old[k] != new[k]:
@@ -433,8 +433,10 @@ def order(
     return result
 
 
-OBJECT_ORDER = ("extension", "collation", "function", "procedure", "aggregate", "trigger")  # creation order
-_PHASES = {"function": "routine", "procedure": "routine", "aggregate": "routine", "trigger": "late"}
+OBJECT_ORDER = ("extension", "collation", "function", "procedure", "aggregate", "row security", "policy", "rule",
+                "trigger")  # creation order
+_PHASES = {"function": "routine", "procedure": "routine", "aggregate": "routine", "trigger": "late", "rule": "late",
+           "policy": "late", "row security": "late"}
 
 
 def _around(types: list[Operation], routines: list[Operation]) -> list[Operation]:

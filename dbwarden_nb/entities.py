@@ -124,6 +124,36 @@ class Trigger(Entity):
                          **({"comment": comment} if comment is not None else {}))
 
 
+class Rule(Entity):
+    """``CREATE RULE name <definition>`` (``AS ON DELETE TO t DO INSTEAD NOTHING``) on ``table``."""
+
+    kind = "rule"
+
+    def __init__(self, name: str, definition: str, *, table: str, schema: str | None = None, metadata: Any = None):
+        super().__init__(name, definition, schema=schema, metadata=metadata, table=table)
+
+
+class Policy(Entity):
+    """``CREATE POLICY name ON table <definition>`` (``FOR SELECT TO reader USING (owner = current_user)``); the
+    table needs :class:`RowLevelSecurity` for it to apply."""
+
+    kind = "policy"
+
+    def __init__(self, name: str, definition: str = "", *, table: str, schema: str | None = None,
+                 metadata: Any = None):
+        super().__init__(name, definition, schema=schema, metadata=metadata, table=table)
+
+
+class RowLevelSecurity(Entity):
+    """``ALTER TABLE table ENABLE ROW LEVEL SECURITY`` (and ``FORCE``, which applies the policies to the table's
+    owner too): a fact of the table, named after it."""
+
+    kind = "row security"
+
+    def __init__(self, table: str, *, forced: bool = False, schema: str | None = None, metadata: Any = None):
+        super().__init__(table, schema=schema, metadata=metadata, **({"forced": True} if forced else {}))
+
+
 def argument_list(definition: str) -> str:
     """The leading parenthesized argument list of ``definition`` (quotes and nesting respected), or ''."""
     text = definition.lstrip()
@@ -146,7 +176,7 @@ def argument_list(definition: str) -> str:
 
 ROUTINES = ("function", "procedure", "aggregate")  # kinds told apart by their arguments too
 KINDS: dict[str, type[Entity]] = {cls.kind: cls for cls in (Schema, Collation, Extension, Function, Procedure,
-                                                             Aggregate, Trigger)}
+                                                             Aggregate, Trigger, Rule, Policy, RowLevelSecurity)}
 
 
 def declared(metadata: Any) -> list[Entity]:

@@ -363,7 +363,8 @@ def run_corpus(server: Any, files: list[str], workers: int) -> dict[str, FileRep
             try:
                 target = Target("postgresql", pair.fresh, flavors=flavors, server_version=version,
                                 schemas=user_schemas, prepare=prepare, dump=engine_dump,
-                                manages=frozenset({"triggers", "functions and procedures", "extensions"}))
+                                manages=frozenset({"triggers", "functions and procedures", "extensions",
+                                                  "row-level security policies"}))
                 return run_case(name, case, target)
             finally:
                 pairs.put(pair)

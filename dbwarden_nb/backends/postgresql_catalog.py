@@ -170,12 +170,6 @@ UNMANAGED = " UNION ALL ".join(f"({q})" for q in (
     "SELECT 'constraint trigger', n.nspname, t.tgname || ' on ' || c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas) AND NOT t.tgisinternal "
     "AND t.tgconstraint <> 0{trigger_parent}",
-    "SELECT 'rule', n.nspname, r.rulename || ' on ' || c.relname FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class "
-    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas) AND r.rulename <> '_RETURN'",
-    "SELECT 'policy', n.nspname, p.polname || ' on ' || c.relname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid "
-    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas)",
-    "SELECT 'row-level security setting', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = ANY(:schemas) AND (c.relrowsecurity OR c.relforcerowsecurity)",
     "SELECT 'replica identity setting', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p') AND c.relreplident NOT IN ('d', 'n')",
     "SELECT 'text search configuration', n.nspname, c.cfgname FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace "
@@ -240,6 +234,26 @@ TRIGGERS = """
 SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid, true), obj_description(t.oid, 'pg_trigger')
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = ANY(:schemas) AND NOT t.tgisinternal AND t.tgconstraint = 0{trigger_parent}
+"""
+
+# Rules (but a view's own _RETURN), policies and row-level security, as the server and pg_dump spell them
+RULES = """
+SELECT n.nspname, c.relname, r.rulename, pg_get_ruledef(r.oid, true)
+  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = ANY(:schemas) AND r.rulename <> '_RETURN'
+"""
+POLICIES = """
+SELECT n.nspname, c.relname, p.polname, p.polpermissive, p.polcmd,
+       CASE WHEN p.polroles = '{0}' THEN NULL
+            ELSE array_to_string(ARRAY(SELECT quote_ident(rolname) FROM pg_roles WHERE oid = ANY(p.polroles)
+                                       ORDER BY rolname), ', ') END,
+       pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
+  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = ANY(:schemas)
+"""
+ROW_SECURITY = """
+SELECT n.nspname, c.relname, c.relforcerowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = ANY(:schemas) AND (c.relrowsecurity OR c.relforcerowsecurity)
 """
 
 EXTENSIONS = """
@@ -330,6 +344,26 @@ def trigger_definition(name: str, text: str) -> str:
     return text[len(head):] if text.startswith(head) else text.split(" ", 3)[3]
 
 
+def rule_definition(name: str, text: str) -> str:
+    """What follows ``CREATE RULE name`` in pg_get_ruledef's ``CREATE RULE name AS ON ... ;``."""
+    head = f"CREATE RULE {quote_ident(name)} "
+    body = text[len(head):] if text.startswith(head) else text.split(" ", 3)[3]
+    return body.strip().removesuffix(";")
+
+
+_POLICY_COMMANDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}  # "*": ALL, the default
+
+
+def policy_definition(permissive: bool, command: str, roles: str | None, using: str | None, check: str | None) -> str:
+    """What follows ``CREATE POLICY name ON table``, as pg_dump spells it (defaults left out)."""
+    parts = ["AS RESTRICTIVE"] * (not permissive)
+    parts += [f"FOR {_POLICY_COMMANDS[command]}"] if command in _POLICY_COMMANDS else []
+    parts += [f"TO {roles}"] if roles else []
+    parts += [f"USING ({using})"] if using is not None else []
+    parts += [f"WITH CHECK ({check})"] if check is not None else []
+    return " ".join(parts)
+
+
 def quote_ident(name: str) -> str:
     """A name quoted as the server's quote_ident quotes it (only where needed)."""
     import re
@@ -395,6 +429,7 @@ class CatalogReader:
             aggregates = self.query(AGGREGATES)
             triggers = self.query(TRIGGERS.replace("{trigger_parent}", parent))
             extensions = self.query(EXTENSIONS)
+            table_rules = self.query(RULES), self.query(POLICIES), self.query(ROW_SECURITY)
 
         rel = {r[0]: r for r in relations}
         attnames: dict[int, dict[int, str]] = defaultdict(dict)
@@ -433,7 +468,8 @@ class CatalogReader:
             domains={self.key(r[0], r[1]): self.domain(r) for r in domains},
             sequences={**standalone, **{k: v for k, v in own.items() if k not in implied}},
             objects=[SchemaObject("collation", name, self.schema_of(schema), collation_definition(*rest))
-                     for schema, name, *rest in collations] + self.programmable(routines, aggregates, triggers, extensions),
+                     for schema, name, *rest in collations] + self.programmable(routines, aggregates, triggers, extensions)
+                    + self.table_rules(*table_rules),
             server_version=server_version,
             unmanaged=self.unmanaged(unmanaged),
         )
@@ -456,6 +492,17 @@ class CatalogReader:
                 for schema, table, name, text, note in triggers]
         out += [SchemaObject("extension", name, self.schema_of(schema), "", {"version": version})
                 for name, schema, version in extensions]
+        return out
+
+    def table_rules(self, rules: list[tuple[Any, ...]], policies: list[tuple[Any, ...]],
+                    row_security: list[tuple[Any, ...]]) -> list[SchemaObject]:
+        """Rules, policies and whether a table has row-level security on (and forced on its owner)."""
+        out = [SchemaObject("rule", name, self.schema_of(schema), rule_definition(name, text), {"table": table})
+               for schema, table, name, text in rules]
+        out += [SchemaObject("policy", name, self.schema_of(schema), policy_definition(*rest), {"table": table})
+                for schema, table, name, *rest in policies]
+        out += [SchemaObject("row security", table, self.schema_of(schema), "", {"forced": True} if forced else {})
+                for schema, table, forced in row_security]
         return out
 
     def unmanaged(self, rows: list[tuple[Any, ...]]) -> dict[str, list[str]]:

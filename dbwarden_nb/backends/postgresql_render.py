@@ -407,7 +407,7 @@ class PostgreSQLRendering:
     # -- schemas and other schema objects (each kind: its CREATE and DROP words) ------------------------------
 
     def object_name(self, obj: SchemaObject) -> str:
-        if obj.kind in ("schema", "extension", "trigger"):  # database-wide, or named within its table
+        if obj.kind in ("schema", "extension", "trigger", "rule", "policy"):  # database-wide, or named within its table
             return self.quote(obj.name)
         return self.qualified(obj.schema, obj.name)
 
@@ -425,6 +425,13 @@ class PostgreSQLRendering:
             return self._unchecked(obj) + [f"CREATE {obj.kind.upper()} {name}{obj.definition}"] + self._comment(obj)
         if obj.kind == "trigger":
             return [f"CREATE TRIGGER {name} {obj.definition}"] + self._comment(obj)
+        if obj.kind in ("rule", "policy"):
+            on = f" ON {self.qualified(obj.schema, obj.options['table'])}" if obj.kind == "policy" else ""
+            return [f"CREATE {obj.kind.upper()} {name}{on} {obj.definition}".rstrip()]
+        if obj.kind == "row security":
+            table = self.qualified(obj.schema, obj.name)
+            forced = [f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY"] if obj.options.get("forced") else []
+            return [f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY", *forced]
         raise BackendError(f"{self.name} cannot create a {obj.kind}")  # type: ignore[attr-defined]
 
     def _unchecked(self, obj: SchemaObject) -> list[str]:
@@ -434,8 +441,8 @@ class PostgreSQLRendering:
     def _target(self, obj: SchemaObject) -> str:
         """How DROP and COMMENT ON name the object: with a routine's arguments, a trigger's table."""
         name = self.object_name(obj)
-        if obj.kind == "trigger":
-            return f"TRIGGER {name} ON {self.qualified(obj.schema, obj.options['table'])}"
+        if obj.kind in ("trigger", "rule", "policy"):
+            return f"{obj.kind.upper()} {name} ON {self.qualified(obj.schema, obj.options['table'])}"
         if obj.kind in ("function", "procedure", "aggregate") and "arguments" in obj.options:
             return f"{obj.kind.upper()} {name}({obj.options['arguments']})"
         return f"{obj.kind.upper()} {name}"
@@ -447,13 +454,23 @@ class PostgreSQLRendering:
         return [f"COMMENT ON {self._target(obj)} IS {'NULL' if note is None else self.literal(note)}"]
 
     def render_drop_object(self, op: DropObject) -> list[str]:
-        return [f"DROP {self._target(op.object)}"]
+        obj = op.object
+        if obj.kind == "row security":
+            table = self.qualified(obj.schema, obj.name)
+            forced = [f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"] if obj.options.get("forced") else []
+            return [*forced, f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"]
+        return [f"DROP {self._target(obj)}"]
 
     def render_replace_object(self, op: ReplaceObject) -> list[str]:
         old, new = op.old, op.new
         uncommented = {k: v for k, v in new.options.items() if k != "comment"}
         if replace(old, options={k: v for k, v in old.options.items() if k != "comment"}) == replace(new, options=uncommented):
             return self._comment(new, always=True)
+        if new.kind == "row security":
+            table = self.qualified(new.schema, new.name)
+            return [f"ALTER TABLE {table} {'FORCE' if new.options.get('forced') else 'NO FORCE'} ROW LEVEL SECURITY"]
+        if new.kind == "rule":
+            return [f"CREATE OR REPLACE RULE {self.object_name(new)} {new.definition}"]
         if new.kind == "extension" and replace(old, options={}) == replace(new, options={}):
             return [f"ALTER EXTENSION {self.object_name(new)} UPDATE TO {self.literal(new.options['version'])}"]
         same_result = old.options.get("returns") == new.options.get("returns")

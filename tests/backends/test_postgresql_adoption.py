@@ -123,6 +123,19 @@ SHAPES: dict[str, str] = {
         CREATE TRIGGER "Stamp It" BEFORE INSERT OR UPDATE OF at ON audit.log FOR EACH ROW WHEN (NEW.id > 0)
             EXECUTE FUNCTION audit.stamp();
     """,
+    "row-level security, policies of every form, rules": """
+        CREATE TABLE doc (id int PRIMARY KEY, owner text NOT NULL DEFAULT current_user, body text);
+        CREATE TABLE doc_log (id int, at timestamptz DEFAULT now());
+        ALTER TABLE doc ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE doc FORCE ROW LEVEL SECURITY;
+        CREATE POLICY doc_owner ON doc USING (owner = current_user);
+        CREATE POLICY doc_insert ON doc FOR INSERT WITH CHECK (owner = current_user AND body IS NOT NULL);
+        CREATE POLICY "No Deletes" ON doc AS RESTRICTIVE FOR DELETE TO postgres USING (false);
+        CREATE TABLE note (id int PRIMARY KEY);
+        ALTER TABLE note ENABLE ROW LEVEL SECURITY;
+        CREATE RULE doc_logged AS ON UPDATE TO doc DO ALSO INSERT INTO doc_log (id) VALUES (NEW.id);
+        CREATE RULE note_keep AS ON DELETE TO note DO INSTEAD NOTHING;
+    """,
 }
 
 
@@ -132,8 +145,8 @@ def test_adopting_a_real_shape(shape, pg_url, fresh_url, tmp_path):
 
 
 def test_what_is_not_managed_is_listed(pg_url, tmp_path):
-    """Rules, policies, row-level security, constraint triggers…: snapshot and generate-models say so, one line per
-    kind; functions, triggers, aggregates and extensions are managed (generated, diffed, never listed)."""
+    """Constraint triggers, ordered-set aggregates…: snapshot and generate-models say so, one line per kind;
+    functions, triggers, aggregates, extensions, rules, policies and row-level security are managed."""
     from dumps import load_ddl
     from projects import ProjectDir
 
@@ -152,14 +165,14 @@ def test_what_is_not_managed_is_listed(pg_url, tmp_path):
                                                       FINALFUNC = percentile_disc_final, FINALFUNC_EXTRA);
     """)
     project = ProjectDir.initialized(tmp_path / "project", pg_url, "postgresql")
-    line = ("not managed: 1 constraint trigger, 1 ordered-set aggregate, 1 policy, 1 row-level security setting, "
-            "1 rule (dbwarden does not create or drop them)")
+    line = "not managed: 1 constraint trigger, 1 ordered-set aggregate (dbwarden does not create or drop them)"
     assert line in project.ok("snapshot").out
     assert line in project.ok("generate-models", "--output", "models").out
     doc = json.loads(project.ok("--json", "snapshot", "--out", "json").out)
     assert doc["unmanaged"]["constraint trigger"] == ["film_check on film"]
     assert sorted(o["kind"] + " " + o["name"] for o in doc["objects"].values()) == [
-        "aggregate total", "extension pg_trgm", "function touch", "function twice", "trigger film_touch"]
+        "aggregate total", "extension pg_trgm", "function touch", "function twice", "policy film_all",
+        "row security film", "rule film_keep", "trigger film_touch"]
     # what is not managed is never dropped: the generated models' diff is empty, and no migration touches them
     assert project.cli("diff", "--check").code == 0
     project.ok("baseline")

@@ -173,3 +173,60 @@ def test_generated_entities_import_and_pass_ruff(applied):
     assert "Trigger(" in code and "Aggregate(" in code and "Extension(" in code
     config = generated_config(project)
     assert project.cli("--config", config, "diff", "--check").code == 0
+
+
+POLICED = """
+    from dbwarden_nb.entities import Policy, RowLevelSecurity, Rule
+
+    class Doc(Base):
+        __tablename__ = "doc"
+        id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+        secret: Mapped[bool]
+
+    class Gone(Base):
+        __tablename__ = "gone"
+        id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+    RowLevelSecurity("doc", forced=True, metadata=Base.metadata)
+    Policy("doc_read", "FOR SELECT USING ({using})", table="doc", metadata=Base.metadata)
+    Policy("doc_write", "FOR INSERT WITH CHECK (true)", table="doc", metadata=Base.metadata)
+    Rule("doc_log", "AS ON DELETE TO doc DO ALSO INSERT INTO gone (id) VALUES (old.id)", table="doc",
+         metadata=Base.metadata)
+"""
+
+
+def test_a_policy_expression_change_is_one_step_and_rolled_back(pg_url, tmp_path):
+    """Rows a policy hides are not seen by a role without BYPASSRLS (superusers see every row); a changed USING is
+    one step (drop + create), and its rollback brings the old one back; the rule logs what is deleted."""
+    project = ProjectDir(tmp_path / "p", pg_url, "postgresql")
+    project.models(POLICED.format(using="NOT secret"))
+    project.ok("make-migrations", "doc")
+    project.ok("migrate")
+    db = Db(pg_url)
+    reader = "reader_" + pg_url.rsplit("/", 1)[1]
+    db.run(f"CREATE ROLE {reader}")
+    db.run(f"GRANT SELECT, INSERT, DELETE ON doc, gone TO {reader}")
+
+    def seen() -> int:
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(f"SET LOCAL ROLE {reader}"))
+            return conn.execute(sa.text("SELECT count(*) FROM doc")).scalar()
+
+    try:
+        db.run("INSERT INTO doc VALUES (1, false), (2, true)")
+        assert (seen(), db.one("SELECT count(*) FROM doc")) == (1, 2)
+        db.run("DELETE FROM doc WHERE id = 1")  # the rule logs it
+        assert db.one("SELECT count(*) FROM gone") == 1
+        db.run("INSERT INTO doc VALUES (1, false)")
+        text = _step(project, "show all", POLICED.format(using="true"))
+        assert 'DROP POLICY "doc_read" ON "doc"' in text and "USING (true)" in text, text
+        project.ok("migrate")
+        assert seen() == 2
+        project.ok("rollback")
+        assert seen() == 1
+        assert db.one("SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polname = 'doc_read'") == "(NOT secret)"
+        assert project.cli("diff", "--check").code == 2  # the models say USING (true) again
+    finally:
+        db.run(f"DROP OWNED BY {reader}")
+        db.run(f"DROP ROLE {reader}")
+        db.engine.dispose()
