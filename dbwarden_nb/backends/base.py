@@ -652,6 +652,12 @@ class Backend:
         out = method(op)
         return [s if isinstance(s, Statement) else Statement(s) for s in out]
 
+    def render_replace_object(self, op: Any) -> list[Statement]:
+        """A changed definition where the engine has no ``CREATE OR REPLACE`` for it: dropped, then created."""
+        from ..operations import CreateObject, DropObject
+
+        return self.render(DropObject(op.old)) + self.render(CreateObject(op.new))
+
     def render_plan(self, plan: Plan) -> list[Statement]:
         return [stmt for op in plan for stmt in self.render(op)]
 

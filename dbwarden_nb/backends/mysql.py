@@ -34,7 +34,6 @@ from ..operations import (
     Plan,
     RenameColumn,
     RenameTable,
-    ReplaceObject,
 )
 from ..schema import Check, Column, ForeignKey, Index, PrimaryKey, Snapshot, Table, Unique, split_key
 from .base import Backend, Connection
@@ -675,9 +674,6 @@ class MySQLBackend(Backend):
 
     def render_drop_object(self, op: DropObject) -> list[str]:
         return [f"DROP {op.object.kind.upper()} {self.quote(op.object.name)}"]
-
-    def render_replace_object(self, op: ReplaceObject) -> list[str]:
-        return self.render_drop_object(DropObject(op.old)) + self.render_create_object(CreateObject(op.new))
 
     # -- code generation --------------------------------------------------------------------------
 

@@ -534,9 +534,6 @@ class SQLiteBackend(Backend):
     def render_drop_object(self, op: DropObject) -> list[str]:
         return [f"DROP TRIGGER {self.quote(op.object.name)}"]
 
-    def render_replace_object(self, op: ReplaceObject) -> list[str]:
-        return self.render_drop_object(DropObject(op.old)) + self.render_create_object(CreateObject(op.new))
-
     def _needs_rebuild(self, op: Operation) -> str:
         if isinstance(op, (AlterColumn, AddConstraint, DropConstraint, AlterTable)):
             return op.describe()
