@@ -128,6 +128,7 @@ class DatabaseConfig:
     exclude_tables: tuple[str, ...] | None = None
     cluster: str | None = None
     concurrent_indexes: bool = False
+    manage_grants: bool = False
     lock_timeout: str | None = None
     statement_timeout: str | None = None
 
@@ -254,6 +255,7 @@ def database_config(
     exclude_tables: str | Iterable[str] | None = None,
     cluster: str | None = None,
     concurrent_indexes: bool = False,
+    manage_grants: bool = False,
     lock_timeout: str | int | None = None,
     statement_timeout: str | int | None = None,
     **unknown: object,
@@ -284,6 +286,11 @@ def database_config(
         raise fail(f"cluster is only supported for database_type {', '.join(sorted(_CLUSTER_TYPES))}")
     if not isinstance(concurrent_indexes, bool):
         raise fail(f"concurrent_indexes must be True or False, got {concurrent_indexes!r}")
+    if not isinstance(manage_grants, bool):
+        raise fail(f"manage_grants must be True or False, got {manage_grants!r}")
+    if manage_grants and database_type != "postgresql":
+        raise fail("manage_grants is supported for database_type postgresql only (elsewhere grants are listed as "
+                   "not managed)")
     if concurrent_indexes and database_type not in _CONCURRENT_INDEX_TYPES:
         raise fail("concurrent_indexes is only supported for database_type postgresql (MySQL and MariaDB build "
                    "indexes online by themselves where InnoDB can: ALGORITHM=INPLACE, LOCK=NONE)")
@@ -329,6 +336,7 @@ def database_config(
         exclude_tables=None if exclude_tables is None else _strings(database_name, "exclude_tables", exclude_tables),
         cluster=cluster,
         concurrent_indexes=concurrent_indexes,
+        manage_grants=manage_grants,
         **timeouts,
     )
     registry.databases[database_name] = config

@@ -216,7 +216,7 @@ class Differ:
         extensions and collations before the types and tables that live in or use them (dropped after);
         functions, procedures and aggregates after the types their signatures use and before the tables, views,
         defaults and checks that call them (dropped after those); triggers after their tables and views (dropped
-        before anything). A trigger on a view the plan drops and creates again is created again after it."""
+        before anything). A trigger, rule or grant on a view the plan drops and creates again is created again after it."""
         ops = _ObjectOps()
         before, after = schemas_of(self.old), schemas_of(self.new)
         ops.creates["early"] += [CreateObject(SchemaObject("schema", s)) for s in sorted(after - before)]
@@ -228,7 +228,7 @@ class Differ:
         for k in sorted(new.keys() - old.keys(), key=by_rank):
             ops.creates[_phase(new[k])].append(CreateObject(new[k]))
         for k in sorted(new.keys() & old.keys(), key=by_rank):
-            if new[k].kind in ("trigger", "rule") and table_key(new[k].schema, new[k].options["table"]) in recreated_views:
+            if new[k].kind in ON_VIEWS and table_key(new[k].schema, new[k].options["table"]) in recreated_views:
                 ops.drops["late"].append(DropObject(old[k]))
                 ops.creates["late"].append(CreateObject(new[k]))
             elif old[k] != new[k]:
@@ -434,9 +434,9 @@ def order(
 
 
 OBJECT_ORDER = ("extension", "collation", "function", "procedure", "aggregate", "row security", "policy", "rule",
-                "trigger")  # creation order
+                "trigger", "grant")  # creation order
 _PHASES = {"function": "routine", "procedure": "routine", "aggregate": "routine", "trigger": "late", "rule": "late",
-           "policy": "late", "row security": "late"}
+           "policy": "late", "row security": "late", "grant": "late"}
 
 
 def _around(types: list[Operation], routines: list[Operation]) -> list[Operation]:
@@ -448,6 +448,9 @@ def _around(types: list[Operation], routines: list[Operation]) -> list[Operation
     pattern = re.compile(r"(?<![\w$])(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\s*\(")
     calling = [op for op in types if "domain" in op.kind and pattern.search(json.dumps(getattr(op, "options", {}), default=str))]
     return [op for op in types if op not in calling] + routines + calling
+
+
+ON_VIEWS = ("trigger", "rule", "grant")  # what a view loses when it is dropped and created again
 
 
 def _phase(obj: SchemaObject) -> str:

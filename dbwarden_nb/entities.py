@@ -154,6 +154,18 @@ class RowLevelSecurity(Entity):
         super().__init__(table, schema=schema, metadata=metadata, **({"forced": True} if forced else {}))
 
 
+class Grant(Entity):
+    """``GRANT <privileges> ON table TO role`` (``"SELECT, INSERT"``; ``"SELECT WITH GRANT OPTION"``), ``role``
+    ``"PUBLIC"`` for everyone; with ``database_config(manage_grants=True)``. Roles themselves stay outside."""
+
+    kind = "grant"
+
+    def __init__(self, role: str, privileges: str, *, table: str, sequence: bool = False, schema: str | None = None,
+                 metadata: Any = None):
+        super().__init__(role, privileges, schema=schema, metadata=metadata, table=table,
+                         **({"sequence": True} if sequence else {}))
+
+
 def argument_list(definition: str) -> str:
     """The leading parenthesized argument list of ``definition`` (quotes and nesting respected), or ''."""
     text = definition.lstrip()
@@ -176,7 +188,7 @@ def argument_list(definition: str) -> str:
 
 ROUTINES = ("function", "procedure", "aggregate")  # kinds told apart by their arguments too
 KINDS: dict[str, type[Entity]] = {cls.kind: cls for cls in (Schema, Collation, Extension, Function, Procedure,
-                                                             Aggregate, Trigger, Rule, Policy, RowLevelSecurity)}
+                                                             Aggregate, Trigger, Rule, Policy, RowLevelSecurity, Grant)}
 
 
 def declared(metadata: Any) -> list[Entity]:

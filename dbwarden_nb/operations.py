@@ -705,7 +705,8 @@ BEHAVIOUR = {"function": "code that calls it (queries, defaults, triggers) fails
              "extension": "what it provides (types, functions, operator classes) goes with it",
              "policy": "which rows each role may see or change changes",
              "row security": "every row becomes visible to every role the table is granted to",
-             "rule": "the statements it rewrote run as written"}
+             "rule": "the statements it rewrote run as written",
+             "grant": "the role loses these privileges: what it ran fails"}
 
 
 @dataclass(frozen=True)

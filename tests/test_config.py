@@ -227,6 +227,14 @@ def test_unknown_database_type():
             "database 'x': concurrent_indexes must be True or False, got 'yes'",
         ),
         (
+            {"database_type": "mariadb", "database_url": "mysql://h", "manage_grants": True},
+            "database 'x': manage_grants is supported for database_type postgresql only (elsewhere grants are listed",
+        ),
+        (
+            {"database_type": "postgresql", "database_url": "postgresql://h", "manage_grants": 1},
+            "database 'x': manage_grants must be True or False, got 1",
+        ),
+        (
             {"database_type": "mysql", "database_url": "mysql://h", "statement_timeout": "5s"},
             "database 'x': statement_timeout is only supported for database_type mariadb, postgresql (MySQL's "
             "max_execution_time limits only SELECT statements)",
@@ -488,6 +496,7 @@ def test_masked_and_repr_never_show_passwords(tmp_path):
         "exclude_tables": None,
         "cluster": None,
         "concurrent_indexes": False,
+        "manage_grants": False,
         "lock_timeout": None,
         "statement_timeout": None,
     }

@@ -324,9 +324,15 @@ class Backend:
     # what each timeout is called here, and in what unit the server takes it ("ms", "s", "whole s")
     timeout_variables: ClassVar[Mapping[str, tuple[tuple[str, str], ...]]] = {}
 
+    manage_grants: bool = False  # privileges on tables, views and sequences are part of the snapshot
+
     def for_database(self, config: Any) -> Backend:
         """This backend set up for one configured database (ClickHouse renders ``ON CLUSTER`` for ``cluster=``)."""
-        return self.online(config.concurrent_indexes, config.timeouts)
+        backend = self.online(config.concurrent_indexes, config.timeouts)
+        if getattr(config, "manage_grants", False) != backend.manage_grants:
+            backend = copy.copy(backend)
+            backend.manage_grants = config.manage_grants
+        return backend
 
     def online(self, concurrent_indexes: bool, timeouts: Mapping[str, int] | None = None) -> Backend:
         """This backend building indexes on existing tables concurrently (or not), with ``timeouts``; the same

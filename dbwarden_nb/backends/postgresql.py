@@ -135,7 +135,8 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
         default = self.default_schema(conn)
         number = self.server_num(conn)
-        snap = CatalogReader(conn, list(schemas or [default]), default, number).read(self.name, _version_text(number))
+        snap = CatalogReader(conn, list(schemas or [default]), default, number,
+                             self.manage_grants).read(self.name, _version_text(number))
         return snap.replace(tables={k: t for k, t in snap.tables.items() if t.name not in self.internal_tables or t.schema})
 
     # -- model side ---------------------------------------------------------------------------------
@@ -465,6 +466,10 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         mapping = {s: f"{tag}_{s}"[:63] for s in sorted(schemas_of(raw))}
         # sequences are canonical already (extract_models); their owners may be tables normalized in another chunk
         unowned = {k: {o: v for o, v in opts.items() if o != "owned_by"} for k, opts in raw.sequences.items()}
+        if not self.manage_grants and any(o.kind == "grant" for o in raw.objects.values()):
+            first = next(o for o in raw.objects.values() if o.kind == "grant")
+            raise SnapshotError(f"the models declare {first.key}: grants are managed with "
+                                "database_config(manage_grants=True) only")
         extensions, installed = self._extensions(conn, raw)
         objects = [replace(o, name=mapping[o.name]) if o.kind == "schema" else o for o in raw.objects.values()
                    if o.kind != "extension" or o.name not in installed]  # an extension is database-wide
@@ -480,7 +485,8 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         with conn.rolled_back():
             self._execute_batch(conn, statements)
             number = self.server_num(conn)
-            result = CatalogReader(conn, [tag, *mapping.values()], tag, number).read(self.name, _version_text(number))
+            result = CatalogReader(conn, [tag, *mapping.values()], tag, number,
+                                   self.manage_grants).read(self.name, _version_text(number))
         back = {v: k for k, v in mapping.items()}
         # what the server had to qualify in the scratch schema (a name a CTE shadows) it qualifies in the real one
         result = _move_schemas(result, back, text_from=dict(back) | {tag: default})

@@ -256,6 +256,17 @@ SELECT n.nspname, c.relname, c.relforcerowsecurity FROM pg_class c JOIN pg_names
  WHERE n.nspname = ANY(:schemas) AND (c.relrowsecurity OR c.relforcerowsecurity)
 """
 
+# Privileges on relations granted to other roles than the owner (PUBLIC: grantee 0), privileges in a fixed order
+GRANTS = """
+SELECT n.nspname, c.relname, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE r.rolname END, c.relkind = 'S',
+       string_agg(a.privilege_type || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END, ', '
+                  ORDER BY a.privilege_type)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+ WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND a.grantee <> c.relowner
+ GROUP BY 1, 2, 3, 4
+"""
+
 EXTENSIONS = """
 SELECT x.extname, n.nspname, x.extversion FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
  WHERE x.extname <> 'plpgsql'
@@ -388,11 +399,13 @@ def parse_reloptions(options: Sequence[str] | None) -> dict[str, str]:
 class CatalogReader:
     """Reads the schemas of one connection and builds the snapshot; ``default_schema`` keys unqualified."""
 
-    def __init__(self, conn: Connection, schemas: Sequence[str], default_schema: str, server_num: int):
+    def __init__(self, conn: Connection, schemas: Sequence[str], default_schema: str, server_num: int,
+                 grants: bool = False):
         self.conn = conn
         self.schemas = list(schemas)
         self.default_schema = default_schema
         self.server_num = server_num
+        self.grants = grants  # privileges are read as objects, else listed as not managed
 
     def key(self, schema: str, name: str) -> str:
         return table_key(None if schema == self.default_schema else schema, name)
@@ -424,7 +437,9 @@ class CatalogReader:
             locale = "c.colllocale" if self.server_num >= 170000 else "c.colliculocale" if self.server_num >= 150000 else "NULL"
             collations = self.query(COLLATIONS.format(locale=locale, rules="c.collicurules" if self.server_num >= 160000 else "NULL"))
             parent = " AND t.tgparentid = 0" if self.server_num >= 130000 else ""
-            unmanaged = self.query(UNMANAGED.replace("{trigger_parent}", parent))
+            unmanaged = [row for row in self.query(UNMANAGED.replace("{trigger_parent}", parent))
+                         if not (self.grants and row[0] == "grant")]
+            grants = self.query(GRANTS) if self.grants else []
             routines = self.query(ROUTINES)
             aggregates = self.query(AGGREGATES)
             triggers = self.query(TRIGGERS.replace("{trigger_parent}", parent))
@@ -469,7 +484,7 @@ class CatalogReader:
             sequences={**standalone, **{k: v for k, v in own.items() if k not in implied}},
             objects=[SchemaObject("collation", name, self.schema_of(schema), collation_definition(*rest))
                      for schema, name, *rest in collations] + self.programmable(routines, aggregates, triggers, extensions)
-                    + self.table_rules(*table_rules),
+                    + self.table_rules(*table_rules) + self.privileges(grants),
             server_version=server_version,
             unmanaged=self.unmanaged(unmanaged),
         )
@@ -504,6 +519,12 @@ class CatalogReader:
         out += [SchemaObject("row security", table, self.schema_of(schema), "", {"forced": True} if forced else {})
                 for schema, table, forced in row_security]
         return out
+
+    def privileges(self, rows: list[tuple[Any, ...]]) -> list[SchemaObject]:
+        """One object per role and relation: the privileges granted (the owner's own are implied)."""
+        return [SchemaObject("grant", role, self.schema_of(schema), privileges,
+                             {"table": table, **({"sequence": True} if sequence else {})})
+                for schema, table, role, sequence, privileges in rows]
 
     def unmanaged(self, rows: list[tuple[Any, ...]]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = defaultdict(list)

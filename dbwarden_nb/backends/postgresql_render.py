@@ -432,6 +432,13 @@ class PostgreSQLRendering:
             table = self.qualified(obj.schema, obj.name)
             forced = [f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY"] if obj.options.get("forced") else []
             return [f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY", *forced]
+        if obj.kind == "grant":
+            privileges = [p.strip() for p in obj.definition.split(",") if p.strip()]
+            plain = [p for p in privileges if not p.endswith(" WITH GRANT OPTION")]
+            granting = [p.removesuffix(" WITH GRANT OPTION") for p in privileges if p not in plain]
+            on, to = self._grant_target(obj)
+            return ([f"GRANT {', '.join(plain)} ON {on} TO {to}"] if plain else []) + (
+                [f"GRANT {', '.join(granting)} ON {on} TO {to} WITH GRANT OPTION"] if granting else [])
         raise BackendError(f"{self.name} cannot create a {obj.kind}")  # type: ignore[attr-defined]
 
     def _unchecked(self, obj: SchemaObject) -> list[str]:
@@ -453,8 +460,15 @@ class PostgreSQLRendering:
             return []
         return [f"COMMENT ON {self._target(obj)} IS {'NULL' if note is None else self.literal(note)}"]
 
+    def _grant_target(self, obj: SchemaObject) -> tuple[str, str]:
+        on = f"{'SEQUENCE ' if obj.options.get('sequence') else ''}{self.qualified(obj.schema, obj.options['table'])}"
+        return on, "PUBLIC" if obj.name == "PUBLIC" else self.quote(obj.name)
+
     def render_drop_object(self, op: DropObject) -> list[str]:
         obj = op.object
+        if obj.kind == "grant":
+            on, to = self._grant_target(obj)
+            return [f"REVOKE ALL ON {on} FROM {to}"]
         if obj.kind == "row security":
             table = self.qualified(obj.schema, obj.name)
             forced = [f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"] if obj.options.get("forced") else []
@@ -469,6 +483,8 @@ class PostgreSQLRendering:
         if new.kind == "row security":
             table = self.qualified(new.schema, new.name)
             return [f"ALTER TABLE {table} {'FORCE' if new.options.get('forced') else 'NO FORCE'} ROW LEVEL SECURITY"]
+        if new.kind == "grant":
+            return self.render_drop_object(DropObject(old)) + self.render_create_object(CreateObject(new))
         if new.kind == "rule":
             return [f"CREATE OR REPLACE RULE {self.object_name(new)} {new.definition}"]
         if new.kind == "extension" and replace(old, options={}) == replace(new, options={}):

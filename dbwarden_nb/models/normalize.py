@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 CHUNK = 250  # tables normalized in one rolled-back transaction
-READ_TABLES = ("function", "procedure", "aggregate", "trigger", "rule", "policy", "row security")  # read tables
+READ_TABLES = ("function", "procedure", "aggregate", "trigger", "rule", "policy", "row security", "grant")
 
 
 class TableCache:
