@@ -615,7 +615,10 @@ class Project:
                 history.log(row)
         db.store_snapshot(BASELINE, live)
         rel = os.path.relpath(db.snapshot_path(BASELINE), db.config.root)
-        return TextReport(f"{db.name}: baseline of {len(live.tables)} table(s) recorded as {rel}; "
+        others = [f"{len(live.views)} view(s)"] * bool(live.views) + [f"{len(live.objects)} other object(s)"] * bool(
+            live.objects)
+        return TextReport(f"{db.name}: baseline of {len(live.tables)} table(s){''.join(', ' + o for o in others)} "
+                          f"recorded as {rel}; "
                           "make-migrations now starts from it", {"database": db.name, "snapshot": rel,
                                                                 "tables": list(live.tables), "checksum": live.checksum})
 

@@ -28,9 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         result = run(args, progress=TerminalProgress())  # one line per migration on stderr
         print(render(result, args.json))
-        _cache_note()
         failure = failure_of(result)  # diff --check finding differences, status finding a checksum mismatch…
         if failure is None:
+            _cache_note()  # never beside an error: that is one line
             return 0
         print(f"dbwarden: error: {_one_line(failure)}", file=sys.stderr)
         return failure.exit_code

@@ -82,7 +82,10 @@ def _migration_name(text: str) -> str:
 
 
 def _positive(text: str) -> int:
-    value = _version_number(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number like 1 or 3, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
@@ -231,7 +234,24 @@ class Parser(argparse.ArgumentParser):
     """argparse that raises UsageError instead of exiting, so the magic can show one line."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+        """One line: the subcommand at fault (the program's own name is the line's prefix already), the closest
+        command for a misspelt one, and where a global flag given after the command goes."""
+        import difflib
+        import re
+
+        # the CLI's line starts "dbwarden: error: ", so its own name is left out; the magic's starts with the error
+        where = self.prog.partition(" ")[2] if self.prog.startswith("dbwarden") else self.prog
+        where = f"{where}: " if where else ""
+        typo = re.search(r"invalid choice: '([^']*)'", message)
+        if typo and "COMMAND" in message:
+            close = difflib.get_close_matches(typo.group(1), [c.name for c in COMMANDS], n=1)
+            message = f"unknown command '{typo.group(1)}'" + (f"; did you mean '{close[0]}'?" if close else
+                                                               " (see 'dbwarden --help')")
+        flags = {f for a in GLOBAL_ARGS for f in a.flags}
+        stray = [w for w in message.removeprefix("unrecognized arguments: ").split() if w in flags]
+        if message.startswith("unrecognized arguments:") and stray:
+            message += f" ({stray[0]} is a global flag: it goes before the command, 'dbwarden {stray[0]} COMMAND')"
+        raise UsageError(f"{where}{message}")
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:

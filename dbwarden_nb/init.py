@@ -25,7 +25,7 @@ database_config(
 DEFAULT_URLS = {"sqlite": "sqlite:///./app.db"}
 # What git should not keep: the caches of normalized models (rebuilt on demand). The stored snapshots beside them
 # (.dbwarden/<database>/snapshots/) are the schema each migration leaves, and are committed with the migrations.
-GITIGNORE = ("/.dbwarden/*/cache/", "__pycache__/")
+GITIGNORE = ("/.dbwarden/*/cache/", "__pycache__/", "*.py.new")  # .py.new: generate-models beside edited files
 COMMIT = "commit dbwarden.py, your models, migrations/ and .dbwarden/*/snapshots/"
 
 
@@ -59,8 +59,20 @@ def init_project(path: str, database_type: str | None, url: str | None, models: 
     if _write_gitignore(root / ".gitignore", [*GITIGNORE, *_database_files(url)]):
         created.append(".gitignore")
     text = f"created {', '.join(created)} in {root}" if created else f"{root} is already initialized"
+    if "dbwarden.py" in created and _has_password(url):
+        text += ("; dbwarden.py holds the URL's password: before you commit it, write "
+                 "database_url=\"${PRIMARY_URL}\" there and set PRIMARY_URL in the environment")
     return TextReport(f"{text}; {COMMIT}", {"root": str(root), "created": created, "database_type": database_type,
                                             "commit": ["dbwarden.py", "migrations/", ".dbwarden/*/snapshots/"]})
+
+
+def _has_password(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        return bool(urlsplit(url).password)
+    except ValueError:
+        return False
 
 
 def _type_of(url: str | None) -> str:

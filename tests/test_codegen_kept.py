@@ -286,3 +286,19 @@ def test_styles(backend: str, style: str, request: pytest.FixtureRequest, tmp_pa
     assert checked.returncode == 0, checked.stdout + checked.stderr
     config = generated_config(project, output)
     assert project.cli("--config", config, "diff", "--check").code == 0
+
+
+def test_a_unique_index_over_an_expression_or_a_part_of_the_rows_is_no_one_to_one(sqlite_url: str, fresh_url,
+                                                                                  tmp_path: Path) -> None:
+    """UNIQUE (author_id, lower(title)) and UNIQUE (author_id) WHERE …: an author has many books (a one-to-one
+    there would load one of them and warn)."""
+    project = adopt(tmp_path / "project", sqlite_url, "sqlite", """
+        CREATE TABLE author (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE book (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES author (id), title TEXT);
+        CREATE UNIQUE INDEX book_title ON book (author_id, lower(title));
+        CREATE TABLE draft (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES author (id), live INTEGER);
+        CREATE UNIQUE INDEX draft_live ON draft (author_id) WHERE live = 1;
+    """, fresh_url(sqlite_url))
+    code = "\n".join(f.read_text() for f in sorted((project.root / "models").glob("*.py")))
+    assert re.search(r"\w+: Mapped\[list\[Book\]\] = relationship\(", code), code
+    assert re.search(r"\w+: Mapped\[list\[Draft\]\] = relationship\(", code), code

@@ -142,3 +142,13 @@ def test_repair_after_fixing_the_failed_statement(request, tmp_path):
         "(partial)"), again.err
     missing = project.cli("repair", "7")
     assert missing.code == 2 and "repair 0007: no migration of that version stopped part-way" in missing.err
+
+
+def test_a_manual_migration_not_written_yet_is_not_applied(sqlite_url, tmp_path):
+    project = ProjectDir(tmp_path / "p", sqlite_url, "sqlite")
+    project.ok("new", "seed data")
+    refused = project.cli("migrate")
+    assert refused.code == 1 and refused.err.strip() == (
+        "dbwarden: error: migrations/primary/0001_seed_data.sql has no upgrade statement yet (a 'dbwarden new' file): "
+        "write its statements, or delete the file"), refused.err
+    assert _rows(project) == []

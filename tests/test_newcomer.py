@@ -177,6 +177,10 @@ def test_init_with_a_postgresql_url_writes_its_type_a_gitignore_and_says_what_to
     msg = one_line(project.cli("init", "--path", "other", "--url", "${DATABASE_URL}"), 2)
     assert msg.startswith("init --url: cannot tell the database type from '${DATABASE_URL}'; add --database-type")
     assert not (project.root / "other").exists()
+    secret = pg_url.replace("postgres@", "postgres:Sup3rS3cret@")
+    out = project.ok("init", "--path", "withpw", "--url", secret).out
+    assert "dbwarden.py holds the URL's password: before you commit it" in out and "Sup3rS3cret" not in out, out
+    assert "*.py.new" in (project.root / "withpw" / ".gitignore").read_text().splitlines()
 
 
 def test_init_of_sqlite_ignores_its_database_file(tmp_path: Path) -> None:

@@ -505,9 +505,11 @@ class PostgreSQLRendering:
         return [f"DROP TYPE {self.qkey(op.name)}"]
 
     def render_add_enum_value(self, op: Any) -> list[Statement]:
-        # committed on its own: a value added in a transaction cannot be used before that transaction ends
+        # committed on its own: a value added in a transaction cannot be used before that transaction ends;
+        # IF NOT EXISTS: the rollback cannot remove the value, so applying the migration again finds it there
         where = f" BEFORE {self.literal(op.before)}" if op.before else ""
-        return [Statement(f"ALTER TYPE {self.qkey(op.name)} ADD VALUE {self.literal(op.value)}{where}", transactional=False)]
+        return [Statement(f"ALTER TYPE {self.qkey(op.name)} ADD VALUE IF NOT EXISTS {self.literal(op.value)}{where}",
+                          transactional=False)]
 
     def render_recreate_enum(self, op: Any) -> list[str]:
         schema, name = split_key(op.name)

@@ -73,6 +73,8 @@ class State:
             elif f.checksum != row.checksum:
                 repair = (f" (it stopped part-way: once the statement that failed is fixed, 'dbwarden repair "
                           f"{row.version:04d}' records the new checksum)" if row.status != APPLIED else "")
+                repair = repair or (" (an applied migration must not change: restore the file as it was applied, "
+                                    "e.g. with git, and put the change in a new migration)")
                 found.append(f"checksum mismatch: {self.path_of(f)} was applied as {row.checksum} and now reads "
                              f"{f.checksum}{repair}")
         if self.rows:
@@ -263,6 +265,7 @@ class Runner:
             state.check()
             files = self.select(state, count, to_version)
             self.refuse_rolling_back(state, files)
+            self.refuse_unwritten(files)
             self.guard(files, force)
             result = RunResult("upgrade", planned=files)
             _begin(progress, files)
@@ -272,6 +275,14 @@ class Runner:
                 result.applied.append(self.apply(f, "upgrade", row.statements_completed if row else 0, progress, row,
                                                  force=force))
             return result
+
+    def refuse_unwritten(self, files: Iterable[MigrationFile]) -> None:
+        """A manual migration with no upgrade statement is a ``dbwarden new`` file not written yet: applied, it
+        would be history that a later edit contradicts."""
+        for f in files:
+            if f.is_manual and not self.statements(f, "upgrade"):
+                raise MigrationError(f"{self.display_dir}/{f.filename} has no upgrade statement yet (a 'dbwarden new' "
+                                     "file): write its statements, or delete the file")
 
     def refuse_rolling_back(self, state: State, files: Iterable[MigrationFile]) -> None:
         """A migration whose rollback stopped part-way is finished by ``rollback``, never re-applied over its

@@ -75,6 +75,9 @@ def load_models(db: DatabaseConfig) -> tuple[list[Table], list[MetaData]]:
         except (Exception, SystemExit) as exc:  # a model module's sys.exit() is its error too, not the end of us
             location = error_location(exc, root)
             message = f"{prefix}: {location + ': ' if location else ''}{error_summary(exc)}"
+            if _is_missing(exc, model_path):  # a new project: nothing written there yet
+                message += (" (no models yet: write them there, or adopt the database with 'dbwarden "
+                            "generate-models --output models' then 'dbwarden baseline')")
             raise ConfigError(mask_text(message)) from safe_cause(exc)
 
     owners: dict[str, tuple[Table, str]] = {}
@@ -90,6 +93,11 @@ def load_models(db: DatabaseConfig) -> tuple[list[Table], list[MetaData]]:
     metadata = {id(md): md for module in modules.values() for md in _metadata(module)}
     metadata.update((id(t.metadata), t.metadata) for t in tables)
     return sorted(tables, key=lambda table: (table.schema or "", table.name)), list(metadata.values())
+
+
+def _is_missing(exc: BaseException, model_path: str) -> bool:
+    """The model path itself does not exist (not a module it imports)."""
+    return isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == model_path.split(".")[0]
 
 
 def _import_model_path(model_path: str, root: Path) -> Iterator[ModuleType]:

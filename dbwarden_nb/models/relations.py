@@ -70,8 +70,11 @@ def is_association(table: Table, classes: set[str], key: str) -> bool:
 
 def unique_columns(table: Table, columns: tuple[str, ...]) -> bool:
     wanted = set(columns)
-    keys = [set(u.columns) for u in table.uniques] + [{e.column for e in ix.elements if e.expression is None}
-                                                      for ix in table.indexes if ix.unique and not ix.options]
+    # a unique index makes the columns unique only on every row (no WHERE) and on the columns themselves (an
+    # expression element, lower(t), makes (a_id, t) unique, never a_id)
+    keys = [set(u.columns) for u in table.uniques] + [
+        {e.column for e in ix.elements} for ix in table.indexes
+        if ix.unique and not ix.options and not ix.where and all(e.expression is None for e in ix.elements)]
     if table.primary_key is not None:
         keys.append(set(table.primary_key.columns))
     return any(k and k == wanted for k in keys)

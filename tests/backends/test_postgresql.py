@@ -594,8 +594,8 @@ def test_enum_value_addition_is_irreversible(project, pg_url):
     project.ok("make-migrations", "more moods")
     text = project.migration_files()[-1].read_text()
     upgrade, rollback = text.split("-- rollback", 1)
-    assert """ALTER TYPE "mood" ADD VALUE 'meh' BEFORE 'sad'""" in upgrade
-    assert """ALTER TYPE "mood" ADD VALUE 'ecstatic'""" in upgrade
+    assert """ALTER TYPE "mood" ADD VALUE IF NOT EXISTS 'meh' BEFORE 'sad'""" in upgrade
+    assert """ALTER TYPE "mood" ADD VALUE IF NOT EXISTS 'ecstatic'""" in upgrade
     assert "-- dbwarden: irreversible" in rollback
 
     refused = project.cli("migrate")
@@ -618,6 +618,9 @@ def test_enum_value_addition_is_irreversible(project, pg_url):
     with connect(pg_url) as conn:  # the values stay: PostgreSQL cannot remove them, as the marker says
         assert conn.query("SELECT enum_range(NULL::mood)::text")[0][0] == "{happy,meh,sad,ecstatic}"
         assert conn.query("SELECT count(*) FROM people")[0][0] == 4
+    project.ok("migrate", "--force")  # and the migration applies again over the values it left
+    assert [r[0] for r in history(pg_url)] == [1, 2]
+    assert project.cli("diff", "--check").code == 0
 
 
 def test_enum_value_added_and_used_as_default_in_one_migration(project, pg_url):
