@@ -344,27 +344,9 @@ class Runner:
         ran stay counted as run, and the next migrate (or, for a rollback that stopped, rollback) continues after
         them. A ``running`` row (a statement that may or may not have taken effect) needs ``force``: the user says
         it did not, or undid it by hand."""
+        self._repairable(self.state(), version, force)  # refused before the lock: a wrong version writes nothing
         with self.locked() as lock:
-            state = self.state()
-            row = state.partial.get(version)
-            f = {f.version: f for f in state.files}.get(version)
-            if row is None:
-                known = state.applied.get(version)
-                raise UsageError(f"repair {version:04d}: " + (
-                    "it is applied; repair re-records only a migration that stopped part-way (partial)" if known
-                    else "no migration of that version stopped part-way (see 'dbwarden status')"))
-            if f is None:
-                raise UsageError(f"repair {version:04d}: {self.display_dir}/{row.filename} is missing from disk")
-            if row.status == RUNNING and not force:
-                raise MigrationError(f"repair {version:04d}: {self.display_dir}/{f.filename} is running "
-                                     f"({row_progress(row)}); if statement {row.statements_completed + 1} did not take "
-                                     "effect, or you undid it by hand, re-run with --force")
-            section = "rollback" if row.status == ROLLING_BACK else "upgrade"
-            total = len(self.statements(f, section))
-            if row.statements_completed >= total:
-                raise MigrationError(f"repair {version:04d}: the {section} of {self.display_dir}/{f.filename} now has "
-                                     f"{total} statement(s), but {row.statements_completed} of it already ran; keep "
-                                     "the statements that ran and fix the one that failed")
+            row, f, section = self._repairable(self.state(), version, force)
             repaired = replace(row, checksum=f.checksum, filename=f.filename, description=f.description,
                                status=ROLLING_BACK if section == "rollback" else PARTIAL, target=f.target)
             with self.conn.transaction():
@@ -398,6 +380,29 @@ class Runner:
                 raise MigrationError(f"{where} is partial: statements {first}-{ran} of a step that ends at statement "
                                      f"{last} ran, and its rollback undoes the whole step; {finish}")
         return tuple(s for s in rollback if s.undoes is not None and s.undoes[1] <= ran)
+
+    def _repairable(self, state: State, version: int, force: bool) -> tuple[HistoryRow, MigrationFile, str]:
+        """The row and file ``repair`` would re-record, and the section whose statements ran; else why not."""
+        row = state.partial.get(version)
+        f = {f.version: f for f in state.files}.get(version)
+        if row is None:
+            known = state.applied.get(version)
+            raise UsageError(f"repair {version:04d}: " + (
+                "it is applied; repair re-records only a migration that stopped part-way (partial)" if known
+                else "no migration of that version stopped part-way (see 'dbwarden status')"))
+        if f is None:
+            raise UsageError(f"repair {version:04d}: {self.display_dir}/{row.filename} is missing from disk")
+        if row.status == RUNNING and not force:
+            raise MigrationError(f"repair {version:04d}: {self.display_dir}/{f.filename} is running "
+                                 f"({row_progress(row)}); if statement {row.statements_completed + 1} did not take "
+                                 "effect, or you undid it by hand, re-run with --force")
+        section = "rollback" if row.status == ROLLING_BACK else "upgrade"
+        total = len(self.statements(f, section))
+        if row.statements_completed >= total:
+            raise MigrationError(f"repair {version:04d}: the {section} of {self.display_dir}/{f.filename} now has "
+                                 f"{total} statement(s), but {row.statements_completed} of it already ran; keep "
+                                 "the statements that ran and fix the one that failed")
+        return row, f, section
 
     def apply(self, f: MigrationFile, direction: str, skip: int, progress: Progress | None,
               resumed: HistoryRow | None = None, statements: Sequence[Statement] | None = None,

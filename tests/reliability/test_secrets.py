@@ -209,6 +209,8 @@ def run_commands(w: Witness, project: ProjectDir) -> None:
     assert w.cli(root, "--json", "migrate")[0] == 0
     w.cli(root, "new", "manual step")
     w.cli(root, "--json", "new", "second manual step")
+    for manual in sorted((root / "migrations" / "primary").glob("*manual_step.sql")):  # written, so they apply
+        manual.write_text(manual.read_text().replace("-- upgrade\n", "-- upgrade\nSELECT 1;\n", 1))
     for flags in ([], ["--json"]):
         w.cli(root, *flags, "migrate")
         w.cli(root, *flags, "rollback")
@@ -218,6 +220,8 @@ def run_commands(w: Witness, project: ProjectDir) -> None:
     assert w.cli(root, "downgrade", "--to", "1")[0] == 0
     w.cli(root, "--json", "downgrade", "--to", "0", "--force")
     assert w.cli(root, "migrate", "--count", "2")[0] == 0
+    for flags in ([], ["--json"]):
+        w.cli(root, *flags, "repair", "2")  # refused (nothing stopped part-way), with the URL nowhere in its line
     missing = set(BY_NAME) - w.commands
     assert not missing, f"commands left out of the secrets test: {sorted(missing)}"
 
