@@ -72,12 +72,21 @@ class RebaseReport(Report):
         return [s for s in self.steps if s.old != s.new or s.replanned]
 
     def to_text(self) -> str:
+        return self.text(self.applied_in)
+
+    def heading(self, where: str) -> str:
         if not self.changed:
-            return f"{self.database}: {self.directory} is one chain; nothing to rebase"
+            return f"{self.directory} is one chain; nothing to rebase"
         verb = "would rebase" if self.dry_run else "rebased"
         kept = sum(s.applied for s in self.steps)
-        lines = [f"{self.database}: {verb} {self.directory}: {len(self.changed)} of {len(self.steps)} migration(s) "
-                 f"change; {kept} applied in {self.applied_in} keep their numbers"]
+        return (f"{verb} {self.directory}: {len(self.changed)} of {len(self.steps)} migration(s) change; {kept} "
+                f"applied in {where} keep their numbers")
+
+    def text(self, where: str) -> str:
+        """The report, naming the database whose history was kept as ``where`` (the notebook leaves its URL out)."""
+        if not self.changed:
+            return f"{self.database}: {self.heading(where)}"
+        lines = [f"{self.database}: {self.heading(where)}"]
         width = max(len(s.old) for s in self.steps)
         for s in self.steps:
             arrow = f" -> {s.new}" if s.new != s.old else ""
@@ -86,6 +95,12 @@ class RebaseReport(Report):
                 lines.append(f"  {'':<{width}}  base {s.base}, target {s.target}")
         lines.append("nothing written (--dry-run)" if self.dry_run else "next: dbwarden migrate")
         return "\n".join(lines)
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame with one row per migration file."""
+        from .notebook.display import to_frame
+
+        return to_frame(self)
 
     def to_json(self) -> dict[str, Any]:
         return {"database": self.database, "directory": self.directory, "applied_in": self.applied_in,
