@@ -163,3 +163,36 @@ def test_different_columns_of_one_table_rebase(tmp_path: Path, sqlite_url: str, 
     assert project.ok("rollback", "--count", "2").code == 0
     project.ok("migrate")
     assert project.cli("diff", "--check").code == 0
+
+
+def test_numbers_fixed_by_hand_leave_a_broken_chain(tmp_path: Path, sqlite_url: str) -> None:
+    project = ProjectDir(tmp_path / "proj", sqlite_url)
+    branches(project, USERS + ORDERS, USERS + EMAIL)
+    merge_a_into_b(project, USERS + EMAIL + ORDERS)
+    folder = project.root / "migrations/primary"
+    text = (folder / "0002_branch_a.sql").read_text().replace("migration 0002:", "migration 0003:", 1)
+    (folder / "0003_branch_a.sql").write_text(text)
+    (folder / "0002_branch_a.sql").unlink()
+    for command in ("status", "check", "migrate"):
+        result = project.cli(command)
+        assert result.code == 1 and result.err.count("\n") == 1, (command, result.err)
+        assert "broken chain: migrations/primary/0003_branch_a.sql starts from sha256:" in result.err
+        assert "run 'dbwarden rebase'" in result.err
+
+    plan = project.ok("--json", "rebase", "--dry-run").json()
+    assert [(s["old"], s["new"], s["replanned"]) for s in plan["steps"]] == [
+        ("0001_users.sql", "0001_users.sql", False), ("0002_branch_b.sql", "0002_branch_b.sql", False),
+        ("0003_branch_a.sql", "0003_branch_a.sql", True)]
+    project.ok("rebase")
+    project.ok("migrate")
+    assert project.cli("diff", "--check").code == 0
+    assert "nothing to rebase" in project.ok("rebase").out
+
+
+def test_rebase_without_migrations_and_unreachable(tmp_path: Path, sqlite_url: str) -> None:
+    project = ProjectDir(tmp_path / "proj", sqlite_url)
+    assert "migrations/primary is one chain; nothing to rebase" in project.ok("rebase").out
+    use_url(project, "postgresql://postgres@127.0.0.1:1/rebase_nowhere")
+    project.models(USERS)
+    result = project.cli("rebase")
+    assert result.code == 1 and result.err.count("\n") == 1 and "Traceback" not in result.err, result.err
