@@ -44,9 +44,14 @@ class Step:
     replanned: bool  # its base/target headers (and stored snapshot) change
     base: str | None
     target: str | None
+    dev: str | None = None  # what became of its dev sections: "translated again" or why they were kept
 
     @property
     def action(self) -> str:
+        dev = f"; dev sections {self.dev}" if self.dev else ""
+        return self._action() + dev
+
+    def _action(self) -> str:
         moved = self.old != self.new
         if not moved and not self.replanned:
             return "kept (applied here)" if self.applied else "kept"
@@ -56,7 +61,7 @@ class Step:
 
     def to_json(self) -> dict[str, Any]:
         return {"old": self.old, "new": self.new, "applied": self.applied, "replanned": self.replanned,
-                "base": self.base, "target": self.target, "action": self.action}
+                "base": self.base, "target": self.target, "dev": self.dev, "action": self.action}
 
 
 @dataclass(repr=False)
@@ -256,12 +261,17 @@ def _listed(keys: Iterable[str], limit: int = 5) -> str:
     return ", ".join(keys[:limit]) + (f", … ({len(keys)} in all)" if len(keys) > limit else "")
 
 
-def rewritten(f: MigrationFile, version: int, base: str | None, target: str | None) -> str:
-    """The file's text with its number and snapshot headers changed, every other byte kept."""
+def rewritten(f: MigrationFile, version: int, base: str | None, target: str | None,
+              dev: MigrationFile | None = None) -> str:
+    """The file's text with its number and snapshot headers changed (and, with ``dev``, its dev sections replaced by
+    that file's), every other byte kept."""
     from .migrations.files import parse_migration
 
     assert f.path is not None
     lines = f.path.read_text(encoding="utf-8").split("\n")
+    if dev is not None:
+        marker = next(i for i, line in enumerate(lines) if line.strip().startswith("-- dev-upgrade"))
+        lines = "\n".join(lines[:marker]).rstrip("\n").split("\n") + dev.render_dev_sections().split("\n")
     lines[0] = _TITLE.sub(lambda m: f"{m.group(1)}{version:04d}{m.group(2)}", lines[0].strip(), count=1)
     values = {"base": base, "target": target}
     for i, line in enumerate(lines[1:], 1):
@@ -270,10 +280,30 @@ def rewritten(f: MigrationFile, version: int, base: str | None, target: str | No
         if (m := _SNAPSHOT_HEADER.fullmatch(line.strip())) and values[m.group(2)] is not None:
             lines[i] = f"{m.group(1)}{values[m.group(2)]}"
     text = "\n".join(lines)
-    expected = replace(f, version=version, base=base, target=target, path=None)
+    sections = dev or f
+    expected = replace(f, version=version, base=base, target=target, path=None, dev_upgrade=sections.dev_upgrade,
+                       dev_rollback=sections.dev_rollback)
     if parse_migration(text) != expected:
         raise MigrationError(f"rebase: {f.filename}: its headers could not be rewritten in place; nothing rebased")
     return text
+
+
+def retranslated(db: Database, f: MigrationFile, base: Snapshot | None,
+                 target: Snapshot) -> tuple[MigrationFile | None, str | None]:
+    """A re-planned file's dev sections translated again from its new base and target (they were translated from
+    its branch's, and SQLite rebuilds a table whole: kept, they would drop what the other branch added to it)."""
+    if f.dev_backend is None or db.dev_backend is None:
+        return None, None
+    if f.edited or f.is_manual:
+        return None, "kept as written (the file was edited by hand): check them against the merged chain"
+    from .api import bare_renames, dev_sections
+    from .differ import Renames
+
+    base = base if base is not None else (db.stored_snapshot(0) or db.production.empty())
+    renames = Renames.from_header(f.renames)
+    dev = dev_sections(db, f, db.translate(base)[0], db.translate(target)[0], bare_renames(renames, base, target))
+    same = (dev.dev_upgrade, dev.dev_rollback) == (f.dev_upgrade, f.dev_rollback)
+    return (None, None) if same else (dev, "translated again from the new base and target")
 
 
 def rebase(db: Database, dry_run: bool = False) -> RebaseReport:
@@ -285,14 +315,13 @@ def rebase(db: Database, dry_run: bool = False) -> RebaseReport:
                          "--dev (the configured database's history orders it)")
     files = read_migrations(db.migrations_dir, db.config.state_path / "cache", shared_numbers=True)
     db.refuse_other_backends((f.path, f.backend) for f in files)
-    where = f"{db.name} ({db.masked_url})"
+    if not needs_rebase(files):  # no database needed to say so
+        steps = tuple(Step(f.filename, f.filename, False, False, f.base, f.target) for f in files)
+        return RebaseReport(db.name, db.display_dir, db.masked_url, steps, dry_run)
     with db.connect() as conn:
         history = History(conn)
         rows = history.rows() if history.exists() else []
-    kept = kept_order(files, rows, where)
-    if not needs_rebase(files):
-        steps = tuple(Step(f.filename, f.filename, f in kept, False, f.base, f.target) for f in files)
-        return RebaseReport(db.name, db.display_dir, db.masked_url, steps, dry_run)
+    kept = kept_order(files, rows, f"{db.name} ({db.masked_url})")
 
     order = new_order(files, kept)
     # A file is re-planned when what it starts from is no longer what it was made on.
@@ -312,14 +341,17 @@ def rebase(db: Database, dry_run: bool = False) -> RebaseReport:
         base = new_base if f.filename in replanned else f.base
         target = live.checksum if f.filename in replanned and f.target is not None else f.target
         name = migration_filename(version, f.description)
-        steps.append(Step(f.filename, name, f in kept, f.filename in replanned, base, target))
-        writes.append((f, version, name, base, target, live))
+        dev, why = (retranslated(db, f, schemas[version - 2] if version > 1 else None, live)
+                    if f.filename in replanned else (None, None))
+        steps.append(Step(f.filename, name, f in kept, f.filename in replanned, base, target, why))
+        writes.append((f, version, name, base, target, live, dev))
     report = RebaseReport(db.name, db.display_dir, db.masked_url, tuple(steps), dry_run)
     if dry_run:
         return report
 
-    texts = [(f, name, rewritten(f, version, base, target) if (name != f.filename or f.filename in replanned) else None)
-             for f, version, name, base, target, _ in writes]  # every text before anything is written
+    texts = [(f, name, rewritten(f, version, base, target, dev)
+              if (name != f.filename or f.filename in replanned) else None)
+             for f, version, name, base, target, _, dev in writes]  # every text before anything is written
     for f, _, text in texts:
         if text is not None and f.path is not None:
             os.remove(f.path)
@@ -328,7 +360,7 @@ def rebase(db: Database, dry_run: bool = False) -> RebaseReport:
     for f, name, text in texts:
         if text is not None:
             _write_atomic(db.migrations_dir / name, text)
-    for f, version, _, _, target, live in writes:
+    for f, version, _, _, target, live, _ in writes:
         stored = db.stored_snapshot(version)
         if target is not None and (stored is None or stored.checksum != target):
             db.store_snapshot(version, live)

@@ -192,7 +192,32 @@ def test_numbers_fixed_by_hand_leave_a_broken_chain(tmp_path: Path, sqlite_url: 
 def test_rebase_without_migrations_and_unreachable(tmp_path: Path, sqlite_url: str) -> None:
     project = ProjectDir(tmp_path / "proj", sqlite_url)
     assert "migrations/primary is one chain; nothing to rebase" in project.ok("rebase").out
-    use_url(project, "postgresql://postgres@127.0.0.1:1/rebase_nowhere")
-    project.models(USERS)
+    branches(project, USERS + ORDERS, USERS + EMAIL)
+    merge_a_into_b(project, USERS + EMAIL + ORDERS)
+    use_url(project, f"sqlite:///{tmp_path}/no/such/folder/rebase.db")
     result = project.cli("rebase")
     assert result.code == 1 and result.err.count("\n") == 1 and "Traceback" not in result.err, result.err
+    assert "database 'primary'" in result.err
+
+
+NAME_WIDER = USERS.replace("sa.String(50)", "sa.String(100)")
+
+
+def test_dev_sections_are_translated_again(tmp_path: Path, pg_url: str) -> None:
+    """PostgreSQL with a SQLite dev database: branch a widens users.name (SQLite rebuilds the table), branch b adds
+    users.email. Kept, a's dev sections would rebuild users without email; the rebase translates them again."""
+    dev = "\ndev_database_url='sqlite:///./rebase_dev.db',"
+    project = ProjectDir(tmp_path / "proj", pg_url, "postgresql", extra_config=dev)
+    branches(project, NAME_WIDER, USERS + EMAIL)
+    git(project.root, "checkout", "-q", "b")
+    project.ok("migrate")
+    merge_a_into_b(project, NAME_WIDER.rstrip("\n") + "\n" + EMAIL)
+    old_dev = (project.root / "migrations/primary/0002_branch_a.sql").read_text().partition("-- dev-upgrade")[2]
+    done = project.ok("rebase").out
+    assert "0002_branch_a.sql -> 0003_branch_a.sql" in done and "dev sections translated again" in done, done
+    text = (project.root / "migrations/primary/0003_branch_a.sql").read_text()
+    assert text.partition("-- dev-upgrade")[2] != old_dev and "email" in text.partition("-- dev-upgrade")[2]
+    project.ok("migrate")
+    assert project.cli("diff", "--check").code == 0
+    project.ok("--dev", "migrate")
+    assert project.cli("--dev", "diff", "--check").code == 0
