@@ -9,6 +9,7 @@ statement, so a failure leaves a stated ``partial`` row that the next run contin
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -105,7 +106,7 @@ def chain_breaks(files: Sequence[MigrationFile], display_dir: str) -> list[str]:
     """Generated files whose ``-- base:`` is not the previous generated file's ``-- target:`` (two branches' migrations
     merged one after the other): each one line naming ``dbwarden rebase``. Manual files (no snapshots) are skipped."""
     found = []
-    for before, f in zip(files, files[1:]):
+    for before, f in pairwise(files):
         if before.target is not None and f.base is not None and f.base != before.target:
             found.append(f"broken chain: {display_dir}/{f.filename} starts from {f.base}, but {before.filename} ends at "
                          f"{before.target} (two branches merged?): run 'dbwarden rebase' to re-plan it")

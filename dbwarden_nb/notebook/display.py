@@ -33,6 +33,7 @@ from ..config import mask_text, mask_url
 from ..listing import constraints, counts, snapshot_lines, table_lines
 from ..migrations.files import MigrationFile, Statement
 from ..operations import Operation, Plan
+from ..rebase import RebaseReport
 from ..reports import (
     CheckReport,
     DiffReport,
@@ -47,7 +48,6 @@ from ..reports import (
     plan_lines,
     translation_warnings,
 )
-from ..rebase import RebaseReport
 from ..schema import Column, Snapshot, Table, View
 from .highlight import highlight_sql
 from .timeline import timeline_svg
@@ -856,8 +856,8 @@ def _rebase(r: RebaseReport) -> Rendered:
     rows = [_tr([f'<span class="dbw-mono">{_e(s.old)}</span>',
                  f'<span class="dbw-mono">{_e(s.new) if s.new != s.old else ""}</span>', _e(s.action),
                  f'<span class="dbw-mono" title="{_e(s.base or "")}">{_e(_short(s.base)) if s.replanned else ""}</span>',
-                 f'<span class="dbw-mono" title="{_e(s.target or "")}">{_e(_short(s.target)) if s.replanned else ""}'
-                 "</span>"], "dbw-chg-changed" if s.replanned or s.new != s.old else "")
+                 (f'<span class="dbw-mono" title="{_e(s.target or "")}">{_e(_short(s.target)) if s.replanned else ""}'
+                  "</span>")], "dbw-chg-changed" if s.replanned or s.new != s.old else "")
             for s in r.steps]
     grid = _grid(("file", "becomes", "what", "new base", "new target"), rows, cls="dbw-rebase")
     last = _note("nothing written (--dry-run)" if r.dry_run else "next: dbwarden migrate")
