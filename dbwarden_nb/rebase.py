@@ -315,13 +315,22 @@ def rebase(db: Database, dry_run: bool = False) -> RebaseReport:
                          "--dev (the configured database's history orders it)")
     files = read_migrations(db.migrations_dir, db.config.state_path / "cache", shared_numbers=True)
     db.refuse_other_backends((f.path, f.backend) for f in files)
-    if not needs_rebase(files):  # no database needed to say so
-        steps = tuple(Step(f.filename, f.filename, False, False, f.base, f.target) for f in files)
-        return RebaseReport(db.name, db.display_dir, db.masked_url, steps, dry_run)
+    if not files:  # no database needed to say so
+        return RebaseReport(db.name, db.display_dir, db.masked_url, (), dry_run)
     with db.connect() as conn:
         history = History(conn)
         rows = history.rows() if history.exists() else []
-    kept = kept_order(files, rows, f"{db.name} ({db.masked_url})")
+    where = f"{db.name} ({db.masked_url})"
+    kept = kept_order(files, rows, where)
+    if not needs_rebase(files):
+        if kept != list(files[:len(kept)]):  # a whole chain, rebased for a database that applied them otherwise
+            facts = lambda chain: ", ".join(f"{n:04d} {f.filename}" for n, f in enumerate(chain, 1))
+            raise IntegrityError(f"{where} applied the migrations in another order ({facts(kept)}) than the chain, "
+                                 f"rebased for another database, has them ({facts(files[:len(kept)])}); a rebase "
+                                 "cannot renumber what that database applied: roll one of the two databases back to "
+                                 "the versions they share")
+        steps = tuple(Step(f.filename, f.filename, f in kept, False, f.base, f.target) for f in files)
+        return RebaseReport(db.name, db.display_dir, db.masked_url, steps, dry_run)
 
     order = new_order(files, kept)
     # A file is re-planned when what it starts from is no longer what it was made on.
