@@ -84,8 +84,8 @@ class RebaseReport(Report):
             return f"{self.directory} is one chain; nothing to rebase"
         verb = "would rebase" if self.dry_run else "rebased"
         kept = sum(s.applied for s in self.steps)
-        return (f"{verb} {self.directory}: {len(self.changed)} of {len(self.steps)} migration(s) change; {kept} "
-                f"applied in {where} keep their numbers")
+        applied = f"{kept} applied in {where} keep their numbers" if kept else f"none is applied in {where}"
+        return f"{verb} {self.directory}: {len(self.changed)} of {len(self.steps)} migration(s) change; {applied}"
 
     def text(self, where: str) -> str:
         """The report, naming the database whose history was kept as ``where`` (the notebook leaves its URL out)."""
