@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .operations import Operation, Plan
     from .schema import Snapshot
     from .differ import Renames
+    from .rebase import RebaseReport
     from .translate import TranslationReport
 
 
@@ -352,7 +353,7 @@ class Project:
         used to reach its server. Snapshots that are there are kept. A generated migration whose replayed schema is
         not its target is reported, and its snapshot not stored."""
         from .config import sqlalchemy_url
-        from .errors import MigrationError
+        from .rebase import run_statements
 
         db = self.database(database)
         if db.dev:
@@ -369,18 +370,8 @@ class Project:
         with db.backend.scratch_empty(sqlalchemy_url(db.url, root=db.config.root)) as scratch:
             steps = [(None, db.backend.render_plan(db.backend.plan(db.production.empty(), start)))] if start else []
             for f, statements in [*steps, *((f, f.upgrade) for f in files)]:
-                db.backend.before_migration(scratch)
-                for stmt in statements:
-                    try:
-                        if stmt.transactional:
-                            with scratch.transaction():
-                                scratch.execute(stmt.sql)
-                        else:
-                            scratch.execute_autocommit(stmt.sql)
-                    except Exception as exc:
-                        what = f"{db.display_dir}/{f.filename}" if f else "the baseline"
-                        raise MigrationError(f"snapshot --restore: {what} fails in the scratch database: "
-                                             f"{db.backend.failure(exc, stmt.sql)}") from None
+                what = f"{db.display_dir}/{f.filename}" if f else "the baseline"
+                run_statements(db, scratch, statements, f"snapshot --restore: {what}")
                 if f is None or db.snapshot_path(f.version).exists():
                     continue
                 live = db.live_snapshot(scratch)
@@ -398,6 +389,13 @@ class Project:
         text = (f"{db.name}: {done} by replaying {len(files)} migration(s) of {db.display_dir} in a scratch database"
                 + (f"; {kept} snapshot(s) were there and were kept" if kept else ""))
         return TextReport(text, {"database": db.name, "restored": restored, "kept": kept})
+
+    def rebase(self, database: str | None = None, dry_run: bool = False) -> RebaseReport:
+        """After a git merge of two branches' migrations: keep what the database applied, renumber the others after
+        it and re-plan their snapshots from the merged chain (``rebase.py``); ``dry_run`` shows the plan."""
+        from .rebase import rebase
+
+        return rebase(self.database(database), dry_run)
 
     def erd(self, database: str | None = None, version: int | None = None) -> ERD:
         """The Mermaid entity-relationship diagram of the live schema, or of a stored ``version``."""

@@ -165,6 +165,8 @@ COMMANDS: tuple[Command, ...] = (
             completes="version"),
         DATABASE, DRY_RUN, FORCE, LOCK_TIMEOUT,
     )),
+    Command("rebase", "after a git merge: renumber and re-plan the migrations the database has not applied",
+            lambda p, a: p.rebase(a.database, a.dry_run), (DATABASE, DRY_RUN)),
     Command("status", "applied and pending migrations", lambda p, a: p.status(a.database), (DATABASE,)),
     Command("history", "every migration applied, rolled back, stopped part-way or repaired, with its checksum",
             lambda p, a: p.history(a.database), (DATABASE,)),

@@ -144,7 +144,7 @@ def test_two_files_with_the_same_number(applied: ProjectDir) -> None:
     for args in (["migrate"], ["status"], ["make-migrations", "next"], ["new", "manual"]):
         msg = one_line(applied.cli(*args))
         assert "two migration files with number 0002" in msg, (args, msg)
-        assert "0002_other.sql" in msg and "0002_x.sql" in msg
+        assert "0002_other.sql" in msg and "0002_x.sql" in msg and "'dbwarden rebase'" in msg
     before.check()
 
 

@@ -627,7 +627,10 @@ class TestReadMigrations:
         write(tmp_path, "0002_a.sql")
         with pytest.raises(MigrationFileError) as info:
             read_migrations(tmp_path)
-        assert str(info.value) == f"{tmp_path}: two migration files with number 0002: 0002_a.sql, 0002_b.sql"
+        assert str(info.value) == (f"{tmp_path}: two migration files with number 0002: 0002_a.sql, 0002_b.sql (two "
+                                   "branches merged?): run 'dbwarden rebase' to renumber and re-plan them")
+        assert [f.path.name for f in read_migrations(tmp_path, shared_numbers=True)] == [
+            "0001_one.sql", "0002_a.sql", "0002_b.sql"]
 
     def test_header_must_match_file_name(self, tmp_path: Path) -> None:
         write(tmp_path, "0002_x.sql", version=3)

@@ -18,7 +18,7 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 EXPECTED = {"quickstart", "roundtrip_sqlite", "roundtrip_postgresql", "roundtrip_mysql", "roundtrip_mariadb",
-            "roundtrip_clickhouse", "explorer", "adoption", "programmable"}
+            "roundtrip_clickhouse", "explorer", "adoption", "programmable", "team_merge"}
 SERVER_KINDS = ("postgresql", "mysql", "mariadb")  # roundtrip_<kind>.ipynb makes its database with <kind>_database()
 ROUND_TRIPS = sorted(p for p in PATHS if p.stem.startswith("roundtrip_"))
 

@@ -274,9 +274,11 @@ def parse_migration(text: str, path: Path | None = None) -> MigrationFile:
     )
 
 
-def read_migrations(directory: Path, cache: Path | None = None) -> list[MigrationFile]:
+def read_migrations(directory: Path, cache: Path | None = None, shared_numbers: bool = False) -> list[MigrationFile]:
     """All ``NNNN_name.sql`` files of a directory, sorted by version; a missing directory has none. With
-    ``cache`` (a folder), a file whose content was parsed before is not parsed again (``parsed.py``)."""
+    ``cache`` (a folder), a file whose content was parsed before is not parsed again (``parsed.py``). Two files
+    with one number (a git merge of two branches) are refused, unless ``shared_numbers`` (``dbwarden rebase``):
+    then both are read, in file name order."""
     if not directory.exists():
         return []
     if not directory.is_dir():
@@ -300,14 +302,15 @@ def read_migrations(directory: Path, cache: Path | None = None) -> list[Migratio
         by_version.setdefault(int(digits), []).append(entry)
 
     for version, paths in by_version.items():
-        if len(paths) > 1:
+        if len(paths) > 1 and not shared_numbers:
             count = "two" if len(paths) == 2 else str(len(paths))
             names = ", ".join(p.name for p in paths)
-            raise MigrationFileError(f"{directory}: {count} migration files with number {version:04d}: {names}")
+            raise MigrationFileError(f"{directory}: {count} migration files with number {version:04d}: {names} "
+                                     "(two branches merged?): run 'dbwarden rebase' to renumber and re-plan them")
     from ..parsed import parsed
 
     out = []
-    for _, (path, *_) in sorted(by_version.items()):
+    for path in (path for _, paths in sorted(by_version.items()) for path in paths):
         data = _read_bytes(path)
         out.append(parsed(cache, "migration", str(path), data,
                           lambda p=path, d=data: parse_migration(_decode(p, d), p), (__name__,)))

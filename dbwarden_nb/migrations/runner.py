@@ -9,6 +9,7 @@ statement, so a failure leaves a stated ``partial`` row that the next run contin
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -70,6 +71,12 @@ class State:
             if f is None:
                 found.append(f"deleted migration: {self.display_dir}/{row.filename} was applied as {row.checksum} "
                              "and is missing from disk")
+            elif f.checksum != row.checksum and (moved := self._moved(row)) is not None:
+                found.append(f"applied in another order: {self.display_dir}/{row.filename} was applied here as "
+                             f"{row.version:04d} ({row.checksum}), but the chain now numbers it {moved.filename} and "
+                             f"has {f.filename} at {row.version:04d} (rebased for a database that applied them in "
+                             "another order); migrating this database would skip or repeat them: roll it back to "
+                             f"{row.version - 1:04d} first, or rebase against this database")
             elif f.checksum != row.checksum:
                 repair = (f" (it stopped part-way: once the statement that failed is fixed, 'dbwarden repair "
                           f"{row.version:04d}' records the new checksum)" if row.status != APPLIED else "")
@@ -77,6 +84,7 @@ class State:
                                     "e.g. with git, and put the change in a new migration)")
                 found.append(f"checksum mismatch: {self.path_of(f)} was applied as {row.checksum} and now reads "
                              f"{f.checksum}{repair}")
+        found += chain_breaks(self.files, self.display_dir)
         if self.rows:
             newest = max(r.version for r in self.rows)
             for f in self.files:
@@ -85,11 +93,26 @@ class State:
                                  "but was never applied")
         return found
 
+    def _moved(self, row: HistoryRow) -> MigrationFile | None:
+        """The file that now holds what ``row`` applied, under another number (a rebase reordered them)."""
+        return next((f for f in self.files if f.checksum == row.checksum and f.version != row.version), None)
+
     def check(self) -> None:
         problems = self.problems()
         if problems:
             more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
             raise IntegrityError(problems[0] + more)
+
+
+def chain_breaks(files: Sequence[MigrationFile], display_dir: str) -> list[str]:
+    """Generated files whose ``-- base:`` is not the previous generated file's ``-- target:`` (two branches' migrations
+    merged one after the other): each one line naming ``dbwarden rebase``. Manual files (no snapshots) are skipped."""
+    found = []
+    for before, f in pairwise(files):
+        if before.target is not None and f.base is not None and f.base != before.target:
+            found.append(f"broken chain: {display_dir}/{f.filename} starts from {f.base}, but {before.filename} ends at "
+                         f"{before.target} (two branches merged?): run 'dbwarden rebase' to re-plan it")
+    return found
 
 
 @dataclass

@@ -33,6 +33,7 @@ from ..config import mask_text, mask_url
 from ..listing import constraints, counts, snapshot_lines, table_lines
 from ..migrations.files import MigrationFile, Statement
 from ..operations import Operation, Plan
+from ..rebase import RebaseReport
 from ..reports import (
     CheckReport,
     DiffReport,
@@ -843,6 +844,30 @@ def _stable_text(r: TextReport) -> str:
     if isinstance(config, str) and config:
         text = text.replace(config, PurePath(config).name)  # an absolute path differs per machine
     return text
+
+
+@_renders(RebaseReport)
+def _rebase(r: RebaseReport) -> Rendered:
+    """``rebase`` (and its ``--dry-run`` plan): each file, what it becomes and why; no URL in either form."""
+    where = "the configured database"
+    head = _head(r.database, r.heading(where))
+    if not r.changed:
+        return Rendered("rebase", r.text(where), head)
+    rows = [_tr([f'<span class="dbw-mono">{_e(s.old)}</span>',
+                 f'<span class="dbw-mono">{_e(s.new) if s.new != s.old else ""}</span>', _e(s.action),
+                 f'<span class="dbw-mono" title="{_e(s.base or "")}">{_e(_short(s.base)) if s.replanned else ""}</span>',
+                 (f'<span class="dbw-mono" title="{_e(s.target or "")}">{_e(_short(s.target)) if s.replanned else ""}'
+                  "</span>")], "dbw-chg-changed" if s.replanned or s.new != s.old else "")
+            for s in r.steps]
+    grid = _grid(("file", "becomes", "what", "new base", "new target"), rows, cls="dbw-rebase")
+    last = _note("nothing written (--dry-run)" if r.dry_run else "next: dbwarden migrate")
+    return Rendered("rebase", r.text(where), head + grid + last)
+
+
+@_frames(RebaseReport)
+def _rebase_frame(r: RebaseReport) -> tuple[list[tuple[Any, ...]], list[str]]:
+    cols = ["old", "new", "applied", "replanned", "base", "target"]
+    return [(r.database, *(getattr(s, c) for c in cols)) for s in r.steps], ["database"] + cols
 
 
 @_renders(TextReport)

@@ -25,6 +25,7 @@ from dbwarden_nb.operations import (
     Plan,
     RenameColumn,
 )
+from dbwarden_nb.rebase import RebaseReport, Step
 from dbwarden_nb.reports import (
     CheckFinding,
     CheckReport,
@@ -238,6 +239,13 @@ def reports() -> dict[str, object]:
         "text": TextReport(f"config: /tmp/pytest-of-root/x/dbwarden.py\n  primary (default): postgresql "
                            f"{URL_WITH_PASSWORD}\n  note: {HOSTILE_COMMENT}",
                            {"config": "/tmp/pytest-of-root/x/dbwarden.py"}),
+        "rebase_dry": RebaseReport("primary", "migrations/primary", URL_WITH_PASSWORD, (
+            Step("0001_users.sql", "0001_users.sql", True, False, None, "sha256:" + "1" * 64),
+            Step("0002_branch_b.sql", "0002_branch_b.sql", True, False, "sha256:" + "1" * 64, "sha256:" + "2" * 64),
+            Step(f"0002_{HOSTILE_NAME}.sql", f"0003_{HOSTILE_NAME}.sql", False, True, "sha256:" + "2" * 64,
+                 "sha256:" + "3" * 64)), dry_run=True),
+        "rebase_none": RebaseReport("primary", "migrations/primary", URL_WITH_PASSWORD, (
+            Step("0001_users.sql", "0001_users.sql", True, False, None, "sha256:" + "1" * 64),)),
         "multi": MultiReport([HistoryReport("primary", applied), HistoryReport("analytics", applied[:1])]),
     }
 
