@@ -162,7 +162,11 @@ COMMANDS: tuple[Command, ...] = (
             completes="version"),
         DATABASE, DRY_RUN, FORCE, LOCK_TIMEOUT,
     )),
-    Command("status", "applied and pending migrations", lambda p, a: p.status(a.database), (DATABASE,)),
+    Command("status", "applied and pending migrations", lambda p, a: p.status(a.database, a.all_environments), (
+        DATABASE,
+        arg("--all-environments", action="store_true",
+            help="where each migration is applied: a column per environment (database_url is 'default')"),
+    )),
     Command("history", "every migration applied, rolled back, stopped part-way or repaired, with its checksum",
             lambda p, a: p.history(a.database), (DATABASE,)),
     Command("repair", "after fixing the failed statement of a partial migration, re-record its checksum "
@@ -215,6 +219,8 @@ GLOBAL_ARGS: tuple[Arg, ...] = (  # before the command (``--version`` is added b
     arg("--json", action="store_true", help="print one JSON document"),
     arg("-v", "--verbose", action="store_true", help="show tracebacks of errors"),
     arg("--config", metavar="PATH", help="the dbwarden.py to use (default: $DBWARDEN_CONFIG or ./dbwarden.py)"),
+    arg("-e", "--environment", metavar="NAME", completes="environment",
+        help="use each database's URL of that name in environments={...} (default: its database_url)"),
 )
 
 
@@ -281,12 +287,14 @@ def run(args: argparse.Namespace, project: Project | None = None, progress: Prog
     if cmd.needs_project and project is None:
         from .api import Project
 
-        project = Project.load(args.config, dev=args.dev, strict_translation=args.strict_translation)
-    elif project is not None and (args.dev or args.strict_translation):
+        project = Project.load(args.config, dev=args.dev, strict_translation=args.strict_translation,
+                               environment=args.environment)
+    elif project is not None and (args.dev or args.strict_translation or args.environment):
         from .api import Project
 
         project = Project(project.config, dev=args.dev or project.dev,
-                          strict_translation=args.strict_translation or project.strict_translation)
+                          strict_translation=args.strict_translation or project.strict_translation,
+                          environment=args.environment or project.environment)
     return cmd.run(project, args)
 
 

@@ -225,6 +225,63 @@ class StatusReport(Report):
 
 
 @dataclass(frozen=True)
+class EnvironmentColumn:
+    """One target of a database in ``status --all-environments``: what its history says, or why it was not read."""
+
+    name: str  # "default" for database_url
+    url: str  # masked
+    states: dict[int, str] = field(default_factory=dict)  # version: applied | partial | running | rolling_back
+    error: str | None = None  # masked, one line: the environment could not be read
+    problems: Sequence[str] = ()
+
+    def cell(self, version: int) -> str:
+        return "unreachable" if self.error is not None else self.states.get(version, "pending")
+
+
+@dataclass(repr=False)
+class EnvironmentStatusReport(Report):
+    """Where each migration of one chain is applied: a row per migration, a column per environment."""
+
+    database: str
+    backend: str
+    migrations: Sequence[tuple[int, str]]  # (version, description): the files, and versions only history names
+    columns: Sequence[EnvironmentColumn]
+
+    failure_type = IntegrityError
+
+    @property
+    def exit_code(self) -> int:  # type: ignore[override]
+        return 1 if any(c.problems for c in self.columns) else 0
+
+    @property
+    def error_line(self) -> str | None:
+        return next((f"{c.name}: {c.problems[0]}" for c in self.columns if c.problems), None)
+
+    def notes(self) -> list[str]:
+        """The line under the grid for each environment not read, or with integrity problems."""
+        lines = [f"{c.name}: unreachable: {c.error}" for c in self.columns if c.error is not None]
+        return lines + [f"{c.name}: error: {p}" for c in self.columns for p in c.problems]
+
+    def to_text(self) -> str:
+        header = ("version", "description", *(c.name for c in self.columns))
+        rows = [(f"{v:04d}", d, *(c.cell(v) for c in self.columns)) for v, d in self.migrations]
+        widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+        lines = [f"{self.database} ({self.backend}): where each migration is applied; 'default' is database_url"]
+        lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in (header, *rows)]
+        if not rows:
+            lines.append("  no migrations")
+        lines += [f"  {n}" for n in self.notes()]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"database": self.database, "backend": self.backend,
+                "environments": [{"name": c.name, "url": c.url, "error": c.error, "problems": list(c.problems)}
+                                 for c in self.columns],
+                "migrations": [{"version": v, "description": d, "states": {c.name: c.cell(v) for c in self.columns}}
+                               for v, d in self.migrations]}
+
+
+@dataclass(frozen=True)
 class CheckFinding:
     version: int
     description: str

@@ -490,6 +490,9 @@ def test_masked_and_repr_never_show_passwords(tmp_path):
         "concurrent_indexes": False,
         "lock_timeout": None,
         "statement_timeout": None,
+        "environments": {},
+        "environment": None,
+        "hooks": {},
     }
     assert project.masked()["databases"] == {"primary": db.masked()}
     assert "topsecret" not in repr(db) and "topsecret" not in repr(project)

@@ -36,6 +36,7 @@ from ..operations import Operation, Plan
 from ..reports import (
     CheckReport,
     DiffReport,
+    EnvironmentStatusReport,
     HistoryReport,
     LockReport,
     MakeMigrationsReport,
@@ -71,10 +72,11 @@ SEVERITY_GLYPHS = {"INFO": "\u25cf", "WARN": "\u25b2", "CRITICAL": "\u2716"}  # 
 CHANGE_GLYPHS = {"added": "+", "changed": "~", "removed": "\u2212"}  # + ~ −
 _CHANGE_OF_VERB = {"create": "added", "add": "added", "drop": "removed", "remove": "removed"}
 _STATUS_CHANGE = {"applied": "added", "pending": "changed", "partial": "changed", "failed": "removed",
-                  "rolled_back": "removed", "rolling_back": "changed", "repaired": "changed"}
+                  "rolled_back": "removed", "rolling_back": "changed", "repaired": "changed",
+                  "unreachable": "removed"}
 _STATUS_GLYPHS = {"applied": "\u2713", "pending": "\u2026", "partial": "\u25d0", "running": "\u25d4",
                   "failed": "\u2717", "rolled_back": "\u21a9", "rolling_back": "\u25d1",
-                  "repaired": "\u2692"}  # ✓ … ◐ ◔ ✗ ↩ ◑ ⚒
+                  "repaired": "\u2692", "unreachable": "\u26a0"}  # ✓ … ◐ ◔ ✗ ↩ ◑ ⚒ ⚠
 
 # -------------------------------------------------------------------------------------------------- ids
 
@@ -702,6 +704,25 @@ def _status_report(r: StatusReport) -> Rendered:
     else:
         parts.append('<div class="dbw-empty dbw-muted">no migrations</div>')
     return Rendered("status", _status_text(r), "".join(parts))
+
+
+@_renders(EnvironmentStatusReport)
+def _environment_status(r: EnvironmentStatusReport) -> Rendered:
+    summary = f"{r.backend} · {_plural(len(r.migrations), 'migration')} · {_plural(len(r.columns), 'environment')}"
+    head = (f'<div class="dbw-head"><b>{_e(r.database)}</b><span class="dbw-meta">{_e(summary)}</span>'
+            '<div class="dbw-muted">where each migration is applied; <code>default</code> is database_url</div></div>')
+    headers = ("version", "description", *(c.name for c in r.columns))
+    rows = [_tr((f"{v:04d}", _e(d), *(_status(c.cell(v)) for c in r.columns))) for v, d in r.migrations]
+    urls = _tr(("", "URL", *(f"<code>{_e(mask_url(c.url))}</code>" for c in r.columns)), "dbw-muted")
+    parts = [head, _grid(headers, [urls, *rows], cls="dbw-status dbw-environments")]
+    parts += [_note(mask_text(n), "CRITICAL") for n in r.notes()]
+    return Rendered("status", mask_text(r.to_text()), "".join(parts))
+
+
+@_frames(EnvironmentStatusReport)
+def _environment_status_frame(r: EnvironmentStatusReport) -> tuple[list[tuple[Any, ...]], list[str]]:
+    rows = [(r.database, v, d, *(c.cell(v) for c in r.columns)) for v, d in r.migrations]
+    return rows, ["database", "version", "description", *(c.name for c in r.columns)]
 
 
 @_frames(StatusReport)
