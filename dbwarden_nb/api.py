@@ -763,9 +763,20 @@ class Project:
                     result = runner.migrate(count, to_version, dry_run=True)
                     reports.append(RunReport(db.name, result, script=runner.script(result.planned)))
                     continue
-                result = runner.migrate(count, to_version, dry_run=dry_run, force=force, progress=progress)
+                hooks = None
+                if db.config.hooks and not dry_run:
+                    from .hooks import MigrateHooks
+
+                    hooks = MigrateHooks(db.config, runner, count, to_version)
+                    hooks.before()  # raises HookError: nothing applied
+                try:
+                    result = runner.migrate(count, to_version, dry_run=dry_run, force=force, progress=progress)
+                except DbwardenError as exc:
+                    if hooks is not None:
+                        hooks.failed(exc)  # the on_failure hooks; one that raised is added to the error's line
+                    raise
                 drift = [] if dry_run or not result.applied else self._reread(db, conn, runner)
-                reports.append(RunReport(db.name, result, drift))
+                reports.append(RunReport(db.name, result, drift, hook_errors=hooks.after(result) if hooks else ()))
         return reports[0] if len(reports) == 1 else MultiReport(reports)
 
     def _reread(self, db: Database, conn: Connection, runner: Runner) -> list[str]:

@@ -227,7 +227,7 @@ class DatabaseConfig:
             elif spec.name == "environments":
                 value = {name: mask_url(url) for name, url in value}
             elif spec.name == "hooks":
-                value = {event: [_callable_name(fn) for fn in fns] for event, fns in value}
+                value = {event: [callable_name(fn) for fn in fns] for event, fns in value}
             elif isinstance(value, tuple):
                 value = list(value)
             shown[spec.name] = value
@@ -415,8 +415,9 @@ def _hooks(value: object, fail: Callable[[str], ConfigError]) -> tuple[tuple[str
     return tuple(found)
 
 
-def _callable_name(fn: Callable[..., object]) -> str:
-    return getattr(fn, "__qualname__", None) or type(fn).__name__
+def callable_name(fn: Callable[..., object]) -> str:
+    """How a hook is named in messages: its qualified name."""
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
 
 
 def _duration_ms(text: str) -> int:

@@ -389,6 +389,7 @@ class RunReport(Report):
     result: RunResult
     drift: Sequence[str] = ()
     script: str | None = None
+    hook_errors: Sequence[str] = ()  # after_migrate hooks that raised (the migrations stay applied)
 
     def to_text(self) -> str:
         if self.script is not None:
@@ -411,16 +412,17 @@ class RunReport(Report):
         done = "applied" if r.direction == "upgrade" else "rolled back"
         lines = [f"{self.database}: {done} {len(r.applied)} migration(s)"]
         lines += [f"  {a.version:04d} {a.description} ({a.statements} statement(s))" for a in r.applied]
-        lines += [f"  error: {d}" for d in self.drift]
+        lines += [f"  error: {d}" for d in (*self.drift, *self.hook_errors)]
         return "\n".join(lines)
 
     @property
     def exit_code(self) -> int:  # type: ignore[override]
-        return 1 if self.drift else 0
+        return 1 if self.drift or self.hook_errors else 0
 
     @property
     def error_line(self) -> str | None:
-        return self.drift[0] if self.drift else None
+        problems = (*self.drift, *(f"{self.database}: {h} (the migrations stay applied)" for h in self.hook_errors))
+        return problems[0] if problems else None
 
     def to_json(self) -> dict[str, Any]:
         r = self.result
@@ -429,7 +431,7 @@ class RunReport(Report):
                 "planned": [{"version": f.version, "description": f.description,
                              **({"resumes_at": r.resumes[f.version][0] + 1} if f.version in r.resumes else {})}
                             for f in r.planned],
-                "drift": list(self.drift), "script": self.script}
+                "drift": list(self.drift), "script": self.script, "hook_errors": list(self.hook_errors)}
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per migration applied, rolled back or planned."""

@@ -799,6 +799,7 @@ def _run(r: RunReport) -> Rendered:
     ]
     body = _grid(("version", "", "description", "statements", "duration"), rows, cls="dbw-run") if rows else ""
     body += "".join(_note(f"warning: {mask_text(d)}", "WARN") for d in r.drift)
+    body += "".join(_note(f"error: {mask_text(h)}", "CRITICAL") for h in r.hook_errors)
     return Rendered("run", text, head + body)
 
 
