@@ -883,6 +883,22 @@ class Project:
 
     # -- lock -------------------------------------------------------------------------------------
 
+    # -- seed data --------------------------------------------------------------------------------
+
+    def seed(self, action: str, name: str | None = None, database: str | None = None, dry_run: bool = False,
+             lock_timeout: float | None = None) -> Report:
+        """``seed new NAME`` writes the next seed file; ``seed apply`` applies the seeds not applied (and the
+        repeatable ones changed); ``seed status`` lists each seed's state (seeds.py)."""
+        from . import seeds
+
+        seeds.usage(action, name)
+        db = self.database(database)
+        if action == "new":
+            return seeds.new_seed(db, name or "")
+        if action == "apply":
+            return seeds.apply_seeds(db, dry_run, lock_timeout)
+        return seeds.seed_status(db)
+
     def lock_status(self, database: str | None = None) -> LockReport:
         db = self.database(database)
         with db.connect() as conn:

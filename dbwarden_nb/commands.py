@@ -205,6 +205,13 @@ COMMANDS: tuple[Command, ...] = (
         arg("--style", choices=("declarative", "dataclass", "tables"), default="declarative",
             help="declarative classes with relationships (default), MappedAsDataclass classes, or a sa.Table per table"),
     )),
+    Command("seed", "seed data: 'seed new NAME' writes the next seeds/<database>/NNNN_<name>.sql, 'seed apply' applies "
+            "those not applied yet, 'seed status' shows each one's state",
+            lambda p, a: p.seed(a.action, a.name, a.database, a.dry_run, lock_timeout=a.lock_timeout), (
+        arg("action", choices=("new", "apply", "status"), help="new | apply | status"),
+        arg("name", nargs="?", type=_migration_name, help="the seed's name (seed new)"),
+        DATABASE, DRY_RUN, LOCK_TIMEOUT,
+    )),
     Command("lock-status", "show the migration lock", lambda p, a: p.lock_status(a.database), (DATABASE,)),
     Command("unlock", "release the migration lock, whoever holds it", lambda p, a: p.unlock(a.database), (DATABASE,)),
     Command("config", "the configuration, passwords masked", lambda p, a: p.config_report()),

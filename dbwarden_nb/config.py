@@ -135,6 +135,7 @@ class DatabaseConfig:
     # default target. ``environment`` is the one this config points at (None: database_url).
     environments: tuple[tuple[str, str], ...] = ()
     environment: str | None = None
+    seeds_dir: str | None = None
     hooks: tuple[tuple[str, tuple[Callable[..., object], ...]], ...] = ()  # (event, callables) in HOOK_EVENTS order
 
     @property
@@ -164,6 +165,10 @@ class DatabaseConfig:
     @property
     def migrations_path(self) -> Path:
         return self._inside("migrations_dir", self.migrations_dir or f"migrations/{self.database_name}")
+
+    @property
+    def seeds_path(self) -> Path:
+        return self._inside("seeds_dir", self.seeds_dir or f"seeds/{self.database_name}")
 
     @property
     def state_path(self) -> Path:
@@ -232,6 +237,7 @@ class DatabaseConfig:
                 value = list(value)
             shown[spec.name] = value
         shown["migrations_dir"] = _relative(self.migrations_path, self.root)
+        shown["seeds_dir"] = _relative(self.seeds_path, self.root)
         return shown
 
     def secrets(self) -> frozenset[str]:
@@ -291,6 +297,7 @@ def database_config(
     lock_timeout: str | int | None = None,
     statement_timeout: str | int | None = None,
     environments: Mapping[str, str] | None = None,
+    seeds_dir: StrPath | None = None,
     hooks: Mapping[str, Callable[..., object] | Iterable[Callable[..., object]]] | None = None,
     **unknown: object,
 ) -> DatabaseConfig:
@@ -368,6 +375,7 @@ def database_config(
         cluster=cluster,
         concurrent_indexes=concurrent_indexes,
         environments=targets,
+        seeds_dir=None if seeds_dir is None else os.fspath(seeds_dir),
         hooks=_hooks(hooks, fail),
         **timeouts,
     )

@@ -483,6 +483,7 @@ def test_masked_and_repr_never_show_passwords(tmp_path):
         "dev_database_url": "sqlite:///./dev.db",
         "model_paths": ["app.models"],
         "migrations_dir": "migrations/primary",
+        "seeds_dir": "seeds/primary",
         "schemas": None,
         "include_tables": ["orders*"],
         "exclude_tables": None,

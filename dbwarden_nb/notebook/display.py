@@ -49,6 +49,7 @@ from ..reports import (
     translation_warnings,
 )
 from ..schema import Column, Snapshot, Table, View
+from ..seeds import SeedStatusReport
 from .highlight import highlight_sql
 from .timeline import timeline_svg
 
@@ -74,6 +75,7 @@ _CHANGE_OF_VERB = {"create": "added", "add": "added", "drop": "removed", "remove
 _STATUS_CHANGE = {"applied": "added", "pending": "changed", "partial": "changed", "failed": "removed",
                   "rolled_back": "removed", "rolling_back": "changed", "repaired": "changed",
                   "unreachable": "removed"}
+_STATUS_CHANGE.update({"changed": "changed", "missing": "removed"})
 _STATUS_GLYPHS = {"applied": "\u2713", "pending": "\u2026", "partial": "\u25d0", "running": "\u25d4",
                   "failed": "\u2717", "rolled_back": "\u21a9", "rolling_back": "\u25d1",
                   "repaired": "\u2692", "unreachable": "\u26a0"}  # ✓ … ◐ ◔ ✗ ↩ ◑ ⚒ ⚠
@@ -717,6 +719,18 @@ def _environment_status(r: EnvironmentStatusReport) -> Rendered:
     parts = [head, _grid(headers, [urls, *rows], cls="dbw-status dbw-environments")]
     parts += [_note(mask_text(n), "CRITICAL") for n in r.notes()]
     return Rendered("status", mask_text(r.to_text()), "".join(parts))
+
+
+@_renders(SeedStatusReport)
+def _seed_status(r: SeedStatusReport) -> Rendered:
+    head = (f'<div class="dbw-head"><b>{_e(r.database)}</b><span class="dbw-meta">{_e(_plural(len(r.lines), "seed"))}'
+            f'</span><div class="dbw-muted"><code>{_e(r.folder)}</code></div></div>')
+    rows = [_tr((f"{s.version:04d}", _e(s.filename), _status(s.state.partition(" ")[0]), _e(s.state.partition(" ")[2])))
+            for s in r.lines]
+    body = _grid(("version", "file", "state", ""), rows, cls="dbw-status") if rows else \
+        '<div class="dbw-empty dbw-muted">no seeds</div>'
+    return Rendered("status", mask_text(r.to_text()), head + body + "".join(_note(f"error: {p}", "CRITICAL")
+                                                                           for p in r.problems))
 
 
 @_frames(EnvironmentStatusReport)
