@@ -342,8 +342,8 @@ class Project:
             return [self._open(c) for c in self.config.databases.values()]
         return [self.database(name)]
 
-    def _open(self, config: DatabaseConfig, environment: str | None = None) -> Database:
-        return Database(config.for_environment(environment or self.environment), self.dev, self.strict_translation)
+    def _open(self, config: DatabaseConfig) -> Database:
+        return Database(config.for_environment(self.environment), self.dev, self.strict_translation)
 
     # -- read-only --------------------------------------------------------------------------------
 
@@ -474,13 +474,13 @@ class Project:
             raise UsageError("status --all-environments reads each environment's database; run it without --dev")
         config = self.config.get(database)
         names: list[str | None] = [None, *config.environment_names]
-        files = self._open(config, None).files()
+        files = Database(config, strict_translation=self.strict_translation).files()
         described = {f.version: f.description for f in files}
         columns = []
-        for name in names:
+        for name in names:  # every target, whichever -e chose
             label = name or "default"
             try:
-                db = self._open(config, name)
+                db = Database(config.for_environment(name), strict_translation=self.strict_translation)
                 url = db.masked_url
             except ConfigError as exc:  # an unset ${VAR}: no URL to show
                 from .config import mask_url

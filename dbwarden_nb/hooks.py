@@ -9,8 +9,7 @@ Hooks run only when something is pending, and never for ``--dry-run`` or ``--sql
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .config import callable_name, error_location, error_summary, mask_text

@@ -16,7 +16,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import BackendError, IntegrityError, MigrationError, MigrationFileError, UsageError
+from .errors import (
+    BackendError,
+    IntegrityError,
+    MigrationError,
+    MigrationFileError,
+    UsageError,
+)
 from .reports import Report, TextReport
 
 if TYPE_CHECKING:
@@ -98,7 +104,12 @@ class SeedStatusReport(Report):
 
 def read_seeds(folder: Path, shown: str) -> list[Seed]:
     """The seed files of ``folder`` in order; a misnamed ``.sql`` file or two of one number is an error."""
-    from .migrations.files import _decode, _read_bytes, split_statements, statements_checksum
+    from .migrations.files import (
+        _decode,
+        _read_bytes,
+        split_statements,
+        statements_checksum,
+    )
 
     seeds: dict[int, Seed] = {}
     for path in sorted(folder.glob("*.sql")) if folder.is_dir() else ():

@@ -52,6 +52,7 @@ def test_one_chain_several_targets(tmp_path: Path, kind: str, fresh_url, monkeyp
     assert lines[3].split() == ["0002", "add", "orders", "applied", "pending", "unreachable"]
     assert lines[4].startswith("  production: unreachable: ") and len(lines) == 5
     assert SECRET not in grid.out + grid.err and "Traceback" not in grid.out + grid.err
+    assert project.ok("-e", "staging", "status", "--all-environments").out == grid.out  # every target, whatever -e
     states = project.cli("--json", "status", "--all-environments").json()["migrations"][1]["states"]
     assert states == {"default": "applied", "staging": "pending", "production": "unreachable"}
 
