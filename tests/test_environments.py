@@ -105,3 +105,26 @@ def test_notebook_grid(tmp_path: Path, sqlite_url: str, monkeypatch) -> None:
     assert "<th>default</th><th>staging</th><th>production</th>" in html
     assert "✓ applied" in html and "… pending" in html and "⚠ unreachable" in html
     assert SECRET not in html and "app:***@127.0.0.1:1/shop" in html
+
+
+def test_magic_takes_e_and_the_grid(tmp_path: Path, sqlite_url: str, monkeypatch) -> None:
+    pytest.importorskip("IPython")
+    from dbwarden_nb.notebook.magics import execute
+    from dbwarden_nb.reports import EnvironmentStatusReport, StatusReport
+
+    monkeypatch.setenv("ENVS_STAGING_URL", f"sqlite:///{tmp_path / 'staging.db'}")
+    project = _project(tmp_path, sqlite_url, "sqlite")
+    project.models(USERS)
+    project.ok("make-migrations", "create users")
+    project.ok("migrate")
+    monkeypatch.chdir(tmp_path)
+    try:
+        grid = execute(["status", "--all-environments"])
+        staging = execute(["-e", "staging", "status"])
+        with pytest.raises(Exception, match="has no environment 'nope'"):  # exit code 1 in the CLI: the cell fails
+            execute(["-e", "nope", "status"])
+    finally:
+        project.forget_modules()
+    assert isinstance(grid, EnvironmentStatusReport) and [c.cell(1) for c in grid.columns] == ["applied", "pending",
+                                                                                               "unreachable"]
+    assert isinstance(staging, StatusReport) and len(staging.pending) == 1
