@@ -881,8 +881,6 @@ class Project:
                           {"database": db.name, "output": rel, "files": sorted(written), "edited": sorted(beside),
                            "kept": kept, "tables": keys, **unmanaged})
 
-    # -- lock -------------------------------------------------------------------------------------
-
     # -- seed data --------------------------------------------------------------------------------
 
     def seed(self, action: str, name: str | None = None, database: str | None = None, dry_run: bool = False,
@@ -898,6 +896,8 @@ class Project:
         if action == "apply":
             return seeds.apply_seeds(db, dry_run, lock_timeout)
         return seeds.seed_status(db)
+
+    # -- lock -------------------------------------------------------------------------------------
 
     def lock_status(self, database: str | None = None) -> LockReport:
         db = self.database(database)
