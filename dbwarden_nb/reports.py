@@ -257,12 +257,15 @@ class EnvironmentStatusReport(Report):
     def error_line(self) -> str | None:
         return next((f"{c.name}: {c.problems[0]}" for c in self.columns if c.problems), None)
 
-    def notes(self) -> list[str]:
-        """The line under the grid for each environment not read, or with integrity problems."""
-        lines = [f"{c.name}: unreachable: {c.error}" for c in self.columns if c.error is not None]
+    def notes(self, reasons: bool = True) -> list[str]:
+        """The line under the grid for each environment not read (``reasons``: why, which may name hosts and ports),
+        or with integrity problems."""
+        lines = [f"{c.name}: unreachable" + (f": {c.error}" if reasons else "") for c in self.columns
+                 if c.error is not None]
         return lines + [f"{c.name}: error: {p}" for c in self.columns for p in c.problems]
 
-    def to_text(self) -> str:
+    def to_text(self, reasons: bool = True) -> str:
+        """The grid; ``reasons=False`` (the notebook's stable text/plain) leaves out why a target was not read."""
         header = ("version", "description", *(c.name for c in self.columns))
         rows = [(f"{v:04d}", d, *(c.cell(v) for c in self.columns)) for v, d in self.migrations]
         widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
@@ -270,7 +273,7 @@ class EnvironmentStatusReport(Report):
         lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in (header, *rows)]
         if not rows:
             lines.append("  no migrations")
-        lines += [f"  {n}" for n in self.notes()]
+        lines += [f"  {n}" for n in self.notes(reasons)]
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:

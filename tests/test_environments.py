@@ -100,7 +100,7 @@ def test_notebook_grid(tmp_path: Path, sqlite_url: str, monkeypatch) -> None:
     report = Project.load(tmp_path / "dbwarden.py").status(all_environments=True)
     with fixed_ids():
         bundle = mimebundle(report)
-    assert bundle["text/plain"] == report.to_text()
+    assert bundle["text/plain"] == report.to_text(reasons=False) and "production: unreachable\n" in bundle["text/plain"] + "\n"
     html = bundle["text/html"]
     assert "<th>default</th><th>staging</th><th>production</th>" in html
     assert "✓ applied" in html and "… pending" in html and "⚠ unreachable" in html

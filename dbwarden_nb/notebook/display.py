@@ -718,7 +718,7 @@ def _environment_status(r: EnvironmentStatusReport) -> Rendered:
     urls = _tr(("", "URL", *(f"<code>{_e(mask_url(c.url))}</code>" for c in r.columns)), "dbw-muted")
     parts = [head, _grid(headers, [urls, *rows], cls="dbw-status dbw-environments")]
     parts += [_note(mask_text(n), "CRITICAL") for n in r.notes()]
-    return Rendered("status", mask_text(r.to_text()), "".join(parts))
+    return Rendered("status", mask_text(r.to_text(reasons=False)), "".join(parts))
 
 
 @_renders(SeedStatusReport)
