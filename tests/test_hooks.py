@@ -130,3 +130,16 @@ def test_hooks_are_validated(hooks: object, says: str) -> None:
     with pytest.raises(ConfigError) as caught:
         database_config("envs_app", database_type="sqlite", database_url="sqlite:///a.db", hooks=hooks)
     assert says in str(caught.value)
+
+
+def test_hooks_are_told_the_environment(tmp_path: Path, sqlite_url: str) -> None:
+    project = _project(tmp_path, sqlite_url, "sqlite")
+    config = tmp_path / "dbwarden.py"
+    config.write_text(config.read_text().replace("hooks=", f"environments={{'staging': 'sqlite:///{tmp_path / 's.db'}'}}, hooks=", 1))
+    project.models(USERS)
+    project.ok("make-migrations", "create users")
+    project.ok("-e", "staging", "migrate")
+    assert [(e["event"], e["environment"]) for e in _events(tmp_path)] == [("before_migrate", "staging"),
+                                                                          ("after_migrate", "staging")]
+    project.ok("migrate", "--dry-run")  # no hook for a dry run
+    assert len(_events(tmp_path)) == 2

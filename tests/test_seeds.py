@@ -104,3 +104,9 @@ def test_seed_usage_errors(tmp_path: Path, sqlite_url: str) -> None:
     (tmp_path / "seeds" / "primary" / "roles.sql").write_text("SELECT 1;")
     bad = project.cli("seed", "status")
     assert bad.code == 1 and "seeds/primary/roles.sql: a seed file is named NNNN_<name>.sql" in bad.err
+
+
+def test_seeds_are_refused_where_unsupported(tmp_path: Path, clickhouse_url: str) -> None:
+    project = ProjectDir(tmp_path, clickhouse_url, "clickhouse")
+    result = project.cli("seed", "status")
+    assert result.code == 1 and result.err == "dbwarden: error: database 'primary': seeds are not supported on clickhouse\n"
