@@ -46,7 +46,7 @@ def run_hooks(config: DatabaseConfig, context: HookContext) -> list[str]:
     for fn in config.hooks_for(context.event):
         try:
             fn(context)
-        except Exception as exc:  # noqa: BLE001  a user's hook: its failure is reported, never a traceback
+        except (Exception, SystemExit) as exc:  # noqa: BLE001  a user's hook (sys.exit too): reported, never a traceback
             where = error_location(exc, config.root)
             line = mask_text(f"{context.event} hook {callable_name(fn)}{f' ({where})' if where else ''} raised "
                              f"{error_summary(exc)}")
