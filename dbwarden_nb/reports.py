@@ -283,6 +283,12 @@ class EnvironmentStatusReport(Report):
                 "migrations": [{"version": v, "description": d, "states": {c.name: c.cell(v) for c in self.columns}}
                                for v, d in self.migrations]}
 
+    def to_frame(self) -> Any:
+        """A pandas DataFrame: a row per migration, a column per environment."""
+        from .notebook.display import to_frame
+
+        return to_frame(self)
+
 
 @dataclass(frozen=True)
 class CheckFinding:
