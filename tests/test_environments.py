@@ -128,3 +128,14 @@ def test_magic_takes_e_and_the_grid(tmp_path: Path, sqlite_url: str, monkeypatch
     assert isinstance(grid, EnvironmentStatusReport) and [c.cell(1) for c in grid.columns] == ["applied", "pending",
                                                                                                "unreachable"]
     assert isinstance(staging, StatusReport) and len(staging.pending) == 1
+
+
+def test_grid_frame() -> None:
+    pytest.importorskip("pandas")
+    from dbwarden_nb.reports import EnvironmentColumn, EnvironmentStatusReport
+
+    report = EnvironmentStatusReport("app", "sqlite", [(1, "create users")], [
+        EnvironmentColumn("default", "sqlite:///a.db", {1: "applied"}), EnvironmentColumn("staging", "x", error="down")])
+    frame = report.to_frame()
+    assert list(frame.columns) == ["database", "version", "description", "default", "staging"]
+    assert frame.values.tolist() == [["app", 1, "create users", "applied", "unreachable"]]
