@@ -11,9 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
-from .errors import ConfigError, MigrationFileError, SnapshotError, UsageError
+from .errors import ConfigError, DbwardenError, MigrationFileError, SnapshotError, UsageError
 from .reports import (
     DiffReport,
+    EnvironmentStatusReport,
     HistoryReport,
     LockReport,
     MakeMigrationsReport,
@@ -91,8 +92,7 @@ class Database:
         try:
             conn = (self.backend.connect_read_only if read_only else self.backend.connect)(url, masked)
         except ConfigError as exc:
-            field = "dev_database_url" if self.dev else "database_url"
-            raise ConfigError(f"database '{self.name}': {field}: {exc}") from None
+            raise ConfigError(f"database '{self.name}': {self.config.target_field(self.dev)}: {exc}") from None
         try:
             yield conn
         finally:
@@ -316,26 +316,35 @@ class Database:
 
 
 class Project:
-    """A dbwarden.py and its databases. ``dev`` swaps in each database's dev_database_url."""
+    """A dbwarden.py and its databases. ``dev`` swaps in each database's dev_database_url; ``environment`` (``-e``)
+    each database's URL of that name in ``environments`` (None: its ``database_url``)."""
 
-    def __init__(self, config: ProjectConfig, dev: bool = False, strict_translation: bool = False):
+    def __init__(self, config: ProjectConfig, dev: bool = False, strict_translation: bool = False,
+                 environment: str | None = None):
+        if dev and environment is not None:
+            raise UsageError(f"--dev and -e {environment} both choose the database to use; give one of them")
         self.config = config
         self.dev = dev
         self.strict_translation = strict_translation
+        self.environment = environment
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str] | None = None, dev: bool = False, strict_translation: bool = False) -> Project:
+    def load(cls, path: str | os.PathLike[str] | None = None, dev: bool = False, strict_translation: bool = False,
+             environment: str | None = None) -> Project:
         from .config import load_config
 
-        return cls(load_config(Path(path) if path else None), dev, strict_translation)
+        return cls(load_config(Path(path) if path else None), dev, strict_translation, environment)
 
     def database(self, name: str | None = None) -> Database:
-        return Database(self.config.get(name), self.dev, self.strict_translation)
+        return self._open(self.config.get(name))
 
     def databases(self, name: str | None = None, all: bool = False) -> list[Database]:
         if all:
-            return [Database(c, self.dev, self.strict_translation) for c in self.config.databases.values()]
+            return [self._open(c) for c in self.config.databases.values()]
         return [self.database(name)]
+
+    def _open(self, config: DatabaseConfig) -> Database:
+        return Database(config.for_environment(self.environment), self.dev, self.strict_translation)
 
     # -- read-only --------------------------------------------------------------------------------
 
@@ -443,13 +452,53 @@ class Project:
         statements = [s.sql for s in db.production.render_plan(plan)]
         return DiffReport(db.name, f"version {old:04d}", f"version {new:04d}", plan, statements, out, check)
 
-    def status(self, database: str | None = None) -> StatusReport:
+    def status(self, database: str | None = None, all_environments: bool = False) -> Report:
+        """Applied and pending migrations; ``all_environments``: the grid of where each one is applied, a column
+        per target (``database_url`` as "default", then each of ``environments``)."""
+        if all_environments:
+            return self.environment_status(database)
         db = self.database(database)
         with db.connect() as conn:
             state = db.runner(conn).state()
         applied = sorted(state.applied.values(), key=lambda r: r.version)
         return StatusReport(db.name, db.masked_url, db.backend.name, applied, state.pending, state.problems(),
                             sorted(state.partial.values(), key=lambda r: r.version))
+
+    def environment_status(self, database: str | None = None) -> EnvironmentStatusReport:
+        """Each environment's history against the one chain; one that cannot be read is a column saying why."""
+        from .reports import EnvironmentColumn
+
+        if self.dev:
+            raise UsageError("status --all-environments reads each environment's database; run it without --dev")
+        config = self.config.get(database)
+        names: list[str | None] = [None, *config.environment_names]
+        files = Database(config, strict_translation=self.strict_translation).files()
+        described = {f.version: f.description for f in files}
+        columns = []
+        for name in names:  # every target, whichever -e chose
+            label = name or "default"
+            try:
+                db = Database(config.for_environment(name), strict_translation=self.strict_translation)
+                url = db.masked_url
+            except ConfigError as exc:  # an unset ${VAR}: no URL to show
+                from .config import mask_url
+
+                columns.append(EnvironmentColumn(label, mask_url(config.for_environment(name).database_url),
+                                                 error=str(exc)))
+                continue
+            try:
+                with db.connect() as conn:
+                    state = db.runner(conn).state()
+            except Exception as exc:  # noqa: BLE001  a target down or refusing: its cell says so, the others show
+                from .config import error_summary, mask_text
+
+                reason = str(exc) if isinstance(exc, DbwardenError) else error_summary(exc)
+                columns.append(EnvironmentColumn(label, url, error=mask_text(" ".join(reason.split()))))
+                continue
+            described.update({r.version: r.description for r in state.rows if r.version not in described})
+            columns.append(EnvironmentColumn(label, url, {r.version: r.status for r in state.rows},
+                                             problems=state.problems()))
+        return EnvironmentStatusReport(config.database_name, config.database_type, sorted(described.items()), columns)
 
     def history(self, database: str | None = None) -> HistoryReport:
         db = self.database(database)
@@ -715,9 +764,20 @@ class Project:
                     result = runner.migrate(count, to_version, dry_run=True)
                     reports.append(RunReport(db.name, result, script=runner.script(result.planned)))
                     continue
-                result = runner.migrate(count, to_version, dry_run=dry_run, force=force, progress=progress)
+                hooks = None
+                if db.config.hooks and not dry_run:
+                    from .hooks import MigrateHooks
+
+                    hooks = MigrateHooks(db.config, runner, count, to_version)
+                    hooks.before()  # raises HookError: nothing applied
+                try:
+                    result = runner.migrate(count, to_version, dry_run=dry_run, force=force, progress=progress)
+                except DbwardenError as exc:
+                    if hooks is not None:
+                        hooks.failed(exc)  # the on_failure hooks; one that raised is added to the error's line
+                    raise
                 drift = [] if dry_run or not result.applied else self._reread(db, conn, runner)
-                reports.append(RunReport(db.name, result, drift))
+                reports.append(RunReport(db.name, result, drift, hook_errors=hooks.after(result) if hooks else ()))
         return reports[0] if len(reports) == 1 else MultiReport(reports)
 
     def _reread(self, db: Database, conn: Connection, runner: Runner) -> list[str]:
@@ -822,6 +882,22 @@ class Project:
                           {"database": db.name, "output": rel, "files": sorted(written), "edited": sorted(beside),
                            "kept": kept, "tables": keys, **unmanaged})
 
+    # -- seed data --------------------------------------------------------------------------------
+
+    def seed(self, action: str, name: str | None = None, database: str | None = None, dry_run: bool = False,
+             lock_timeout: float | None = None) -> Report:
+        """``seed new NAME`` writes the next seed file; ``seed apply`` applies the seeds not applied (and the
+        repeatable ones changed); ``seed status`` lists each seed's state (seeds.py)."""
+        from . import seeds
+
+        seeds.usage(action, name)
+        db = self.database(database)
+        if action == "new":
+            return seeds.new_seed(db, name or "")
+        if action == "apply":
+            return seeds.apply_seeds(db, dry_run, lock_timeout)
+        return seeds.seed_status(db)
+
     # -- lock -------------------------------------------------------------------------------------
 
     def lock_status(self, database: str | None = None) -> LockReport:
@@ -843,7 +919,7 @@ class Project:
             lines.append(f"  {e['database_name']}{' (default)' if e.get('default') else ''}: "
                          f"{e['database_type']} {e['database_url']}")
             for key in ("dev_database_url", "model_paths", "migrations_dir", "schemas", "include_tables", "exclude_tables", "cluster",
-                        "concurrent_indexes", "lock_timeout", "statement_timeout"):
+                        "concurrent_indexes", "lock_timeout", "statement_timeout", "environments", "hooks"):
                 if e.get(key):
                     lines.append(f"    {key}: {e[key]}")
         return TextReport("\n".join(lines), {"config": str(self.config.path), "databases": entries})

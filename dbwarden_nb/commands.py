@@ -167,7 +167,11 @@ COMMANDS: tuple[Command, ...] = (
     )),
     Command("rebase", "after a git merge: renumber and re-plan the migrations the database has not applied",
             lambda p, a: p.rebase(a.database, a.dry_run), (DATABASE, DRY_RUN)),
-    Command("status", "applied and pending migrations", lambda p, a: p.status(a.database), (DATABASE,)),
+    Command("status", "applied and pending migrations", lambda p, a: p.status(a.database, a.all_environments), (
+        DATABASE,
+        arg("--all-environments", action="store_true",
+            help="where each migration is applied: a column per environment (database_url is 'default')"),
+    )),
     Command("history", "every migration applied, rolled back, stopped part-way or repaired, with its checksum",
             lambda p, a: p.history(a.database), (DATABASE,)),
     Command("repair", "after fixing the failed statement of a partial migration, re-record its checksum "
@@ -206,6 +210,13 @@ COMMANDS: tuple[Command, ...] = (
         arg("--style", choices=("declarative", "dataclass", "tables"), default="declarative",
             help="declarative classes with relationships (default), MappedAsDataclass classes, or a sa.Table per table"),
     )),
+    Command("seed", "seed data: 'seed new NAME' writes the next seeds/<database>/NNNN_<name>.sql, 'seed apply' applies "
+            "those not applied yet, 'seed status' shows each one's state",
+            lambda p, a: p.seed(a.action, a.name, a.database, a.dry_run, lock_timeout=a.lock_timeout), (
+        arg("action", choices=("new", "apply", "status"), help="new | apply | status"),
+        arg("name", nargs="?", type=_migration_name, help="the seed's name (seed new)"),
+        DATABASE, DRY_RUN, LOCK_TIMEOUT,
+    )),
     Command("lock-status", "show the migration lock", lambda p, a: p.lock_status(a.database), (DATABASE,)),
     Command("unlock", "release the migration lock, whoever holds it", lambda p, a: p.unlock(a.database), (DATABASE,)),
     Command("config", "the configuration, passwords masked", lambda p, a: p.config_report()),
@@ -220,6 +231,8 @@ GLOBAL_ARGS: tuple[Arg, ...] = (  # before the command (``--version`` is added b
     arg("--json", action="store_true", help="print one JSON document"),
     arg("-v", "--verbose", action="store_true", help="show tracebacks of errors"),
     arg("--config", metavar="PATH", help="the dbwarden.py to use (default: $DBWARDEN_CONFIG or ./dbwarden.py)"),
+    arg("-e", "--environment", metavar="NAME", completes="environment",
+        help="use each database's URL of that name in environments={...} (default: its database_url)"),
 )
 
 
@@ -303,12 +316,14 @@ def run(args: argparse.Namespace, project: Project | None = None, progress: Prog
     if cmd.needs_project and project is None:
         from .api import Project
 
-        project = Project.load(args.config, dev=args.dev, strict_translation=args.strict_translation)
-    elif project is not None and (args.dev or args.strict_translation):
+        project = Project.load(args.config, dev=args.dev, strict_translation=args.strict_translation,
+                               environment=args.environment)
+    elif project is not None and (args.dev or args.strict_translation or args.environment):
         from .api import Project
 
         project = Project(project.config, dev=args.dev or project.dev,
-                          strict_translation=args.strict_translation or project.strict_translation)
+                          strict_translation=args.strict_translation or project.strict_translation,
+                          environment=args.environment or project.environment)
     return cmd.run(project, args)
 
 

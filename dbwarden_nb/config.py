@@ -16,10 +16,10 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from contextvars import ContextVar
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from urllib.parse import parse_qs, quote, quote_plus, unquote
@@ -30,6 +30,7 @@ __all__ = [
     "DATABASE_TYPES",
     "DEV_DATABASE_TYPES",
     "DatabaseConfig",
+    "HOOK_EVENTS",
     "ProjectConfig",
     "add_to_sys_path",
     "check_url",
@@ -131,6 +132,31 @@ class DatabaseConfig:
     manage_grants: bool = False
     lock_timeout: str | None = None
     statement_timeout: str | None = None
+    # Other targets of the same chain: (name, URL as written), chosen by ``-e NAME``; ``database_url`` is the
+    # default target. ``environment`` is the one this config points at (None: database_url).
+    environments: tuple[tuple[str, str], ...] = ()
+    environment: str | None = None
+    seeds_dir: str | None = None
+    hooks: tuple[tuple[str, tuple[Callable[..., object], ...]], ...] = ()  # (event, callables) in HOOK_EVENTS order
+
+    @property
+    def environment_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.environments)
+
+    def for_environment(self, name: str | None) -> DatabaseConfig:
+        """This database pointed at environment ``name`` (None: ``database_url``): the same chain, snapshots and
+        state; only the URL changes."""
+        if name is None or name == self.environment:
+            return self
+        urls = dict(self.environments)
+        if name not in urls:
+            known = ", ".join(self.environment_names) or "none"
+            raise ConfigError(f"database '{self.database_name}' has no environment '{name}' (configured: {known}; "
+                              "without -e the database_url is used)")
+        return replace(self, database_url=urls[name], environment=name)
+
+    def hooks_for(self, event: str) -> tuple[Callable[..., object], ...]:
+        return dict(self.hooks).get(event, ())
 
     @property
     def timeouts(self) -> dict[str, int]:
@@ -140,6 +166,10 @@ class DatabaseConfig:
     @property
     def migrations_path(self) -> Path:
         return self._inside("migrations_dir", self.migrations_dir or f"migrations/{self.database_name}")
+
+    @property
+    def seeds_path(self) -> Path:
+        return self._inside("seeds_dir", self.seeds_dir or f"seeds/{self.database_name}")
 
     @property
     def state_path(self) -> Path:
@@ -177,6 +207,10 @@ class DatabaseConfig:
     def backend_name(self, dev: bool = False) -> str:
         return self._target(dev)[2]
 
+    def target_field(self, dev: bool = False) -> str:
+        """Where the URL in use is configured: ``database_url``, ``environments['staging']``, ``dev_database_url``."""
+        return self._target(dev)[0]
+
     def manages_table(self, name: str, schema: str | None = None) -> bool:
         """Whether ``include_tables``/``exclude_tables`` select the table (globs on ``name`` or ``schema.name``)."""
         names = (name,) if schema is None else (name, f"{schema}.{name}")
@@ -196,16 +230,21 @@ class DatabaseConfig:
             value = getattr(self, spec.name)
             if spec.name.endswith("_url") and value is not None:
                 value = mask_url(value)
+            elif spec.name == "environments":
+                value = {name: mask_url(url) for name, url in value}
+            elif spec.name == "hooks":
+                value = {event: [callable_name(fn) for fn in fns] for event, fns in value}
             elif isinstance(value, tuple):
                 value = list(value)
             shown[spec.name] = value
         shown["migrations_dir"] = _relative(self.migrations_path, self.root)
+        shown["seeds_dir"] = _relative(self.seeds_path, self.root)
         return shown
 
     def secrets(self) -> frozenset[str]:
         """Passwords in the URLs, as written and as resolved (where the variables are set), for :func:`mask_text`."""
         found: set[str] = set()
-        for raw in (self.database_url, self.dev_database_url):
+        for raw in (self.database_url, self.dev_database_url, *(url for _, url in self.environments)):
             if raw is None:
                 continue
             found |= _url_passwords(raw)
@@ -217,7 +256,8 @@ class DatabaseConfig:
     def _target(self, dev: bool) -> tuple[str, str, str]:
         """(field name, URL as written, database type) of the production or the dev database."""
         if not dev:
-            return "database_url", self.database_url, self.database_type
+            field_name = "database_url" if self.environment is None else f"environments['{self.environment}']"
+            return field_name, self.database_url, self.database_type
         if self.dev_database_url is None:
             raise ConfigError(
                 f"--dev mode is enabled, but database '{self.database_name}' has no dev_database_url configured"
@@ -258,6 +298,9 @@ def database_config(
     manage_grants: bool = False,
     lock_timeout: str | int | None = None,
     statement_timeout: str | int | None = None,
+    environments: Mapping[str, str] | None = None,
+    seeds_dir: StrPath | None = None,
+    hooks: Mapping[str, Callable[..., object] | Iterable[Callable[..., object]]] | None = None,
     **unknown: object,
 ) -> DatabaseConfig:
     """Register a database in the registry being loaded (or the session's), replacing one of the same name.
@@ -308,9 +351,11 @@ def database_config(
         timeouts[name] = str(value).strip()
     if database_url is None:
         raise fail("database_url is required")
+    targets = _environments(environments, fail)
     for field_name, url, url_type in (
         ("database_url", database_url, database_type),
         ("dev_database_url", dev_database_url, dev_database_type or DEV_DATABASE_TYPES[0]),
+        *((f"environments['{name}']", env_url, database_type) for name, env_url in targets),
     ):
         if url is None:
             continue
@@ -337,10 +382,58 @@ def database_config(
         cluster=cluster,
         concurrent_indexes=concurrent_indexes,
         manage_grants=manage_grants,
+        environments=targets,
+        seeds_dir=None if seeds_dir is None else os.fspath(seeds_dir),
+        hooks=_hooks(hooks, fail),
         **timeouts,
     )
     registry.databases[database_name] = config
     return config
+
+
+HOOK_EVENTS: tuple[str, ...] = ("before_migrate", "after_migrate", "on_failure")
+
+
+def _environments(value: object, fail: Callable[[str], ConfigError]) -> tuple[tuple[str, str], ...]:
+    """``environments={"staging": "${STAGING_URL}", ...}`` as (name, URL) pairs, in the order given."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise fail(f"environments must be a dict of name: URL, got {value!r}")
+    for name, url in value.items():
+        if not isinstance(name, str) or not _DATABASE_NAME.fullmatch(name) or name == "default":
+            raise fail(f"environment name {name!r} is not valid (letters, digits, '_', '-', '.'; 'default' is the "
+                       "database_url)")
+        if not isinstance(url, str) or not url:
+            raise fail(f"environments['{name}'] must be a non-empty URL string, got {url!r}")
+    return tuple(value.items())
+
+
+def _hooks(value: object, fail: Callable[[str], ConfigError]) -> tuple[tuple[str, tuple[Callable[..., object], ...]], ...]:
+    """``hooks={"before_migrate": [fn, ...], ...}`` validated: known events, callables (one alone is a list of one)."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise fail(f"hooks must be a dict of event: [callables], got {value!r}")
+    unknown = sorted(set(value) - set(HOOK_EVENTS), key=str)
+    if unknown:
+        raise fail(f"unknown hook event {unknown[0]!r} (expected one of {', '.join(HOOK_EVENTS)})")
+    found = []
+    for event in HOOK_EVENTS:
+        if event not in value:
+            continue
+        given = value[event]
+        fns = (given,) if callable(given) else tuple(given) if isinstance(given, Iterable) else (given,)
+        bad = next((fn for fn in fns if not callable(fn)), None)
+        if bad is not None:
+            raise fail(f"hooks['{event}'] must hold callables, got {bad!r}")
+        found.append((event, fns))
+    return tuple(found)
+
+
+def callable_name(fn: Callable[..., object]) -> str:
+    """How a hook is named in messages: its qualified name."""
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
 
 
 def _duration_ms(text: str) -> int:
@@ -353,7 +446,7 @@ def _duration_ms(text: str) -> int:
 def _unknown_keyword_message(keyword: str) -> str:
     import difflib  # only on this error path
 
-    known = [spec.name for spec in fields(DatabaseConfig) if spec.name != "root"]
+    known = [spec.name for spec in fields(DatabaseConfig) if spec.name not in ("root", "environment")]
     close = difflib.get_close_matches(keyword, known, n=1)
     hint = f"did you mean '{close[0]}'?" if close else f"expected one of {', '.join(known)}"
     return f"unknown keyword '{keyword}' for database_config ({hint})"

@@ -64,3 +64,7 @@ class BackendError(DbwardenError):
 
 class TranslationError(DbwardenError):
     """A schema that cannot be translated for the dev database: a name clash, or strict mode refusing a loss."""
+
+
+class HookError(DbwardenError):
+    """A ``hooks={...}`` callable raised: before_migrate (nothing was applied), after_migrate or on_failure."""

@@ -225,6 +225,72 @@ class StatusReport(Report):
 
 
 @dataclass(frozen=True)
+class EnvironmentColumn:
+    """One target of a database in ``status --all-environments``: what its history says, or why it was not read."""
+
+    name: str  # "default" for database_url
+    url: str  # masked
+    states: dict[int, str] = field(default_factory=dict)  # version: applied | partial | running | rolling_back
+    error: str | None = None  # masked, one line: the environment could not be read
+    problems: Sequence[str] = ()
+
+    def cell(self, version: int) -> str:
+        return "unreachable" if self.error is not None else self.states.get(version, "pending")
+
+
+@dataclass(repr=False)
+class EnvironmentStatusReport(Report):
+    """Where each migration of one chain is applied: a row per migration, a column per environment."""
+
+    database: str
+    backend: str
+    migrations: Sequence[tuple[int, str]]  # (version, description): the files, and versions only history names
+    columns: Sequence[EnvironmentColumn]
+
+    failure_type = IntegrityError
+
+    @property
+    def exit_code(self) -> int:  # type: ignore[override]
+        return 1 if any(c.problems for c in self.columns) else 0
+
+    @property
+    def error_line(self) -> str | None:
+        return next((f"{c.name}: {c.problems[0]}" for c in self.columns if c.problems), None)
+
+    def notes(self, reasons: bool = True) -> list[str]:
+        """The line under the grid for each environment not read (``reasons``: why, which may name hosts and ports),
+        or with integrity problems."""
+        lines = [f"{c.name}: unreachable" + (f": {c.error}" if reasons else "") for c in self.columns
+                 if c.error is not None]
+        return lines + [f"{c.name}: error: {p}" for c in self.columns for p in c.problems]
+
+    def to_text(self, reasons: bool = True) -> str:
+        """The grid; ``reasons=False`` (the notebook's stable text/plain) leaves out why a target was not read."""
+        header = ("version", "description", *(c.name for c in self.columns))
+        rows = [(f"{v:04d}", d, *(c.cell(v) for c in self.columns)) for v, d in self.migrations]
+        widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+        lines = [f"{self.database} ({self.backend}): where each migration is applied; 'default' is database_url"]
+        lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in (header, *rows)]
+        if not rows:
+            lines.append("  no migrations")
+        lines += [f"  {n}" for n in self.notes(reasons)]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"database": self.database, "backend": self.backend,
+                "environments": [{"name": c.name, "url": c.url, "error": c.error, "problems": list(c.problems)}
+                                 for c in self.columns],
+                "migrations": [{"version": v, "description": d, "states": {c.name: c.cell(v) for c in self.columns}}
+                               for v, d in self.migrations]}
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame: a row per migration, a column per environment."""
+        from .notebook.display import to_frame
+
+        return to_frame(self)
+
+
+@dataclass(frozen=True)
 class CheckFinding:
     version: int
     description: str
@@ -332,6 +398,7 @@ class RunReport(Report):
     result: RunResult
     drift: Sequence[str] = ()
     script: str | None = None
+    hook_errors: Sequence[str] = ()  # after_migrate hooks that raised (the migrations stay applied)
 
     def to_text(self) -> str:
         if self.script is not None:
@@ -354,16 +421,17 @@ class RunReport(Report):
         done = "applied" if r.direction == "upgrade" else "rolled back"
         lines = [f"{self.database}: {done} {len(r.applied)} migration(s)"]
         lines += [f"  {a.version:04d} {a.description} ({a.statements} statement(s))" for a in r.applied]
-        lines += [f"  error: {d}" for d in self.drift]
+        lines += [f"  error: {d}" for d in (*self.drift, *self.hook_errors)]
         return "\n".join(lines)
 
     @property
     def exit_code(self) -> int:  # type: ignore[override]
-        return 1 if self.drift else 0
+        return 1 if self.drift or self.hook_errors else 0
 
     @property
     def error_line(self) -> str | None:
-        return self.drift[0] if self.drift else None
+        problems = (*self.drift, *(f"{self.database}: {h} (the migrations stay applied)" for h in self.hook_errors))
+        return problems[0] if problems else None
 
     def to_json(self) -> dict[str, Any]:
         r = self.result
@@ -372,7 +440,7 @@ class RunReport(Report):
                 "planned": [{"version": f.version, "description": f.description,
                              **({"resumes_at": r.resumes[f.version][0] + 1} if f.version in r.resumes else {})}
                             for f in r.planned],
-                "drift": list(self.drift), "script": self.script}
+                "drift": list(self.drift), "script": self.script, "hook_errors": list(self.hook_errors)}
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per migration applied, rolled back or planned."""

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from servers import MYSQL_CHROOT
 
-OWN_TABLES = ("dbwarden_migrations", "dbwarden_lock", "dbwarden_log")
+OWN_TABLES = ("dbwarden_migrations", "dbwarden_lock", "dbwarden_log", "dbwarden_seeds")
 
 
 def kind_of(url: str) -> str:

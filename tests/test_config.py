@@ -491,6 +491,7 @@ def test_masked_and_repr_never_show_passwords(tmp_path):
         "dev_database_url": "sqlite:///./dev.db",
         "model_paths": ["app.models"],
         "migrations_dir": "migrations/primary",
+        "seeds_dir": "seeds/primary",
         "schemas": None,
         "include_tables": ["orders*"],
         "exclude_tables": None,
@@ -499,6 +500,9 @@ def test_masked_and_repr_never_show_passwords(tmp_path):
         "manage_grants": False,
         "lock_timeout": None,
         "statement_timeout": None,
+        "environments": {},
+        "environment": None,
+        "hooks": {},
     }
     assert project.masked()["databases"] == {"primary": db.masked()}
     assert "topsecret" not in repr(db) and "topsecret" not in repr(project)

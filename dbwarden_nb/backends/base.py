@@ -673,7 +673,26 @@ class Backend:
     transactional_history: ClassVar[bool] = True  # a history write can sit in one transaction with its statements
     lock_table: ClassVar[str] = "dbwarden_lock"
     log_table: ClassVar[str] = "dbwarden_log"  # the audit trail: one row per migration applied, rolled back, ...
-    internal_tables: ClassVar[frozenset[str]] = frozenset({"dbwarden_migrations", "dbwarden_lock", "dbwarden_log"})
+    seeds_table: ClassVar[str] = "dbwarden_seeds"  # which seed files were applied, with their checksums (seeds.py)
+    supports_seeds: ClassVar[bool] = False  # seeds_ddl works here, and a seed's statements share one transaction
+    internal_tables: ClassVar[frozenset[str]] = frozenset({"dbwarden_migrations", "dbwarden_lock", "dbwarden_log",
+                                                           "dbwarden_seeds"})
+
+    def seeds_ddl(self) -> list[str]:
+        """CREATE statement for the seeds table (idempotent)."""
+        import sqlalchemy as sa
+        from sqlalchemy.schema import CreateTable
+
+        table = sa.Table(
+            self.seeds_table,
+            sa.MetaData(),
+            sa.Column("version", sa.Integer, primary_key=True, nullable=False, autoincrement=False),
+            sa.Column("filename", sa.String(255), nullable=False),
+            sa.Column("checksum", sa.String(80), nullable=False),
+            sa.Column("repeatable", sa.Integer, nullable=False),
+            sa.Column("applied_at", sa.String(32), nullable=False),
+        )
+        return [str(CreateTable(table, if_not_exists=True).compile(dialect=self.dialect())).strip()]
 
     def history_ddl(self) -> list[str]:
         """CREATE statements for the history table and the audit trail (idempotent)."""

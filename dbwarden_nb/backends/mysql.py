@@ -119,6 +119,7 @@ class MySQLBackend(Backend):
     bmp_only: ClassVar[bool] = True  # the data dictionary is utf8mb3: a 4-byte character in a comment becomes '?'
     transactional_ddl: ClassVar[bool] = False
     supports_comments: ClassVar[bool] = True
+    supports_seeds: ClassVar[bool] = True  # a seed holding DDL commits part-way here (DDL commits on its own)
     normalizes_on_server: ClassVar[bool] = True
     option_keys: ClassVar[Sequence[str]] = ("invisible", "srid", "on_update", "partition_definitions", "not_enforced",
                                             "ignored", "comment", "system_versioning")

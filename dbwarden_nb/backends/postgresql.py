@@ -90,6 +90,7 @@ ADVISORY_KEY = 0x64627764  # "dbwd": the advisory lock's class; its object is th
 class PostgreSQLBackend(PostgreSQLRendering, Backend):
     name: ClassVar[str] = "postgresql"
     supports_concurrent_indexes: ClassVar[bool] = True
+    supports_seeds: ClassVar[bool] = True
     timeout_variables: ClassVar[Mapping[str, tuple[tuple[str, str], ...]]] = {
         "lock_timeout": (("lock_timeout", "ms"),), "statement_timeout": (("statement_timeout", "ms"),)}
     dialect_name: ClassVar[str] = "postgresql"

@@ -69,6 +69,7 @@ class SQLiteBackend(Backend):
     dialect_name: ClassVar[str] = "sqlite"
     transactional_ddl: ClassVar[bool] = True
     supports_forward_references: ClassVar[bool] = True
+    supports_seeds: ClassVar[bool] = True
     case_insensitive_tables: ClassVar[bool] = True
     case_insensitive_columns: ClassVar[bool] = True
     option_keys: ClassVar[Sequence[str]] = ("without_rowid", "strict", "autoincrement")

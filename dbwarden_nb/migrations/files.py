@@ -189,6 +189,11 @@ class MigrationFile:
         return mimebundle(self)
 
 
+def statements_checksum(statements: tuple[Statement, ...]) -> str:
+    """``sha256:...`` of statements, whitespace at line ends and comments between statements aside (seeds too)."""
+    return _checksum(statements)
+
+
 def _checksum(statements: tuple[Statement, ...]) -> str:
     canonical = [["\n".join(line.rstrip() for line in s.sql.split("\n")), s.transactional, s.irreversible]
                  for s in statements]

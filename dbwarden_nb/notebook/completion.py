@@ -51,6 +51,11 @@ class ProjectValues:
         project = self.project()
         return list(project.config.databases) if project is not None else []
 
+    def environments(self) -> list[str]:
+        project = self.project()
+        databases = project.config.databases.values() if project is not None else ()
+        return sorted({name for db in databases for name in db.environment_names})
+
     def tables(self, database: str | None) -> list[str]:
         return sorted({key for snap in self._snapshots(database) for key in (*snap.tables, *snap.views)})
 
@@ -133,6 +138,8 @@ def _values(a: Arg, database: str | None, partial: str, values: ProjectValues) -
         return found + [(f"{table}.{c}:", "column") for c in values.columns(database, table)] if table else found
     if a.completes == "version":
         return [(v, "version") for v in values.versions(database)]
+    if a.completes == "environment":
+        return [(name, "environment") for name in values.environments()]
     if a.completes == "backend":
         from ..backends import BACKENDS
 

@@ -37,6 +37,7 @@ from ..rebase import RebaseReport
 from ..reports import (
     CheckReport,
     DiffReport,
+    EnvironmentStatusReport,
     HistoryReport,
     LockReport,
     MakeMigrationsReport,
@@ -49,6 +50,7 @@ from ..reports import (
     translation_warnings,
 )
 from ..schema import Column, Snapshot, Table, View
+from ..seeds import SeedStatusReport
 from .highlight import highlight_sql
 from .timeline import timeline_svg
 
@@ -72,10 +74,12 @@ SEVERITY_GLYPHS = {"INFO": "\u25cf", "WARN": "\u25b2", "CRITICAL": "\u2716"}  # 
 CHANGE_GLYPHS = {"added": "+", "changed": "~", "removed": "\u2212"}  # + ~ −
 _CHANGE_OF_VERB = {"create": "added", "add": "added", "drop": "removed", "remove": "removed"}
 _STATUS_CHANGE = {"applied": "added", "pending": "changed", "partial": "changed", "failed": "removed",
-                  "rolled_back": "removed", "rolling_back": "changed", "repaired": "changed"}
+                  "rolled_back": "removed", "rolling_back": "changed", "repaired": "changed",
+                  "unreachable": "removed"}
+_STATUS_CHANGE.update({"changed": "changed", "missing": "removed"})
 _STATUS_GLYPHS = {"applied": "\u2713", "pending": "\u2026", "partial": "\u25d0", "running": "\u25d4",
                   "failed": "\u2717", "rolled_back": "\u21a9", "rolling_back": "\u25d1",
-                  "repaired": "\u2692"}  # ✓ … ◐ ◔ ✗ ↩ ◑ ⚒
+                  "repaired": "\u2692", "unreachable": "\u26a0"}  # ✓ … ◐ ◔ ✗ ↩ ◑ ⚒ ⚠
 
 # -------------------------------------------------------------------------------------------------- ids
 
@@ -705,6 +709,37 @@ def _status_report(r: StatusReport) -> Rendered:
     return Rendered("status", _status_text(r), "".join(parts))
 
 
+@_renders(EnvironmentStatusReport)
+def _environment_status(r: EnvironmentStatusReport) -> Rendered:
+    summary = f"{r.backend} · {_plural(len(r.migrations), 'migration')} · {_plural(len(r.columns), 'environment')}"
+    head = (f'<div class="dbw-head"><b>{_e(r.database)}</b><span class="dbw-meta">{_e(summary)}</span>'
+            '<div class="dbw-muted">where each migration is applied; <code>default</code> is database_url</div></div>')
+    headers = ("version", "description", *(c.name for c in r.columns))
+    rows = [_tr((f"{v:04d}", _e(d), *(_status(c.cell(v)) for c in r.columns))) for v, d in r.migrations]
+    urls = _tr(("", "URL", *(f"<code>{_e(mask_url(c.url))}</code>" for c in r.columns)), "dbw-muted")
+    parts = [head, _grid(headers, [urls, *rows], cls="dbw-status dbw-environments")]
+    parts += [_note(mask_text(n), "CRITICAL") for n in r.notes()]
+    return Rendered("status", mask_text(r.to_text(reasons=False)), "".join(parts))
+
+
+@_renders(SeedStatusReport)
+def _seed_status(r: SeedStatusReport) -> Rendered:
+    head = (f'<div class="dbw-head"><b>{_e(r.database)}</b><span class="dbw-meta">{_e(_plural(len(r.lines), "seed"))}'
+            f'</span><div class="dbw-muted"><code>{_e(r.folder)}</code></div></div>')
+    rows = [_tr((f"{s.version:04d}", _e(s.filename), _status(s.state.partition(" ")[0]), _e(s.state.partition(" ")[2])))
+            for s in r.lines]
+    body = _grid(("version", "file", "state", ""), rows, cls="dbw-status") if rows else \
+        '<div class="dbw-empty dbw-muted">no seeds</div>'
+    return Rendered("status", mask_text(r.to_text()), head + body + "".join(_note(f"error: {p}", "CRITICAL")
+                                                                           for p in r.problems))
+
+
+@_frames(EnvironmentStatusReport)
+def _environment_status_frame(r: EnvironmentStatusReport) -> tuple[list[tuple[Any, ...]], list[str]]:
+    rows = [(r.database, v, d, *(c.cell(v) for c in r.columns)) for v, d in r.migrations]
+    return rows, ["database", "version", "description", *(c.name for c in r.columns)]
+
+
 @_frames(StatusReport)
 def _status_frame(r: StatusReport) -> tuple[list[tuple[Any, ...]], list[str]]:
     rows: list[tuple[Any, ...]] = [(r.database, row.version, row.description, row.status, None, row.checksum)
@@ -779,6 +814,7 @@ def _run(r: RunReport) -> Rendered:
     ]
     body = _grid(("version", "", "description", "statements", "duration"), rows, cls="dbw-run") if rows else ""
     body += "".join(_note(f"warning: {mask_text(d)}", "WARN") for d in r.drift)
+    body += "".join(_note(f"error: {mask_text(h)}", "CRITICAL") for h in r.hook_errors)
     return Rendered("run", text, head + body)
 
 

@@ -30,6 +30,8 @@ from dbwarden_nb.reports import (
     CheckFinding,
     CheckReport,
     DiffReport,
+    EnvironmentColumn,
+    EnvironmentStatusReport,
     HistoryReport,
     LockReport,
     MakeMigrationsReport,
@@ -38,6 +40,7 @@ from dbwarden_nb.reports import (
     StatusReport,
     TextReport,
 )
+from dbwarden_nb.seeds import CHANGED_REPEATABLE, SeedLine, SeedStatusReport
 from dbwarden_nb.schema import (
     Check,
     Column,
@@ -215,6 +218,16 @@ def reports() -> dict[str, object]:
         "status": StatusReport("primary", URL_WITH_PASSWORD, "postgresql", applied[:1], [mfile],
                                problems=(f"checksum mismatch: migrations/primary/0002_x.sql {HOSTILE_NAME}",),
                                partial=applied[1:]),
+        "environments": EnvironmentStatusReport("primary", "postgresql", [(1, "create users"), (2, HOSTILE_NAME)], [
+            EnvironmentColumn("default", "postgresql://app:***@localhost/app", {1: "applied", 2: "partial"}),
+            EnvironmentColumn("staging", "postgresql://app:***@staging/app", {1: "applied"},
+                              problems=(f"checksum mismatch: migrations/primary/0001_create_users.sql {HOSTILE_NAME}",)),
+            EnvironmentColumn("production", URL_WITH_PASSWORD, error=f"cannot connect to {URL_WITH_PASSWORD}"),
+        ]),
+        "seeds": SeedStatusReport("primary", "seeds/primary", (
+            SeedLine(1, "0001_roles.sql", "applied"), SeedLine(2, "0002_plans.sql", CHANGED_REPEATABLE),
+            SeedLine(3, f"0003_{HOSTILE_NAME}.sql", "changed", f"seeds/primary/0003_{HOSTILE_NAME}.sql was edited"),
+            SeedLine(4, "0004_more.sql", "pending"))),
         "history": HistoryReport("primary", applied),
         "history_empty": HistoryReport("primary", []),
         "run": RunReport("primary", RunResult("upgrade", [Applied(1, "create users", "upgrade", 3, 1234),

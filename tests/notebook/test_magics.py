@@ -231,7 +231,8 @@ def test_tab_completes_commands_flags_databases_tables_and_versions(
         shell: InteractiveShell, project: ProjectDir, capsys: pytest.CaptureFixture[str]) -> None:
     with open(project.root / "dbwarden.py", "a", encoding="utf-8") as config:
         config.write(f"database_config(database_name='analytics', database_type='sqlite', "
-                     f"database_url='sqlite:///./analytics.db', model_paths=[{project.module!r}])\n")
+                     f"database_url='sqlite:///./analytics.db', model_paths=[{project.module!r}], "
+                     "environments={'staging': 'sqlite:///./staging.db'})\n")
     project.ok("make-migrations", "add users")
     project.models(ORDERS)  # orders: in the models only, not in a migration yet
     cases = {
@@ -249,6 +250,8 @@ def test_tab_completes_commands_flags_databases_tables_and_versions(
         "%dbwarden migrate --to-version ": {"0001"},
         "%dbwarden init --database-type p": {"postgresql"},
         "%dbwarden --j": {"--json"},
+        "%dbwarden -e ": {"staging"},
+        "%dbwarden --environment st": {"staging"},
         "made = %dbwarden -v sn": {"snapshot"},
         "%%dbwarden --d": {"--dev"},
         "%%dbwarden --dev\nstatus\nmigrate --c": {"--count"},
