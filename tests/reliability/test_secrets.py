@@ -222,6 +222,11 @@ def run_commands(w: Witness, project: ProjectDir) -> None:
     assert w.cli(root, "migrate", "--count", "2")[0] == 0
     for flags in ([], ["--json"]):
         w.cli(root, *flags, "repair", "2")  # refused (nothing stopped part-way), with the URL nowhere in its line
+        w.cli(root, *flags, "rebase", "--dry-run")
+        w.cli(root, *flags, "rebase")
+        w.cli(root, *flags, "seed", "new", "countries")
+        w.cli(root, *flags, "seed", "status")
+        w.cli(root, *flags, "seed", "apply")
     missing = set(BY_NAME) - w.commands
     assert not missing, f"commands left out of the secrets test: {sorted(missing)}"
 
