@@ -177,8 +177,22 @@ class MakeMigrationsReport(Report):
         return to_frame(self)
 
 
+class FailsOnProblems:
+    """A report that fails (exit 1, its first problem as the one line) when it lists ``problems``."""
+
+    problems: Sequence[str]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.problems else 0
+
+    @property
+    def error_line(self) -> str | None:
+        return self.problems[0] if self.problems else None
+
+
 @dataclass(repr=False)
-class StatusReport(Report):
+class StatusReport(FailsOnProblems, Report):
     database: str
     url: str  # masked
     backend: str
@@ -188,14 +202,6 @@ class StatusReport(Report):
     partial: Sequence[HistoryRow] = ()
 
     failure_type = IntegrityError
-
-    @property
-    def exit_code(self) -> int:  # type: ignore[override]
-        return 1 if self.problems else 0
-
-    @property
-    def error_line(self) -> str | None:
-        return self.problems[0] if self.problems else None
 
     def to_text(self) -> str:
         from .migrations.history import row_progress

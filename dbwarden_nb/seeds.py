@@ -23,7 +23,7 @@ from .errors import (
     MigrationFileError,
     UsageError,
 )
-from .reports import Report, TextReport
+from .reports import FailsOnProblems, Report, TextReport
 
 if TYPE_CHECKING:
     from .api import Database
@@ -69,7 +69,7 @@ class SeedLine:
 
 
 @dataclass(repr=False)
-class SeedStatusReport(Report):
+class SeedStatusReport(FailsOnProblems, Report):
     database: str
     folder: str
     lines: tuple[SeedLine, ...]
@@ -77,16 +77,8 @@ class SeedStatusReport(Report):
     failure_type = IntegrityError
 
     @property
-    def problems(self) -> list[str]:
+    def problems(self) -> list[str]:  # type: ignore[override]
         return [line.detail for line in self.lines if line.state in ("changed", "missing") and line.detail]
-
-    @property
-    def exit_code(self) -> int:  # type: ignore[override]
-        return 1 if self.problems else 0
-
-    @property
-    def error_line(self) -> str | None:
-        return self.problems[0] if self.problems else None
 
     def to_text(self) -> str:
         if not self.lines:
