@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from ..config import mask_text, mask_url
 from ..listing import constraints, counts, snapshot_lines, table_lines
 from ..migrations.files import MigrationFile, Statement
-from ..operations import Operation, Plan
+from ..operations import Operation, Plan, ReplaceObject
 from ..rebase import RebaseReport
 from ..reports import (
     CheckReport,
@@ -49,7 +49,7 @@ from ..reports import (
     plan_lines,
     translation_warnings,
 )
-from ..schema import Column, Snapshot, Table, View
+from ..schema import Column, SchemaObject, Snapshot, Table, View
 from ..seeds import SeedStatusReport
 from .highlight import highlight_sql
 from .timeline import timeline_svg
@@ -419,7 +419,7 @@ def _snapshot(s: Snapshot) -> Rendered:
         if items:
             extras.append(_grid((label, "options"), (_tr((_e(k), _e(_options_text(v)))) for k, v in items.items())))
     if s.objects:
-        extras.append(_grid(("object", "definition"), (_tr((_e(k), _e(o.definition))) for k, o in s.objects.items())))
+        extras.append(_grid(("object", "definition"), (_tr((_e(k), _definition(o))) for k, o in s.objects.items())))
     if s.unmanaged:  # never silent: what the snapshot does not carry, kind by kind, the names folded
         extras.append(_note(s.unmanaged_line(), "WARN") + _section(
             "not managed", _grid(("kind", "names"), (_tr((_e(k), _e(", ".join(v)))) for k, v in s.unmanaged.items())),
@@ -491,6 +491,27 @@ def _op_risk(op: Operation) -> str:
     return "; ".join(bits)
 
 
+def _definition_diff(old: SchemaObject, new: SchemaObject) -> str:
+    """A changed definition, line by line (folded): what a function body, trigger or policy was and becomes."""
+    import difflib
+
+    def lines(o: SchemaObject) -> list[str]:
+        return o.definition.split("\n") + [f"-- {k}: {v}" for k, v in sorted(o.options.items())]
+
+    diff = list(difflib.unified_diff(lines(old), lines(new), "before", "after", lineterm="", n=2))[2:]
+    body = "\n".join(f'<span class="dbw-{"add" if d[:1] == "+" else "del" if d[:1] == "-" else "ctx"}">{_e(d)}</span>'
+                     for d in diff)
+    return f'<details class="dbw-s"><summary>definition</summary><pre class="dbw-ddiff">{body}</pre></details>'
+
+
+def _definition(o: SchemaObject) -> str:
+    """A definition, its first line shown and the rest folded when it has several."""
+    first, _, rest = o.definition.partition("\n")
+    if not rest:
+        return _e(first)
+    return f'<details class="dbw-s"><summary class="dbw-mono">{_e(first)} …</summary><pre>{_e(o.definition)}</pre></details>'
+
+
 def _plan_table(plan: Plan, group_by: str | None = None) -> str:
     by_kind = (group_by or options.group_by) == "kind"
     groups: dict[str, list[Operation]] = {}
@@ -502,7 +523,8 @@ def _plan_table(plan: Plan, group_by: str | None = None) -> str:
         for op in ops:
             change = change_of(op)
             badge = _badge(f"{CHANGE_GLYPHS[change]} {op.kind.replace('_', ' ')}", f"dbw-chg-{change}", change)
-            rows.append(_tr((badge, _e(op.describe()), _severity(op.severity), _e(_op_risk(op))), f"dbw-row-{change}"))
+            what = _e(op.describe()) + (_definition_diff(op.old, op.new) if isinstance(op, ReplaceObject) else "")
+            rows.append(_tr((badge, what, _severity(op.severity), _e(_op_risk(op))), f"dbw-row-{change}"))
     table = _grid(("change", "operation", "severity", "risk"), rows, cls="dbw-plan")
     hints = "".join(_note(f"? {hint}") for hint in plan.suggestions)
     return table + hints

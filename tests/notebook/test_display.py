@@ -498,3 +498,22 @@ def test_json_of_the_bundle_is_plain_strings() -> None:
         json.dumps(bundle(obj))  # what Jupyter stores in the .ipynb
     with display.fixed_ids():
         assert TextReport("x")._repr_mimebundle_()["text/html"].startswith('<div class="dbw dbw-text" id="dbw-0001">')
+
+
+def test_a_changed_definition_shows_line_by_line_and_a_long_one_folds() -> None:
+    """A replaced function's plan row folds a line diff of its definition (escaped: a body is user text); in a
+    snapshot a definition of several lines shows its first line, the rest folded; the text twin is unchanged."""
+    from dbwarden_nb.operations import Plan, ReplaceObject
+    from dbwarden_nb.reports import DiffReport
+    from dbwarden_nb.schema import SchemaObject, Snapshot
+
+    old = SchemaObject("function", "f", None, "()\n RETURNS int\nAS $$ SELECT 1 $$", {"arguments": ""})
+    new = SchemaObject("function", "f", None, "()\n RETURNS int\nAS $$ SELECT '<b>2</b>' $$", {"arguments": ""})
+    report = DiffReport("primary", "live database", "the models", Plan((ReplaceObject(old, new),)), ())
+    shown = bundle(report)
+    assert '<span class="dbw-del">-AS $$ SELECT 1 $$</span>' in shown["text/html"]
+    assert '<span class="dbw-add">+AS $$ SELECT &#x27;&lt;b&gt;2&lt;/b&gt;&#x27; $$</span>' in shown["text/html"]
+    assert "<b>2</b>" not in shown["text/html"] and "replace function f()" in shown["text/plain"]
+    snap = Snapshot.of("postgresql", [], [], [new])
+    html_ = bundle(snap)["text/html"]
+    assert '<summary class="dbw-mono">() …</summary><pre>()\n RETURNS int' in html_
