@@ -241,7 +241,8 @@ class Database:
 
         self.refuse_other_backends(read_backends(self.migrations_dir).items())  # before any statement is read
         timeout = lock_timeout_seconds(lock_timeout)
-        return Runner(self.backend, conn, self.migrations_dir, self.display_dir, dev=self.dev, lock_timeout=timeout)
+        return Runner(self.backend, conn, self.migrations_dir, self.display_dir, dev=self.dev, lock_timeout=timeout,
+                      parsed_cache=self.config.state_path / "cache")
 
     def files(self) -> list[MigrationFile]:
         from .migrations.files import read_migrations

@@ -150,8 +150,10 @@ class Runner:
         display_dir: str,
         dev: bool = False,
         lock_timeout: float = 60.0,
+        parsed_cache: Path | None = None,
     ):
         self.backend = backend
+        self.parsed_cache = parsed_cache  # files parsed before are not parsed again (parsed.py)
         self.conn = conn
         self.dir = migrations_dir
         self.display_dir = display_dir
@@ -161,7 +163,7 @@ class Runner:
         self.lock: Lock | None = None  # held while migrate/rollback run
 
     def state(self) -> State:
-        return State(tuple(read_migrations(self.dir)), tuple(self.history.rows()), self.display_dir)
+        return State(tuple(read_migrations(self.dir, self.parsed_cache)), tuple(self.history.rows()), self.display_dir)
 
     # -- choosing ---------------------------------------------------------------------------------
 
