@@ -405,12 +405,24 @@ def _list_what_is_not_managed(kind, url, database, tmp_path):
         CREATE USER '{database}'@'localhost';
         GRANT SELECT, INSERT ON `{database}`.film TO '{database}'@'localhost';
     """)
+    if kind == "mariadb":  # a package (Oracle mode) is listed, never read as a function
+        load_ddl(url, """
+            SET sql_mode=ORACLE;
+            DELIMITER $$
+            CREATE PACKAGE pkg AS FUNCTION f RETURN INT; END;
+            $$
+            CREATE PACKAGE BODY pkg AS FUNCTION f RETURN INT AS BEGIN RETURN 1; END; END;
+            $$
+            DELIMITER ;
+        """)
     project = ProjectDir.initialized(tmp_path / "project", url, kind)
-    line = "not managed: 1 event, 1 table grant (dbwarden does not create or drop them)"
+    packages = "1 package, 1 package body, " if kind == "mariadb" else ""
+    line = f"not managed: 1 event, {packages}1 table grant (dbwarden does not create or drop them)"
     assert line in project.ok("snapshot").out
     assert line in project.ok("generate-models", "--output", "models").out
     doc = project.ok("--json", "snapshot", "--out", "json").json()
-    assert doc["unmanaged"] == {"event": ["film_cleanup"], "table grant": [f"'{database}'@'localhost' on film"]}
+    assert {k: v for k, v in doc["unmanaged"].items() if not k.startswith("package")} == {
+        "event": ["film_cleanup"], "table grant": [f"'{database}'@'localhost' on film"]}
     assert sorted(key.split("(")[0] for key in doc["objects"]) == [  # int or int(11): the server's spelling
         "function twice", "procedure rename_film", "trigger film_new on film", "trigger film_touch on film"]
     assert project.cli("diff", "--check").code == 0
