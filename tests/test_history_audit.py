@@ -152,3 +152,17 @@ def test_a_manual_migration_not_written_yet_is_not_applied(sqlite_url, tmp_path)
         "dbwarden: error: migrations/primary/0001_seed_data.sql has no upgrade statement yet (a 'dbwarden new' file): "
         "write its statements, or delete the file"), refused.err
     assert _rows(project) == []
+
+
+def test_a_database_migrated_before_the_audit_trail_gets_it_when_it_rolls_back(sqlite_url, tmp_path):
+    import sqlite3
+
+    project = ProjectDir(tmp_path / "p", sqlite_url, "sqlite")
+    _models(project, "sqlite", "a")
+    project.ok("make-migrations", "a")
+    project.ok("migrate")
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as conn:  # as an earlier version left it
+        conn.execute("DROP TABLE dbwarden_log")
+    assert _events(project) == [] and _rows(project) == [(1, "applied", 1)]
+    project.ok("rollback", "--force")
+    assert _rows(project) == [] and _events(project) == [(1, "rolled_back", 1)]

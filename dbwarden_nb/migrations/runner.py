@@ -327,6 +327,8 @@ class Runner:
         progress: Progress | None = None,
     ) -> RunResult:
         with self.locked(progress) as lock:
+            if self.history.exists():  # a database migrated before the audit trail existed gets it now
+                self.history.ensure()
             state = self.state()
             state.check()
             by_version = {f.version: f for f in state.files}
