@@ -177,10 +177,14 @@ class Differ:
         view_drops = [DropView(v) for v in reversed(dropped)]
         view_creates = [CreateView(v) for v in view_dependency_order([n for _, n in view_changed] + view_added)]
         type_creates, type_drops = self.compare_types()
-        objects = self.compare_objects({v.key for v in dropped})
-        type_creates = objects.creates["early"] + _around(type_creates, objects.creates["routine"])
-        type_drops = list(reversed(_around(list(reversed(type_drops)), list(reversed(objects.drops["routine"])))))
-        type_drops += objects.drops["early"]
+        objects = self.compare_objects(frozenset(v.key for v in dropped))
+        # routines come after the types their signatures use, but before the domains whose checks call them
+        calling = _calling(type_creates, objects.creates["routine"])
+        type_creates = (objects.creates["early"] + [op for op in type_creates if op not in calling]
+                        + objects.creates["routine"] + calling)
+        calling = _calling(type_drops, objects.drops["routine"])
+        type_drops = (calling + objects.drops["routine"] + [op for op in type_drops if op not in calling]
+                      + objects.drops["early"])
         released, owned = self.compare_ownership()
         return Plan(
             tuple(released + objects.drops["late"] + view_drops + type_creates
@@ -211,7 +215,7 @@ class Differ:
                 out.append((view, self.new.views[key]))
         return out
 
-    def compare_objects(self, recreated_views: set[str] = frozenset()) -> _ObjectOps:  # type: ignore[assignment]
+    def compare_objects(self, recreated_views: frozenset[str] = frozenset()) -> _ObjectOps:
         """Schemas (every one the snapshots hold, empty or not) and other schema objects, by phase: schemas,
         extensions and collations before the types and tables that live in or use them (dropped after);
         functions, procedures and aggregates after the types their signatures use and before the tables, views,
@@ -439,15 +443,14 @@ _PHASES = {"function": "routine", "procedure": "routine", "aggregate": "routine"
            "policy": "late", "row security": "late", "grant": "late"}
 
 
-def _around(types: list[Operation], routines: list[Operation]) -> list[Operation]:
-    """Types, then the routines (whose signatures use types), then the domains whose check or default calls one of
-    those routines (``CHECK (is_email(VALUE))``)."""
-    names = {getattr(op, "object", None) and op.object.name for op in routines} - {None}  # type: ignore[attr-defined]
+def _calling(types: list[Operation], routines: list[Operation]) -> list[Operation]:
+    """The domain steps among ``types`` whose check or default calls one of ``routines`` (``CHECK (is_email(VALUE))``):
+    created after the routines, dropped before them."""
+    names = {obj.name for op in routines if (obj := getattr(op, "object", None) or getattr(op, "new", None))}
     if not names:
-        return types + routines
+        return []
     pattern = re.compile(r"(?<![\w$])(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\s*\(")
-    calling = [op for op in types if "domain" in op.kind and pattern.search(json.dumps(getattr(op, "options", {}), default=str))]
-    return [op for op in types if op not in calling] + routines + calling
+    return [op for op in types if "domain" in op.kind and pattern.search(json.dumps(getattr(op, "options", {}), default=str))]
 
 
 ON_VIEWS = ("trigger", "rule", "grant")  # what a view loses when it is dropped and created again

@@ -477,14 +477,15 @@ class PostgreSQLRendering:
 
     def render_replace_object(self, op: ReplaceObject) -> list[str]:
         old, new = op.old, op.new
-        uncommented = {k: v for k, v in new.options.items() if k != "comment"}
-        if replace(old, options={k: v for k, v in old.options.items() if k != "comment"}) == replace(new, options=uncommented):
+
+        def uncommented(o: SchemaObject) -> SchemaObject:
+            return replace(o, options={k: v for k, v in o.options.items() if k != "comment"})
+
+        if uncommented(old) == uncommented(new):
             return self._comment(new, always=True)
         if new.kind == "row security":
             table = self.qualified(new.schema, new.name)
             return [f"ALTER TABLE {table} {'FORCE' if new.options.get('forced') else 'NO FORCE'} ROW LEVEL SECURITY"]
-        if new.kind == "grant":
-            return self.render_drop_object(DropObject(old)) + self.render_create_object(CreateObject(new))
         if new.kind == "rule":
             return [f"CREATE OR REPLACE RULE {self.object_name(new)} {new.definition}"]
         if new.kind == "extension" and replace(old, options={}) == replace(new, options={}):

@@ -107,10 +107,11 @@ class History:
         q = self.backend.quote
         self._insert(self.table, row)
         mine = f"{q('version')} = :version AND NOT ({q('status')} = :status AND {q('statements_completed')} = :statements_completed)"
-        ahead = [s for s, rank in _PROGRESS.items() if rank > _PROGRESS.get(row.status, -1)]
         if row.status == ROLLING_BACK:
             self.conn.query(f"DELETE FROM {self.table} WHERE {mine}", row.to_json())
-        elif ahead and self.conn.query(
+            return
+        ahead = [s for s, rank in _PROGRESS.items() if rank > _PROGRESS[row.status]]
+        if ahead and self.conn.query(
                 f"SELECT 1 FROM {self.table} WHERE {mine} AND ({q('statements_completed')} > :statements_completed "
                 f"OR {q('statements_completed')} = :statements_completed AND {q('status')} IN :ahead) LIMIT 1",
                 {**row.to_json(), "ahead": tuple(ahead)}):

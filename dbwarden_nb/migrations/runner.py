@@ -78,12 +78,12 @@ class State:
                              "another order); migrating this database would skip or repeat them: roll it back to "
                              f"{row.version - 1:04d} first, or rebase against this database")
             elif f.checksum != row.checksum:
-                repair = (f" (it stopped part-way: once the statement that failed is fixed, 'dbwarden repair "
-                          f"{row.version:04d}' records the new checksum)" if row.status != APPLIED else "")
-                repair = repair or (" (an applied migration must not change: restore the file as it was applied, "
-                                    "e.g. with git, and put the change in a new migration)")
+                way_out = (f"it stopped part-way: once the statement that failed is fixed, 'dbwarden repair "
+                           f"{row.version:04d}' records the new checksum" if row.status != APPLIED else
+                           "an applied migration must not change: restore the file as it was applied, e.g. with git, "
+                           "and put the change in a new migration")
                 found.append(f"checksum mismatch: {self.path_of(f)} was applied as {row.checksum} and now reads "
-                             f"{f.checksum}{repair}")
+                             f"{f.checksum} ({way_out})")
         found += chain_breaks(self.files, self.display_dir)
         if self.rows:
             newest = max(r.version for r in self.rows)
@@ -574,10 +574,7 @@ class Runner:
         """History after ``done`` of ``total`` statements; a finished migration also enters the audit trail. A
         rollback that ``undoing`` (the upgrade steps each of its statements undoes) a partial upgrade leaves the
         upgrade statements before the earliest step undone so far."""
-        row = HistoryRow(version=f.version, description=f.description, filename=f.filename, checksum=f.checksum,
-                         status=status or (APPLIED if done == total else PARTIAL), statements_completed=done,
-                         applied_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                         duration_ms=int((time.monotonic() - started) * 1000), target=f.target)
+        row = _row(f, status or (APPLIED if done == total else PARTIAL), done, started)
         if direction == "upgrade":
             self.history.record(row)
             if done == total:
@@ -626,9 +623,7 @@ class Runner:
         """The audit trail says a run stopped, and where (best effort: a lost connection writes nothing)."""
         if self.conn.lost:
             return
-        status = FAILED if not done else PARTIAL if direction == "upgrade" else ROLLING_BACK
-        row = HistoryRow(f.version, f.description, f.filename, f.checksum, status, done, "",
-                         int((time.monotonic() - started) * 1000), f.target)
+        row = _row(f, FAILED if not done else PARTIAL if direction == "upgrade" else ROLLING_BACK, done, started)
         try:
             self.conn.rollback()
             with self.conn.transaction():
@@ -662,6 +657,14 @@ class Runner:
 
 class _CheckUnreadable(Exception):
     """A check reads what an earlier statement of its migration creates: it runs just before its statement."""
+
+
+def _row(f: MigrationFile, status: str, done: int, started: float) -> HistoryRow:
+    """The history row of ``f`` with ``done`` statements run, now, since ``started`` (time.monotonic)."""
+    return HistoryRow(version=f.version, description=f.description, filename=f.filename, checksum=f.checksum,
+                      status=status, statements_completed=done,
+                      applied_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      duration_ms=int((time.monotonic() - started) * 1000), target=f.target)
 
 
 def _begin(progress: Progress | None, files: Sequence[MigrationFile]) -> None:
