@@ -90,19 +90,18 @@ UNION ALL SELECT DISTINCT 'table grant', CONCAT(GRANTEE, ' on ', TABLE_NAME) FRO
  WHERE TABLE_SCHEMA = :schema
 """
 
-# Triggers, functions and procedures, their bodies as written (the server keeps the text)
+# Triggers, functions and procedures (their text is read with SHOW CREATE: CatalogReader.programmable) and the
+# parameter types that tell routines apart in their keys
 TRIGGERS = """
-SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, ACTION_STATEMENT
-  FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = :schema
+SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = :schema
  ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER
 """
 ROUTINES = """
-SELECT ROUTINE_NAME, ROUTINE_TYPE, DTD_IDENTIFIER, ROUTINE_DEFINITION, IS_DETERMINISTIC, SQL_DATA_ACCESS,
-       SECURITY_TYPE, ROUTINE_COMMENT
-  FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = :schema AND ROUTINE_TYPE IN ('FUNCTION', 'PROCEDURE')
+SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES
+ WHERE ROUTINE_SCHEMA = :schema AND ROUTINE_TYPE IN ('FUNCTION', 'PROCEDURE')
 """
 PARAMETERS = """
-SELECT SPECIFIC_NAME, ROUTINE_TYPE, PARAMETER_MODE, PARAMETER_NAME, DTD_IDENTIFIER
+SELECT SPECIFIC_NAME, ROUTINE_TYPE, DTD_IDENTIFIER
   FROM information_schema.PARAMETERS WHERE SPECIFIC_SCHEMA = :schema AND ORDINAL_POSITION > 0
  ORDER BY SPECIFIC_NAME, ORDINAL_POSITION
 """
@@ -270,13 +269,13 @@ class CatalogReader:
         q = lambda n: "`" + str(n).replace("`", "``") + "`"  # noqa: E731
         where = q(self.schema)
         out = []
-        for name, table, *_ in triggers:
+        for name, table in triggers:
             text = self.conn.query(f"SHOW CREATE TRIGGER {where}.{q(name)}")[0][2]
             out.append(SchemaObject("trigger", name, None, _after_name(text, "TRIGGER"), {"table": table}))
         params: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for routine, kind, _mode, _name, dtd in parameters:
+        for routine, kind, dtd in parameters:
             params[(routine, kind)].append(str(dtd))
-        for name, kind, *_ in routines:
+        for name, kind in routines:
             text = self.conn.query(f"SHOW CREATE {kind} {where}.{q(name)}")[0][2]
             if text is None:  # the statement is shown to its definer and to those who may read mysql.proc only
                 raise SnapshotError(f"cannot read {kind.lower()} {name}: SHOW CREATE {kind} shows its text only to "
