@@ -467,9 +467,9 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         mapping = {s: f"{tag}_{s}"[:63] for s in sorted(schemas_of(raw))}
         # sequences are canonical already (extract_models); their owners may be tables normalized in another chunk
         unowned = {k: {o: v for o, v in opts.items() if o != "owned_by"} for k, opts in raw.sequences.items()}
-        if not self.manage_grants and any(o.kind == "grant" for o in raw.objects.values()):
-            first = next(o for o in raw.objects.values() if o.kind == "grant")
-            raise SnapshotError(f"the models declare {first.key}: grants are managed with "
+        grant = next((o for o in raw.objects.values() if o.kind == "grant"), None)
+        if grant is not None and not self.manage_grants:
+            raise SnapshotError(f"the models declare {grant.key}: grants are managed with "
                                 "database_config(manage_grants=True) only")
         extensions, installed = self._extensions(conn, raw)
         objects = [replace(o, name=mapping[o.name]) if o.kind == "schema" else o for o in raw.objects.values()

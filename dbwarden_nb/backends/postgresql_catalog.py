@@ -349,15 +349,10 @@ def aggregate_definition(arguments: str, sfunc: str, stype: str, finalfunc: str 
 _PARALLEL = {"s": "SAFE", "r": "RESTRICTED"}  # "u" (unsafe) is the default
 
 
-def trigger_definition(name: str, text: str) -> str:
-    """What follows ``CREATE TRIGGER name`` in the server's ``CREATE TRIGGER name ...``."""
-    head = f"CREATE TRIGGER {quote_ident(name)} "
-    return text[len(head):] if text.startswith(head) else text.split(" ", 3)[3]
-
-
-def rule_definition(name: str, text: str) -> str:
-    """What follows ``CREATE RULE name`` in pg_get_ruledef's ``CREATE RULE name AS ON ... ;``."""
-    head = f"CREATE RULE {quote_ident(name)} "
+def after_name(kind: str, name: str, text: str) -> str:
+    """What follows ``CREATE <KIND> name`` in what the server prints (pg_get_triggerdef, pg_get_ruledef, whose rule
+    ends with ``;``)."""
+    head = f"CREATE {kind} {quote_ident(name)} "
     body = text[len(head):] if text.startswith(head) else text.split(" ", 3)[3]
     return body.strip().removesuffix(";")
 
@@ -502,7 +497,7 @@ class CatalogReader:
         out += [SchemaObject("aggregate", name, self.schema_of(schema), aggregate_definition(*rest[:-1]),
                              {"arguments": identity, **comment(rest[-1])})
                 for schema, name, identity, *rest in aggregates]
-        out += [SchemaObject("trigger", name, self.schema_of(schema), trigger_definition(name, text),
+        out += [SchemaObject("trigger", name, self.schema_of(schema), after_name("TRIGGER", name, text),
                              {"table": table, **comment(note)})
                 for schema, table, name, text, note in triggers]
         out += [SchemaObject("extension", name, self.schema_of(schema), "", {"version": version})
@@ -512,7 +507,7 @@ class CatalogReader:
     def table_rules(self, rules: list[tuple[Any, ...]], policies: list[tuple[Any, ...]],
                     row_security: list[tuple[Any, ...]]) -> list[SchemaObject]:
         """Rules, policies and whether a table has row-level security on (and forced on its owner)."""
-        out = [SchemaObject("rule", name, self.schema_of(schema), rule_definition(name, text), {"table": table})
+        out = [SchemaObject("rule", name, self.schema_of(schema), after_name("RULE", name, text), {"table": table})
                for schema, table, name, text in rules]
         out += [SchemaObject("policy", name, self.schema_of(schema), policy_definition(*rest), {"table": table})
                 for schema, table, name, *rest in policies]
