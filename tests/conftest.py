@@ -205,6 +205,9 @@ def pytest_report_header(config):
 
 
 def pytest_terminal_summary(terminalreporter):
+    corpus = sys.modules.get("corpus")
+    for line in getattr(corpus, "NOT_RUN", ()):
+        terminalreporter.write_sep("!", line)
     if _used_servers:
         terminalreporter.write_sep("-", "database servers used")
         for line in _used_servers:

@@ -24,7 +24,7 @@ from typing import Any, Iterator
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # `corpus` stays importable under any --import-mode
-from corpus import FAIL, PASS, SKIP, FileReport, Target, corpus_files, run_file  # noqa: E402
+from corpus import FAIL, PASS, SKIP, FileReport, Target, corpus_files, corpus_missing, run_file  # noqa: E402
 
 CORPUS = Path(__file__).parents[1] / ".." / "shared" / "corpus"
 CASES = CORPUS / "sqldef" / "mysqldef"
@@ -187,7 +187,7 @@ def mariadb_target(mariadb_server: Any) -> Iterator[Target]:
 @pytest.mark.parametrize("corpus_file", FILES or [MISSING])
 def test_sqldef_corpus(corpus_file: str, kind: str, request: pytest.FixtureRequest) -> None:
     if corpus_file == MISSING:
-        pytest.fail(f"the sqldef corpus is missing: no *.yml in {CASES.resolve()}", pytrace=False)
+        corpus_missing(CASES)
     target = request.getfixturevalue(f"{kind}_target")
     report = run_file(CASES / corpus_file, target, select=_selection())
     _reports[kind].append(report)

@@ -48,6 +48,7 @@ from corpus import (  # noqa: E402
     FileReport,
     Target,
     corpus_files,
+    corpus_missing,
     load_cases,
     run_case,
     statements,
@@ -412,7 +413,7 @@ def _write_known() -> None:
 @pytest.mark.parametrize("corpus_file", FILES or [MISSING])
 def test_sqldef_corpus(corpus_file: str, request: pytest.FixtureRequest) -> None:
     if corpus_file == MISSING:
-        pytest.fail(f"the sqldef corpus is missing: no *.yml in {PG_CASES.resolve()}", pytrace=False)
+        corpus_missing(PG_CASES)
     report = request.getfixturevalue("pg_reports")[corpus_file]
     verdict = Verdict(report, KnownFailures.read(KNOWN_FAILURES).of_file(corpus_file))
     _verdicts.append(verdict)

@@ -20,7 +20,7 @@ from typing import Iterator
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # `corpus` stays importable under any --import-mode
-from corpus import FileReport, Target, corpus_files, format_reports, run_file  # noqa: E402
+from corpus import FileReport, Target, corpus_files, corpus_missing, format_reports, run_file  # noqa: E402
 
 CORPUS = Path(__file__).parents[1] / ".." / "shared" / "corpus"
 SQLITE_CASES = CORPUS / "sqldef" / "sqlite3def"
@@ -70,7 +70,7 @@ def sqlite_target(root: Path) -> Target:
 @pytest.mark.parametrize("corpus_file", FILES or [MISSING])
 def test_sqldef_corpus(corpus_file: str, tmp_path: Path) -> None:
     if corpus_file == MISSING:
-        pytest.fail(f"the sqldef corpus is missing: no *.yml in {SQLITE_CASES.resolve()}", pytrace=False)
+        corpus_missing(SQLITE_CASES)
     report = run_file(SQLITE_CASES / corpus_file, sqlite_target(tmp_path), select=_selection())
     _reports.append(report)
     failures = report.failures
