@@ -8,7 +8,15 @@ from dataclasses import dataclass
 
 from dbwarden_nb import operations
 from dbwarden_nb.backends import BACKENDS
-from dbwarden_nb.schema import Column, ForeignKey, PrimaryKey, SchemaObject, Snapshot, Table, View
+from dbwarden_nb.schema import (
+    Column,
+    ForeignKey,
+    PrimaryKey,
+    SchemaObject,
+    Snapshot,
+    Table,
+    View,
+)
 
 
 def operation_classes() -> dict[str, type[operations.Operation]]:
