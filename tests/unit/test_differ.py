@@ -162,8 +162,8 @@ def test_renames_are_only_the_ones_given() -> None:
     new = Snapshot.of("postgresql", [table("postgresql", "people", Column("name", "TEXT"))])
     differ = Differ(old, new)
     assert steps(differ.plan()) == ["drop_table users", "create_table people"]
-    assert differ.suggestions == ["table users is dropped and people created with the same columns: if it is a "
-                                  "rename, pass --rename-table users:people"]
+    assert differ.suggestions == [("table users is dropped and people created with the same columns: if it is a "
+                                   "rename, pass --rename-table users:people")]
     renamed = steps(Differ(old, new, Renames({"users": "people"})).plan())
     assert renamed[0] == "rename_table people" and not {"drop_table users", "create_table people"} & set(renamed)
 
