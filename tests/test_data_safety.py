@@ -7,9 +7,10 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from backend_params import NOT_YET, backends
 from projects import ProjectDir
 
-SERVERS = ["postgresql", "mariadb", "mysql", "sqlite"]
+SERVERS = backends({"clickhouse": NOT_YET})
 URL_FIXTURE = {"postgresql": "pg_url", "mariadb": "mariadb_url", "mysql": "mysql_url", "sqlite": "sqlite_url"}
 DRIVER = {"postgresql": "postgresql+psycopg", "mariadb": "mariadb+pymysql", "mysql": "mysql+pymysql", "sqlite": "sqlite"}
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from backend_params import NOT_YET, backends
 from projects import ProjectDir
 
-SERVERS = ["postgresql", "mariadb", "sqlite", "clickhouse"]
+SERVERS = backends({"mysql": NOT_YET})
 URL_FIXTURE = {"postgresql": "pg_url", "mariadb": "mariadb_url", "sqlite": "sqlite_url", "clickhouse": "clickhouse_url"}
 CLICKHOUSE_HEAD = """
 from clickhouse_connect.cc_sqlalchemy.datatypes import sqltypes as ch
