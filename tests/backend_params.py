@@ -13,7 +13,6 @@ from dbwarden_nb.backends import BACKENDS, get_backend
 # Why a backend cannot take part in a kind of test, shared by the tests that skip it for that reason.
 IN_PROCESS = "chDB runs inside this process only: no second process can share its database"
 NO_SERVER = "an engine in this process: there is no server to end the connection"
-NOT_YET = "left out of the hand-written list this replaced: not run there yet"
 NO_SEEDS = {name: "no seeds on this backend (supports_seeds is False)" for name in BACKENDS
             if not get_backend(name).supports_seeds}
 
@@ -27,3 +26,9 @@ def backends(lacking: Mapping[str, str] | None = None) -> list[object]:
         raise ValueError(f"not registered backends in a skip table: {', '.join(unknown)}")
     return [pytest.param(name, id=name, marks=pytest.mark.skip(reason=f"{name}: {lacking[name]}"))
             if name in lacking else name for name in BACKENDS]
+
+
+def url_fixture(name: str) -> str:
+    """The tests/conftest.py fixture giving a fresh database URL of backend ``name`` (``<name>_url``; PostgreSQL's is
+    ``pg_url``): a backend without one fails its tests by the fixture's name."""
+    return {"postgresql": "pg_url"}.get(name, f"{name}_url")

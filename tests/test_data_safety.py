@@ -7,11 +7,10 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from backend_params import NOT_YET, backends
+from backend_params import backends, url_fixture
 from projects import ProjectDir
 
-SERVERS = backends({"clickhouse": NOT_YET})
-URL_FIXTURE = {"postgresql": "pg_url", "mariadb": "mariadb_url", "mysql": "mysql_url", "sqlite": "sqlite_url"}
+SERVERS = backends({"clickhouse": "rows are written through a SQLAlchemy engine: chDB has no driver"})
 DRIVER = {"postgresql": "postgresql+psycopg", "mariadb": "mariadb+pymysql", "mysql": "mysql+pymysql", "sqlite": "sqlite"}
 
 
@@ -46,7 +45,7 @@ class Db:
 
 @pytest.fixture(params=SERVERS)
 def db(request, tmp_path):
-    d = Db(request.param, request.getfixturevalue(URL_FIXTURE[request.param]), tmp_path / "p")
+    d = Db(request.param, request.getfixturevalue(url_fixture(request.param)), tmp_path / "p")
     yield d
     d.engine.dispose()
 
