@@ -34,8 +34,8 @@ GAPS: dict[tuple[str, str], tuple[str, str]] = {
     **{("clickhouse", k): ("unsupported", "ClickHouse has no triggers or routines dbwarden manages")
        for k in ("create_object", "drop_object", "replace_object")},
     **{("clickhouse", k): ("unsupported", (
-        "ClickHouse snapshots hold no constraints (its CHECK and ASSUME are not introspected): a model's "
-        "CheckConstraint has nowhere to go"))
+        "ClickHouse snapshots hold no constraints (CHECK and ASSUME are not introspected); from_models drops a "
+        "model's CheckConstraint without a word"))
        for k in ("add_constraint", "drop_constraint")},
 }
 
