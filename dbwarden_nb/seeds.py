@@ -26,7 +26,7 @@ from .errors import (
 from .reports import FailsOnProblems, Report, TextReport
 
 if TYPE_CHECKING:
-    from .api import Database
+    from .database import Database
     from .backends.base import Connection
     from .migrations.files import Statement
 
