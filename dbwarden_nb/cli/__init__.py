@@ -20,8 +20,10 @@ def render(obj: Any, as_json: bool) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from ..commands import build_parser, failure_of, run
+    from ..session import SESSION
     from .progress import TerminalProgress
 
+    SESSION.cache_served.clear()  # the note below is about this run (main may run many times in one process)
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in argv or "--verbose" in argv
     try:
