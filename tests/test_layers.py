@@ -123,3 +123,24 @@ def test_commands_call_project_methods_by_keyword(command) -> None:
     dests = {action.dest for action in parser._actions} - {"help"}
     assert set(call.keywords) <= set(parameters), set(call.keywords) - set(parameters)
     assert set(call.keywords) - {"progress"} == dests
+
+
+def test_engine_objects_show_html_through_the_views_the_notebook_registers() -> None:
+    """Nothing imports the notebook until an object is displayed; then it registers its views and the HTML is
+    the notebook's, as when it was imported by hand."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from dbwarden_nb.schema import Snapshot\n"
+            "snap = Snapshot('sqlite')\n"
+            "assert 'dbwarden_nb.notebook' not in sys.modules\n"
+            "bundle = snap._repr_mimebundle_()\n"
+            "from dbwarden_nb.notebook.display import mimebundle, use_fixed_ids\n"
+            "from dbwarden_nb.session import SESSION\n"
+            "assert set(SESSION.views) == {'mimebundle', 'frame', 'erd'}\n"
+            "use_fixed_ids(); first = snap._repr_mimebundle_(); use_fixed_ids(); assert first == mimebundle(snap)\n"
+            "print(bundle['text/html'][:20])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith('<div class="dbw dbw-')

@@ -25,7 +25,7 @@ none of the model modules is imported in this process, since in a notebook the t
 truth (they may have been changed since the files were read). An entry is written only by a process that
 imported the models itself, from files that did not change while it ran. What a model module reads besides
 Python source (an environment variable, a data file) is not seen: set ``DBWARDEN_MODEL_CACHE=0`` for such models
-(the CLI says so on stderr each time a snapshot comes from the cache: ``served``).
+(the CLI says so on stderr each time a snapshot comes from the cache: ``SESSION.cache_served``).
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ class Database(Protocol):
 
     def managed(self, snap: Snapshot) -> Snapshot: ...
 
+
 FORMAT = "dbwarden-model-cache/2"
 # A file modified this close to the start of the run may have been read before the change: not recorded.
 # Two seconds cover the coarsest file-system timestamps.
@@ -76,9 +77,6 @@ _open: weakref.WeakKeyDictionary[Any, tuple[Any, ModelCache]] = weakref.WeakKeyD
 
 
 _read: dict[Path, tuple[tuple[int, int, int], Snapshot]] = {}
-
-served = SESSION.cache_served  # the entries this process took a snapshot from (the CLI names the cache's limits then)
-
 
 class _ImportProbes:
     """A finder first on ``sys.meta_path`` that finds nothing: it notes each (name, search path) asked for."""
@@ -233,7 +231,7 @@ class ModelCache:
                 gc.enable()
         if not isinstance(snap, Snapshot):
             return None
-        served.append(self.path)
+        SESSION.cache_served.append(self.path)  # the CLI names the cache's limits then
         with suppress(OSError):
             os.utime(self.path)  # recently used: kept longest
         return snap

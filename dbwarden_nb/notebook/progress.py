@@ -5,8 +5,9 @@ The runner calls a progress callback as ``progress(event, file, step, total)``: 
 statements an earlier partial run already completed), ``"statement"`` as each statement starts (``step`` = its
 index; a callback with a ``running(sql)`` method is handed its SQL first), ``"step"`` after each committed chunk
 (on PostgreSQL a whole migration is one chunk), ``"done"`` at its end; and ``"wait"`` (no file) once when the
-migration lock is busy and the run starts waiting for it. This module holds the widget callback (the terminal's is the CLI's, ``cli/progress.py``) and the rule that
-picks one; the result of a run is always the one summary object the command returns, whatever shows here.
+migration lock is busy and the run starts waiting for it. This module holds the widget callback (the terminal's
+is the CLI's, ``cli/progress.py``) and the rule that picks one; the result of a run is always the one summary
+object the command returns, whatever shows here.
 
 Where progress shows (:func:`progress_mode`):
 
