@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from .rebase import RebaseReport
 
 
-__all__ = ["BASELINE", "Database", "Project", "bare_renames", "dev_sections", "lock_timeout_seconds", "migration_file",
-           "project", "render_steps", "rollback_plan", "rollback_statements", "write_atomic"]
+__all__ = ["BASELINE", "Database", "Project", "bare_renames", "dev_sections", "inside_project", "lock_timeout_seconds",
+           "migration_file", "project", "render_steps", "rollback_plan", "rollback_statements", "write_atomic"]
 
 
 class Project:

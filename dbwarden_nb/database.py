@@ -4,9 +4,10 @@ migration files. The commands that use it are in ``api`` (``Project``)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .atomic import write_atomic
 from .errors import ConfigError, MigrationFileError, SnapshotError, UsageError

@@ -25,8 +25,8 @@ from .reports import Report
 from .session import view
 
 if TYPE_CHECKING:
-    from .database import Database
     from .backends.base import Connection
+    from .database import Database
     from .migrations.files import MigrationFile, Statement
     from .migrations.history import HistoryRow
     from .schema import Snapshot
@@ -295,8 +295,8 @@ def retranslated(db: Database, f: MigrationFile, base: Snapshot | None,
         return None, None
     if f.edited or f.is_manual:
         return None, "kept as written (the file was edited by hand): check them against the merged chain"
-    from .planning import bare_renames, dev_sections
     from .differ import Renames
+    from .planning import bare_renames, dev_sections
 
     base = base if base is not None else (db.stored_snapshot(0) or db.production.empty())
     renames = Renames.from_header(f.renames)

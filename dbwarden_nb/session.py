@@ -15,9 +15,10 @@ This module imports nothing from dbwarden_nb: every layer may use it.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 # Shorter passwords would mask ordinary words everywhere ("pg" in "pg_catalog"); they are masked where known.
 REMEMBERED_LENGTH = 4

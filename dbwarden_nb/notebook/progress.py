@@ -35,7 +35,8 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from ..cli.progress import ENV, TerminalProgress, where as _where
+from ..cli.progress import ENV, TerminalProgress
+from ..cli.progress import where as _where
 from ..config import mask_text
 from ..errors import ConfigError
 
