@@ -9,6 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .config import database_config
+from .session import SESSION
+
+# Engine objects show their HTML, frames and ERDs through views the notebook layer registers (session.view);
+# this package's face is the one place that wires the two, so no engine module imports the notebook. It is
+# imported on the first display, not here: ``import dbwarden_nb`` stays free of it.
+SESSION.view_provider = "dbwarden_nb.notebook"
 
 if TYPE_CHECKING:
     from .api import Project

@@ -1,17 +1,22 @@
 """The Python API: a project (its dbwarden.py) and the commands it runs on each database.
 
-Each method returns a report object; the CLI prints its text or JSON, the notebook displays it.
+Each method returns a report object; the CLI prints its text or JSON, the notebook displays it. One database
+(connections, snapshots, files) is ``database.Database``; a plan becomes a migration file in ``planning``; the
+model snapshot comes through ``models.cache``. Their names stay importable from here, where users and notebooks
+find them.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from .errors import ConfigError, DbwardenError, MigrationFileError, SnapshotError, UsageError
+from .atomic import write_atomic
+from .database import BASELINE, Database, lock_timeout_seconds
+from .errors import ConfigError, DbwardenError, SnapshotError, UsageError
+from .planning import bare_renames, dev_sections, migration_file, render_steps, rollback_plan, rollback_statements
 from .reports import (
     DiffReport,
     EnvironmentStatusReport,
@@ -28,292 +33,16 @@ from .reports import (
 )
 
 if TYPE_CHECKING:
-    from .backends.base import Backend, Connection
+    from .backends.base import Connection
     from .config import DatabaseConfig, ProjectConfig
-    from .migrations.files import MigrationFile, Statement
+    from .migrations.files import MigrationFile
     from .migrations.runner import Progress, Runner
-    from .notebook.erd import ERD
-    from .operations import Operation, Plan
     from .schema import Snapshot
-    from .differ import Renames
     from .rebase import RebaseReport
-    from .translate import TranslationReport
 
 
-BASELINE = 0  # the version of the snapshot `baseline` records; it has no migration file
-
-
-class Database:
-    """One configured database in production or ``--dev`` mode."""
-
-    def __init__(self, config: DatabaseConfig, dev: bool = False, strict_translation: bool = False):
-        from .backends import get_backend
-
-        config.migrations_path, config.state_path  # noqa: B018  a folder leading out of the project: refused now
-        self.config = config
-        self.name = config.database_name
-        self.dev = dev
-        self.strict_translation = strict_translation
-        # The production backend writes the migration files and extracts the models in both modes; in --dev
-        # the SQLite dev database is the one connected to, and it runs the files' dev sections.
-        self.production: Backend = get_backend(config.backend_name()).for_database(config)
-        self.backend: Backend = get_backend(config.backend_name(dev)) if dev else self.production
-        self.dev_backend: Backend | None = (get_backend(config.backend_name(dev=True))
-                                            if config.dev_database_url is not None else None)
-
-    @property
-    def url(self) -> str:
-        return self.config.url(dev=self.dev)
-
-    @property
-    def masked_url(self) -> str:
-        from .config import mask_url
-
-        return mask_url(self.url)
-
-    @property
-    def migrations_dir(self) -> Path:
-        return self.config.migrations_path
-
-    @property
-    def display_dir(self) -> str:
-        try:
-            return self.migrations_dir.relative_to(self.config.root).as_posix()
-        except ValueError:
-            return self.migrations_dir.as_posix()
-
-    @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[Connection]:
-        """A connection to the database; ``read_only`` for commands that only read, compare and normalize
-        models (the backend may then skip loading SQLAlchemy's engine)."""
-        from .config import sqlalchemy_url
-
-        url, masked = sqlalchemy_url(self.url, root=self.config.root), self.masked_url
-        try:
-            conn = (self.backend.connect_read_only if read_only else self.backend.connect)(url, masked)
-        except ConfigError as exc:
-            raise ConfigError(f"database '{self.name}': {self.config.target_field(self.dev)}: {exc}") from None
-        try:
-            yield conn
-        finally:
-            conn.close()
-
-    # -- snapshots --------------------------------------------------------------------------------
-
-    def model_tables(self) -> list[Any]:
-        return self.model_set()[0]
-
-    def model_set(self) -> tuple[list[Any], list[Any]]:
-        """The model tables and the ``MetaData`` objects of the model modules."""
-        from .models.cache import recording_imports
-
-        with recording_imports():  # what the model-snapshot cache must check besides the files
-            from .models.loader import load_models
-
-            return load_models(self.config)
-
-    def model_snapshot(self, conn: Connection | None = None) -> Snapshot:
-        """The models as this database reports them: in ``--dev``, the production model snapshot (read
-        offline: the production server is not at hand) translated for the SQLite dev database."""
-        if self.dev:
-            return self.translate(self.production_models(None))[0]
-        return self.production_models(conn)
-
-    def translate(self, snap: Snapshot) -> tuple[Snapshot, TranslationReport]:
-        """A production snapshot as the SQLite dev database holds it, with the report of every decision."""
-        from .translate import translate
-
-        return translate(snap, self.name, strict=self.strict_translation)
-
-    def production_models(self, conn: Connection | None = None) -> Snapshot:
-        """The models as the production server would report them.
-
-        Backends that normalize through the server cache the result under ``.dbwarden/<db>/cache/``, keyed
-        by the checksum of the models as SQLAlchemy spells them and the server version, so an unchanged model
-        set costs no server work and ``--offline`` runs reuse it; any change to the models misses the cache."""
-        from .models.cache import ModelCache
-
-        cache = ModelCache.of(self, conn)  # unchanged model files: their snapshot, without importing them
-        if cache.snapshot is not None:
-            return self.managed(cache.snapshot)
-        backend = self.production
-        tables, metadata = self.model_set()
-        raw = backend.extract_models(tables, conn, metadata)
-        backend.refuse_unholdable(raw)  # names the server would cut or mangle: refused, never silently changed
-        if not backend.normalizes_on_server:
-            return self.managed(cache.store(backend.normalize_models(raw, conn)))
-        folder = self.config.state_path / "cache"
-        digest = raw.checksum.removeprefix("sha256:")
-        if conn is None:
-            cached = sorted(folder.glob(f"{digest}-*.json"))
-            return self.managed(self._read_cache(cached[-1]) if cached else raw)
-        version = backend.server_version(conn)
-        path = folder / f"{digest}-{version}.json"
-        if path.exists():
-            return self.managed(cache.store(self._read_cache(path)))
-        from .models.normalize import TableCache
-
-        normalized = TableCache(folder / f"tables-{version}.json").normalize(backend, raw, conn)
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path, normalized.to_json())
-        return self.managed(cache.store(normalized))
-
-    def _read_cache(self, path: Path) -> Snapshot:
-        from .models.cache import read_snapshot
-
-        return read_snapshot(path, source=os.path.relpath(path, self.config.root))
-
-    def live_snapshot(self, conn: Connection) -> Snapshot:
-        return self.managed(self.backend.introspect(conn, self.schemas(conn)))
-
-    def schemas(self, conn: Connection) -> list[str] | None:
-        """The configured schemas, else the connection's default one plus every schema the models use; before
-        any model exists (a database being adopted), every schema the database has."""
-        if self.config.schemas or not self.backend.supports_schemas:
-            return list(self.config.schemas) if self.config.schemas else None
-        from .models.cache import ModelCache, used_schemas
-        from .models.sources import models_missing
-
-        default = self.backend.default_schema(conn)
-        used = ModelCache.of(self, conn).schemas
-        if used is None and models_missing(self.config):
-            return [default, *(s for s in self.backend.user_schemas(conn) if s != default)]
-        if used is None:
-            tables, metadata = self.model_set()
-            used = used_schemas(tables, default, metadata)
-        return [default, *used] if default else None
-
-    def managed(self, snap: Snapshot) -> Snapshot:
-        """Only the tables and views this database manages; the others are never touched (nor dropped), and listed."""
-        if not self.config.include_tables and not self.config.exclude_tables:
-            return snap
-        kept = {kind: {k: o for k, o in getattr(snap, kind).items() if self.config.manages_table(o.name, o.schema)}
-                for kind in ("tables", "views")}
-        left = {f"excluded {kind[:-1]}": [k for k in getattr(snap, kind) if k not in kept[kind]] for kind in kept}
-        return snap.replace(**kept, unmanaged={**snap.unmanaged, **left})
-
-    def snapshot_path(self, version: int) -> Path:
-        return self.config.snapshots_path / f"{version:04d}.json"
-
-    def stored_snapshot(self, version: int) -> Snapshot | None:
-        from .schema import Snapshot
-
-        path = self.snapshot_path(version)
-        if not path.exists():
-            return None
-        from .parsed import parsed
-
-        rel = os.path.relpath(path, self.config.root)
-        data = path.read_bytes()
-
-        def parse() -> Snapshot:
-            try:
-                return Snapshot.from_json(data.decode("utf-8"), source=rel)
-            except UnicodeDecodeError:
-                raise SnapshotError(f"{rel}: not UTF-8 text") from None
-
-        return parsed(self.config.state_path / "cache", "snapshot", rel, data, parse, ("dbwarden_nb.schema",))
-
-    def snapshot_at(self, version: int) -> Snapshot:
-        """The schema as migration ``version`` left it, from its stored snapshot (no database needed); 0 is the
-        baseline, or the empty schema the first migration starts from."""
-        snap = self.stored_snapshot(version)
-        if snap is not None:
-            return snap
-        if version == BASELINE:
-            return self.production.empty()
-        self.refuse_lost_snapshots([f for f in self.files() if f.version == version])
-        stored = sorted(int(p.stem) for p in self.config.snapshots_path.glob("[0-9][0-9][0-9][0-9].json"))
-        listed = ", ".join(f"{v:04d}" for v in stored) if len(stored) <= 8 else f"{stored[0]:04d} … {stored[-1]:04d}"
-        manual = next((f for f in self.files() if f.version == version and f.is_manual), None)
-        why = " (a manual migration has one once it is applied)" if manual else ""
-        raise UsageError(f"{self.name}: no stored snapshot of version {version:04d}{why}; "
-                         f"stored: {listed or 'none'}")
-
-    def store_snapshot(self, version: int, snap: Snapshot) -> None:
-        path = self.snapshot_path(version)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path, snap.to_json())
-
-    def runner(self, conn: Connection, lock_timeout: float | None = None) -> Runner:
-        from .migrations.files import read_backends
-        from .migrations.runner import Runner
-
-        self.refuse_other_backends(read_backends(self.migrations_dir).items())  # before any statement is read
-        timeout = lock_timeout_seconds(lock_timeout)
-        return Runner(self.backend, conn, self.migrations_dir, self.display_dir, dev=self.dev, lock_timeout=timeout,
-                      parsed_cache=self.config.state_path / "cache")
-
-    def files(self) -> list[MigrationFile]:
-        from .migrations.files import read_migrations
-
-        files = read_migrations(self.migrations_dir, self.config.state_path / "cache")
-        self.refuse_other_backends((f.path, f.backend) for f in files)
-        return files
-
-    def refuse_other_backends(self, headers: Iterable[tuple[Path | None, str | None]]) -> None:
-        """The backend guard: a file whose ``-- backend:`` header is not this database's backend is refused (a
-        SQLite chain pointed at PostgreSQL would fail inside its first statement, or worse, run)."""
-        expected = self.production.name
-        for path, backend in headers:
-            if backend is not None and backend != expected:
-                rel = f"{self.display_dir}/{path.name}" if path is not None else "a migration file"
-                raise MigrationFileError(
-                    f"{rel} was written for {backend} (-- backend: {backend}), but database '{self.name}' is "
-                    f"{expected}: a chain runs only on the backend it was made for (README: 'From SQLite to "
-                    "PostgreSQL' says how to move)")
-
-    def base_snapshot(self, conn: Connection | None, from_empty: bool = False) -> tuple[Snapshot, str]:
-        """Where make-migrations starts: the latest file's target snapshot, else the baseline, else the empty
-        schema. A database that holds tables before its first migration is refused there (unless ``from_empty``):
-        a chain diffed against it could never build a fresh database, so the user chooses ``baseline`` or
-        ``--from-empty``."""
-        files = self.files()
-        if files and from_empty:
-            raise UsageError(f"--from-empty starts the first migration of a chain, but {self.display_dir} already has "
-                             f"{len(files)} (latest {files[-1].version:04d}); drop the flag")
-        if not files:
-            baseline = self.stored_snapshot(BASELINE)
-            if baseline is not None:
-                return baseline, "the baseline"
-            if conn is not None and not self.dev and not from_empty:  # in --dev the connection is the dev database
-                self.refuse_adoption(self.live_snapshot(conn))
-            return self.production.empty(), "an empty schema"
-        latest = files[-1]
-        stored = self.stored_snapshot(latest.version)
-        if stored is None:
-            rel = f"{self.display_dir}/{latest.filename}"
-            self.refuse_lost_snapshots(files)
-            if latest.is_manual:
-                raise UsageError(f"{rel} is a manual migration that was not applied yet: run 'dbwarden migrate' first, "
-                                 "so its resulting schema becomes the base of the next migration")
-            raise SnapshotError(f"the target snapshot of {rel} is missing "
-                                f"({os.path.relpath(self.snapshot_path(latest.version), self.config.root)})")
-        return stored, f"migration {latest.version:04d}"
-
-    def refuse_lost_snapshots(self, files: Sequence[MigrationFile]) -> None:
-        """Generated migrations whose stored snapshots are not there (a clone that left out ``.dbwarden/``): said as
-        such, with the way out, never mistaken for a manual migration not applied yet."""
-        lost = [f.version for f in files if not f.is_manual and not self.snapshot_path(f.version).exists()]
-        if not lost:
-            return
-        folder = os.path.relpath(self.config.snapshots_path, self.config.root)
-        listed = ", ".join(f"{v:04d}" for v in lost[:5]) + (f", … ({len(lost)} in all)" if len(lost) > 5 else "")
-        raise SnapshotError(f"{self.name}: the stored snapshots of migration(s) {listed} are missing from {folder}/ "
-                            "(they are committed with the migrations: a clone that left out .dbwarden/?); "
-                            f"'dbwarden snapshot --restore' rebuilds them by replaying {self.display_dir} in a "
-                            "scratch database")
-
-    def refuse_adoption(self, live: Snapshot) -> None:
-        """The adoption trap: a first migration diffed against tables that are already there."""
-        held = [*live.tables, *live.views]
-        if not held:
-            return
-        names = ", ".join(held[:3]) + (f", … ({len(held)} in all)" if len(held) > 3 else "")
-        raise UsageError(f"{self.name}: the database already holds tables ({names}) and {self.display_dir} has no "
-                         "migration yet: run 'dbwarden baseline' to adopt them as version 0000 (make-migrations then "
-                         "writes only your changes), or 'dbwarden make-migrations --from-empty NAME' for a first "
-                         "migration that builds everything from nothing (for new databases; this one already has them)")
+__all__ = ["BASELINE", "Database", "Project", "bare_renames", "dev_sections", "inside_project", "lock_timeout_seconds",
+           "migration_file", "project", "render_steps", "rollback_plan", "rollback_statements", "write_atomic"]
 
 
 class Project:
@@ -407,7 +136,7 @@ class Project:
 
         return rebase(self.database(database), dry_run)
 
-    def erd(self, database: str | None = None, version: int | None = None) -> ERD:
+    def erd(self, database: str | None = None, version: int | None = None) -> Any:
         """The Mermaid entity-relationship diagram of the live schema, or of a stored ``version``."""
         return self.snapshot(database, version).erd()
 
@@ -545,7 +274,6 @@ class Project:
         from dataclasses import replace
 
         from .differ import Renames
-        from .migrations.files import MigrationFile
 
         db = self.database(database)
         if not name.strip():
@@ -569,24 +297,11 @@ class Project:
             return MakeMigrationsReport(db.name, plan)
         files = db.files()
         version = (files[-1].version if files else 0) + 1
-        undo = rollback_plan(backend, plan, old, new)
-        mfile = MigrationFile(
-            version=version,
-            description=" ".join(name.split()),
-            upgrade=tuple(render_steps(backend, plan)),
-            rollback=tuple(rollback_statements(backend, plan, old, new, undo)),
-            backend=backend.name,
-            base=old.checksum,
-            target=new.checksum,
-            severity=plan.severity,
-            rollback_severity=undo.severity,
-            renames=renames.to_header() if renames else None,
-        )
-        mfile = replace(mfile, generated=mfile.content_checksum)
+        mfile = migration_file(backend, plan, old, new, version, name, renames)
         translation = None
         if db.dev_backend is not None:  # before anything is written: strict translation may refuse
             dev_new, translation = db.translate(new)
-            mfile = dev_sections(db, mfile, db.translate(old)[0], dev_new, bare_renames(renames, old, new))
+            mfile = dev_sections(db.dev_backend, mfile, db.translate(old)[0], dev_new, bare_renames(renames, old, new))
         if verify:
             # a scratch transaction cannot hold a CONCURRENTLY statement: the same steps are verified built plainly
             plain = backend.online(False)
@@ -598,7 +313,7 @@ class Project:
         path = db.migrations_dir / mfile.filename
         db.migrations_dir.mkdir(parents=True, exist_ok=True)
         db.store_snapshot(version, new)
-        _write_atomic(path, mfile.render())
+        write_atomic(path, mfile.render())
         return MakeMigrationsReport(db.name, plan, mfile, os.path.relpath(path, db.config.root), translation=translation)
 
     def _verify(self, db: Database, old: Snapshot, new: Snapshot, mfile: MigrationFile) -> None:
@@ -635,7 +350,7 @@ class Project:
         path = db.migrations_dir / mfile.filename
         db.migrations_dir.mkdir(parents=True, exist_ok=True)
         text = mfile.render().replace("-- upgrade\n", "-- upgrade\n-- write the upgrade statements here, each ending with ;\n")
-        _write_atomic(path, text)
+        write_atomic(path, text)
         rel = os.path.relpath(path, db.config.root)
         return TextReport(f"{db.name}: wrote {rel} (manual migration: add its upgrade and rollback statements)",
                           {"database": db.name, "written": rel, "version": version})
@@ -740,7 +455,8 @@ class Project:
                 manual.append(rel)
             elif f.dev_upgrade is None:
                 assert f.path is not None
-                full = dev_sections(db, f, previous, dev_target)
+                assert db.dev_backend is not None
+                full = dev_sections(db.dev_backend, f, previous, dev_target)
                 original = f.path.read_text(encoding="utf-8")
                 text = original.rstrip("\n") + "\n" + full.render_dev_sections()
                 parsed = parse_migration(text)
@@ -749,7 +465,7 @@ class Project:
                 updates.append((f.path, text))
             previous = dev_target
         for path, text in updates:  # only once every file translated: a strict failure leaves all untouched
-            _write_atomic(path, text)
+            write_atomic(path, text)
         return [os.path.relpath(path, db.config.root) for path, _ in updates], manual
 
     # -- applying ---------------------------------------------------------------------------------
@@ -862,14 +578,14 @@ class Project:
         written, beside = [], []
         for name, text in files.items():
             path, new = target / name, target / f"{name}.new"
-            # a link planted at the name is no file of ours: never read through, replaced (by _write_atomic)
+            # a link planted at the name is no file of ours: never read through, replaced (by write_atomic)
             old = path.read_text(encoding="utf-8", errors="replace") if path.is_file() and not path.is_symlink() else None
             if old is not None and old != text and edited(old) and not overwrite:
-                _write_atomic(new, text)
+                write_atomic(new, text)
                 beside.append(name)
                 continue
             if old != text:
-                _write_atomic(path, text)
+                write_atomic(path, text)
             written.append(name)
             new.unlink(missing_ok=True)
         rel = os.path.relpath(target, db.config.root)
@@ -926,127 +642,6 @@ class Project:
         return TextReport("\n".join(lines), {"config": str(self.config.path), "databases": entries})
 
 
-def render_steps(backend: Backend, plan: Plan) -> list[Statement]:
-    """The plan's statements, each step's checks of the data on its first one (run just before it)."""
-    from dataclasses import replace
-
-    from .migrations.files import RowCheck
-
-    out: list[Statement] = []
-    for op in plan:
-        statements = backend.render(op)
-        checks = tuple(RowCheck(c.sql, c.what, c.hard) for c in (op.assessment.checks if op.assessment else ()))
-        if checks and statements:
-            statements[0] = replace(statements[0], checks=checks)
-        out += statements
-    return out
-
-
-def rollback_plan(backend: Backend, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
-    """The rollback of a plan (``old`` → ``new``): its reversed operations adapted to the backend like any plan, and
-    assessed as a rollback (what it drops was written since the upgrade). A NOT NULL column without default that
-    the upgrade dropped comes back holding its type's zero value, then loses the default: its values are not
-    restored (the step is marked irreversible), but the rollback runs on a table with rows."""
-    from dataclasses import replace
-
-    from .operations import AddColumn, AlterColumn, RebuildTable
-
-    def zero(col: Any) -> str | None:
-        empty = not col.nullable and col.default is None and col.identity is None and col.computed is None
-        return backend.zero_value(col.type) if empty and backend.new_not_null_fill is None else None
-
-    ops = []
-    for op in backend.adapt(plan.reverse(), new, old):
-        if isinstance(op, AddColumn) and zero(op.column) is not None:
-            filled = replace(op.column, default=zero(op.column))
-            ops += [AddColumn(op.parent, filled), AlterColumn(op.parent, filled, op.column)]
-        elif isinstance(op, RebuildTable):  # a copy into a table with a column the old one lacks
-            sources = {dict(op.renames).get(c.name, c.name) for c in op.old.columns}
-            fills = tuple((c.name, value) for c in op.new.columns if c.name not in sources and (value := zero(c)))
-            ops.append(replace(op, fills=fills) if fills else op)
-        else:
-            ops.append(op)
-    return backend.assessed(plan.replace(operations=tuple(ops)), undoing=True)
-
-
-def rollback_statements(backend: Backend, plan: Plan, old: Snapshot, new: Snapshot,
-                        reverse: Plan | None = None) -> list[Statement]:
-    """The rollback of a plan rendered (``reverse``: its :func:`rollback_plan`, when made already). A step whose
-    upgrade cannot be undone is marked irreversible; where a migration can stop half-way, each statement says which
-    upgrade statements it undoes (``-- dbwarden: undoes N-M``)."""
-    from dataclasses import replace
-
-    reverse = rollback_plan(backend, plan, old, new) if reverse is None else reverse
-    steps = _undone_steps(backend, plan, reverse)
-    upgrades = plan.operations
-    inverses = [o.reverse() for o in upgrades]
-    out: list[Statement] = []
-    for n, op in enumerate(reverse):
-        statements = render_steps(backend, reverse.replace(operations=(op,)))
-        # what the upgrade step destroys, as assessed on the engine (the step whose inverse this is): mostly the
-        # mirrored one (the rollback undoes the steps in reverse order), else searched (quadratic at 2,000 tables)
-        mirrored = len(upgrades) - 1 - n
-        if 0 <= mirrored < len(upgrades) and inverses[mirrored] == op:
-            upgrade: Operation | None = upgrades[mirrored]
-        else:
-            upgrade = next((o for o, inverse in zip(upgrades, inverses) if inverse == op), None)
-        reason = (upgrade or op.reverse()).irreversible
-        if reason and statements:
-            statements[0] = replace(statements[0], irreversible=reason)
-        out += [replace(s, undoes=steps[n]) for s in statements] if steps else statements
-    return out
-
-
-def _undone_steps(backend: Backend, plan: Plan, reverse: Plan) -> list[tuple[int, int]] | None:
-    """For each operation of the rollback, the upgrade statements (first, last, from 1) of the step it undoes; None
-    where a migration cannot stop half-way (it runs in one transaction), or where the rollback is not step for step
-    the inverse of the upgrade (the backend folded or split steps), so that nothing is ever marked wrongly."""
-    from .operations import AddConstraint
-
-    rendered = [backend.render(op) for op in plan]
-    if backend.transactional_ddl and all(s.transactional for statements in rendered for s in statements):
-        return None
-    spans, at = [], 1
-    for op, statements in zip(plan, rendered):
-        if not statements:
-            return None
-        # a constraint validated apart is in place once added: a validation that failed changed nothing, so the
-        # step is undone from its ADD on (a migration that stopped at the VALIDATE can be rolled back)
-        validated = 1 if isinstance(op, AddConstraint) and op.validate_apart and len(statements) > 1 else 0
-        spans.append((at, at + len(statements) - 1 - validated))
-        at += len(statements)
-    inverses = {n: op.reverse() for n, op in enumerate(plan)}
-    out = []
-    for op in reverse:
-        step = next((n for n, inverse in inverses.items() if inverse == op), None)
-        if step is None:
-            return None
-        del inverses[step]
-        out.append(spans[step])
-    return None if inverses else out  # a step without its own undo: no marking at all
-
-
-def dev_sections(db: Database, mfile: MigrationFile, dev_old: Snapshot, dev_new: Snapshot,
-                 renames: Renames | None = None) -> MigrationFile:
-    """``mfile`` with its dev-upgrade/dev-rollback sections: the plan between the translated base and target
-    snapshots, rendered by the dev backend (SPEC: translation during generation, one chain for both)."""
-    from dataclasses import replace
-
-    assert db.dev_backend is not None
-    plan = db.dev_backend.plan(dev_old, dev_new, renames)
-    return replace(mfile, dev_backend=db.dev_backend.name, dev_upgrade=tuple(render_steps(db.dev_backend, plan)),
-                   dev_rollback=tuple(rollback_statements(db.dev_backend, plan, dev_old, dev_new)))
-
-
-def bare_renames(renames: Renames, old: Snapshot, new: Snapshot) -> Renames:
-    """Renames keyed as in the translated snapshots: SQLite has one schema, its tables are keyed by bare name."""
-    from .differ import Renames
-
-    bare = lambda snap, key: snap.tables[key].name if key in snap.tables else key
-    return Renames({bare(old, o): bare(new, n) for o, n in renames.tables.items()},
-                   {(bare(new, t), c): n for (t, c), n in renames.columns.items()})
-
-
 def _selected(key: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
     name = key.rpartition(".")[2]
     hit = lambda patterns: any(fnmatch.fnmatchcase(key, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
@@ -1067,34 +662,6 @@ def inside_project(root: Path, path: str, what: str) -> Path:
     if not existing.is_dir():
         raise UsageError(f"{what} {path!r} is not a folder: {os.path.relpath(existing, root.resolve())} is a file")
     return resolved
-
-
-def lock_timeout_seconds(given: float | None) -> float:
-    """How long to wait for the migration lock: ``given`` (``--lock-timeout``), else ``$DBWARDEN_LOCK_TIMEOUT``,
-    else 60 seconds; a value that is not a number of seconds, or is negative, is a usage error."""
-    import math
-
-    where, text = ("--lock-timeout", given) if given is not None else \
-        ("DBWARDEN_LOCK_TIMEOUT", os.environ.get("DBWARDEN_LOCK_TIMEOUT", "60"))
-    try:
-        seconds = float(text)
-    except (TypeError, ValueError):
-        seconds = math.nan
-    if math.isnan(seconds) or seconds < 0:
-        raise UsageError(f"{where} {text!r}: expected a number of seconds, 0 or more (e.g. 60)")
-    return seconds
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    data = text.encode("utf-8")  # before anything is written: text that cannot be stored leaves no file behind
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)  # a symbolic link left there would be written through, out of the project
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def project(path: str | os.PathLike[str] | None = None, dev: bool = False, strict_translation: bool = False) -> Project:

@@ -1,4 +1,4 @@
-"""The one command table. ``dbwarden`` (cli.py) and ``%dbwarden`` (notebook/magics.py) both parse
+"""The one command table. ``dbwarden`` (cli/) and ``%dbwarden`` (notebook/magics.py) both parse
 arguments with the parser built here and call the same handlers, which return engine objects."""
 
 from __future__ import annotations
@@ -32,6 +32,23 @@ class Arg:
 
 def arg(*flags: str, completes: str | None = None, **options: Any) -> Arg:
     return Arg(flags, options, completes)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A command's handler: the ``Project`` method ``method`` called with keyword arguments, each the parsed
+    option of the same name (``progress``: the runner's callback), so the CLI, the magic and the Python API
+    spell every option alike."""
+
+    method: str
+    keywords: tuple[str, ...] = ()
+
+    def __call__(self, project: Any, args: argparse.Namespace) -> Any:
+        return getattr(project, self.method)(**{name: getattr(args, name) for name in self.keywords})
+
+
+def call(method: str, *keywords: str) -> Call:
+    return Call(method, keywords)
 
 
 @dataclass(frozen=True)
@@ -94,7 +111,11 @@ def _positive(text: str) -> int:
 def _init(_: None, a: argparse.Namespace) -> Any:
     from .init import init_project
 
-    return init_project(a.path, a.database_type, a.url, a.models)
+    return init_project(path=a.path, database_type=a.database_type, url=a.url, models=a.models)
+
+
+def _snapshot(p: Project, a: argparse.Namespace) -> Any:
+    return p.restore_snapshots(database=a.database) if a.restore else _out(p.snapshot(database=a.database), a.out)
 
 
 def _version(_: None, a: argparse.Namespace) -> Any:
@@ -113,8 +134,8 @@ COMMANDS: tuple[Command, ...] = (
         arg("--models", default="models", help="dotted module or folder with the SQLAlchemy models"),
     ), needs_project=False),
     Command("make-migrations", "diff the models against the base and write the next migration file",
-            lambda p, a: p.make_migrations(a.name, a.database, a.dry_run, a.offline, a.rename, a.rename_table, a.verify,
-                                           a.rebuild, a.concurrently, a.from_empty), (
+            call("make_migrations", "name", "database", "dry_run", "offline", "rename", "rename_table", "verify",
+                 "rebuild", "concurrently", "from_empty"), (
         arg("name", type=_migration_name, help="what the migration does, e.g. \"add orders\""),
         DATABASE,
         arg("--offline", action="store_true", help="no database: start from the latest stored snapshot"),
@@ -129,21 +150,21 @@ COMMANDS: tuple[Command, ...] = (
         arg("--from-empty", action="store_true",
             help="the first migration builds everything from nothing, even when the database holds the tables already"),
     )),
-    Command("new", "write an empty manual migration file", lambda p, a: p.new(a.name, a.database),
+    Command("new", "write an empty manual migration file", call("new", "name", "database"),
             (arg("name", type=_migration_name, help="what the migration does"), DATABASE)),
     Command("baseline", "adopt an existing database: its live schema becomes snapshot 0000, marked applied",
-            lambda p, a: p.baseline(a.database), (DATABASE,)),
+            call("baseline", "database"), (DATABASE,)),
     Command("translate", "the translation report of the models for the SQLite dev database (what changes, what is dropped, why)",
-            lambda p, a: p.translate(a.database, a.add_dev_sections), (
+            call("translate", "database", "add_dev_sections"), (
         DATABASE,
         arg("--add-dev-sections", action="store_true",
             help="give migration files without dev sections their SQLite versions, translated from the stored snapshots"),
     )),
     Command("check", "safety analysis of pending migrations (destructive, data-dependent, locking, irreversible)",
-            lambda p, a: p.check(a.database), (DATABASE,)),
+            call("check", "database"), (DATABASE,)),
     Command("migrate", "apply pending migrations under the lock",
-            lambda p, a: p.migrate(a.database, a.count, a.to_version, a.dry_run, a.sql, a.force, a.all,
-                                   progress=a.progress, lock_timeout=a.lock_timeout), (
+            call("migrate", "database", "count", "to_version", "dry_run", "sql", "force", "all", "progress",
+                 "lock_timeout"), (
         DATABASE, ALL,
         arg("--count", type=_positive, metavar="N", help="apply at most N migrations"),
         arg("--to-version", type=_version_number, metavar="V", help="apply up to and including migration V",
@@ -153,37 +174,35 @@ COMMANDS: tuple[Command, ...] = (
         FORCE, LOCK_TIMEOUT,
     )),
     Command("rollback", "revert the last applied migration(s)",
-            lambda p, a: p.rollback(a.database, a.count, a.dry_run, a.force, progress=a.progress,
-                                    lock_timeout=a.lock_timeout), (
+            call("rollback", "database", "count", "dry_run", "force", "progress", "lock_timeout"), (
         DATABASE, arg("--count", type=_positive, default=1, metavar="N", help="revert the last N migrations"), DRY_RUN, FORCE,
         LOCK_TIMEOUT,
     )),
     Command("downgrade", "revert every migration after V (V stays applied)",
-            lambda p, a: p.downgrade(a.to, a.database, a.dry_run, a.force, progress=a.progress,
-                                     lock_timeout=a.lock_timeout), (
+            call("downgrade", "to", "database", "dry_run", "force", "progress", "lock_timeout"), (
         arg("--to", type=_version_number, required=True, metavar="V", help="the version to keep (0: revert all)",
             completes="version"),
         DATABASE, DRY_RUN, FORCE, LOCK_TIMEOUT,
     )),
     Command("rebase", "after a git merge: renumber and re-plan the migrations the database has not applied",
-            lambda p, a: p.rebase(a.database, a.dry_run), (DATABASE, DRY_RUN)),
-    Command("status", "applied and pending migrations", lambda p, a: p.status(a.database, a.all_environments), (
+            call("rebase", "database", "dry_run"), (DATABASE, DRY_RUN)),
+    Command("status", "applied and pending migrations", call("status", "database", "all_environments"), (
         DATABASE,
         arg("--all-environments", action="store_true",
             help="where each migration is applied: a column per environment (database_url is 'default')"),
     )),
     Command("history", "every migration applied, rolled back, stopped part-way or repaired, with its checksum",
-            lambda p, a: p.history(a.database), (DATABASE,)),
+            call("history", "database"), (DATABASE,)),
     Command("repair", "after fixing the failed statement of a partial migration, re-record its checksum "
             "(the statements that ran stay run; migrate continues after them)",
-            lambda p, a: p.repair(a.version, a.database, a.force, lock_timeout=a.lock_timeout), (
+            call("repair", "version", "database", "force", "lock_timeout"), (
         arg("version", type=_version_number, metavar="VERSION", help="the partial migration", completes="version"),
         DATABASE,
         arg("--force", action="store_true", help="repair a 'running' migration: its last statement did not take effect"),
         LOCK_TIMEOUT,
     )),
     Command("diff", "models against the live database (read-only)",
-            lambda p, a: p.diff(a.database, a.offline, a.out, a.check, a.rename, a.rename_table), (
+            call("diff", "database", "offline", "out", "check", "rename", "rename_table"), (
         DATABASE,
         arg("--out", choices=("table", "json", "sql"), default="table", help="output form"),
         arg("--offline", action="store_true", help="models against the latest stored snapshot; no database"),
@@ -191,14 +210,14 @@ COMMANDS: tuple[Command, ...] = (
         RENAME, RENAME_TABLE,
     )),
     Command("snapshot", "the live schema",
-            lambda p, a: p.restore_snapshots(a.database) if a.restore else _out(p.snapshot(a.database), a.out), (
+            _snapshot, (
         DATABASE, arg("--out", choices=("table", "json"), default="table", help="output form"),
         arg("--restore", action="store_true",
             help="rebuild the missing stored snapshots by replaying the migrations in a scratch database"),
     )),
     Command("generate-models", "write SQLAlchemy model code from the live database",
-            lambda p, a: p.generate_models(a.database, a.output, a.tables, a.exclude_tables, a.single_file,
-                                           a.overwrite, a.style), (
+            call("generate_models", "database", "output", "tables", "exclude_tables", "single_file",
+                 "overwrite", "style"), (
         DATABASE,
         arg("--output", metavar="DIR", help="write a package (or models.py with --single-file) here, inside the project; default: print"),
         arg("--tables", action="append", default=[], metavar="GLOB", help="only these tables (repeatable)",
@@ -212,14 +231,14 @@ COMMANDS: tuple[Command, ...] = (
     )),
     Command("seed", "seed data: 'seed new NAME' writes the next seeds/<database>/NNNN_<name>.sql, 'seed apply' applies "
             "those not applied yet, 'seed status' shows each one's state",
-            lambda p, a: p.seed(a.action, a.name, a.database, a.dry_run, lock_timeout=a.lock_timeout), (
+            call("seed", "action", "name", "database", "dry_run", "lock_timeout"), (
         arg("action", choices=("new", "apply", "status"), help="new | apply | status"),
         arg("name", nargs="?", type=_migration_name, help="the seed's name (seed new)"),
         DATABASE, DRY_RUN, LOCK_TIMEOUT,
     )),
-    Command("lock-status", "show the migration lock", lambda p, a: p.lock_status(a.database), (DATABASE,)),
-    Command("unlock", "release the migration lock, whoever holds it", lambda p, a: p.unlock(a.database), (DATABASE,)),
-    Command("config", "the configuration, passwords masked", lambda p, a: p.config_report()),
+    Command("lock-status", "show the migration lock", call("lock_status", "database"), (DATABASE,)),
+    Command("unlock", "release the migration lock, whoever holds it", call("unlock", "database"), (DATABASE,)),
+    Command("config", "the configuration, passwords masked", call("config_report")),
     Command("version", "versions of dbwarden_nb and its libraries", _version, needs_project=False),
 )
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, quote_plus, unquote
 
 from dbwarden_nb.errors import ConfigError
+from dbwarden_nb.session import SESSION
 
 __all__ = [
     "DATABASE_TYPES",
@@ -102,10 +103,9 @@ _SQLALCHEMY_URL = re.compile(
 _HOST_PORT = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|(?P<host>[^:]*))(?::(?P<port>.*))?", re.DOTALL)
 _MASK = "***"
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
-# Every password this process has seen in a configured URL (as written and as resolved from ${VAR}). mask_text
-# replaces them wherever they turn up (a driver's message, a user's exception, a traceback), URL or not.
-_SEEN_SECRETS: set[str] = set()
-_REMEMBERED_LENGTH = 4
+# Every password this process has seen in a configured URL (as written and as resolved from ${VAR}) is kept in
+# the session (SESSION.secrets); mask_text replaces them wherever they turn up (a driver's message, a user's
+# exception, a traceback), URL or not.
 
 
 # ---------------------------------------------------------------------------------------------- databases
@@ -276,7 +276,7 @@ class _Registry:
     databases: dict[str, DatabaseConfig] = field(default_factory=dict)
 
 
-_SESSION = _Registry(root=None)
+_SESSION = SESSION.registry = _Registry(root=None)  # database_config() outside a dbwarden.py
 _current_registry: ContextVar[_Registry] = ContextVar("dbwarden_registry", default=_SESSION)
 
 
@@ -702,7 +702,7 @@ def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` (e.g. a driver's error message) with URLs masked and each known secret replaced by ``***``: those
     given and every password of a URL configured in this process, each also in its URL-encoded forms."""
     text = _URL_IN_TEXT.sub(lambda match: mask_url(match.group()), text)
-    variants = {form for secret in (*secrets, *_SEEN_SECRETS) if secret
+    variants = {form for secret in (*secrets, *SESSION.secrets) if secret
                 for form in (secret, quote(secret, safe=""), quote_plus(secret, safe=""))}
     for secret in sorted(variants, key=len, reverse=True):  # longest first: a secret may contain another
         text = text.replace(secret, _MASK)
@@ -725,8 +725,7 @@ def safe_cause(exc: BaseException) -> BaseException | None:
 
 
 def _remember(passwords: Iterable[str]) -> None:
-    # Shorter ones would mask ordinary words everywhere ("pg" in "pg_catalog"); they are masked where known.
-    _SEEN_SECRETS.update(password for password in passwords if len(password) >= _REMEMBERED_LENGTH)
+    SESSION.remember(passwords)
 
 
 def _url_passwords(url: str) -> set[str]:

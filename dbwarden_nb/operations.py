@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Iterable, Iterator, Union
 
 from .schema import Check, Column, ForeignKey, Index, Options, PrimaryKey, SchemaObject, Table, Unique, View
+from .session import view
 
 SEVERITIES = ("INFO", "WARN", "CRITICAL")
 
@@ -813,15 +814,11 @@ class Plan:
             "suggestions": list(self.suggestions),
         }
 
-    # -- notebook display: dbwarden_nb.notebook, imported only when used -----------------------------
+    # -- display: views the notebook layer registers (session.view) ---------------------------------
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from .notebook.display import mimebundle
-
-        return mimebundle(self)
+        return view("mimebundle", self)
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per operation."""
-        from .notebook.display import to_frame
-
-        return to_frame(self)
+        return view("frame", self)

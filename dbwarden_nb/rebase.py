@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .errors import IntegrityError, MigrationError, UsageError
 from .reports import Report
+from .session import view
 
 if TYPE_CHECKING:
-    from .api import Database
     from .backends.base import Connection
+    from .database import Database
     from .migrations.files import MigrationFile, Statement
     from .migrations.history import HistoryRow
     from .schema import Snapshot
@@ -103,9 +104,7 @@ class RebaseReport(Report):
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per migration file."""
-        from .notebook.display import to_frame
-
-        return to_frame(self)
+        return view("frame", self)
 
     def to_json(self) -> dict[str, Any]:
         return {"database": self.database, "directory": self.directory, "applied_in": self.applied_in,
@@ -296,12 +295,12 @@ def retranslated(db: Database, f: MigrationFile, base: Snapshot | None,
         return None, None
     if f.edited or f.is_manual:
         return None, "kept as written (the file was edited by hand): check them against the merged chain"
-    from .api import bare_renames, dev_sections
     from .differ import Renames
+    from .planning import bare_renames, dev_sections
 
     base = base if base is not None else (db.stored_snapshot(0) or db.production.empty())
     renames = Renames.from_header(f.renames)
-    dev = dev_sections(db, f, db.translate(base)[0], db.translate(target)[0], bare_renames(renames, base, target))
+    dev = dev_sections(db.dev_backend, f, db.translate(base)[0], db.translate(target)[0], bare_renames(renames, base, target))
     same = (dev.dev_upgrade, dev.dev_rollback) == (f.dev_upgrade, f.dev_rollback)
     return (None, None) if same else (dev, "translated again from the new base and target")
 
@@ -364,11 +363,11 @@ def rebase(db: Database, dry_run: bool = False) -> RebaseReport:
     for f, _, text in texts:
         if text is not None and f.path is not None:
             os.remove(f.path)
-    from .api import _write_atomic
+    from .atomic import write_atomic
 
     for f, name, text in texts:
         if text is not None:
-            _write_atomic(db.migrations_dir / name, text)
+            write_atomic(db.migrations_dir / name, text)
     for f, version, _, _, target, live, _ in writes:
         stored = db.stored_snapshot(version)
         if target is not None and (stored is None or stored.checksum != target):

@@ -1,7 +1,7 @@
 """Result objects of the commands: plain data with a text form (CLI) and a JSON form (``--json``).
 
-They never print. The notebook layer gives them an HTML form through ``_repr_mimebundle_``, imported
-lazily, so nothing here knows IPython.
+They never print. The notebook layer gives them an HTML form through ``_repr_mimebundle_``: it registers the
+view when imported (``session.view``), so nothing here imports it or knows IPython.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 from .errors import DbwardenError, DifferencesFound, IntegrityError, RisksFound
+from .session import view
 
 if TYPE_CHECKING:
     from .migrations.files import MigrationFile
@@ -53,10 +54,9 @@ class Report:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         try:
-            from .notebook.display import mimebundle
+            return view("mimebundle", self)
         except ImportError:  # the notebook layer is optional; text always works
             return {"text/plain": self.to_text()}
-        return mimebundle(self)
 
 
 def json_text(document: Any) -> str:
@@ -129,9 +129,7 @@ class DiffReport(Report):
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per operation."""
-        from .notebook.display import to_frame
-
-        return to_frame(self)
+        return view("frame", self)
 
 
 @dataclass(repr=False)
@@ -172,9 +170,7 @@ class MakeMigrationsReport(Report):
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per operation."""
-        from .notebook.display import to_frame
-
-        return to_frame(self)
+        return view("frame", self)
 
 
 class FailsOnProblems:
@@ -225,9 +221,7 @@ class StatusReport(FailsOnProblems, Report):
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per applied, partial or pending migration."""
-        from .notebook.display import to_frame
-
-        return to_frame(self)
+        return view("frame", self)
 
 
 @dataclass(frozen=True)
@@ -291,9 +285,7 @@ class EnvironmentStatusReport(Report):
 
     def to_frame(self) -> Any:
         """A pandas DataFrame: a row per migration, a column per environment."""
-        from .notebook.display import to_frame
-
-        return to_frame(self)
+        return view("frame", self)
 
 
 @dataclass(frozen=True)
@@ -355,9 +347,7 @@ class CheckReport(Report):
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per risk of a pending migration."""
-        from .notebook.display import to_frame
-
-        return to_frame(self)
+        return view("frame", self)
 
 
 @dataclass(repr=False)
@@ -393,9 +383,7 @@ class HistoryReport(Report):
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per history row."""
-        from .notebook.display import to_frame
-
-        return to_frame(self)
+        return view("frame", self)
 
 
 @dataclass(repr=False)
@@ -450,9 +438,7 @@ class RunReport(Report):
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per migration applied, rolled back or planned."""
-        from .notebook.display import to_frame
-
-        return to_frame(self)
+        return view("frame", self)
 
 
 @dataclass(repr=False)
@@ -511,6 +497,4 @@ class MultiReport(Report):
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per row of its reports."""
-        from .notebook.display import to_frame
-
-        return to_frame(self)
+        return view("frame", self)

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any, Iterable, Mapping
 
 from .errors import SnapshotError
+from .session import view
 
 FORMAT = "dbwarden-snapshot/1"
 
@@ -249,24 +250,18 @@ class Table:
             "options": _options(self.options),
         }
 
-    # -- notebook display: dbwarden_nb.notebook, imported only when used -----------------------------
+    # -- display: views the notebook layer registers (session.view) ---------------------------------
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from .notebook.display import mimebundle
-
-        return mimebundle(self)
+        return view("mimebundle", self)
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per column."""
-        from .notebook.display import to_frame
-
-        return to_frame(self)
+        return view("frame", self)
 
     def erd(self) -> Any:
         """A Mermaid entity-relationship diagram of this table and the tables it references."""
-        from .notebook.erd import erd
-
-        return erd(self)
+        return view("erd", self)
 
     def _comparable(self) -> dict[str, Any]:
         doc = self.to_json()
@@ -538,24 +533,18 @@ class Snapshot:
         counts = ", ".join(plural(kind, len(names)) for kind, names in self.unmanaged.items())
         return f"not managed: {counts} (dbwarden does not create or drop them)"
 
-    # -- notebook display: dbwarden_nb.notebook, imported only when used -----------------------------
+    # -- display: views the notebook layer registers (session.view) ---------------------------------
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from .notebook.display import mimebundle
-
-        return mimebundle(self)
+        return view("mimebundle", self)
 
     def to_frame(self, by: str = "column") -> Any:
         """A pandas DataFrame: one row per column, or per table and view with ``by="table"``."""
-        from .notebook.display import to_frame
-
-        return to_frame(self, by=by)
+        return view("frame", self, by=by)
 
     def erd(self) -> Any:
         """A Mermaid entity-relationship diagram: tables, columns and foreign keys."""
-        from .notebook.erd import erd
-
-        return erd(self)
+        return view("erd", self)
 
 
 def _tuple(values: Any) -> tuple[Any, ...]:

@@ -26,8 +26,8 @@ from .errors import (
 from .reports import FailsOnProblems, Report, TextReport
 
 if TYPE_CHECKING:
-    from .api import Database
     from .backends.base import Connection
+    from .database import Database
     from .migrations.files import Statement
 
 __all__ = ["REPEATABLE", "Seed", "SeedStatusReport", "apply_seeds", "new_seed", "read_seeds", "seed_status"]

@@ -20,6 +20,7 @@ from .backends.sqlite_ddl import Token, join
 from .errors import TranslationError
 from .reports import Report
 from .schema import Check, Column, ForeignKey, Index, IndexElement, Snapshot, Table, View
+from .session import view
 from .translate_rules import NOTHING, Expressions, TypeResult, Types, Untranslatable, literal, one_line, quote
 
 ACTIONS = ("kept", "converted", "fallback", "dropped")
@@ -91,9 +92,7 @@ class TranslationReport(Report):
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per decision."""
-        from .notebook.display import to_frame
-
-        return to_frame(self)
+        return view("frame", self)
 
 
 # ------------------------------------------------------------------------------------------ validation

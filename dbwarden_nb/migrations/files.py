@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dbwarden_nb.errors import MigrationFileError
+from dbwarden_nb.session import view
 
 __all__ = [
     "SEVERITIES",
@@ -184,9 +185,7 @@ class MigrationFile:
         return text
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
-        from dbwarden_nb.notebook.display import mimebundle  # the notebook layer, imported only when displayed
-
-        return mimebundle(self)
+        return view("mimebundle", self)  # registered by the notebook layer
 
 
 def statements_checksum(statements: tuple[Statement, ...]) -> str:

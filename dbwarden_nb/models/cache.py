@@ -25,7 +25,7 @@ none of the model modules is imported in this process, since in a notebook the t
 truth (they may have been changed since the files were read). An entry is written only by a process that
 imported the models itself, from files that did not change while it ran. What a model module reads besides
 Python source (an environment variable, a data file) is not seen: set ``DBWARDEN_MODEL_CACHE=0`` for such models
-(the CLI says so on stderr each time a snapshot comes from the cache: ``served``).
+(the CLI says so on stderr each time a snapshot comes from the cache: ``SESSION.cache_served``).
 """
 
 from __future__ import annotations
@@ -42,13 +42,27 @@ import weakref
 from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Protocol
 
+from ..atomic import write_atomic
 from ..schema import Snapshot
+from ..session import SESSION
 
 if TYPE_CHECKING:
-    from ..api import Database
-    from ..backends.base import Connection
+    from ..backends.base import Backend, Connection
+    from ..config import DatabaseConfig
+
+
+class Database(Protocol):
+    """What the caches need of a configured database (``dbwarden_nb.database.Database``), which sits above them."""
+
+    config: DatabaseConfig
+    production: Backend
+
+    def model_set(self) -> tuple[list[Any], list[Any]]: ...
+
+    def managed(self, snap: Snapshot) -> Snapshot: ...
+
 
 FORMAT = "dbwarden-model-cache/2"
 # A file modified this close to the start of the run may have been read before the change: not recorded.
@@ -63,9 +77,6 @@ _open: weakref.WeakKeyDictionary[Any, tuple[Any, ModelCache]] = weakref.WeakKeyD
 
 
 _read: dict[Path, tuple[tuple[int, int, int], Snapshot]] = {}
-
-served: list[Path] = []  # the entries this process took a snapshot from (the CLI names the cache's limits then)
-
 
 class _ImportProbes:
     """A finder first on ``sys.meta_path`` that finds nothing: it notes each (name, search path) asked for."""
@@ -104,6 +115,42 @@ def _located(name: str, path: tuple[str, ...] | None) -> list[Any] | None:
         if spec is not None:
             return [spec.origin, list(spec.submodule_search_locations or ())]
     return None
+
+
+def production_models(db: Database, conn: Connection | None) -> Snapshot:
+    """The models of ``db`` as the production server would report them, through the three caches, in order:
+
+    - the model cache (``ModelCache``): unchanged model files give their snapshot without being imported;
+    - backends that normalize through the server keep the normalized snapshot under ``.dbwarden/<db>/cache/``,
+      keyed by the checksum of the models as SQLAlchemy spells them and the server version, so an unchanged
+      model set costs no server work and ``--offline`` runs reuse it; any change to the models misses it;
+    - per table (``models.normalize.TableCache``): a changed model set sends only its changed tables to the server.
+    """
+    cache = ModelCache.of(db, conn)
+    if cache.snapshot is not None:
+        return db.managed(cache.snapshot)
+    backend = db.production
+    tables, metadata = db.model_set()
+    raw = backend.extract_models(tables, conn, metadata)
+    backend.refuse_unholdable(raw)  # names the server would cut or mangle: refused, never silently changed
+    if not backend.normalizes_on_server:
+        return db.managed(cache.store(backend.normalize_models(raw, conn)))
+    folder = db.config.state_path / "cache"
+    digest = raw.checksum.removeprefix("sha256:")
+    source = lambda path: read_snapshot(path, source=os.path.relpath(path, db.config.root))
+    if conn is None:
+        cached = sorted(folder.glob(f"{digest}-*.json"))
+        return db.managed(source(cached[-1]) if cached else raw)
+    version = backend.server_version(conn)
+    path = folder / f"{digest}-{version}.json"
+    if path.exists():
+        return db.managed(cache.store(source(path)))
+    from .normalize import TableCache
+
+    normalized = TableCache(folder / f"tables-{version}.json").normalize(backend, raw, conn)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, normalized.to_json())
+    return db.managed(cache.store(normalized))
 
 
 def read_snapshot(path: Path, source: str) -> Snapshot:
@@ -184,7 +231,7 @@ class ModelCache:
                 gc.enable()
         if not isinstance(snap, Snapshot):
             return None
-        served.append(self.path)
+        SESSION.cache_served.append(self.path)  # the CLI names the cache's limits then
         with suppress(OSError):
             os.utime(self.path)  # recently used: kept longest
         return snap

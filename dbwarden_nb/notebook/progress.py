@@ -5,8 +5,9 @@ The runner calls a progress callback as ``progress(event, file, step, total)``: 
 statements an earlier partial run already completed), ``"statement"`` as each statement starts (``step`` = its
 index; a callback with a ``running(sql)`` method is handed its SQL first), ``"step"`` after each committed chunk
 (on PostgreSQL a whole migration is one chunk), ``"done"`` at its end; and ``"wait"`` (no file) once when the
-migration lock is busy and the run starts waiting for it. This module holds the two callbacks and the rule that
-picks one; the result of a run is always the one summary object the command returns, whatever shows here.
+migration lock is busy and the run starts waiting for it. This module holds the widget callback (the terminal's
+is the CLI's, ``cli/progress.py``) and the rule that picks one; the result of a run is always the one summary
+object the command returns, whatever shows here.
 
 Where progress shows (:func:`progress_mode`):
 
@@ -32,8 +33,10 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from ..cli.progress import ENV, TerminalProgress
+from ..cli.progress import where as _where
 from ..config import mask_text
 from ..errors import ConfigError
 
@@ -42,27 +45,6 @@ if TYPE_CHECKING:
     from ..migrations.runner import Progress
 
 MODES = ("widget", "text", "none")
-ENV = "DBWARDEN_PROGRESS"
-
-
-class TerminalProgress:
-    """One line per migration on a stream (default: ``sys.stderr`` at the time of the call), when it is a
-    terminal or ``$DBWARDEN_PROGRESS`` is ``text``."""
-
-    def __init__(self, stream: TextIO | None = None):
-        self.stream = stream
-
-    def __call__(self, event: str, file: MigrationFile | None, step: int, total: int) -> None:
-        stream = self.stream or sys.stderr
-        if event not in ("start", "wait") or not _shows_lines(stream):
-            return
-        if file is None:
-            stream.write("dbwarden: waiting for the migration lock\n")
-            stream.flush()
-            return
-        resumed = f", resuming after statement {step}" if step else ""
-        stream.write(f"dbwarden: {_where(file)}: {total} statement(s){resumed}\n")
-        stream.flush()
 
 
 class WidgetProgress:
@@ -189,22 +171,6 @@ def notebook_progress(mode: str | None = None) -> Iterator[Progress | None]:
         yield TerminalProgress()
     else:
         yield None
-
-
-def _shows_lines(stream: TextIO) -> bool:
-    forced = os.environ.get(ENV, "").strip().lower()
-    if forced in ("text", "none"):
-        return forced == "text"
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
-def _where(file: MigrationFile) -> str:
-    """The file as the user knows it: relative to the working directory when it is below it."""
-    if file.path is None:
-        return file.filename
-    rel = os.path.relpath(file.path)
-    return file.path.as_posix() if rel.startswith("..") else rel.replace(os.sep, "/")
 
 
 def _one_line(sql: str, limit: int = 120) -> str:

@@ -5,23 +5,25 @@ from __future__ import annotations
 import sys
 from typing import Any, Sequence
 
-from .errors import DbwardenError
+from ..errors import DbwardenError
 
 
 def render(obj: Any, as_json: bool) -> str:
-    from .commands import document, text
+    from ..commands import document, text
 
     if as_json:
-        from .reports import json_text
+        from ..reports import json_text
 
         return json_text(document(obj))
     return text(obj)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .commands import build_parser, failure_of, run
-    from .notebook.progress import TerminalProgress
+    from ..commands import build_parser, failure_of, run
+    from ..session import SESSION
+    from .progress import TerminalProgress
 
+    SESSION.cache_served.clear()  # the note below is about this run (main may run many times in one process)
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in argv or "--verbose" in argv
     try:
@@ -36,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return failure.exit_code
     except DbwardenError as exc:
         if verbose:
-            from .config import masked_traceback
+            from ..config import masked_traceback
 
             print(masked_traceback(exc), end="", file=sys.stderr)
         print(f"dbwarden: error: {_one_line(exc)}", file=sys.stderr)
@@ -48,14 +50,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _cache_note() -> None:
     """The models' snapshot came from the model cache, which cannot see what they read besides Python source."""
-    cache = sys.modules.get("dbwarden_nb.models.cache")
-    if cache is not None and cache.served:
+    from ..session import SESSION
+
+    if SESSION.cache_served:
         print("dbwarden: note: model snapshot from the cache (no model module changed); for models that read "
               "environment variables or data files, set DBWARDEN_MODEL_CACHE=0", file=sys.stderr)
 
 
 def _one_line(exc: BaseException) -> str:
-    from .config import mask_text
+    from ..config import mask_text
 
     return mask_text(" ".join(str(exc).split())) or type(exc).__name__
 
