@@ -225,6 +225,11 @@ class MigrationFile:
         return mimebundle(self)
 
 
+# A class-level default would answer for a file read header-only before __getattr__ could parse its dev sections;
+# the generated __init__ keeps its own copy of the defaults.
+del MigrationFile.dev_upgrade, MigrationFile.dev_rollback
+
+
 def statements_checksum(statements: tuple[Statement, ...]) -> str:
     """``sha256:...`` of statements, whitespace at line ends and comments between statements aside (seeds too)."""
     return _checksum(statements)
@@ -449,7 +454,7 @@ def _scan_markers(text: str, pos: int, line: int, source: str | None) -> list[tu
             # E'...' (the word before it is E alone) is the one form where a backslash escapes the quote.
             backslashes = (token == "'" and at > pos and text[at - 1] in "Ee"
                            and (at - 2 < pos or not _WORD_CHAR.match(text, at - 2)))
-            pos = _quote_end(text, at, token, backslashes, lambda: line_of(at), source)
+            pos = _quote_end(text, at, token, backslashes, lambda at=at: line_of(at), source)
     return out
 
 
