@@ -132,7 +132,7 @@ def kept_order(files: Sequence[MigrationFile], rows: Iterable[HistoryRow], where
             listed = ", ".join(f"{r.version:04d} {r.filename}" for r in rows)
             raise IntegrityError(f"{where}: its history ({listed}) is not a run of versions from 0001, so no chain "
                                  "can keep it; nothing rebased")
-        same = [f for f in left if f.checksum == row.checksum]
+        same = [f for f in left if f.matches(row.checksum)]
         if not same:
             raise IntegrityError(f"{where}: {row.filename} was applied as {row.version:04d} ({row.checksum}), and no "
                                  "file of the merged chain has those statements (edited or deleted); nothing rebased")

@@ -507,12 +507,19 @@ class TestChecksum:
         assert re.fullmatch(r"sha256:[0-9a-f]{64}", m.checksum)
         assert m.checksum == parse_migration(EXAMPLE).checksum
 
-    def test_blind_to_whitespace_comments_and_other_sections(self) -> None:
+    def test_blind_to_line_end_whitespace_blank_lines_and_other_sections(self) -> None:
+        """The checksum is of the upgrade section's lines (computed without splitting the file): line ends,
+        whitespace at them and blank lines aside. The first kind, of the split statements, was also blind to
+        comments and spaces between statements; a database that recorded it keeps verifying (``matches``)."""
         base = parse_migration(migration("SELECT 1\n  + 2;\nSELECT 3;", "SELECT 4;"))
+        spaced = parse_migration(migration("\n\nSELECT 1   \n  + 2;   \n\n\nSELECT 3;\t\n\n", "SELECT 5;").replace("\n", "\r\n"))
+        assert spaced.checksum == base.checksum
         noisy = parse_migration(
             migration("\n\n-- a comment\nSELECT 1   \n  + 2 ;   \n\n\n/* x */ SELECT 3\t;\n\n", "SELECT 5;").replace("\n", "\r\n")
         )
-        assert noisy.checksum == base.checksum
+        assert noisy.checksum != base.checksum  # a note or a space inside a line is text of the section now
+        assert noisy.legacy_checksums[0] == base.legacy_checksums[0]
+        assert noisy.matches(base.legacy_checksums[0]) and not noisy.matches(base.checksum)
         dev = parse_migration(migration("SELECT 1\n  + 2;\nSELECT 3;", "-- dev-upgrade: sqlite\nSELECT 9;\n-- dev-rollback: sqlite"))
         assert dev.checksum == base.checksum
 
@@ -781,13 +788,15 @@ class TestProperties:
     def test_checksum_ignores_line_end_whitespace_and_blank_lines(self, m: MigrationFile, data: st.DataObject) -> None:
         lines = [f"-- dbwarden migration {m.version:04d}: x", "-- upgrade"]
         for statement in m.upgrade:
-            lines += [data.draw(st.sampled_from(["", "  ", "-- a note"])) for _ in range(data.draw(st.integers(0, 2)))]
+            lines += [data.draw(st.sampled_from(["", "  ", "\t"])) for _ in range(data.draw(st.integers(0, 2)))]
             if not statement.transactional:
                 lines.append("-- dbwarden: no-transaction")
             lines += [line + data.draw(st.sampled_from(["", " ", "\t  "])) for line in (statement.sql + ";").split("\n")]
         lines.append("-- rollback")
         noisy = parse_migration("\n".join(lines))
         assert noisy.checksum == m.checksum
+        noted = parse_migration("\n".join(lines).replace("\n-- rollback", "\n-- a note\n-- rollback"))
+        assert noted.legacy_checksums == noisy.legacy_checksums and noted.checksum != m.checksum
         assert noisy.checksum == parse_migration("\r\n".join(lines)).checksum
 
     @PROPERTY

@@ -31,6 +31,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
 
 from dbwarden_nb.errors import MigrationFileError
 from dbwarden_nb.session import view
@@ -117,16 +118,50 @@ class MigrationFile:
     dev_upgrade: tuple[Statement, ...] | None = None
     dev_rollback: tuple[Statement, ...] | None = None
     path: Path | None = field(default=None, compare=False)
+    # (checksum, content_checksum) of the text it was parsed from; None for one built in code (its rendered text)
+    text_checksums: tuple[str, str] | None = field(default=None, init=False, compare=False, repr=False)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for a missing attribute: the statements of a file read_migrations read header-only.
+        source = self.__dict__.get("_source")
+        if source is None or name not in _STATEMENT_FIELDS:
+            raise AttributeError(name)
+        full = source.parse()
+        for key in _STATEMENT_FIELDS:
+            object.__setattr__(self, key, getattr(full, key))
+        return getattr(full, name)
 
     @property
     def checksum(self) -> str:
-        """``sha256:<hex>`` of the upgrade statements; blind to whitespace at line ends and between statements."""
-        return _checksum(self.upgrade)
+        """``sha256:<hex>`` of the upgrade section's lines, blind to whitespace at line ends, blank lines and line
+        endings; computed from the file's text without splitting it into statements (see :meth:`matches`)."""
+        return self._checksums()[0]
 
     @property
     def content_checksum(self) -> str:
         """The checksum of both sections: what make-migrations records as ``generated`` (see :attr:`edited`)."""
-        return _checksum(self.upgrade + (Statement("-- rollback"),) + self.rollback)
+        return self._checksums()[1]
+
+    def _checksums(self) -> tuple[str, str]:
+        if self.text_checksums is not None:
+            return self.text_checksums
+        digests = {marker[3:]: _lines_digest(_render_section(marker, getattr(self, marker[3:]))[1:])
+                   for marker in ("-- upgrade", "-- rollback")}
+        return _sums(digests["upgrade"], digests["rollback"])
+
+    @property
+    def legacy_checksums(self) -> tuple[str, str]:
+        """(checksum, content checksum) of the first kind, of the split statements, as history and ``-- generated:``
+        recorded them before checksums were of the text (a database migrated then holds them)."""
+        source = self.__dict__.get("_source")
+        if source is not None and "upgrade" not in self.__dict__:
+            return source.legacy()
+        return _legacy_sums(self.upgrade, self.rollback)
+
+    def matches(self, checksum: str) -> bool:
+        """Whether a recorded checksum is this file's upgrade: of either kind (the first kind costs a split, once
+        per content with the parsed-file cache)."""
+        return checksum == self.checksum or checksum == self.legacy_checksums[0]
 
     @property
     def filename(self) -> str:
@@ -145,7 +180,8 @@ class MigrationFile:
     @property
     def edited(self) -> bool:
         """Generated, then changed by hand: its statements, not its header, say what it does."""
-        return self.generated is not None and self.generated != self.content_checksum
+        return (self.generated is not None and self.generated != self.content_checksum
+                and self.generated != self.legacy_checksums[1])
 
     def render_dev_sections(self) -> str:
         """The ``-- dev-upgrade``/``-- dev-rollback`` sections' text ("" without them); also what
@@ -188,9 +224,45 @@ class MigrationFile:
         return view("mimebundle", self)  # registered by the notebook layer
 
 
+# A class-level default would answer for a file read header-only before __getattr__ could parse its dev sections;
+# the generated __init__ keeps its own copy of the defaults.
+del MigrationFile.dev_upgrade, MigrationFile.dev_rollback
+
+
 def statements_checksum(statements: tuple[Statement, ...]) -> str:
     """``sha256:...`` of statements, whitespace at line ends and comments between statements aside (seeds too)."""
     return _checksum(statements)
+
+
+# A digest of a section's lines starts with this tag; the first kind hashed JSON (starting with '['), so a checksum of
+# one kind never equals one of the other for other content.
+_SECTION_TAG = b"dbwarden-section/2\n"
+_CONTENT_TAG = b"dbwarden-content/2\n"
+_STATEMENT_FIELDS = ("upgrade", "rollback", "dev_upgrade", "dev_rollback")
+
+
+def _lines_digest(lines: Iterable[str]) -> Any:
+    digest = hashlib.sha256(_SECTION_TAG)
+    for text in lines:
+        for line in text.split("\n"):
+            _digest_line(digest, line)
+    return digest
+
+
+def _digest_line(digest: Any, line: str) -> None:
+    """Add a section's line: blank lines and whitespace at line ends are not part of a checksum."""
+    line = line.rstrip()
+    if line:
+        digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
+
+
+def _sums(upgrade: Any, rollback: Any) -> tuple[str, str]:
+    content = hashlib.sha256(_CONTENT_TAG + upgrade.digest() + rollback.digest())
+    return "sha256:" + upgrade.hexdigest(), "sha256:" + content.hexdigest()
+
+
+def _legacy_sums(upgrade: tuple[Statement, ...], rollback: tuple[Statement, ...]) -> tuple[str, str]:
+    return _checksum(upgrade), _checksum(upgrade + (Statement("-- rollback"),) + rollback)
 
 
 def _checksum(statements: tuple[Statement, ...]) -> str:
@@ -239,43 +311,233 @@ def split_statements(sql: str) -> list[Statement]:
 def parse_migration(text: str, path: Path | None = None) -> MigrationFile:
     """Parse a migration file's text; ``path`` names the file in errors and is checked against the header."""
     source = str(path) if path is not None else None
-    lines = _normalize(text).split("\n")
-    title = _TITLE.fullmatch(lines[0].strip())
-    if title is None:
-        raise _error(source, 1, "first line must be '-- dbwarden migration NNNN: description'")
-    version = int(title.group(1))
-    if version < 1:
-        raise _error(source, 1, "migration numbers start at 0001")
-
-    headers, first_section = _read_header(lines, source)
-    items = _Splitter("\n".join(lines[first_section:]), source, first_section + 1, sections=True).run()
+    text = _normalize(text)
+    head = _read_head(text, source, path)
+    lines = text.split("\n")
+    items = _Splitter("\n".join(lines[head.first_section:]), source, head.first_section + 1, sections=True).run()
+    _same_markers(head.markers, items, source)
     sections = _group_sections(items, source)
-    _check_headers(headers, source)
-    if path is not None and (named := _FILENAME.fullmatch(path.name)) and len(named.group(1)) <= 9:
-        if int(named.group(1)) != version:
-            raise _error(source, None, f"file name {path.name} does not match its header version {version:04d}")
 
     def statements(name: str) -> tuple[Statement, ...]:
         return tuple(item.statement for item in sections[name][1])
 
     has_dev = "dev-upgrade" in sections
-    return MigrationFile(
-        version=version,
-        description=title.group(2).strip(),
+    m = MigrationFile(
         upgrade=statements("upgrade"),
         rollback=statements("rollback"),
-        backend=headers["backend"][0] if "backend" in headers else None,
-        base=headers["base"][0] if "base" in headers else None,
-        target=headers["target"][0] if "target" in headers else None,
-        severity=headers["severity"][0] if "severity" in headers else "INFO",
-        rollback_severity=headers["undo-severity"][0] if "undo-severity" in headers else "INFO",
-        generated=headers["generated"][0] if "generated" in headers else None,
-        renames=headers["renames"][0] if "renames" in headers else None,
-        dev_backend=sections["dev-upgrade"][0].backend if has_dev else None,
         dev_upgrade=statements("dev-upgrade") if has_dev else None,
         dev_rollback=statements("dev-rollback") if has_dev else None,
-        path=path,
+        **head.fields(path),
     )
+    object.__setattr__(m, "text_checksums", head.checksums)
+    return m
+
+
+@dataclass
+class _Head:
+    """What a file says without splitting its statements: the header, where its sections start, their checksums."""
+
+    version: int
+    description: str
+    headers: dict[str, tuple[str, int]]
+    first_section: int  # index of the first section marker line
+    markers: list[_Marker]
+    checksums: tuple[str, str]
+
+    def fields(self, path: Path | None) -> dict[str, Any]:
+        def header(key: str, default: str | None = None) -> str | None:
+            return self.headers[key][0] if key in self.headers else default
+
+        dev = next((m.backend for m in self.markers if m.name == "dev-upgrade"), None)
+        return dict(version=self.version, description=self.description, backend=header("backend"),
+                    base=header("base"), target=header("target"), severity=header("severity", "INFO"),
+                    rollback_severity=header("undo-severity", "INFO"), generated=header("generated"),
+                    renames=header("renames"), dev_backend=dev, path=path)
+
+
+def _read_head(text: str, source: str | None, path: Path | None) -> _Head:
+    """What a file's (normalized) text says without splitting its statements: its title and headers, its section
+    markers (found by a scan of its strings and comments alone: a marker-like line inside a string is content) and
+    a digest of each section's lines."""
+    lines = _lines(text)
+    first = next(lines, (1, 0, ""))[2]
+    title = _TITLE.fullmatch(first.strip())
+    if title is None:
+        raise _error(source, 1, "first line must be '-- dbwarden migration NNNN: description'")
+    version = int(title.group(1))
+    if version < 1:
+        raise _error(source, 1, "migration numbers start at 0001")
+    headers: dict[str, tuple[str, int]] = {}
+    for number, offset, line in lines:
+        stripped = line.strip()
+        if _MARKER.fullmatch(stripped):
+            break
+        if stripped:
+            _header_line(headers, stripped, number, source)
+    else:
+        raise _error(source, None, "missing '-- upgrade' section")
+    markers = _scan_markers(text, offset, number, source)
+    _check_headers(headers, source)
+    _check_markers([m for m, _, _ in markers], source)
+    if path is not None and (named := _FILENAME.fullmatch(path.name)) and len(named.group(1)) <= 9:
+        if int(named.group(1)) != version:
+            raise _error(source, None, f"file name {path.name} does not match its header version {version:04d}")
+    digests = {}
+    for n, (marker, body, _) in enumerate(markers):
+        stop = markers[n + 1][2] if n + 1 < len(markers) else len(text)
+        digests[marker.name] = _lines_digest_of(text, body, stop)
+    return _Head(version, title.group(2).strip(), headers, markers[0][0].line - 1, [m for m, _, _ in markers],
+                 _sums(digests["upgrade"], digests["rollback"]))
+
+
+def _lines(text: str, start: int = 0, number: int = 1) -> Iterator[tuple[int, int, str]]:
+    """(line number, offset, line) from ``start``, without building a list of them."""
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end
+        yield number, start, text[start:end]
+        start, number = end + 1, number + 1
+
+
+def _lines_digest_of(text: str, start: int, stop: int) -> Any:
+    digest = hashlib.sha256(_SECTION_TAG)
+    while start < stop:
+        end = text.find("\n", start, stop)
+        end = stop if end == -1 else end
+        _digest_line(digest, text[start:end])
+        start = end + 1
+    return digest
+
+
+_LEXICAL = re.compile(r"['\"`$]|--|/\*")
+_WORD_CHAR = re.compile(r"\w")
+_WORD_REST = re.compile(r"[\w$]*")
+
+
+def _scan_markers(text: str, pos: int, line: int, source: str | None) -> list[tuple[_Marker, int, int]]:
+    """The section markers from offset ``pos`` (line ``line``): each with where its section's first line starts and
+    where its own line starts. Reads strings, quoted names, dollar quotes and comments exactly as the splitter does
+    (so a marker-like line inside them is content, and an unterminated one is the splitter's error), and nothing
+    else: a few regular-expression searches per statement instead of a step per token."""
+    out: list[tuple[_Marker, int, int]] = []
+    base, base_line = pos, line
+
+    def line_of(at: int) -> int:
+        return base_line + text.count("\n", base, at)
+
+    while (found := _LEXICAL.search(text, pos)) is not None:
+        at, token = found.start(), found.group()
+        if token == "--":
+            end = text.find("\n", at)
+            end = len(text) if end == -1 else end
+            start = text.rfind("\n", 0, at) + 1
+            if not text[start:at].strip() and (marker := _MARKER.fullmatch(comment := text[at:end].rstrip())):
+                out.append((_marker(marker, comment, line_of(at), source), end + 1, start))
+            pos = end
+        elif token == "/*":
+            end = text.find("*/", at + 2)
+            if end == -1:
+                raise _error(source, line_of(at), "unterminated block comment")
+            pos = end + 2
+        elif token == "$":
+            if at > pos and _WORD_CHAR.match(text, at - 1):  # a$b: the word goes on
+                pos = _WORD_REST.match(text, at).end()
+            elif tag := _DOLLAR_TAG.match(text, at):
+                end = text.find(tag.group(), tag.end())
+                if end == -1:
+                    raise _error(source, line_of(at), f"unterminated dollar-quoted string {tag.group()}")
+                pos = end + len(tag.group())
+            else:
+                pos = at + 1
+        else:
+            # E'...' (the word before it is E alone) is the one form where a backslash escapes the quote.
+            backslashes = (token == "'" and at > pos and text[at - 1] in "Ee"
+                           and (at - 2 < pos or not _WORD_CHAR.match(text, at - 2)))
+            pos = _quote_end(text, at, token, backslashes, lambda at=at: line_of(at), source)
+    return out
+
+
+def _quote_end(text: str, at: int, quote: str, backslashes: bool, line: Callable[[], int],
+               source: str | None) -> int:
+    """The offset just after the string or quoted name opening at ``at``."""
+    index = at + 1
+    while True:
+        if backslashes:
+            stop = _E_STRING_STOP.search(text, index)
+            close = stop.start() if stop else -1
+        else:
+            close = text.find(quote, index)
+        if close == -1:
+            what = "string literal" if quote == "'" else "quoted identifier"
+            raise _error(source, line(), f"unterminated {what}")
+        if text[close] == "\\":
+            index = close + 2
+        elif text.startswith(quote, close + 1):
+            index = close + 2  # doubled quote: an escaped quote, not the end
+        else:
+            return close + 1
+
+
+def _header_line(headers: dict[str, tuple[str, int]], stripped: str, number: int, source: str | None) -> None:
+    if not stripped.startswith("--"):
+        raise _error(source, number, "SQL before the '-- upgrade' section")
+    if _DIRECTIVE.match(stripped):
+        raise _error(source, number, "'-- dbwarden:' directives belong inside a section")
+    # Other comments are free notes; only the known keys are headers.
+    if header := _HEADER.fullmatch(stripped):
+        key = header.group(1)
+        if key in headers:
+            raise _error(source, number, f"duplicate '-- {key}:' header")
+        headers[key] = (header.group(2).strip(), number)
+
+
+def _same_markers(markers: list[_Marker], items: list[_Marker | _Located], source: str | None) -> None:
+    """The splitter finds the sections where the scan of strings and comments found them (checksums and header-only
+    reads go by the scan); a difference would be a bug of one of them, never a file to run."""
+    if [(m.name, m.line) for m in markers] != [(i.name, i.line) for i in items if isinstance(i, _Marker)]:
+        raise _error(source, None, "its sections are read differently by the statement splitter and the section "
+                                   "scan (a bug of dbwarden: please report it with the file)")
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a file read header-only gets its statements, when something asks for them."""
+
+    path: Path
+    cache: Path | None
+    checksums: tuple[str, str]
+
+    def parse(self) -> MigrationFile:
+        from ..parsed import parsed
+
+        data = _read_bytes(self.path)
+        return self._same(parsed(self.cache, "migration", str(self.path), data,
+                                 lambda: parse_migration(_decode(self.path, data), self.path), (__name__,)))
+
+    def legacy(self) -> tuple[str, str]:
+        """The first kind of checksums, cached alone (a few bytes) rather than with the statements."""
+        from ..parsed import parsed
+
+        data = _read_bytes(self.path)
+        return parsed(self.cache, "legacy-checksums", str(self.path), data,
+                      lambda: self._same(parse_migration(_decode(self.path, data), self.path)).legacy_checksums,
+                      (__name__,))
+
+    def _same(self, full: MigrationFile) -> MigrationFile:
+        if full.text_checksums != self.checksums:
+            raise MigrationFileError(f"{self.path}: changed while it was being read; run the command again")
+        return full
+
+
+def _read_lazy(path: Path, cache: Path | None) -> MigrationFile:
+    """A migration file's header and checksums; its statements are parsed when something first asks for them."""
+    head = _read_head(_normalize(_decode(path, _read_bytes(path))), str(path), path)
+    m = object.__new__(MigrationFile)
+    for key, value in head.fields(path).items():
+        object.__setattr__(m, key, value)
+    object.__setattr__(m, "text_checksums", head.checksums)
+    object.__setattr__(m, "_source", _Source(path, cache, head.checksums))
+    return m
 
 
 def read_migrations(directory: Path, cache: Path | None = None, shared_numbers: bool = False) -> list[MigrationFile]:
@@ -311,14 +573,7 @@ def read_migrations(directory: Path, cache: Path | None = None, shared_numbers: 
             names = ", ".join(p.name for p in paths)
             raise MigrationFileError(f"{directory}: {count} migration files with number {version:04d}: {names} "
                                      "(two branches merged?): run 'dbwarden rebase' to renumber and re-plan them")
-    from ..parsed import parsed
-
-    out = []
-    for path in (path for _, paths in sorted(by_version.items()) for path in paths):
-        data = _read_bytes(path)
-        out.append(parsed(cache, "migration", str(path), data,
-                          lambda p=path, d=data: parse_migration(_decode(p, d), p), (__name__,)))
-    return out
+    return [_read_lazy(path, cache) for _, paths in sorted(by_version.items()) for path in paths]
 
 
 def read_backends(directory: Path) -> dict[Path, str | None]:
@@ -374,28 +629,6 @@ def _error(source: str | None, line: int | None, message: str) -> MigrationFileE
     return MigrationFileError(f"{source}: {message}" if line is None else f"{source}:{line}: {message}")
 
 
-def _read_header(lines: list[str], source: str | None) -> tuple[dict[str, tuple[str, int]], int]:
-    """Header values with their line numbers, and the index of the first section marker line."""
-    headers: dict[str, tuple[str, int]] = {}
-    for index in range(1, len(lines)):
-        stripped, number = lines[index].strip(), index + 1
-        if _MARKER.fullmatch(stripped):
-            return headers, index
-        if not stripped:
-            continue
-        if not stripped.startswith("--"):
-            raise _error(source, number, "SQL before the '-- upgrade' section")
-        if _DIRECTIVE.match(stripped):
-            raise _error(source, number, "'-- dbwarden:' directives belong inside a section")
-        # Other comments are free notes; only the known keys are headers.
-        if header := _HEADER.fullmatch(stripped):
-            key = header.group(1)
-            if key in headers:
-                raise _error(source, number, f"duplicate '-- {key}:' header")
-            headers[key] = (header.group(2).strip(), number)
-    raise _error(source, None, "missing '-- upgrade' section")
-
-
 def _check_headers(headers: dict[str, tuple[str, int]], source: str | None) -> None:
     for key in ("severity", "undo-severity"):
         if key in headers:
@@ -434,37 +667,40 @@ class _Located:
     line: int
 
 
+def _check_markers(markers: list[_Marker], source: str | None) -> None:
+    """The sections a file must have, once each; dev sections in pairs, for one backend."""
+    named: dict[str, _Marker] = {}
+    for marker in markers:
+        if marker.name in named:
+            raise _error(source, marker.line, f"duplicate '-- {marker.name}' section")
+        named[marker.name] = marker
+    for required in ("upgrade", "rollback"):
+        if required not in named:
+            raise _error(source, None, f"missing '-- {required}' section")
+    dev_upgrade, dev_rollback = named.get("dev-upgrade"), named.get("dev-rollback")
+    if dev_upgrade is None and dev_rollback is not None:
+        raise _error(source, dev_rollback.line, "'-- dev-rollback' without a '-- dev-upgrade' section")
+    if dev_upgrade is not None and dev_rollback is None:
+        raise _error(source, dev_upgrade.line, "'-- dev-upgrade' without a '-- dev-rollback' section")
+    if dev_upgrade is not None and dev_rollback is not None and dev_upgrade.backend != dev_rollback.backend:
+        raise _error(source, dev_rollback.line, f"dev-rollback backend '{dev_rollback.backend}' does not match "
+                                                f"dev-upgrade backend '{dev_upgrade.backend}'")
+
+
 def _group_sections(
     items: list[_Marker | _Located], source: str | None
 ) -> dict[str, tuple[_Marker, list[_Located]]]:
+    _check_markers([item for item in items if isinstance(item, _Marker)], source)
     sections: dict[str, tuple[_Marker, list[_Located]]] = {}
     current: list[_Located] | None = None
     for item in items:
         if isinstance(item, _Marker):
-            if item.name in sections:
-                raise _error(source, item.line, f"duplicate '-- {item.name}' section")
             current = []
             sections[item.name] = (item, current)
         elif current is None:
             raise _error(source, item.line, "SQL before the '-- upgrade' section")
         else:
             current.append(item)
-
-    for required in ("upgrade", "rollback"):
-        if required not in sections:
-            raise _error(source, None, f"missing '-- {required}' section")
-    dev_upgrade, dev_rollback = sections.get("dev-upgrade"), sections.get("dev-rollback")
-    if dev_upgrade is None and dev_rollback is not None:
-        raise _error(source, dev_rollback[0].line, "'-- dev-rollback' without a '-- dev-upgrade' section")
-    if dev_upgrade is not None and dev_rollback is None:
-        raise _error(source, dev_upgrade[0].line, "'-- dev-upgrade' without a '-- dev-rollback' section")
-    if dev_upgrade is not None and dev_rollback is not None and dev_upgrade[0].backend != dev_rollback[0].backend:
-        raise _error(
-            source,
-            dev_rollback[0].line,
-            f"dev-rollback backend '{dev_rollback[0].backend}' does not match dev-upgrade backend"
-            f" '{dev_upgrade[0].backend}'",
-        )
     for name in ("upgrade", "dev-upgrade"):
         for located in sections[name][1] if name in sections else ():
             if located.statement.irreversible is not None:
@@ -479,6 +715,15 @@ def _group_sections(
                 raise _error(source, located.line, f"'-- dbwarden: undoes' names upgrade statement {undoes[1]}, "
                                                    f"but the '-- {upgrade}' section has {count}")
     return sections
+
+
+def _marker(marker: re.Match[str], comment: str, line: int, source: str | None) -> _Marker:
+    if marker.group(1):
+        return _Marker(marker.group(1), None, line)
+    backend = _DEV_BACKEND.fullmatch(marker.group(3))
+    if backend is None:
+        raise _error(source, line, f"expected '-- {marker.group(2)}: <backend>', got '{comment}'")
+    return _Marker(marker.group(2), backend.group(1), line)
 
 
 class _Splitter:
@@ -580,18 +825,10 @@ class _Splitter:
             # A section marker also ends a statement whose ';' was forgotten.
             self._finish()
             self._no_pending_directive()
-            self.items.append(self._marker(marker, comment))
+            self.items.append(_marker(marker, comment, self.line, self.source))
         elif directive := _DIRECTIVE.match(comment):
             self._directive(comment, directive.group(1).strip(), own_line)
         self._advance(end)
-
-    def _marker(self, marker: re.Match[str], comment: str) -> _Marker:
-        if marker.group(1):
-            return _Marker(marker.group(1), None, self.line)
-        backend = _DEV_BACKEND.fullmatch(marker.group(3))
-        if backend is None:
-            raise self._fail(self.line, f"expected '-- {marker.group(2)}: <backend>', got '{comment}'")
-        return _Marker(marker.group(2), backend.group(1), self.line)
 
     def _directive(self, comment: str, body: str, own_line: bool) -> None:
         if not own_line or self.start is not None:
@@ -642,23 +879,7 @@ class _Splitter:
     def _quoted(self, quote: str) -> None:
         # E'...' (PostgreSQL escape strings) is the one form where a backslash escapes the quote.
         backslashes = quote == "'" and self.last_word_end == self.pos and self.last_word in ("E", "e")
-        index = self.pos + 1
-        while True:
-            if backslashes:
-                stop = _E_STRING_STOP.search(self.text, index)
-                close = stop.start() if stop else -1
-            else:
-                close = self.text.find(quote, index)
-            if close == -1:
-                what = "string literal" if quote == "'" else "quoted identifier"
-                raise self._fail(self.line, f"unterminated {what}")
-            if self.text[close] == "\\":
-                index = close + 2
-            elif self.text.startswith(quote, close + 1):
-                index = close + 2  # doubled quote: an escaped quote, not the end
-            else:
-                break
-        self._token(close + 1)
+        self._token(_quote_end(self.text, self.pos, quote, backslashes, lambda: self.line, self.source))
 
     def _dollar_quoted(self, tag: str) -> None:
         close = self.text.find(tag, self.pos + len(tag))

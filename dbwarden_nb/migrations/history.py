@@ -119,6 +119,12 @@ class History:
         elif row.status == APPLIED:
             self.conn.query(f"DELETE FROM {self.table} WHERE {mine}", row.to_json())
 
+    def set_checksum(self, row: HistoryRow, checksum: str) -> None:
+        """Record another kind of checksum of the same file for ``row`` (the current row, not the audit trail)."""
+        q = self.backend.quote
+        self.conn.query(f"UPDATE {self.table} SET {q('checksum')} = :new WHERE {q('version')} = :version "
+                        f"AND {q('checksum')} = :old", {"new": checksum, "version": row.version, "old": row.checksum})
+
     def remove(self, version: int) -> None:
         """Delete the row of ``version``."""
         self.conn.query(f"DELETE FROM {self.table} WHERE {self.backend.quote('version')} = :v", {"v": version})

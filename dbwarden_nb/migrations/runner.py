@@ -71,13 +71,15 @@ class State:
             if f is None:
                 found.append(f"deleted migration: {self.display_dir}/{row.filename} was applied as {row.checksum} "
                              "and is missing from disk")
-            elif f.checksum != row.checksum and (moved := self._moved(row)) is not None:
+            elif f.matches(row.checksum):  # of either kind: a database migrated before holds the first kind
+                continue
+            elif (moved := self._moved(row)) is not None:
                 found.append(f"applied in another order: {self.display_dir}/{row.filename} was applied here as "
                              f"{row.version:04d} ({row.checksum}), but the chain now numbers it {moved.filename} and "
                              f"has {f.filename} at {row.version:04d} (rebased for a database that applied them in "
                              "another order); migrating this database would skip or repeat them: roll it back to "
                              f"{row.version - 1:04d} first, or rebase against this database")
-            elif f.checksum != row.checksum:
+            else:
                 way_out = (f"it stopped part-way: once the statement that failed is fixed, 'dbwarden repair "
                            f"{row.version:04d}' records the new checksum" if row.status != APPLIED else
                            "an applied migration must not change: restore the file as it was applied, e.g. with git, "
@@ -95,7 +97,7 @@ class State:
 
     def _moved(self, row: HistoryRow) -> MigrationFile | None:
         """The file that now holds what ``row`` applied, under another number (a rebase reordered them)."""
-        return next((f for f in self.files if f.checksum == row.checksum and f.version != row.version), None)
+        return next((f for f in self.files if f.version != row.version and f.matches(row.checksum)), None)
 
     def check(self) -> None:
         problems = self.problems()
@@ -288,6 +290,7 @@ class Runner:
             self.history.ensure()
             state = self.state()  # read under the lock: another runner may have just finished
             state.check()
+            self.upgrade_checksums(state)
             files = self.select(state, count, to_version)
             self.refuse_rolling_back(state, files)
             self.refuse_unwritten(files)
@@ -300,6 +303,21 @@ class Runner:
                 result.applied.append(self.apply(f, "upgrade", row.statements_completed if row else 0, progress, row,
                                                  force=force))
             return result
+
+    def upgrade_checksums(self, state: State) -> None:
+        """History rows holding the first kind of checksum (of split statements) get their file's checksum of the
+        text, which status and check compute without splitting; checked already (``state.check``), so nothing else
+        changes. Where history is only added to (ClickHouse), they are left as they are and keep verifying."""
+        by_version = {f.version: f for f in state.files}
+        stale = [(row, by_version[row.version]) for row in state.rows
+                 if row.version in by_version and row.checksum != by_version[row.version].checksum]
+        if not stale or not self.backend.transactional_history:
+            return
+        with self.conn.transaction():
+            if self.lock is not None:
+                self.lock.verify()
+            for row, f in stale:
+                self.history.set_checksum(row, f.checksum)
 
     def refuse_unwritten(self, files: Iterable[MigrationFile]) -> None:
         """A manual migration with no upgrade statement is a ``dbwarden new`` file not written yet: applied, it
