@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Sequence
 
-from .backends.sqlite_ddl import Token, join
+from .backends.sqlite.ddl import Token, join
 from .schema import Snapshot
 
 NOTHING = "\u2014"  # the result of a storage fact or a dropped item: nothing in SQLite

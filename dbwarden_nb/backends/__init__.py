@@ -14,7 +14,7 @@ BACKENDS: dict[str, str] = {
     "sqlite": "dbwarden_nb.backends.sqlite:SQLiteBackend",
     "postgresql": "dbwarden_nb.backends.postgresql:PostgreSQLBackend",
     "mysql": "dbwarden_nb.backends.mysql:MySQLBackend",
-    "mariadb": "dbwarden_nb.backends.mariadb:MariaDBBackend",
+    "mariadb": "dbwarden_nb.backends.mysql.mariadb:MariaDBBackend",
     "clickhouse": "dbwarden_nb.backends.clickhouse:ClickHouseBackend",
 }
 

@@ -118,7 +118,7 @@ def wrap(code: str, indent: int, suffix: str = "", brackets: str = "()") -> str:
     line = f"{pad}{code}{suffix}"
     if len(line) <= WIDTH:
         return line
-    from ..backends.sqltext import split_top_level, top_level
+    from ..backends.base.sqltext import split_top_level, top_level
 
     # the first bracket outside strings (and, for a call, outside an annotation's [...])
     open_at = next((i for i in top_level(code, backslash=True, brackets="[" if brackets == "()" else "")

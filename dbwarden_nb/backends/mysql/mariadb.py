@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
-from ..operations import CreateSequence, DropSequence
-from ..schema import Check
-from .mysql import DEFAULT_WIDTHS, LOCK_WAITS, MySQLBackend
+from ...operations import CreateSequence, DropSequence
+from ...schema import Check
+from . import DEFAULT_WIDTHS, LOCK_WAITS, MySQLBackend
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -59,7 +59,7 @@ class MariaDBBackend(MySQLBackend):
         """Sequences the models declare (``sa.Sequence`` attached to the metadata or a column)."""
         import sqlalchemy as sa
 
-        from .mysql_catalog import sequence_options
+        from .catalog import sequence_options
 
         sequences: dict[str, dict[str, Any]] = {}
         found = [s for md in metadata for s in md._sequences.values()]

@@ -15,13 +15,13 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..schema import (Check, Column, Computed, ForeignKey, Index, IndexElement, PrimaryKey, SchemaObject, Snapshot,
+from ...schema import (Check, Column, Computed, ForeignKey, Index, IndexElement, PrimaryKey, SchemaObject, Snapshot,
                       Table, Unique, View)
-from ..errors import SnapshotError
-from .sqltext import collapse_spaces
+from ...errors import SnapshotError
+from ..base.sqltext import collapse_spaces
 
 if TYPE_CHECKING:
-    from .base import Connection
+    from ..base import Connection
 
 SCHEMA = """
 SELECT DEFAULT_COLLATION_NAME, @@default_storage_engine FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :schema

@@ -15,9 +15,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, ContextManager, Iterator, Mapping, Sequence
 
-from ..errors import BackendError, LockError
-from ..migrations.lock import Lock, LockStatus
-from ..operations import (
+from ...errors import BackendError, LockError
+from ...migrations.lock import Lock, LockStatus
+from ...operations import (
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -35,10 +35,10 @@ from ..operations import (
     RenameColumn,
     RenameTable,
 )
-from ..schema import Check, Column, ForeignKey, Index, PrimaryKey, Snapshot, Table, Unique, split_key
-from .base import Backend, Connection
-from .mysql_catalog import CatalogReader
-from .mysql_generated import RegenerateColumn, regenerate_columns
+from ...schema import Check, Column, ForeignKey, Index, PrimaryKey, Snapshot, Table, Unique, split_key
+from ..base import Backend, Connection
+from .catalog import CatalogReader
+from .generated import RegenerateColumn, regenerate_columns
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -139,7 +139,7 @@ class MySQLBackend(Backend):
         from sqlalchemy.engine import make_url
         from sqlalchemy.pool import NullPool
 
-        from ..config import sqlalchemy_url
+        from ...config import sqlalchemy_url
 
         parsed = make_url(sqlalchemy_url(url))
         for key in INTEGER_OPTIONS:  # the driver would raise a bare ValueError from int()
@@ -158,7 +158,7 @@ class MySQLBackend(Backend):
         database, conn.thread_id = conn.query("SELECT DATABASE(), CONNECTION_ID()")[0]
         if not database:
             conn.close()
-            from ..errors import ConfigError
+            from ...errors import ConfigError
 
             raise ConfigError(f"{conn.masked_url} names no database: add it to the URL (…/dbname)")
         return conn
@@ -328,7 +328,7 @@ class MySQLBackend(Backend):
         made the connection's current one for the block; dropped afterwards (DDL is not transactional here)."""
         from sqlalchemy.exc import DBAPIError
 
-        from ..differ import diff
+        from ...differ import diff
 
         self.drop_orphans(conn)
         current, charset, collation = conn.query("SELECT DATABASE(), @@character_set_database, @@collation_database")[0]
@@ -749,7 +749,7 @@ class MySQLBackend(Backend):
     new_not_null_fill: ClassVar[str | None] = "the zero value of its type ('' or 0)"
 
     def assessor(self, undoing: bool = False) -> Any:
-        from .mysql_assess import MySQLAssessor
+        from .assess import MySQLAssessor
 
         return MySQLAssessor(self, undoing)
 

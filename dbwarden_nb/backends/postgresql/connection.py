@@ -14,14 +14,14 @@ import re
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
-from ..errors import BackendError, ConfigError
+from ...errors import BackendError, ConfigError
 
 
 class PsycopgConnection:
     def __init__(self, backend: Any, url: str, masked_url: str):
         import psycopg
 
-        from ..config import mask_text
+        from ...config import mask_text
 
         self.backend = backend
         self.masked_url = masked_url

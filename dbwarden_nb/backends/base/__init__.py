@@ -12,16 +12,16 @@ import re
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
-from ..errors import BackendError, ConfigError, MigrationError
-from ..migrations.files import Statement
-from ..operations import Operation, Plan
-from ..schema import Snapshot
+from ...errors import BackendError, ConfigError, MigrationError
+from ...migrations.files import Statement
+from ...operations import Operation, Plan
+from ...schema import Snapshot
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
     from sqlalchemy.engine import Dialect
 
-    from ..migrations.lock import Lock
+    from ...migrations.lock import Lock
 
 
 class Connection:
@@ -377,7 +377,7 @@ class Backend:
     def connect(self, url: str, masked_url: str | None = None) -> Connection:
         from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-        from ..config import mask_text, mask_url
+        from ...config import mask_text, mask_url
 
         masked = masked_url or mask_url(url)
         try:
@@ -498,7 +498,7 @@ class Backend:
 
     def column_check(self, column: Any, constraint: Any, expression: str) -> Any:
         """A check given in a column's arguments, as this backend holds it (the same as a table's by default)."""
-        from ..schema import Check
+        from ...schema import Check
 
         name = constraint.name if isinstance(constraint.name, str) else None
         return Check(name, expression, self.check_options(constraint))
@@ -605,7 +605,7 @@ class Backend:
     def extract_models(self, tables: Sequence[sa.Table], conn: Connection | None = None,
                        metadata: Sequence[sa.MetaData] = ()) -> Snapshot:
         """The snapshot as SQLAlchemy spells the models, before any server normalization."""
-        from ..models.extract import extract
+        from ...models.extract import extract
 
         return extract(self, tables, self.default_schema(conn), metadata)
 
@@ -616,7 +616,7 @@ class Backend:
 
     def plan(self, old: Snapshot, new: Snapshot, renames: Any = None, rebuild: Sequence[str] = ()) -> Plan:
         """The plan from ``old`` to ``new`` on this engine: diffed, adapted to what it can run, each step assessed."""
-        from ..differ import diff
+        from ...differ import diff
 
         plan = diff(old, new, renames, forward_references=self.supports_forward_references)
         return self.assessed(self.adapt(plan.replace(rebuild=tuple(rebuild)), old, new))
@@ -660,7 +660,7 @@ class Backend:
 
     def render_replace_object(self, op: Any) -> list[Statement]:
         """A changed definition where the engine has no ``CREATE OR REPLACE`` for it: dropped, then created."""
-        from ..operations import CreateObject, DropObject
+        from ...operations import CreateObject, DropObject
 
         return self.render(DropObject(op.old)) + self.render(CreateObject(op.new))
 
@@ -743,7 +743,7 @@ class Backend:
         return self.table_exists(conn, self.history_table)
 
     def lock(self, conn: Connection) -> Lock:
-        from ..migrations.lock import LeaseLock
+        from ...migrations.lock import LeaseLock
 
         return LeaseLock(conn)
 

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
-from ..errors import BackendError, MigrationError
-from ..operations import (
+from ...errors import BackendError, MigrationError
+from ...operations import (
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -31,7 +31,7 @@ from ..operations import (
     RenameColumn,
     ReplaceObject,
 )
-from ..schema import (
+from ...schema import (
     Check,
     Column,
     Computed,
@@ -45,9 +45,9 @@ from ..schema import (
     Unique,
     View,
 )
-from . import sqlite_ddl
-from ..models.codegen import sql_text
-from .base import Backend, Connection
+from . import ddl as sqlite_ddl
+from ...models.codegen import sql_text
+from ..base import Backend, Connection
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -108,7 +108,7 @@ class SQLiteBackend(Backend):
             conn.query("SELECT count(*) FROM sqlite_master")
         except Exception as exc:  # not a database file, unreadable path …
             conn.close()
-            from ..errors import ConfigError
+            from ...errors import ConfigError
 
             raise ConfigError(f"cannot open {conn.masked_url}: {getattr(exc, 'orig', exc)}") from None
         conn.commit()

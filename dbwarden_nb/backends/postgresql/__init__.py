@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
-from ..errors import BackendError, LockError, MigrationError, SnapshotError
-from ..migrations.lock import Lock, LockStatus
-from ..operations import (
+from ...errors import BackendError, LockError, MigrationError, SnapshotError
+from ...migrations.lock import Lock, LockStatus
+from ...operations import (
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -29,13 +29,13 @@ from ..operations import (
     Operation,
     Plan,
 )
-from ..schema import (Check, Column, ForeignKey, Index, PrimaryKey, SchemaObject, Snapshot, Table, Unique, schemas_of,
+from ...schema import (Check, Column, ForeignKey, Index, PrimaryKey, SchemaObject, Snapshot, Table, Unique, schemas_of,
                       split_key)
-from ..models.codegen import sql_text
-from .base import Backend, Connection
-from .postgresql_catalog import SERIALS, TYPE_LIMITS, CatalogReader, implicit_name, is_serial, sequence_options
-from .postgresql_render import PostgreSQLRendering
-from .sqltext import split_top_level
+from ...models.codegen import sql_text
+from ..base import Backend, Connection
+from .catalog import SERIALS, TYPE_LIMITS, CatalogReader, implicit_name, is_serial, sequence_options
+from .render import PostgreSQLRendering
+from ..base.sqltext import split_top_level
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -126,8 +126,8 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         return _version_text(self.server_num(conn))
 
     def connect_read_only(self, url: str, masked_url: str | None = None) -> Connection:
-        from ..config import mask_url
-        from .postgresql_connection import PsycopgConnection
+        from ...config import mask_url
+        from .connection import PsycopgConnection
 
         return PsycopgConnection(self, url, masked_url or mask_url(url))  # type: ignore[return-value]
 
@@ -277,7 +277,7 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
         import sqlalchemy as sa
         from sqlalchemy.dialects.postgresql import DOMAIN
 
-        from ..models.extract import declared_types
+        from ...models.extract import declared_types
 
         enums: dict[str, tuple[str, ...]] = {}
         domains: dict[str, dict[str, Any]] = {}
@@ -360,7 +360,7 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
     }
 
     def assessor(self, undoing: bool = False) -> Any:
-        from .postgresql_assess import PostgreSQLAssessor
+        from .assess import PostgreSQLAssessor
 
         return PostgreSQLAssessor(self, undoing)
 
@@ -476,7 +476,7 @@ class PostgreSQLBackend(PostgreSQLRendering, Backend):
                    if o.kind != "extension" or o.name not in installed]  # an extension is database-wide
         scratch = _move_schemas(raw.replace(sequences=unowned, objects={o.key: o for o in objects}), mapping,
                                 qualified=(default, tag))
-        from ..differ import diff
+        from ...differ import diff
 
         plan = diff(self.empty(), scratch, forward_references=False)
         statements = [f"CREATE SCHEMA {self.quote(tag)}"]  # the plan creates the others

@@ -24,13 +24,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
-from ..errors import BackendError
-from ..operations import CreateTable, DropTable, Operation, RenameTable
-from ..schema import Column, PrimaryKey, Snapshot, Table
-from .sqltext import split_top_level, top_level_words
+from ...errors import BackendError
+from ...operations import CreateTable, DropTable, Operation, RenameTable
+from ...schema import Column, PrimaryKey, Snapshot, Table
+from ..base.sqltext import split_top_level, top_level_words
 
 if TYPE_CHECKING:
-    from .clickhouse import ClickHouseBackend
+    from . import ClickHouseBackend
 
 # clickhouse.py imports this module: the helpers taken from it are imported where they are used
 
@@ -57,7 +57,7 @@ def declares_dictionary(table: Any) -> bool:
 def parse_dictionary(create_query: str, name: str, comment: str | None) -> Table:
     """The dictionary of ``create_query`` (``system.tables.create_table_query``, quotes doubled); ValueError when
     the text is not what the server prints for one."""
-    from .clickhouse import column_list, split_column_name, unquote_name
+    from . import column_list, split_column_name, unquote_name
 
     listed = column_list(create_query)
     if listed is None:
@@ -86,7 +86,7 @@ def _attribute(name: str, rest: str) -> Column:
     """``UInt64 DEFAULT 0 EXPRESSION id + 1 HIERARCHICAL`` → the attribute's column. The server prints names bare
     even where they read as keywords (``EXPRESSION INJECTIVE INJECTIVE``: the column INJECTIVE, then the flag), so a
     flag is never the word right after DEFAULT or EXPRESSION (neither is ever empty), and a DEFAULT is a literal."""
-    from .clickhouse import split_nullable
+    from . import split_nullable
 
     options: dict[str, Any] = {}
     words = rest.split(" ")
@@ -179,7 +179,7 @@ def _names_a_password(source: str) -> bool:
 
 
 def dictionary_sql(backend: ClickHouseBackend, d: Table, replace: bool = False) -> str:
-    from .clickhouse import full_type
+    from . import full_type
 
     definition = d.options[DICTIONARY]
     attributes = []

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Sequence
 
-from ..schema import (
+from ...schema import (
     Check,
     Column,
     Computed,
@@ -30,7 +30,7 @@ from ..schema import (
 )
 
 if TYPE_CHECKING:
-    from .base import Connection
+    from ..base import Connection
 
 RELATIONS = """
 SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence, c.reloptions, ts.spcname,

@@ -39,13 +39,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, ClassVar, Iterator, Mapping, Sequence
 
-from ..errors import BackendError, ConfigError, FailedAfterEffect, MigrationError
-from ..migrations.files import Statement
-from ..migrations.lock import LOCK_NAME, Lock, LockStatus, lease_seconds, lost_lease
-from ..operations import AddColumn, AlterColumn, AlterTable, DropColumn, Operation, Plan, RenameColumn
-from ..schema import Column, Computed, Index, IndexElement, Snapshot, Table, View
-from .base import Backend
-from .clickhouse_dictionary import (
+from ...errors import BackendError, ConfigError, FailedAfterEffect, MigrationError
+from ...migrations.files import Statement
+from ...migrations.lock import LOCK_NAME, Lock, LockStatus, lease_seconds, lost_lease
+from ...operations import AddColumn, AlterColumn, AlterTable, DropColumn, Operation, Plan, RenameColumn
+from ...schema import Column, Computed, Index, IndexElement, Snapshot, Table, View
+from ..base import Backend
+from .dictionary import (
     ATTRIBUTE_OPTIONS,
     DICTIONARY,
     CreateDictionary,
@@ -59,7 +59,7 @@ from .clickhouse_dictionary import (
     model_dictionary,
     parse_dictionary,
 )
-from .sqltext import collapse_spaces, doubled_quotes, split_top_level, top_level_words
+from ..base.sqltext import collapse_spaces, doubled_quotes, split_top_level, top_level_words
 
 ENGINE_CLAUSES = ("PARTITION BY", "PRIMARY KEY", "ORDER BY", "SAMPLE BY", "TTL", "SETTINGS")
 IMPLICIT_SETTINGS = {"index_granularity": "8192"}
@@ -438,7 +438,7 @@ class ClickHouseBackend(Backend):
         return ClickHouseDialect()
 
     def connect(self, url: str, masked_url: str | None = None) -> ClickHouseConnection:  # type: ignore[override]
-        from ..config import mask_text, mask_url, parse_clickhouse_url
+        from ...config import mask_text, mask_url, parse_clickhouse_url
 
         masked = masked_url or mask_url(url)
         args = parse_clickhouse_url(url)
@@ -451,7 +451,7 @@ class ClickHouseBackend(Backend):
         logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())
         try:
             if args["interface"] == "chdb":
-                from ._chdb import get_chdb_client
+                from .chdb import get_chdb_client
 
                 if not args["path"]:
                     raise ConfigError(f"{masked}: chdb:// needs a data directory (chdb:///absolute/path)")
@@ -600,7 +600,7 @@ class ClickHouseBackend(Backend):
     # -- models -------------------------------------------------------------------------------------
 
     def extract_models(self, tables: Sequence[Any], conn: Any = None, metadata: Sequence[Any] = ()) -> Snapshot:
-        from ..models.extract import Extractor, is_view
+        from ...models.extract import Extractor, is_view
 
         ex = Extractor(self, None)
         return Snapshot.of(self.name, [model_dictionary(self, ex, t) if declares_dictionary(t) else self._model_table(ex, t)
@@ -888,7 +888,7 @@ class ClickHouseBackend(Backend):
     def _fold_rebuilds(ops: list[Operation], old: Snapshot, new: Snapshot, allowed: Sequence[str]) -> list[Operation]:
         """Every step on a table the user allowed to be rebuilt (``make-migrations --rebuild TABLE``) becomes
         one rebuild that copies the rows, in place of the first of those steps."""
-        from ..operations import RebuildTable
+        from ...operations import RebuildTable
 
         tables = {op.table for op in ops if op.table in allowed and op.table in old.tables and op.table in new.tables
                   and not is_dictionary(old.tables[op.table]) and not is_dictionary(new.tables[op.table])}
@@ -1048,6 +1048,6 @@ def _keys(expr: str) -> list[str]:
 
 
 def _views_in_order(snap: Snapshot) -> list[View]:
-    from ..differ import view_dependency_order
+    from ...differ import view_dependency_order
 
     return view_dependency_order(list(snap.views.values()))
