@@ -123,7 +123,9 @@ class MySQLBackend(Backend):
     normalizes_on_server: ClassVar[bool] = True
     option_keys: ClassVar[Sequence[str]] = ("invisible", "srid", "on_update", "partition_definitions", "not_enforced",
                                             "ignored", "comment", "system_versioning")
-    is_mariadb: ClassVar[bool] = False
+    catalog_reader: ClassVar[type[CatalogReader]] = CatalogReader  # MariaDB's overrides it (mariadb.py)
+    # a column drawing from a sa.Sequence takes its values from it, not from AUTO_INCREMENT (MariaDB has sequences)
+    sequence_owns_counter: ClassVar[bool] = False
     drop_check: ClassVar[str] = "CHECK"
     session_init: ClassVar[str] = "SET SESSION information_schema_stats_expiry = 0"
 
@@ -178,8 +180,8 @@ class MySQLBackend(Backend):
     # -- introspection ------------------------------------------------------------------------------
 
     def reader(self, conn: Connection, schema: str) -> CatalogReader:
-        return CatalogReader(conn, schema, self.is_mariadb, self.version_tuple(conn), self.internal_tables,
-                             self.canonical_fk_action)
+        return self.catalog_reader(conn, schema, self.version_tuple(conn), self.internal_tables,
+                                   self.canonical_fk_action)
 
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
         schema = (schemas or [None])[0] or self.default_schema(conn)
@@ -259,7 +261,8 @@ class MySQLBackend(Backend):
             return False
         if column.server_default is not None and not isinstance(column.server_default, sa.Identity):
             return False
-        return not (isinstance(column.default, sa.Sequence) and self.is_mariadb and not column.default.optional)
+        return not (isinstance(column.default, sa.Sequence) and self.sequence_owns_counter
+                    and not column.default.optional)
 
     def computed_stored(self, computed: Any) -> bool:
         return computed.persisted is True  # unspecified is VIRTUAL here
