@@ -28,6 +28,8 @@ from ...schema import (
     table_key,
     with_empty_schemas,
 )
+from .connection import _version_text
+
 
 if TYPE_CHECKING:
     from ..base import Connection
@@ -703,3 +705,20 @@ def _unquote(text: str) -> str:
     if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
         return text[1:-1].replace('""', '"')
     return text
+
+
+if TYPE_CHECKING:
+    from ..base import Backend as _Base
+else:
+    _Base = object
+
+
+class PostgreSQLCatalog(_Base):
+    """Introspection: the catalog reader over a live connection."""
+
+    def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
+        default = self.default_schema(conn)
+        number = self.server_num(conn)
+        snap = CatalogReader(conn, list(schemas or [default]), default, number,
+                             self.manage_grants).read(self.name, _version_text(number))
+        return snap.replace(tables={k: t for k, t in snap.tables.items() if t.name not in self.internal_tables or t.schema})
