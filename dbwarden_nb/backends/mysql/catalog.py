@@ -13,12 +13,26 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 
-from ...schema import (Check, Column, Computed, ForeignKey, Index, IndexElement, PrimaryKey, SchemaObject, Snapshot,
-                      Table, Unique, View)
 from ...errors import SnapshotError
+from ...schema import (
+    Check,
+    Column,
+    Computed,
+    ForeignKey,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    SchemaObject,
+    Snapshot,
+    Table,
+    Unique,
+    View,
+)
+from ..base import Connection
 from ..base.sqltext import collapse_spaces
+
 
 if TYPE_CHECKING:
     from ..base import Connection
@@ -472,3 +486,21 @@ def _after_name(text: str, kind: str) -> str:
     """What follows ``CREATE [DEFINER=…] KIND name`` in a statement as the server shows it."""
     head = re.match(_HEAD + kind + _NAME, text, re.I)
     return text[head.end():] if head else text
+
+
+if TYPE_CHECKING:
+    from ..base import Backend as _Base
+else:
+    _Base = object
+
+
+class MySQLCatalog(_Base):
+    """Introspection: the catalog reader (MariaDB's subclass where the backend names it) over a live connection."""
+
+    def reader(self, conn: Connection, schema: str) -> CatalogReader:
+        return self.catalog_reader(conn, schema, self.version_tuple(conn), self.internal_tables,
+                                   self.canonical_fk_action)
+
+    def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
+        schema = (schemas or [None])[0] or self.default_schema(conn)
+        return self.reader(conn, str(schema)).read(self.name, self.server_version(conn))

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 from ...operations import CreateSequence, DropSequence
 from ...schema import Check, Column
-from . import DEFAULT_WIDTHS, LOCK_WAITS, MySQLBackend
+from . import LOCK_WAITS, MySQLBackend
+from .model import DEFAULT_WIDTHS
 from .catalog import CatalogReader
 
 if TYPE_CHECKING:
