@@ -38,8 +38,6 @@ from .catalog import PostgreSQLCatalog
 from .codegen import PostgreSQLCodegen
 from .model import PG_TYPE_CANDIDATES, PostgreSQLModel
 
-if TYPE_CHECKING:
-    pass
 
 # SQLAlchemy's spelling → the server's (format_type) for the offline path; online, the server decides.
 PG_PYTHON_TYPES = {
