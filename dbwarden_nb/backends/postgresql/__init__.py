@@ -12,7 +12,7 @@ import re
 import secrets
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping
+from typing import Any, ClassVar, Iterator, Mapping
 
 from ...errors import BackendError, MigrationError
 from ...operations import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, ClassVar, Iterator, Mapping, Sequence
+from typing import ClassVar, Iterator, Mapping, Sequence
 
 from ...errors import MigrationError
 from ...operations import (
