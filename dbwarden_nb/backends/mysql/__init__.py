@@ -43,8 +43,6 @@ from .model import MySQLModel
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
 
-# SQLAlchemy's compiled type names → the server's COLUMN_TYPE base names (the offline path; online the
-# server decides). Parameters the server fills in when they are left out.
 # canonical base type → SQLAlchemy spellings for generate-models ({0}, {1}: the type's parameters)
 MYSQL_TYPE_CANDIDATES: dict[str, tuple[str, ...]] = {
     "int": ("sa.Integer()",), "bigint": ("sa.BigInteger()",), "smallint": ("sa.SmallInteger()",),
@@ -65,12 +63,9 @@ MYSQL_PYTHON_TYPES = {
     **dict.fromkeys(("binary", "varbinary", "blob", "tinyblob", "mediumblob", "longblob"), "bytes"), "uuid": "uuid.UUID",
     "json": "dict[str, Any]",
 }
-# Table keyword arguments SQLAlchemy passes through as ``mysql_<key>`` and where the snapshot keeps them.
 # a scratch database unused for this long after its birth was left by a killed run
 ORPHAN_AGE = 300
 _SCRATCH_BORN = re.compile(r"dbwarden_(?:scratch|verify)_([0-9a-f]{8,12})_[0-9a-f]{8}")  # else an older version's
-# URL query options SQLAlchemy hands to the driver as integers
-# what a create option is set to when the model no longer has it
 LOCK_WAITS = (("lock_wait_timeout", "whole s"), ("innodb_lock_wait_timeout", "whole s"))  # metadata locks, row locks
 
 

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+# URL query options SQLAlchemy hands to the driver as integers
 INTEGER_OPTIONS = ("connect_timeout", "read_timeout", "write_timeout", "client_flag")
 
 

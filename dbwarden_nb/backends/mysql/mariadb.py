@@ -65,7 +65,6 @@ class MariaDBCatalogReader(CatalogReader):
         return out, checks
 
 
-
 class MariaDBBackend(MySQLBackend):
     name: ClassVar[str] = "mariadb"
     dialect_name: ClassVar[str] = "mariadb"

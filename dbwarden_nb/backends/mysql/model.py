@@ -12,6 +12,8 @@ from .codegen import INTEGER_TYPES
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
+# SQLAlchemy's compiled type names → the server's COLUMN_TYPE base names (the offline path; online the
+# server decides). Parameters the server fills in when they are left out.
 TYPE_NAMES = {
     "INTEGER": "int", "INT": "int", "BOOL": "tinyint", "BOOLEAN": "tinyint", "NUMERIC": "decimal", "DEC": "decimal",
     "FIXED": "decimal", "REAL": "double", "DOUBLE PRECISION": "double", "NATIONAL CHAR": "char", "NCHAR": "char",
@@ -23,6 +25,7 @@ _SPELLED = re.compile(r"^(?P<base>[A-Za-z][A-Za-z ]*?)\s*(?:\((?P<params>.*)\))?
                       r"(?P<tail>(?:\s+(?:CHARACTER SET|CHARSET|COLLATE)\s+\S+|\s+BINARY|\s+ASCII|\s+UNICODE)*)\s*$", re.I | re.S)
 _TIMESTAMP_WORDS = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\s*(\d*)\s*\))?$", re.I)
 
+# Table keyword arguments SQLAlchemy passes through as ``mysql_<key>`` and where the snapshot keeps them.
 TABLE_KWARGS = {"engine": "engine", "collate": "collation", "charset": "charset", "default_charset": "charset",
                 "character_set": "charset", "row_format": "row_format", "auto_increment": "auto_increment",
                 "partition_by": "partition_by", "partitions": "partitions"}

@@ -39,7 +39,6 @@ from .codegen import PostgreSQLCodegen
 from .model import PG_TYPE_CANDIDATES, PostgreSQLModel
 
 
-# SQLAlchemy's spelling → the server's (format_type) for the offline path; online, the server decides.
 PG_PYTHON_TYPES = {
     "integer": "int", "bigint": "int", "smallint": "int", "character varying": "str", "character": "str", "text": "str",
     "boolean": "bool", "double precision": "float", "real": "float", "numeric": "decimal.Decimal", "date": "datetime.date",

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
 
+# SQLAlchemy's spelling → the server's (format_type) for the offline path; online, the server decides.
 TYPE_ALIASES = {
     "VARCHAR": "character varying", "CHAR": "character", "INTEGER": "integer", "INT": "integer", "BIGINT": "bigint",
     "SMALLINT": "smallint", "BOOLEAN": "boolean", "TEXT": "text", "FLOAT": "double precision",
