@@ -13,7 +13,7 @@ Canonical snapshot of a table (what introspection reports and model normalizatio
   (name → query). A table has no constraints here: no primary key, foreign keys or uniques.
 - Skip indexes are ``Index`` objects with one expression element and ``options`` ``type`` and ``granularity``; the
   ones the server makes itself (``add_minmax_index_for_*_columns`` settings) are implied by the setting, not listed.
-- Dictionaries are tables with ``options["dictionary"]`` (see ``clickhouse_dictionary``).
+- Dictionaries are tables with ``options["dictionary"]`` (see ``dictionary.py``).
 - Not managed, and listed in ``Snapshot.unmanaged``: user-defined SQL functions (global to the server), table
   constraints, materialized views that keep their rows in an inner table, and whatever the server shows with a
   credential masked (``'[HIDDEN]'``), which could not be written back.

@@ -1,7 +1,7 @@
 """MySQL, through PyMySQL and SQLAlchemy (MariaDB subclasses this in mariadb.py).
 
 The canonical snapshot is what the server reports in information_schema, read with a fixed handful of
-queries (mysql_catalog.py). Models are normalized through the server: their DDL is created in a scratch
+queries (catalog.py). Models are normalized through the server: their DDL is created in a scratch
 database (MySQL DDL is not transactional, so the database is dropped afterwards) and read back with the
 same queries. DDL is not transactional here: the runner records progress per statement.
 """

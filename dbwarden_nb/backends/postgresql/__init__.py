@@ -1,7 +1,7 @@
 """PostgreSQL, through psycopg 3 and SQLAlchemy.
 
 The canonical snapshot is what the server itself reports. Live schemas are read with a fixed handful of
-catalog queries (postgresql_catalog.py). Models are normalized through the server: their DDL is created in
+catalog queries (catalog.py). Models are normalized through the server: their DDL is created in
 a scratch schema inside a transaction that is rolled back, and read back with the same queries, so both
 sides land on one spelling for types, defaults, checks, index expressions and views.
 """

@@ -21,16 +21,16 @@ from ...schema import (
     View,
 )
 from ..base import Connection
-from . import ddl as sqlite_ddl
+from . import ddl
 
 
 _FK_ACTIONS = {"NO ACTION": None, "": None}
 
 
 def _view_body(sql: str) -> str:
-    tokens = sqlite_ddl.tokenize(sql)
+    tokens = ddl.tokenize(sql)
     at = next(i for i, t in enumerate(tokens) if t.upper == "AS")
-    return sqlite_ddl.join(tokens[at + 1 :])
+    return ddl.join(tokens[at + 1 :])
 
 
 _TRIGGER_HEAD = re.compile(r'CREATE\s+(?:TEMP\s+|TEMPORARY\s+)?TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?'
@@ -102,7 +102,7 @@ class SQLiteCatalog(_Base):
         for kind, name, _tbl, sql in objects:
             if kind != "table" or name in shadow or name in virtual:
                 continue
-            facts = sqlite_ddl.parse_create_table(sql or "")
+            facts = ddl.parse_create_table(sql or "")
             tables.append(
                 self._table(name, facts, cols_by_table[name], idx_by_table[name], idx_cols, fks_by_table[name], sql_of, pk_of)
             )
@@ -122,7 +122,7 @@ class SQLiteCatalog(_Base):
     def _table(
         self,
         name: str,
-        facts: sqlite_ddl.TableFacts,
+        facts: ddl.TableFacts,
         col_rows: list[tuple[Any, ...]],
         idx_rows: list[tuple[Any, ...]],
         idx_cols: dict[str, list[tuple[Any, ...]]],
@@ -134,7 +134,7 @@ class SQLiteCatalog(_Base):
         pk_cols: list[tuple[int, str]] = []
         autoincrement = False
         for _t, _cid, cname, ctype, notnull, dflt, pk, hidden in col_rows:
-            cf = facts.columns.get(cname) or sqlite_ddl.ColumnFacts(cname)
+            cf = facts.columns.get(cname) or ddl.ColumnFacts(cname)
             if pk:
                 pk_cols.append((pk, cname))
             autoincrement = autoincrement or cf.autoincrement
@@ -144,7 +144,7 @@ class SQLiteCatalog(_Base):
                     name=cname,
                     type=self.canonical_type(ctype or ""),
                     nullable=not notnull,
-                    default=sqlite_ddl.normalize_sql(dflt) if dflt is not None else None,
+                    default=ddl.normalize_sql(dflt) if dflt is not None else None,
                     computed=computed,
                     collation=cf.collation,
                 )
@@ -165,7 +165,7 @@ class SQLiteCatalog(_Base):
                     uname = facts.columns[cols[0]].unique_name
                 uniques.append(Unique(uname, cols))
             elif origin == "c":
-                where = sqlite_ddl.parse_create_index(sql_of[("index", iname)]).where if partial else None
+                where = ddl.parse_create_index(sql_of[("index", iname)]).where if partial else None
                 indexes.append(Index(iname, elements, bool(unique), where))
         foreign_keys = []
         named_fks = list(facts.foreign_keys) + [
@@ -208,14 +208,14 @@ class SQLiteCatalog(_Base):
         )
 
     @staticmethod
-    def _rowid_not_null(col: Column, pk: tuple[str, ...], facts: sqlite_ddl.TableFacts) -> Column:
+    def _rowid_not_null(col: Column, pk: tuple[str, ...], facts: ddl.TableFacts) -> Column:
         # an INTEGER PRIMARY KEY is the rowid and can never be NULL, whatever the pragma says
         if pk == (col.name,) and col.type == "INTEGER" and not facts.without_rowid and col.nullable:
             return Column(**{**col.__dict__, "nullable": False})
         return col
 
     def _index_elements(self, name: str, rows: list[tuple[Any, ...]], sql: str | None) -> tuple[IndexElement, ...]:
-        written = sqlite_ddl.parse_create_index(sql).elements if sql else ()
+        written = ddl.parse_create_index(sql).elements if sql else ()
         elements = []
         for pos, (_i, _seq, cname, desc, coll, _key) in enumerate(rows):
             collation = coll if coll and coll.upper() != "BINARY" else None

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ...schema import (
     Table,
 )
-from . import ddl as sqlite_ddl
+from . import ddl
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -26,13 +26,13 @@ class SQLiteModel(_Base):
     def canonical_default(self, text: str) -> str:
         # rendering always wraps the default in one pair of parentheses, which SQLite strips again
         # when it reports it: the text itself is the canonical form
-        return sqlite_ddl.normalize_sql(text)
+        return ddl.normalize_sql(text)
 
     def canonical_expression(self, text: str) -> str:
-        return sqlite_ddl.normalize_sql(text)
+        return ddl.normalize_sql(text)
 
     def canonical_view(self, definition: str) -> str:
-        return sqlite_ddl.normalize_sql(definition).rstrip(";").rstrip()
+        return ddl.normalize_sql(definition).rstrip(";").rstrip()
 
     def table_options(self, table: sa.Table) -> dict[str, Any]:
         options: dict[str, Any] = {}
@@ -46,8 +46,8 @@ class SQLiteModel(_Base):
 
     def normalize_model_table(self, table: Table) -> Table:
         pk = table.primary_key.columns if table.primary_key else ()
-        facts = sqlite_ddl.TableFacts(without_rowid=bool(table.options.get("without_rowid")))
-        # NOT DEFERRABLE and INITIALLY IMMEDIATE are what no clause says (see sqlite_ddl.deferral)
+        facts = ddl.TableFacts(without_rowid=bool(table.options.get("without_rowid")))
+        # NOT DEFERRABLE and INITIALLY IMMEDIATE are what no clause says (see ddl.deferral)
         fks = tuple(replace(fk, deferrable=fk.deferrable or None, initially=fk.initially if fk.deferrable and
                             fk.initially == "DEFERRED" else None) for fk in table.foreign_keys)
         # SQLite has no names for primary keys of single INTEGER rowid columns it can report reliably
