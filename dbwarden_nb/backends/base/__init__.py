@@ -17,6 +17,7 @@ from ...operations import Operation, Plan
 from ...schema import Snapshot
 from .connection import Connection, ConnectionProtocol  # noqa: F401 (the protocol's home)
 from .render import Renderer
+from .translation import TranslationRules
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -100,6 +101,9 @@ def _named_parts(snap: Snapshot) -> Iterator[tuple[str, str, bool]]:
 
 class Backend(Renderer):
     """Defaults shared by every backend; modules override flags, tables and steps."""
+
+    # how its snapshots translate to SQLite (its package's translation.py)
+    translation_rules: ClassVar[TranslationRules] = TranslationRules()
 
     name: ClassVar[str] = "base"
     dialect_name: ClassVar[str] = ""  # SQLAlchemy dialect used to compile model-side types and expressions

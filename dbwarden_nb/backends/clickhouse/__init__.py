@@ -37,7 +37,7 @@ from typing import Any, ClassVar, Sequence
 from ...errors import FailedAfterEffect, MigrationError
 from ...operations import AddColumn, AlterColumn, AlterTable, DropColumn, Operation, Plan, RenameColumn
 from ...schema import Snapshot
-from ..base import Backend
+from ..base import Backend, TranslationRules
 from .dictionary import (
     ATTRIBUTE_OPTIONS,
     DICTIONARY,
@@ -51,12 +51,14 @@ from .catalog import ClickHouseCatalog
 from .render import ClickHouseRendering
 from .codegen import ClickHouseCodegen
 from .model import ClickHouseModel
+from .translation import ClickHouseTranslation
 
 MUTATION_FAILED = "341"  # UNFINISHED: an ALTER's mutation failed after its definition change was made
 
 
 class ClickHouseBackend(ClickHouseModel, ClickHouseCodegen, ClickHouseRendering, ClickHouseCatalog, ClickHouseConnecting, ClickHouseLocking, Backend):
     name: ClassVar[str] = "clickhouse"
+    translation_rules: ClassVar[TranslationRules] = ClickHouseTranslation()
     dialect_name: ClassVar[str] = "clickhousedb"
     supports_comments: ClassVar[bool] = True
     new_not_null_fill: ClassVar[str | None] = "the default value of its type (0, an empty string, the epoch)"

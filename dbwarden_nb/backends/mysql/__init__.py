@@ -30,7 +30,7 @@ from ...operations import (
     RenameColumn,
 )
 from ...schema import Column, PrimaryKey, Snapshot, Table, Unique
-from ..base import Backend, Connection
+from ..base import Backend, Connection, TranslationRules
 from .catalog import CatalogReader
 from .generated import regenerate_columns
 from .lock import MySQLLocking
@@ -39,6 +39,7 @@ from .catalog import MySQLCatalog
 from .render import MySQLRendering, STRING_TYPES
 from .codegen import INTEGER_TYPES, MySQLCodegen
 from .model import MySQLModel
+from .translation import MySQLTranslation
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
@@ -71,6 +72,7 @@ LOCK_WAITS = (("lock_wait_timeout", "whole s"), ("innodb_lock_wait_timeout", "wh
 
 class MySQLBackend(MySQLModel, MySQLCodegen, MySQLRendering, MySQLCatalog, MySQLConnecting, MySQLLocking, Backend):
     name: ClassVar[str] = "mysql"
+    translation_rules: ClassVar[TranslationRules] = MySQLTranslation()
     # no statement_timeout: max_execution_time limits only SELECT statements (config.py refuses it)
     timeout_variables: ClassVar[Mapping[str, tuple[tuple[str, str], ...]]] = {"lock_timeout": LOCK_WAITS}
     case_insensitive_columns: ClassVar[bool] = True  # table names follow the file system; columns never do

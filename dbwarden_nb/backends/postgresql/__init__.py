@@ -29,7 +29,7 @@ from ...operations import (
     Plan,
 )
 from ...schema import (Check, ForeignKey, Snapshot, Table, Unique)
-from ..base import Backend, Connection
+from ..base import Backend, Connection, TranslationRules
 from .catalog import implicit_name
 from .render import PostgreSQLRendering
 from .lock import PostgreSQLLocking
@@ -37,6 +37,7 @@ from .connection import PostgreSQLConnecting
 from .catalog import PostgreSQLCatalog
 from .codegen import PostgreSQLCodegen
 from .model import PG_TYPE_CANDIDATES, PostgreSQLModel
+from .translation import PostgreSQLTranslation
 
 
 PG_PYTHON_TYPES = {
@@ -53,6 +54,7 @@ PG_PYTHON_TYPES = {
 
 class PostgreSQLBackend(PostgreSQLModel, PostgreSQLCodegen, PostgreSQLCatalog, PostgreSQLConnecting, PostgreSQLLocking, PostgreSQLRendering, Backend):
     name: ClassVar[str] = "postgresql"
+    translation_rules: ClassVar[TranslationRules] = PostgreSQLTranslation()
     supports_concurrent_indexes: ClassVar[bool] = True
     supports_seeds: ClassVar[bool] = True
     timeout_variables: ClassVar[Mapping[str, tuple[tuple[str, str], ...]]] = {

@@ -35,12 +35,13 @@ from ...schema import (
     Snapshot,
     Table,
 )
-from ..base import Backend, Connection
+from ..base import Backend, Connection, TranslationRules
 from .connection import SQLiteConnecting
 from .catalog import SQLiteCatalog
 from .render import SQLiteRendering
 from .codegen import SQLiteCodegen
 from .model import SQLiteModel
+from .translation import SQLiteTranslation
 
 
 _LITERAL = re.compile(r"^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|'([^']|'')*'|[xX]'[0-9a-fA-F]*'|NULL|TRUE|FALSE)$", re.I)
@@ -48,6 +49,7 @@ _LITERAL = re.compile(r"^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|'([^']|'')*'|[xX
 
 class SQLiteBackend(SQLiteModel, SQLiteCodegen, SQLiteRendering, SQLiteCatalog, SQLiteConnecting, Backend):
     name: ClassVar[str] = "sqlite"
+    translation_rules: ClassVar[TranslationRules] = SQLiteTranslation()
     dialect_name: ClassVar[str] = "sqlite"
     transactional_ddl: ClassVar[bool] = True
     supports_forward_references: ClassVar[bool] = True
