@@ -3,11 +3,73 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from urllib.parse import parse_qs, unquote
 
 from ...errors import BackendError, ConfigError
+from .. import BACKENDS
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://(.*)", re.DOTALL)
+_HOST_PORT = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|(?P<host>[^:]*))(?::(?P<port>.*))?", re.DOTALL)
+
+
+def parse_clickhouse_url(url: str, *, root: Path | None = None) -> dict[str, object]:
+    """Split a ClickHouse URL into clickhouse-connect arguments.
+
+    ``clickhouse://user:password@host:8123/db`` (HTTP), ``clickhouses://…`` (HTTPS, default port 8443),
+    ``chdb:///absolute/path?database=db`` (embedded chDB; ``chdb://relative/path`` is resolved against
+    ``root``; ``chdb://`` alone is in memory). ``?database=`` is the only query parameter.
+    """
+    from ...config import mask_url
+
+    match = _SCHEME.fullmatch(url)
+    scheme, remainder = (match.group(1).lower(), match.group(2)) if match else ("", "")
+    if scheme not in BACKENDS["clickhouse"].schemes:
+        raise ConfigError(
+            f"{mask_url(url)!r} is not a ClickHouse URL (expected clickhouse://, clickhouses:// or chdb://)"
+        )
+    target, _, query = remainder.partition("?")
+    params = parse_qs(query, keep_blank_values=True)
+    if set(params) - {"database"}:
+        unknown = ", ".join(sorted(set(params) - {"database"}))
+        raise ConfigError(f"{mask_url(url)!r}: unsupported query parameter(s) {unknown} (only database=)")
+    database = params["database"][-1] if "database" in params else None
+    if scheme == "chdb":
+        path = unquote(target) or None
+        if path is not None and root is not None and not Path(path).is_absolute():
+            path = os.path.normpath(root / path)
+        return dict(
+            interface="chdb",
+            host=None,
+            port=None,
+            username=None,
+            password=None,
+            database=database,
+            path=path,
+            secure=False,
+        )
+    secure = scheme == "clickhouses"
+    userinfo, at, server = target.rpartition("@")  # the last "@": see config._userinfo_password
+    username, _, password = userinfo.partition(":")
+    host_port, _, path_database = server.partition("/")
+    address = _HOST_PORT.fullmatch(host_port)
+    port = address.group("port") if address else None
+    if address is None or (port is not None and not port.isdigit()):
+        raise ConfigError(f"{mask_url(url)!r}: invalid host or port {host_port!r}")
+    return dict(
+        interface="https" if secure else "http",
+        host=address.group("ipv6") or address.group("host") or "localhost",
+        port=int(port) if port else (8443 if secure else 8123),
+        username=unquote(username) if at and username else "default",
+        password=unquote(password) if at else "",
+        database=unquote(path_database) or database,
+        path=None,
+        secure=secure,
+    )
 
 
 class ClickHouseConnection:
@@ -87,7 +149,7 @@ class ClickHouseConnecting(_Base):
     """Connecting to ClickHouse: a server through clickhouse-connect, or embedded chDB (one shared client per data directory, chdb.py)."""
 
     def connect(self, url: str, masked_url: str | None = None) -> ClickHouseConnection:  # type: ignore[override]
-        from ...config import mask_text, mask_url, parse_clickhouse_url
+        from ...config import mask_text, mask_url
 
         masked = masked_url or mask_url(url)
         args = parse_clickhouse_url(url)
