@@ -361,6 +361,14 @@ class Backend(Renderer):
     # whether a ``Mapped[X | None]`` annotation says what ``nullable=`` would (ClickHouse: only an explicit one does)
     nullable_from_annotation: ClassVar[bool] = True
 
+    def array_type_code(self, element: str) -> str:
+        """Model code for an array of ``element`` (a snapshot type ending in ``[]``)."""
+        return f"sa.ARRAY({element})"
+
+    def domain_type_code(self, arguments: str) -> str:
+        """Model code for a domain of the snapshot, given its constructor's arguments."""
+        raise BackendError(f"{self.name} has no domains")
+
     def type_candidates(self, spelled: str) -> list[str]:
         """SQLAlchemy type expressions that may compile to ``spelled`` (only integer parameters are used)."""
         m = _TYPE_PARTS.match(spelled)

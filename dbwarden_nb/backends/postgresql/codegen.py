@@ -38,6 +38,12 @@ class PostgreSQLCodegen(_Base):
                 out.append(f"postgresql.ARRAY({text}, dimensions={dims})" if dims > 1 else f"postgresql.ARRAY({text})" if dims else text)
         return out
 
+    def array_type_code(self, element: str) -> str:
+        return f"postgresql.ARRAY({element})"
+
+    def domain_type_code(self, arguments: str) -> str:
+        return f"postgresql.DOMAIN({arguments})"
+
     def codegen_namespace(self) -> dict[str, Any]:
         from sqlalchemy.dialects import postgresql
 
