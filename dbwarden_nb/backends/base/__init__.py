@@ -634,3 +634,11 @@ class Backend(Renderer):
         reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
         first = sql.strip().splitlines()[0] if sql.strip() else sql
         return MigrationError(f"{reason} (in: {first[:120]})")
+
+
+# The base of a backend's mixins (its connection.py, catalog.py, model.py, render.py, codegen.py, lock.py): Backend
+# for type checkers, so their methods see its attributes; object at run time, so the backend class's bases decide.
+if TYPE_CHECKING:
+    Mixin = Backend
+else:
+    Mixin = object

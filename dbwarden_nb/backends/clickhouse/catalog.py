@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from ...schema import Column, Computed, Index, IndexElement, Snapshot, Table, View
 from ..base.sqltext import doubled_quotes
@@ -20,18 +20,13 @@ from .engine import (
     split_nullable,
     unquote_name,
 )
+from ..base import Mixin
 
 # user-defined SQL functions: global to the server, listed as not managed in every database's snapshot
 UDF_QUERY = "SELECT name FROM system.functions WHERE origin = 'SQLUserDefined' ORDER BY name"
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class ClickHouseCatalog(_Base):
+class ClickHouseCatalog(Mixin):
     """Introspection: system tables and the CREATE statements the server prints, read into a snapshot."""
 
     def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Snapshot:

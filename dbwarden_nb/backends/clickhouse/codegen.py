@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...schema import Column, Index, Table
 from .dictionary import (
@@ -12,6 +12,7 @@ from .dictionary import (
     is_dictionary,
 )
 from .engine import ENGINE_CLAUSES, _split_top
+from ..base import Mixin
 
 CH_PYTHON_TYPES = {
     "String": "str", "FixedString": "str", "Enum8": "str", "Enum16": "str", "Bool": "bool", "UUID": "uuid.UUID",
@@ -20,13 +21,7 @@ CH_PYTHON_TYPES = {
 }
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class ClickHouseCodegen(_Base):
+class ClickHouseCodegen(Mixin):
     """Code generation hooks: clickhouse-connect's SQLAlchemy types and engines, and the keyword arguments ClickHouse's facts need."""
 
     def type_candidates(self, spelled: str) -> list[str]:

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, unquote
 
 from ...errors import BackendError, ConfigError
 from .. import BACKENDS
+from ..base import Mixin
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://(.*)", re.DOTALL)
 _HOST_PORT = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|(?P<host>[^:]*))(?::(?P<port>.*))?", re.DOTALL)
@@ -139,13 +140,10 @@ class ClickHouseConnection:
 
 
 if TYPE_CHECKING:
-    from ..base import Backend as _Base
     from . import ClickHouseBackend
-else:
-    _Base = object
 
 
-class ClickHouseConnecting(_Base):
+class ClickHouseConnecting(Mixin):
     """Connecting to ClickHouse: a server through clickhouse-connect, or embedded chDB (one shared client per data directory, chdb.py)."""
 
     def connect(self, url: str, masked_url: str | None = None) -> ClickHouseConnection:  # type: ignore[override]

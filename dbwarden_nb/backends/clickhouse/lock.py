@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...migrations.lock import LOCK_NAME, Lock, LockStatus, lease_seconds, lost_lease
+from ..base import Mixin
 
 
 class ClickHouseLeaseLock(Lock):
@@ -96,13 +97,7 @@ class ClickHouseLeaseLock(Lock):
         return before
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class ClickHouseLocking(_Base):
+class ClickHouseLocking(Mixin):
     """ClickHouse's migration lock: a lease in a table of its own (no transactions, no session locks): the lowest live token holds it."""
 
     def lock_ddl(self) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from ...errors import BackendError
 from ...schema import Column, Computed, Index, IndexElement, Snapshot, Table, View
@@ -16,6 +16,7 @@ from .dictionary import (
     model_dictionary,
 )
 from .engine import parse_engine_full, split_nullable
+from ..base import Mixin
 
 # generic SQLAlchemy spellings → ClickHouse types (the server reads them as these aliases)
 GENERIC_TYPES = {
@@ -32,13 +33,7 @@ def _views_in_order(snap: Snapshot) -> list[View]:
     return view_dependency_order(list(snap.views.values()))
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class ClickHouseModel(_Base):
+class ClickHouseModel(Mixin):
     """The model side: SQLAlchemy tables (clickhouse-connect's types and engines) to snapshot facts, normalized through a scratch database."""
 
     def canonical_type(self, spelled: str) -> str:

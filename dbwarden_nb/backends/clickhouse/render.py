@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...errors import BackendError
 from ...migrations.files import Statement
@@ -17,6 +17,7 @@ from .dictionary import (
     is_dictionary,
 )
 from .engine import _keys, engine_clauses, full_type
+from ..base import Mixin
 
 # what ALTER TABLE cannot change in place
 FIXED_OPTIONS = {"engine": "the engine", "partition_by": "PARTITION BY", "primary_key": "the PRIMARY KEY"}
@@ -33,13 +34,7 @@ def _rebuild_hint(table: str) -> str:
     return f"pass make-migrations --rebuild {table} to rebuild the table (a new table, the rows copied)"
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class ClickHouseRendering(_Base):
+class ClickHouseRendering(Mixin):
     """Rendering: render_<kind> for what ClickHouse runs (ON CLUSTER where a cluster is named), and the SQL pieces they share."""
 
     def quote(self, name: str) -> str:

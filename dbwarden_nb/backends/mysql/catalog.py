@@ -30,7 +30,7 @@ from ...schema import (
     Unique,
     View,
 )
-from ..base import Connection
+from ..base import Connection, Mixin
 from ..base.sqltext import collapse_spaces
 
 
@@ -488,13 +488,7 @@ def _after_name(text: str, kind: str) -> str:
     return text[head.end():] if head else text
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class MySQLCatalog(_Base):
+class MySQLCatalog(Mixin):
     """Introspection: the catalog reader (MariaDB's subclass where the backend names it) over a live connection."""
 
     def reader(self, conn: Connection, schema: str) -> CatalogReader:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from ...schema import Check, Column, ForeignKey, Index, Table
+from ..base import Mixin
 
 
 INTEGER_TYPES = ("tinyint", "smallint", "mediumint", "int", "bigint")
@@ -17,13 +18,7 @@ def split_values(params: str) -> list[str]:
     return [v.replace("''", "'").replace("\\\\", "\\") for v in re.findall(r"'((?:[^'\\]|''|\\.)*)'", params)]
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class MySQLCodegen(_Base):
+class MySQLCodegen(Mixin):
     """Code generation hooks: SQLAlchemy spellings, imports and keyword arguments for MySQL's snapshot facts."""
 
     def type_candidates(self, spelled: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..base import Connection
+from ..base import Connection, Mixin
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -15,13 +15,7 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 INTEGER_OPTIONS = ("connect_timeout", "read_timeout", "write_timeout", "client_flag")
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class MySQLConnecting(_Base):
+class MySQLConnecting(Mixin):
     """Connecting to MySQL and MariaDB through PyMySQL: engine options, the server's version, the default database."""
 
     def create_engine(self, url: str) -> sa.Engine:

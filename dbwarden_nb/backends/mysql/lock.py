@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from ...errors import LockError
 from ...migrations.lock import Lock, LockStatus
-from ..base import Connection
+from ..base import Connection, Mixin
 
 
 class GetLock(Lock):
@@ -64,13 +64,7 @@ class GetLock(Lock):
         return before
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class MySQLLocking(_Base):
+class MySQLLocking(Mixin):
     """MySQL's migration lock: GET_LOCK on the migration connection, named after the database."""
 
     def lock(self, conn: Connection) -> Lock:

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ...schema import PrimaryKey, Snapshot, Table
-from ..base import Connection
+from ..base import Connection, Mixin
 from .codegen import INTEGER_TYPES
 
 if TYPE_CHECKING:
@@ -33,13 +33,7 @@ NOT_CREATE_OPTIONS = {"comment", "subpartition_by", "subpartitions", "with_parse
                       "ops", "default collate", "data_directory", "index_directory"}
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class MySQLModel(_Base):
+class MySQLModel(Mixin):
     """The model side: SQLAlchemy tables to snapshot facts in the server's spelling, and normalization through a scratch database."""
 
     def canonical_type(self, spelled: str) -> str:

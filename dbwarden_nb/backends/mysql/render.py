@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from ...errors import BackendError
 from ...operations import (
@@ -33,6 +33,7 @@ from ...schema import (
     split_key,
 )
 from .generated import RegenerateColumn
+from ..base import Mixin
 
 
 STRING_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"})
@@ -44,13 +45,7 @@ CREATE_OPTION_RESETS = {"key_block_size": "0", "checksum": "0", "delay_key_write
                         "avg_row_length": "0"}
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class MySQLRendering(_Base):
+class MySQLRendering(Mixin):
     """Rendering: render_<kind> for the operations MySQL runs, and the SQL pieces they share."""
 
     def literal(self, value: str) -> str:

@@ -29,6 +29,7 @@ from ...schema import (
     with_empty_schemas,
 )
 from .connection import _version_text
+from ..base import Mixin
 
 
 if TYPE_CHECKING:
@@ -707,13 +708,7 @@ def _unquote(text: str) -> str:
     return text
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class PostgreSQLCatalog(_Base):
+class PostgreSQLCatalog(Mixin):
     """Introspection: the catalog reader over a live connection."""
 
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...errors import BackendError
 from ...models.codegen import sql_text
 from ...schema import Column, Index, PrimaryKey, Table, Unique
 from ..base.sqltext import split_top_level
 from .catalog import SERIALS, implicit_name
+from ..base import Mixin
 
 
 _PG_TYPE = re.compile(r"^(?P<base>[a-z][a-z0-9_ ]*?)(?:\((?P<params>[0-9, ]+)\))?(?P<tail>( with(out)? time zone)?)(?P<array>(\[\])*)$")
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class PostgreSQLCodegen(_Base):
+class PostgreSQLCodegen(Mixin):
     """Code generation hooks: SQLAlchemy spellings, imports and keyword arguments for PostgreSQL's snapshot facts."""
 
     def type_candidates(self, spelled: str) -> list[str]:

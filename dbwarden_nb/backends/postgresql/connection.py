@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 from ...errors import BackendError, ConfigError
-from ..base import Connection
+from ..base import Connection, Mixin
 
 
 class PsycopgConnection:
@@ -146,13 +146,7 @@ def _version_text(number: int) -> str:
     return f"{number // 10000}.{number // 100 % 100}.{number % 100}"
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class PostgreSQLConnecting(_Base):
+class PostgreSQLConnecting(Mixin):
     """Connecting to PostgreSQL: the default schema, user schemas, the server's version, the read-only psycopg connection."""
 
     def default_schema(self, conn: Connection | None) -> str:

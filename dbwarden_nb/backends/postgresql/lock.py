@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...errors import LockError
 from ...migrations.lock import Lock, LockStatus
-from ..base import Connection
+from ..base import Connection, Mixin
 
 
 ADVISORY_KEY = 0x64627764  # "dbwd": the advisory lock's class; its object is the database's OID
@@ -61,13 +61,7 @@ class AdvisoryLock(Lock):
         return before
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class PostgreSQLLocking(_Base):
+class PostgreSQLLocking(Mixin):
     """PostgreSQL's migration lock: a session advisory lock keyed by the database's OID."""
 
     def lock(self, conn: Connection) -> Lock:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from ...errors import BackendError, SnapshotError
 from ...schema import Check, SchemaObject, Snapshot, Table, schemas_of, split_key
-from ..base import Connection
+from ..base import Connection, Mixin
 from .catalog import TYPE_LIMITS, CatalogReader, is_serial, sequence_options
 from .connection import _version_text
 
@@ -118,13 +118,7 @@ def _move_schemas(snap: Snapshot, mapping: Mapping[str, str], text_from: Mapping
     return Snapshot.from_dict(json.loads(text))
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class PostgreSQLModel(_Base):
+class PostgreSQLModel(Mixin):
     """The model side: SQLAlchemy tables to snapshot facts in PostgreSQL's canonical spelling, and normalization through the server."""
 
     def canonical_type(self, spelled: str) -> str:

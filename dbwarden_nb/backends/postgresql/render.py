@@ -28,10 +28,11 @@ from ...operations import (
     RenameTable,
 )
 from ...schema import Check, Column, ForeignKey, Index, IndexElement, PrimaryKey, SchemaObject, Table, Unique, View, split_key
+from ..base import Mixin
 from .catalog import SERIALS, implicit_name
 
 
-class PostgreSQLRendering:
+class PostgreSQLRendering(Mixin):
     """``render_<kind>`` for every operation, and the SQL pieces they share."""
 
     quote: Any

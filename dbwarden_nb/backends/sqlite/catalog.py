@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from ...schema import (
     Check,
@@ -20,7 +20,7 @@ from ...schema import (
     Unique,
     View,
 )
-from ..base import Connection
+from ..base import Connection, Mixin
 from . import ddl
 
 
@@ -43,13 +43,7 @@ def _trigger_definition(sql: str) -> str:
     return sql.strip()[head.end():] if head else sql.strip()
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class SQLiteCatalog(_Base):
+class SQLiteCatalog(Mixin):
     """Introspection: PRAGMA results and the stored CREATE statements (ddl.py) read back into a snapshot."""
 
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from ...models.codegen import sql_text
 from ...schema import (
     Index,
     Table,
 )
+from ..base import Mixin
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class SQLiteCodegen(_Base):
+class SQLiteCodegen(Mixin):
     """Code generation hooks: the keyword arguments SQLite's tables and indexes need in model code."""
 
     def table_kwargs(self, table: Table) -> dict[str, str]:

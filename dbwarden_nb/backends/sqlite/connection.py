@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..base import Connection
+from ..base import Connection, Mixin
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -17,13 +17,7 @@ def _let_signals_in() -> int:
     return 0
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class SQLiteConnecting(_Base):
+class SQLiteConnecting(Mixin):
     """Connecting to SQLite through the standard library's driver: foreign keys on, signals let in during long statements."""
 
     def create_engine(self, url: str) -> sa.Engine:

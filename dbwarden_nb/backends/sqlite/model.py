@@ -9,18 +9,13 @@ from ...schema import (
     Table,
 )
 from . import ddl
+from ..base import Mixin
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class SQLiteModel(_Base):
+class SQLiteModel(Mixin):
     """The model side: SQLAlchemy tables to snapshot facts in SQLite's spelling (defaults, expressions, views, table options)."""
 
     def canonical_default(self, text: str) -> str:

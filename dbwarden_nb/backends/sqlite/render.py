@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from ...errors import BackendError
 from ...operations import (
@@ -21,15 +21,10 @@ from ...schema import (
     Index,
     Table,
 )
+from ..base import Mixin
 
 
-if TYPE_CHECKING:
-    from ..base import Backend as _Base
-else:
-    _Base = object
-
-
-class SQLiteRendering(_Base):
+class SQLiteRendering(Mixin):
     """Rendering: render_<kind> for what SQLite runs (ALTER TABLE is narrow here: the rest is a table rebuild)."""
 
     def column_sql(self, col: Column, table: Table | None = None) -> str:
