@@ -236,9 +236,11 @@ class Differ:
                 ops.drops["late"].append(DropObject(old[k]))
                 ops.creates["late"].append(CreateObject(new[k]))
             elif old[k] != new[k]:
-                ops.creates[_phase(new[k])].append(ReplaceObject(old[k], new[k]))
+                recommented = _uncommented(old[k]) == _uncommented(new[k])
+                users = () if recommented else routine_dependents(self.old, self.new, old[k])
+                ops.creates[_phase(new[k])].append(ReplaceObject(old[k], new[k], users))
         for k in sorted(old.keys() - new.keys(), key=by_rank, reverse=True):
-            ops.drops[_phase(old[k])].append(DropObject(old[k]))
+            ops.drops[_phase(old[k])].append(DropObject(old[k], routine_dependents(self.old, self.new, old[k])))
         ops.drops["early"] += schema_drops
         return ops
 
@@ -451,6 +453,48 @@ def _calling(types: list[Operation], routines: list[Operation]) -> list[Operatio
         return []
     pattern = re.compile(r"(?<![\w$])(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\s*\(")
     return [op for op in types if "domain" in op.kind and pattern.search(json.dumps(getattr(op, "options", {}), default=str))]
+
+
+def _uncommented(obj: SchemaObject) -> SchemaObject:
+    return replace(obj, options={k: v for k, v in obj.options.items() if k != "comment"})
+
+
+def routine_dependents(old: Snapshot, new: Snapshot, obj: SchemaObject) -> tuple[str, ...]:
+    """What calls the routine ``obj`` in ``old`` and is still there in ``new``: views, triggers, policies, rules,
+    other routines, domains, column defaults and generated columns, checks and indexes ("view film_titles",
+    "default of film.code"). Read from the definitions as the server prints them, so a call by name counts
+    (an overload of the same name too: naming one more than needed is safer than naming one less)."""
+    from .entities import ROUTINES
+
+    if obj.kind not in ROUTINES:
+        return ()
+    name = re.escape(obj.name)
+    calls = re.compile(rf'(?<![\w$])"?{name}"?\s*\(|FUNC\s*=\s*(?:[\w"]+\.)?"?{name}"?(?![\w$])', re.IGNORECASE)
+    found: list[str] = []
+    for key, view in old.views.items():
+        if key in new.views and calls.search(view.definition):
+            found.append(f"{'materialized view' if view.materialized else 'view'} {key}")
+    for key, other in old.objects.items():
+        if key in new.objects and key != obj.key and other.kind != "grant" and calls.search(other.definition):
+            found.append(other.key)
+    for name_, domain in old.domains.items():
+        if name_ in new.domains and calls.search(json.dumps(domain, default=str)):
+            found.append(f"domain {name_}")
+    for key, table in old.tables.items():
+        kept = new.tables.get(key)
+        if kept is None:
+            continue
+        for col in table.columns:
+            if kept.column(col.name) is None:
+                continue
+            if col.default and calls.search(col.default):
+                found.append(f"default of {key}.{col.name}")
+            if col.computed and calls.search(col.computed.expression):
+                found.append(f"generated column {key}.{col.name}")
+        found += [f"check {c.name or c.expression} on {key}" for c in table.checks if calls.search(c.expression)]
+        found += [f"index {ix.name} on {key}" for ix in table.indexes
+                  if any(calls.search(e.expression or "") for e in ix.elements) or calls.search(ix.where or "")]
+    return tuple(found)
 
 
 ON_VIEWS = ("trigger", "rule", "grant")  # what a view loses when it is dropped and created again

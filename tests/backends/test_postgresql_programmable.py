@@ -86,10 +86,11 @@ def test_a_changed_function_body_is_replaced_in_place_and_rolled_back(applied):
     before = db.definitions()
     text = _step(project, "mark v2", models(mark="v2"))
     assert 'CREATE OR REPLACE FUNCTION "mark"()' in text and "DROP FUNCTION" not in text, text
-    project.ok("migrate")
+    assert "used by trigger film_mark on film: they run the new definition" in project.cli("check").out
+    project.ok("migrate", "--force")
     db.run("INSERT INTO film (id, title) VALUES (3, 'c')")
     assert db.one("SELECT stamp FROM film WHERE id = 3") == "v2"
-    project.ok("rollback")
+    project.ok("rollback", "--force")
     assert db.definitions() == before
     db.run("INSERT INTO film (id, title) VALUES (4, 'd')")
     assert db.one("SELECT stamp FROM film WHERE id = 4") == "v1"
@@ -282,3 +283,60 @@ def test_grants_round_trip_when_managed(pg_url, fresh_url, tmp_path):
         db.run(f"DROP OWNED BY {reader}")
         db.run(f"DROP ROLE IF EXISTS {reader}")
         db.engine.dispose()
+
+
+USED = """
+    from dbwarden_nb.entities import Function, Policy, RowLevelSecurity, Trigger
+
+    Function("twice", "(x integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT x * {factor} $$",
+             metadata=Base.metadata)
+    {mark}
+    class Item(Base):
+        __tablename__ = "item"
+        id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+        code: Mapped[int] = mapped_column(server_default=sa.text("twice(7)"))
+        __table_args__ = (sa.CheckConstraint("twice(id) >= 0", name="item_even"),
+                          sa.Index("item_twice", sa.text("twice(code)")))
+
+    doubled = sa.Table("doubled", Base.metadata, info={{"dbwarden": {{"view": "SELECT id, twice(id) AS double FROM item"}}}})
+
+    RowLevelSecurity("item", metadata=Base.metadata)
+    Policy("item_small", "FOR SELECT USING (twice(id) < 100)", table="item", metadata=Base.metadata)
+    Trigger("item_mark", "BEFORE INSERT ON item FOR EACH ROW EXECUTE FUNCTION mark()", table="item",
+            metadata=Base.metadata)
+"""
+
+
+MARK_FN = """Function("mark", "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.code := twice(NEW.id); RETURN NEW; END $$",
+             metadata=Base.metadata)
+"""
+
+
+def test_replacing_or_dropping_a_used_function_is_warn_naming_its_users(pg_url, tmp_path):
+    """A function that a view, another function, a default, a check, an index and a policy use: changing its body
+    is WARN naming each of them (and needs --force); dropping a trigger's function is WARN naming the trigger."""
+    project = ProjectDir(tmp_path / "p", pg_url, "postgresql")
+    project.models(USED.format(factor=2, mark=MARK_FN))
+    project.ok("make-migrations", "item")
+    project.ok("migrate")
+    project.models(USED.format(factor=3, mark=MARK_FN))
+    out = project.ok("make-migrations", "triple").out
+    line = next(x for x in out.splitlines() if "replace function twice(x integer)" in x)
+    for user in ("view doubled", "function mark()", "default of item.code", "check item_even on item",
+                 "index item_twice on item", "policy item_small on item"):
+        assert user in line, line
+    assert "[WARN: used by" in line and "trigger item_mark" not in line, line
+    refused = project.cli("migrate")
+    assert refused.code == 1 and "--force" in refused.err, refused.err
+    project.ok("migrate", "--force")
+    check = project.cli("check")
+    assert check.code == 0, check.out
+    project.models(USED.format(factor=3, mark=""))
+    out = project.cli("diff").out
+    line = next(x for x in out.splitlines() if "drop function mark()" in x)
+    assert "used by trigger item_mark on item: code that calls it" in line, line
+    # a new result type is DROP + CREATE, which PostgreSQL refuses while they use it: said before anything runs
+    project.models(USED.format(factor=3, mark=MARK_FN).replace("RETURNS integer", "RETURNS bigint"))
+    out = project.cli("diff").out
+    line = next(x for x in out.splitlines() if "replace function twice(x integer)" in x)
+    assert "[CRITICAL: used by view doubled" in line and "PostgreSQL refuses to drop it" in line, line

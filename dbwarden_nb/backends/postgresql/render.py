@@ -490,8 +490,7 @@ class PostgreSQLRendering:
             return [f"CREATE OR REPLACE RULE {self.object_name(new)} {new.definition}"]
         if new.kind == "extension" and replace(old, options={}) == replace(new, options={}):
             return [f"ALTER EXTENSION {self.object_name(new)} UPDATE TO {self.literal(new.options['version'])}"]
-        same_result = old.options.get("returns") == new.options.get("returns")
-        if new.kind in ("function", "procedure", "aggregate") and old.kind == new.kind and same_result:
+        if routine_in_place(old, new):
             return (self._unchecked(new) + [f"CREATE OR REPLACE {new.kind.upper()} {self.object_name(new)}{new.definition}"]
                     + self._comment(new, always=old.options.get("comment") != new.options.get("comment")))
         return self.render_drop_object(DropObject(old)) + self.render_create_object(CreateObject(new))
@@ -596,6 +595,12 @@ class PostgreSQLRendering:
 
     def render_drop_domain(self, op: Any) -> list[str]:
         return [f"DROP DOMAIN {self.qkey(op.name)}"]
+
+
+def routine_in_place(old: SchemaObject, new: SchemaObject) -> bool:
+    """A routine whose result type stays: ``CREATE OR REPLACE`` (else it is dropped and created)."""
+    return (new.kind in ("function", "procedure", "aggregate") and old.kind == new.kind
+            and old.options.get("returns") == new.options.get("returns"))
 
 
 def not_null_check(t: Table, column: str) -> str:
