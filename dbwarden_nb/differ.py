@@ -235,7 +235,7 @@ class Differ:
             if new[k].kind in ON_VIEWS and table_key(new[k].schema, new[k].options["table"]) in recreated_views:
                 ops.drops["late"].append(DropObject(old[k]))
                 ops.creates["late"].append(CreateObject(new[k]))
-            elif old[k] != new[k]:
+            elif not same_object(old[k], new[k]):
                 recommented = _uncommented(old[k]) == _uncommented(new[k])
                 users = () if recommented else routine_dependents(self.old, self.new, old[k])
                 ops.creates[_phase(new[k])].append(ReplaceObject(old[k], new[k], users))
@@ -440,9 +440,9 @@ def order(
 
 
 OBJECT_ORDER = ("extension", "collation", "function", "procedure", "aggregate", "row security", "policy", "rule",
-                "trigger", "grant")  # creation order
+                "trigger", "event", "grant")  # creation order
 _PHASES = {"function": "routine", "procedure": "routine", "aggregate": "routine", "trigger": "late", "rule": "late",
-           "policy": "late", "row security": "late", "grant": "late"}
+           "policy": "late", "row security": "late", "grant": "late", "event": "late"}
 
 
 def _calling(types: list[Operation], routines: list[Operation]) -> list[Operation]:
@@ -453,6 +453,24 @@ def _calling(types: list[Operation], routines: list[Operation]) -> list[Operatio
         return []
     pattern = re.compile(r"(?<![\w$])(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\s*\(")
     return [op for op in types if "domain" in op.kind and pattern.search(json.dumps(getattr(op, "options", {}), default=str))]
+
+
+# An event created without STARTS starts when it is created, and the server prints that time in its STARTS: where
+# one side gives none (a model that left it to the server), the other's is left out of the comparison, else a model
+# would differ from every database it built, by the time it was built (generate-models writes the server's STARTS,
+# so a rebuilt database is equal by the dump). Written as the server prints it: EVERY n UNIT STARTS '…'.
+_STARTS = re.compile(r"^(ON SCHEDULE EVERY (?:'[^']*'|\S+) \w+) STARTS '[^']*'", re.I)
+
+
+def without_starts(definition: str) -> str:
+    """An event's definition without the STARTS of its schedule."""
+    return _STARTS.sub(r"\1", definition, count=1)
+
+
+def same_object(a: SchemaObject, b: SchemaObject) -> bool:
+    if a.kind == b.kind == "event" and (_STARTS.match(a.definition) is None) != (_STARTS.match(b.definition) is None):
+        return replace(a, definition=without_starts(a.definition)) == replace(b, definition=without_starts(b.definition))
+    return a == b
 
 
 def _uncommented(obj: SchemaObject) -> SchemaObject:

@@ -124,6 +124,14 @@ class Trigger(Entity):
                          **({"comment": comment} if comment is not None else {}))
 
 
+class Event(Entity):
+    """MySQL/MariaDB ``CREATE EVENT name <definition>``: ``"ON SCHEDULE EVERY 1 DAY DO DELETE FROM log WHERE ..."``.
+    Without ``STARTS`` the server starts it when it is created (and prints that time): such an event is compared
+    without the time the server filled in."""
+
+    kind = "event"
+
+
 class Rule(Entity):
     """``CREATE RULE name <definition>`` (``AS ON DELETE TO t DO INSTEAD NOTHING``) on ``table``."""
 
@@ -187,8 +195,10 @@ def argument_list(definition: str) -> str:
 
 
 ROUTINES = ("function", "procedure", "aggregate")  # kinds told apart by their arguments too
+PROCEDURAL = (*ROUTINES, "trigger", "event")  # code written for one engine (the --dev translation drops it)
 KINDS: dict[str, type[Entity]] = {cls.kind: cls for cls in (Schema, Collation, Extension, Function, Procedure,
-                                                             Aggregate, Trigger, Rule, Policy, RowLevelSecurity, Grant)}
+                                                             Aggregate, Trigger, Event, Rule, Policy, RowLevelSecurity,
+                                                             Grant)}
 
 
 def declared(metadata: Any) -> list[Entity]:

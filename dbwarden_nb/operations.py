@@ -702,6 +702,7 @@ class DropDomain(NamedObjectOperation):
 BEHAVIOUR = {"function": "code that calls it (queries, defaults, triggers) fails",
              "procedure": "code that calls it fails", "aggregate": "queries that use it fail",
              "trigger": "what it did on each change stops happening, silently",
+             "event": "what it ran on its schedule stops happening, silently",
              "extension": "what it provides (types, functions, operator classes) goes with it",
              "policy": "which rows each role may see or change changes",
              "row security": "every row becomes visible to every role the table is granted to",
