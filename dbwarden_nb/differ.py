@@ -439,7 +439,7 @@ def order(
     return result
 
 
-OBJECT_ORDER = ("extension", "collation", "function", "procedure", "aggregate", "row security", "policy", "rule",
+OBJECT_ORDER = ("extension", "collation", "text search dictionary", "text search configuration", "function", "procedure", "aggregate", "row security", "policy", "rule",
                 "trigger", "event", "grant")  # creation order
 _PHASES = {"function": "routine", "procedure": "routine", "aggregate": "routine", "trigger": "late", "rule": "late",
            "policy": "late", "row security": "late", "grant": "late", "event": "late"}
