@@ -237,10 +237,10 @@ class Differ:
                 ops.creates["late"].append(CreateObject(new[k]))
             elif not same_object(old[k], new[k]):
                 recommented = _uncommented(old[k]) == _uncommented(new[k])
-                users = () if recommented else routine_dependents(self.old, self.new, old[k])
+                users = () if recommented else users_of(self.old, self.new, old[k])
                 ops.creates[_phase(new[k])].append(ReplaceObject(old[k], new[k], users))
         for k in sorted(old.keys() - new.keys(), key=by_rank, reverse=True):
-            ops.drops[_phase(old[k])].append(DropObject(old[k], routine_dependents(self.old, self.new, old[k])))
+            ops.drops[_phase(old[k])].append(DropObject(old[k], users_of(self.old, self.new, old[k])))
         ops.drops["early"] += schema_drops
         return ops
 
@@ -477,23 +477,39 @@ def _uncommented(obj: SchemaObject) -> SchemaObject:
     return replace(obj, options={k: v for k, v in obj.options.items() if k != "comment"})
 
 
-def routine_dependents(old: Snapshot, new: Snapshot, obj: SchemaObject) -> tuple[str, ...]:
-    """What calls the routine ``obj`` in ``old`` and is still there in ``new``: views, triggers, policies, rules,
-    other routines, domains, column defaults and generated columns, checks and indexes ("view film_titles",
-    "default of film.code"). Read from the definitions as the server prints them, so a call by name counts
-    (an overload of the same name too: naming one more than needed is safer than naming one less)."""
+def _uses(obj: SchemaObject) -> re.Pattern[str] | None:
+    """How a definition names ``obj`` where the server records a dependency on it: a routine called by name (or
+    an aggregate's support function, ``SFUNC = name``), a text-search configuration as a ``'name'::regconfig``
+    constant, a dictionary in a configuration's mappings; None for other kinds."""
     from .entities import ROUTINES
 
-    if obj.kind not in ROUTINES:
-        return ()
     name = re.escape(obj.name)
-    calls = re.compile(rf'(?<![\w$])"?{name}"?\s*\(|FUNC\s*=\s*(?:[\w"]+\.)?"?{name}"?(?![\w$])', re.IGNORECASE)
+    if obj.kind in ROUTINES:
+        return re.compile(rf'(?<![\w$])"?{name}"?\s*\(|FUNC\s*=\s*(?:[\w"]+\.)?"?{name}"?(?![\w$])', re.IGNORECASE)
+    if obj.kind == "text search configuration":
+        return re.compile(rf"'(?:[\w\"]+\.)?\"?{name}\"?'::regconfig")
+    if obj.kind == "text search dictionary":
+        return re.compile(rf'(?<![\w$])"?{name}"?(?![\w$])')
+    return None
+
+
+def users_of(old: Snapshot, new: Snapshot, obj: SchemaObject) -> tuple[str, ...]:
+    """What uses the routine (or text-search object) ``obj`` in ``old`` and is still there in ``new``: views,
+    triggers, policies, rules, other routines, text-search configurations, domains, column defaults and generated
+    columns, checks and indexes ("view film_titles", "default of film.code"). Read from the definitions as the
+    server prints them, so a use by name counts (an overload of the same name too: naming one more than needed is
+    safer than naming one less)."""
+    calls = _uses(obj)
+    if calls is None:
+        return ()
     found: list[str] = []
     for key, view in old.views.items():
         if key in new.views and calls.search(view.definition):
             found.append(f"{'materialized view' if view.materialized else 'view'} {key}")
     for key, other in old.objects.items():
-        if key in new.objects and key != obj.key and other.kind != "grant" and calls.search(other.definition):
+        mapped = " ".join((other.options.get("mappings") or {}).values())
+        if key in new.objects and key != obj.key and other.kind != "grant" and (
+                calls.search(other.definition) or obj.kind == "text search dictionary" and calls.search(mapped)):
             found.append(other.key)
     for name_, domain in old.domains.items():
         if name_ in new.domains and calls.search(json.dumps(domain, default=str)):

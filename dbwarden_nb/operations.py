@@ -747,12 +747,13 @@ class DropObject(Operation):
 
     @property
     def default_severity(self) -> str:  # type: ignore[override]
-        return "WARN" if self.object.kind in BEHAVIOUR else "INFO"
+        return "WARN" if self.object.kind in BEHAVIOUR or self.dependents else "INFO"
 
     @property
     def default_risk(self) -> str:
         used = used_by(self.dependents)
-        return f"{used}: {BEHAVIOUR[self.object.kind]}" if used else BEHAVIOUR.get(self.object.kind, "")
+        return f"{used}: {BEHAVIOUR.get(self.object.kind, 'they fail without it')}" if used else BEHAVIOUR.get(
+            self.object.kind, "")
 
     def describe(self) -> str:
         return f"drop {self.object.key}"

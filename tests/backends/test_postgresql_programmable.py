@@ -390,7 +390,8 @@ TS_MODELS = """
 
 def test_a_changed_mapping_or_dictionary_option_is_altered_in_place_and_rolled_back(pg_url, tmp_path):
     """Declared with COPY: no diff after it is created; a new dictionary list for a token is one ALTER MAPPING
-    (the index that uses the configuration stays), a dictionary's new option one ALTER, both rolled back."""
+    (the index that uses the configuration stays, and is named: WARN), a dictionary's new option one ALTER (the
+    configuration that maps to it named), both rolled back."""
     project = ProjectDir(tmp_path / "p", pg_url, "postgresql")
     project.models(TS_MODELS.format(language="english", dicts="english_nostop"))
     project.ok("make-migrations", "doc")
@@ -404,17 +405,19 @@ def test_a_changed_mapping_or_dictionary_option_is_altered_in_place_and_rolled_b
         upgrade = text.split("-- upgrade\n")[1].split("-- rollback")[0].strip()
         assert upgrade == ('ALTER TEXT SEARCH CONFIGURATION "english_nostop" ALTER MAPPING FOR asciiword '
                            'WITH simple, english_nostop;'), text
-        project.ok("migrate")
+        assert "used by index doc_fts on doc: they run the new definition" in project.cli("check").out
+        project.ok("migrate", "--force")
         assert db.one(mapped) == "simple,english_nostop"
-        project.ok("rollback")
+        project.ok("rollback", "--force")
         assert db.one(mapped) == "english_nostop"
         text = _step(project, "stop words", TS_MODELS.format(language="english", dicts="simple, english_nostop").replace(
             "language = {language!r}".format(language="english"), "language = 'english', stopwords = 'english'"))
         assert "ALTER TEXT SEARCH DICTIONARY \"english_nostop\" (stopwords = 'english')" in text, text
-        project.ok("migrate")  # the mapping again, then the option
+        assert "used by text search configuration english_nostop" in project.cli("check").out
+        project.ok("migrate", "--force")  # the mapping again, then the option
         assert db.one("SELECT dictinitoption FROM pg_ts_dict WHERE dictname = 'english_nostop'") == \
             "language = 'english', stopwords = 'english'"
-        project.ok("rollback")
+        project.ok("rollback", "--force")
         assert db.one("SELECT dictinitoption FROM pg_ts_dict WHERE dictname = 'english_nostop'") == "language = 'english'"
     finally:
         db.engine.dispose()

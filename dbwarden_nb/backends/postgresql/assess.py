@@ -27,9 +27,8 @@ class PostgreSQLAssessor(Assessor):
     rewrite_note = "the table is rewritten under an ACCESS EXCLUSIVE lock"
 
     def effect(self, op: Operation) -> Assessment | None:
-        from .render import routine_in_place
-
-        if isinstance(op, ReplaceObject) and op.dependents and not routine_in_place(op.old, op.new):
+        if isinstance(op, ReplaceObject) and op.dependents and any(
+                s.sql.startswith(f"DROP {op.old.kind.upper()} ") for s in self.backend.render(op)):
             # pg_depend holds these (views, defaults, checks, indexes, policies, triggers): DROP refuses
             return Assessment("CRITICAL", f"{used_by(op.dependents)}: "
                               "PostgreSQL refuses to drop it while they use it (drop them in the models first, or "
