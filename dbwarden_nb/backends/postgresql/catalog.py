@@ -271,14 +271,14 @@ SELECT n.nspname, c.relname, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE r.rolnam
 
 # Text-search dictionaries and configurations as pg_dump spells them: the template or parser qualified, a
 # configuration's mappings per token type (in the parser's order), each a list of dictionaries in the order tried
-TS_DICTIONARIES = """
-SELECT n.nspname, d.dictname, quote_ident(tn.nspname) || '.' || quote_ident(t.tmplname), d.dictinitoption,
-       obj_description(d.oid, 'pg_ts_dict')
+TEXT_SEARCH = """
+SELECT 'dictionary', n.nspname, d.dictname, quote_ident(tn.nspname) || '.' || quote_ident(t.tmplname),
+       d.dictinitoption, NULL::text[], obj_description(d.oid, 'pg_ts_dict')
   FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace
   JOIN pg_ts_template t ON t.oid = d.dicttemplate JOIN pg_namespace tn ON tn.oid = t.tmplnamespace
- WHERE n.nspname = ANY(:schemas) AND """ + _NOT_EXTENSION.format(catalog="pg_ts_dict", oid="d.oid")
-TS_CONFIGURATIONS = """
-SELECT n.nspname, c.cfgname, quote_ident(pn.nspname) || '.' || quote_ident(p.prsname),
+ WHERE n.nspname = ANY(:schemas) AND """ + _NOT_EXTENSION.format(catalog="pg_ts_dict", oid="d.oid") + """
+UNION ALL
+SELECT 'configuration', n.nspname, c.cfgname, quote_ident(pn.nspname) || '.' || quote_ident(p.prsname), NULL,
        (SELECT array_agg(tt.alias || ' ' || m.dicts ORDER BY tt.tokid)
           FROM (SELECT maptokentype, string_agg(mapdict::regdictionary::text, ', ' ORDER BY mapseqno) AS dicts
                   FROM pg_ts_config_map WHERE mapcfg = c.oid GROUP BY maptokentype) m
@@ -466,7 +466,7 @@ class CatalogReader:
             triggers = self.query(TRIGGERS.replace("{trigger_parent}", parent))
             extensions = self.query(EXTENSIONS)
             table_rules = self.query(RULES), self.query(POLICIES), self.query(ROW_SECURITY)
-            text_search = self.query(TS_DICTIONARIES), self.query(TS_CONFIGURATIONS)
+            text_search = self.query(TEXT_SEARCH)
 
         rel = {r[0]: r for r in relations}
         attnames: dict[int, dict[int, str]] = defaultdict(dict)
@@ -506,7 +506,7 @@ class CatalogReader:
             sequences={**standalone, **{k: v for k, v in own.items() if k not in implied}},
             objects=[SchemaObject("collation", name, self.schema_of(schema), collation_definition(*rest))
                      for schema, name, *rest in collations] + self.programmable(routines, aggregates, triggers, extensions)
-                    + self.table_rules(*table_rules) + self.privileges(grants) + self.text_search(*text_search),
+                    + self.table_rules(*table_rules) + self.privileges(grants) + self.text_search(text_search),
             server_version=server_version,
             unmanaged=self.unmanaged(unmanaged),
         )
@@ -539,14 +539,16 @@ class CatalogReader:
                 for schema, table, forced in row_security]
         return out
 
-    def text_search(self, dictionaries: list[tuple[Any, ...]], configurations: list[tuple[Any, ...]]) -> list[SchemaObject]:
+    def text_search(self, rows: list[tuple[Any, ...]]) -> list[SchemaObject]:
         """Text-search dictionaries (``(TEMPLATE = …, options)``) and configurations (``(PARSER = …)``, mappings)."""
-        out = [SchemaObject("text search dictionary", name, self.schema_of(schema),
-                            f"(TEMPLATE = {template}{', ' + options if options else ''})", comment(note))
-               for schema, name, template, options, note in dictionaries]
-        for schema, name, parser, mappings, note in configurations:
+        out = []
+        for kind, schema, name, source, options, mappings, note in rows:
+            if kind == "dictionary":
+                out.append(SchemaObject("text search dictionary", name, self.schema_of(schema),
+                                        f"(TEMPLATE = {source}{', ' + options if options else ''})", comment(note)))
+                continue
             mapped = dict(m.split(" ", 1) for m in mappings or ())
-            out.append(SchemaObject("text search configuration", name, self.schema_of(schema), f"(PARSER = {parser})",
+            out.append(SchemaObject("text search configuration", name, self.schema_of(schema), f"(PARSER = {source})",
                                     {**({"mappings": mapped} if mapped else {}), **comment(note)}))
         return out
 
