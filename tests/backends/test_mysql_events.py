@@ -96,6 +96,9 @@ def test_a_declared_event_without_starts_does_not_diff_and_rolls_back(server, tm
     unstarted = lambda text: re.sub(r" STARTS '[^']*'", "", text)  # noqa: E731 (when it was created again)
     assert unstarted(_shown(url, "sweep")) == unstarted(before)
     assert project.cli("diff", "--check").code == 2  # the models say every 2 hours
+    # a STARTS computed from the time it is created is left to the server too
+    project.models(MODELS.format(every="2 HOUR STARTS CURRENT_TIMESTAMP + INTERVAL 1 DAY"))
+    assert "nothing written" in project.ok("make-migrations", "same schedule").out
     project.models(MODELS.format(every="1 HOUR").replace("    Event(", "    dict(name=").replace(
         '"sweep", "ON', '"sweep", d="ON'))
     dropped = project.ok("make-migrations", "no sweep").out

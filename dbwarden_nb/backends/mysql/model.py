@@ -187,12 +187,13 @@ class MySQLModel(_Base):
 
 
 def _starts_as_declared(objects: Mapping[str, SchemaObject], declared: Mapping[str, SchemaObject]) -> dict[str, SchemaObject]:
-    """The normalized objects, an event declared without STARTS without the one the scratch database gave it (its
-    creation time, which would change each time the models are normalized: differ.same_object)."""
+    """The normalized objects, an event declared without a STARTS time without the one the scratch database gave
+    it: its creation time (or, for ``STARTS CURRENT_TIMESTAMP + INTERVAL …``, a time computed from it), which would
+    change each time the models are normalized (differ.same_object compares without it)."""
     from ...differ import without_starts
 
     def starts(obj: SchemaObject | None) -> bool:
-        return obj is None or re.search(r"\bSTARTS\b", re.split(r"\bDO\b", obj.definition, maxsplit=1, flags=re.I)[0],
+        return obj is None or re.search(r"\bSTARTS\s*'", re.split(r"\bDO\b", obj.definition, maxsplit=1, flags=re.I)[0],
                                         re.I) is not None
 
     return {k: o if o.kind != "event" or starts(declared.get(k)) else replace(o, definition=without_starts(o.definition))
