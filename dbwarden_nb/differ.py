@@ -480,7 +480,7 @@ def _uncommented(obj: SchemaObject) -> SchemaObject:
 def _uses(obj: SchemaObject) -> re.Pattern[str] | None:
     """How a definition names ``obj`` where the server records a dependency on it: a routine called by name (or
     an aggregate's support function, ``SFUNC = name``), a text-search configuration as a ``'name'::regconfig``
-    constant, a dictionary in a configuration's mappings; None for other kinds."""
+    constant; None for other kinds."""
     from .entities import ROUTINES
 
     name = re.escape(obj.name)
@@ -488,8 +488,6 @@ def _uses(obj: SchemaObject) -> re.Pattern[str] | None:
         return re.compile(rf'(?<![\w$])"?{name}"?\s*\(|FUNC\s*=\s*(?:[\w"]+\.)?"?{name}"?(?![\w$])', re.IGNORECASE)
     if obj.kind == "text search configuration":
         return re.compile(rf"'(?:[\w\"]+\.)?\"?{name}\"?'::regconfig")
-    if obj.kind == "text search dictionary":
-        return re.compile(rf'(?<![\w$])"?{name}"?(?![\w$])')
     return None
 
 
@@ -499,6 +497,10 @@ def users_of(old: Snapshot, new: Snapshot, obj: SchemaObject) -> tuple[str, ...]
     columns, checks and indexes ("view film_titles", "default of film.code"). Read from the definitions as the
     server prints them, so a use by name counts (an overload of the same name too: naming one more than needed is
     safer than naming one less)."""
+    if obj.kind == "text search dictionary":  # used by the configurations that map tokens to it
+        word = re.compile(rf'(?<![\w$])"?{re.escape(obj.name)}"?(?![\w$])')
+        return tuple(key for key, o in old.objects.items() if key in new.objects and o.kind == "text search configuration"
+                     and any(word.search(dicts) for dicts in (o.options.get("mappings") or {}).values()))
     calls = _uses(obj)
     if calls is None:
         return ()
@@ -507,9 +509,7 @@ def users_of(old: Snapshot, new: Snapshot, obj: SchemaObject) -> tuple[str, ...]
         if key in new.views and calls.search(view.definition):
             found.append(f"{'materialized view' if view.materialized else 'view'} {key}")
     for key, other in old.objects.items():
-        mapped = " ".join((other.options.get("mappings") or {}).values())
-        if key in new.objects and key != obj.key and other.kind != "grant" and (
-                calls.search(other.definition) or obj.kind == "text search dictionary" and calls.search(mapped)):
+        if key in new.objects and key != obj.key and other.kind != "grant" and calls.search(other.definition):
             found.append(other.key)
     for name_, domain in old.domains.items():
         if name_ in new.domains and calls.search(json.dumps(domain, default=str)):
