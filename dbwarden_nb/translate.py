@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
 from .backends.sqlite.ddl import Token, join
+from .entities import PROCEDURAL
 from .errors import TranslationError
 from .reports import Report
 from .schema import Check, Column, ForeignKey, Index, IndexElement, Snapshot, Table, View
@@ -274,7 +275,7 @@ class _Translator:
         for key, obj in self.src.objects.items():
             if obj.kind == "schema":
                 continue
-            procedural = obj.kind in ("function", "procedure", "aggregate", "trigger")
+            procedural = obj.kind in PROCEDURAL
             self.note(obj.options.get("table"), None, obj.kind, key, NOTHING, "dropped",
                       "procedural code: written for the production engine, it does not run on SQLite" if procedural
                       else f"SQLite has no {obj.kind}s")

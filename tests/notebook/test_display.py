@@ -517,3 +517,20 @@ def test_a_changed_definition_shows_line_by_line_and_a_long_one_folds() -> None:
     snap = Snapshot.of("postgresql", [], [], [new])
     html_ = bundle(snap)["text/html"]
     assert '<summary class="dbw-mono">() …</summary><pre>()\n RETURNS int' in html_
+
+
+def test_a_text_search_configuration_shows_its_mappings() -> None:
+    """A configuration's mappings fold under its definition in a snapshot, and a changed one is a diff line of its own."""
+    from dbwarden_nb.operations import Plan, ReplaceObject
+    from dbwarden_nb.reports import DiffReport
+    from dbwarden_nb.schema import SchemaObject, Snapshot
+
+    old = SchemaObject("text search configuration", "en", None, '(PARSER = pg_catalog."default")',
+                       {"mappings": {"asciiword": "simple", "word": "english_stem"}})
+    new = SchemaObject("text search configuration", "en", None, old.definition,
+                       {"mappings": {"asciiword": "simple, english_stem", "word": "english_stem"}})
+    html_ = bundle(Snapshot.of("postgresql", [], [], [old]))["text/html"]
+    assert "MAPPING FOR asciiword WITH simple\nMAPPING FOR word WITH english_stem</pre>" in html_
+    shown = bundle(DiffReport("primary", "live database", "the models", Plan((ReplaceObject(old, new),)), ()))
+    assert '<span class="dbw-add">+-- mappings asciiword: simple, english_stem</span>' in shown["text/html"]
+    assert '<span class="dbw-ctx"> -- mappings word: english_stem</span>' in shown["text/html"]

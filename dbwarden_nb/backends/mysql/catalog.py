@@ -92,15 +92,14 @@ SELECT TABLE_NAME, PARTITION_NAME, PARTITION_METHOD, PARTITION_EXPRESSION, PARTI
 # What the database holds that a snapshot does not carry, as (kind, name): listed by snapshot and generate-models.
 # Grants are per table and grantee (one row per privilege in the catalog).
 UNMANAGED = """
-SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = :schema
-UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES
+SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES
  WHERE ROUTINE_SCHEMA = :schema AND ROUTINE_TYPE NOT IN ('FUNCTION', 'PROCEDURE')
 UNION ALL SELECT DISTINCT 'table grant', CONCAT(GRANTEE, ' on ', TABLE_NAME) FROM information_schema.TABLE_PRIVILEGES
  WHERE TABLE_SCHEMA = :schema
 """
 
-# Triggers, functions and procedures (their text is read with SHOW CREATE: CatalogReader.programmable) and the
-# parameter types that tell routines apart in their keys
+# Triggers, functions, procedures and events (their text is read with SHOW CREATE: CatalogReader.programmable)
+# and the parameter types that tell routines apart in their keys
 TRIGGERS = """
 SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = :schema
  ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER
@@ -109,6 +108,7 @@ ROUTINES = """
 SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES
  WHERE ROUTINE_SCHEMA = :schema AND ROUTINE_TYPE IN ('FUNCTION', 'PROCEDURE')
 """
+EVENTS = "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = :schema ORDER BY EVENT_NAME"
 PARAMETERS = """
 SELECT SPECIFIC_NAME, ROUTINE_TYPE, DTD_IDENTIFIER
   FROM information_schema.PARAMETERS WHERE SPECIFIC_SCHEMA = :schema AND ORDINAL_POSITION > 0
@@ -253,6 +253,7 @@ class CatalogReader:
         for kind, name in self.query(UNMANAGED):
             unmanaged[str(kind)].append(str(name))
         objects = self.programmable(self.query(TRIGGERS), self.query(ROUTINES), self.query(PARAMETERS))
+        objects += self.events([name for (name,) in self.query(EVENTS)])
 
         by_table: dict[str, dict[str, list[tuple[Any, ...]]]] = defaultdict(lambda: defaultdict(list))
         for kind, rows in (("columns", columns), ("stats", stats), ("fks", fks), ("checks", checks), ("parts", partitions)):
@@ -279,8 +280,7 @@ class CatalogReader:
         """Triggers, functions and procedures as written (``SHOW CREATE``: the server keeps each statement's text,
         which is what its dumps print), from what follows the name on. One query per object: the catalog tables
         hold neither a parameter list nor a trigger as written."""
-        q = lambda n: "`" + str(n).replace("`", "``") + "`"  # noqa: E731
-        where = q(self.schema)
+        q, where = _q, _q(self.schema)
         out = []
         for name, table in triggers:
             text = self.conn.query(f"SHOW CREATE TRIGGER {where}.{q(name)}")[0][2]
@@ -295,6 +295,15 @@ class CatalogReader:
                                     "its definer or a user with SELECT on mysql.proc (MariaDB) / SHOW_ROUTINE (MySQL)")
             out.append(SchemaObject(kind.lower(), name, None, _after_name(text, kind),
                                     {"arguments": ", ".join(params[(name, kind)])}))
+        return out
+
+    def events(self, names: list[str]) -> list[SchemaObject]:
+        """Events as the server prints them (``SHOW CREATE EVENT``, one query each as for routines): the schedule
+        with the STARTS the server gave one created without it, completion, status, comment and body."""
+        out = []
+        for name in names:
+            text = self.conn.query(f"SHOW CREATE EVENT {_q(self.schema)}.{_q(name)}")[0][3]
+            out.append(SchemaObject("event", name, None, _after_name(text, "EVENT")))
         return out
 
     def sequences(self, names: list[str]) -> dict[str, dict[str, Any]]:
@@ -480,6 +489,10 @@ def implicit_fk_indexes(indexes: list[Index], fks: list[ForeignKey]) -> tuple[li
 
 _HEAD = r"CREATE\s+(?:DEFINER\s*=\s*(?:`(?:[^`]|``)*`|'[^']*'|\S+?)(?:@(?:`(?:[^`]|``)*`|'[^']*'|\S+))?\s+)?"
 _NAME = r"\s+(?:`(?:[^`]|``)*`|[^\s(`]+)(?:\.(?:`(?:[^`]|``)*`|[^\s(`]+))?\s*"
+
+
+def _q(name: Any) -> str:
+    return "`" + str(name).replace("`", "``") + "`"
 
 
 def _after_name(text: str, kind: str) -> str:

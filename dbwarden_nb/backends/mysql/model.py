@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from ...schema import PrimaryKey, Snapshot, Table
+from ...schema import PrimaryKey, SchemaObject, Snapshot, Table
 from ..base import Connection, Mixin
 from .codegen import INTEGER_TYPES
 
@@ -176,4 +177,18 @@ class MySQLModel(Mixin):
             return raw
         with self.scratch_database(conn, "dbwarden_scratch", raw) as scratch:
             snap = self.introspect(conn, [scratch])
-        return snap.replace(server_version=raw.server_version)
+        return snap.replace(server_version=raw.server_version, objects=_starts_as_declared(snap.objects, raw.objects))
+
+
+def _starts_as_declared(objects: Mapping[str, SchemaObject], declared: Mapping[str, SchemaObject]) -> dict[str, SchemaObject]:
+    """The normalized objects, an event declared without a STARTS time without the one the scratch database gave
+    it: its creation time (or, for ``STARTS CURRENT_TIMESTAMP + INTERVAL …``, a time computed from it), which would
+    change each time the models are normalized (differ.same_object compares without it)."""
+    from ...differ import without_starts
+
+    def starts(obj: SchemaObject | None) -> bool:
+        return obj is None or re.search(r"\bSTARTS\s*'", re.split(r"\bDO\b", obj.definition, maxsplit=1, flags=re.I)[0],
+                                        re.I) is not None
+
+    return {k: o if o.kind != "event" or starts(declared.get(k)) else replace(o, definition=without_starts(o.definition))
+            for k, o in objects.items()}

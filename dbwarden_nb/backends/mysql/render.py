@@ -312,9 +312,9 @@ class MySQLRendering(Mixin):
 
     def render_create_object(self, op: CreateObject) -> list[str]:
         obj = op.object
-        if obj.kind not in ("trigger", "function", "procedure"):
+        if obj.kind not in ("trigger", "function", "procedure", "event"):
             raise BackendError(f"{self.name} cannot create a {obj.kind} ({obj.key})")
-        return [f"CREATE {obj.kind.upper()} {self.quote(obj.name)}{'' if obj.kind != 'trigger' else ' '}{obj.definition}"]
+        return [f"CREATE {obj.kind.upper()} {self.quote(obj.name)}{' ' if obj.kind in ('trigger', 'event') else ''}{obj.definition}"]
 
     def render_drop_object(self, op: DropObject) -> list[str]:
         return [f"DROP {op.object.kind.upper()} {self.quote(op.object.name)}"]

@@ -424,6 +424,17 @@ class PostgreSQLRendering(Mixin):
             return [f"CREATE EXTENSION {name}{schema}{version}"]
         if obj.kind in ("function", "procedure", "aggregate"):
             return self._unchecked(obj) + [f"CREATE {obj.kind.upper()} {name}{obj.definition}"] + self._comment(obj)
+        if obj.kind == "text search dictionary":
+            return [f"CREATE TEXT SEARCH DICTIONARY {name} {obj.definition}"] + self._comment(obj)
+        if obj.kind == "text search configuration":
+            mappings = obj.options.get("mappings") or {}
+            alter = f"ALTER TEXT SEARCH CONFIGURATION {name}"
+            # COPY brings the copied mappings: those declared replace them
+            copied = [f"{alter} DROP MAPPING IF EXISTS FOR {', '.join(mappings)}"] if mappings and re.search(
+                r"\bCOPY\b", obj.definition, re.I) else []
+            return ([f"CREATE TEXT SEARCH CONFIGURATION {name} {obj.definition}", *copied]
+                    + [f"{alter} ADD MAPPING FOR {token} WITH {dicts}" for token, dicts in mappings.items()]
+                    + self._comment(obj))
         if obj.kind == "trigger":
             return [f"CREATE TRIGGER {name} {obj.definition}"] + self._comment(obj)
         if obj.kind in ("rule", "policy"):
@@ -489,13 +500,33 @@ class PostgreSQLRendering(Mixin):
             return [f"ALTER TABLE {table} {'FORCE' if new.options.get('forced') else 'NO FORCE'} ROW LEVEL SECURITY"]
         if new.kind == "rule":
             return [f"CREATE OR REPLACE RULE {self.object_name(new)} {new.definition}"]
+        if new.kind == "text search configuration" and old.definition == new.definition:
+            return self._remapped(old, new)
+        if new.kind == "text search dictionary" and _template(old) == _template(new):
+            return self._reoptioned(old, new)
         if new.kind == "extension" and replace(old, options={}) == replace(new, options={}):
             return [f"ALTER EXTENSION {self.object_name(new)} UPDATE TO {self.literal(new.options['version'])}"]
-        same_result = old.options.get("returns") == new.options.get("returns")
-        if new.kind in ("function", "procedure", "aggregate") and old.kind == new.kind and same_result:
+        if routine_in_place(old, new):
             return (self._unchecked(new) + [f"CREATE OR REPLACE {new.kind.upper()} {self.object_name(new)}{new.definition}"]
                     + self._comment(new, always=old.options.get("comment") != new.options.get("comment")))
         return self.render_drop_object(DropObject(old)) + self.render_create_object(CreateObject(new))
+
+    def _remapped(self, old: SchemaObject, new: SchemaObject) -> list[str]:
+        """A configuration's mappings changed in place (indexes and columns that use it keep it)."""
+        alter = f"ALTER TEXT SEARCH CONFIGURATION {self.object_name(new)}"
+        before, after = old.options.get("mappings") or {}, new.options.get("mappings") or {}
+        out = [f"{alter} DROP MAPPING FOR {token}" for token in before if token not in after]
+        out += [f"{alter} {'ALTER' if token in before else 'ADD'} MAPPING FOR {token} WITH {dicts}"
+                for token, dicts in after.items() if before.get(token) != dicts]
+        return out + self._comment(new, always=old.options.get("comment") != new.options.get("comment"))
+
+    def _reoptioned(self, old: SchemaObject, new: SchemaObject) -> list[str]:
+        """A dictionary's options changed in place (the configurations that use it keep it): an option named
+        without a value is removed."""
+        before, after = _dictionary_options(old), _dictionary_options(new)
+        changes = [f"{k} = {v}" for k, v in after.items() if before.get(k) != v] + [k for k in before if k not in after]
+        out = [f"ALTER TEXT SEARCH DICTIONARY {self.object_name(new)} ({', '.join(changes)})"] if changes else []
+        return out + self._comment(new, always=old.options.get("comment") != new.options.get("comment"))
 
     def enum_sql(self, name: str, values: Sequence[str]) -> str:
         return f"CREATE TYPE {self.qkey(name)} AS ENUM ({', '.join(self.literal(v) for v in values)})"
@@ -597,6 +628,26 @@ class PostgreSQLRendering(Mixin):
 
     def render_drop_domain(self, op: Any) -> list[str]:
         return [f"DROP DOMAIN {self.qkey(op.name)}"]
+
+
+_DICTIONARY_OPTION = re.compile(r"(\w+)\s*=\s*('(?:[^']|'')*'|[^,)]+)")
+
+
+def _template(obj: SchemaObject) -> str:
+    """The TEMPLATE of a text-search dictionary's definition."""
+    return _dictionary_options(obj).get("template", "")
+
+
+def _dictionary_options(obj: SchemaObject) -> dict[str, str]:
+    """``(TEMPLATE = t, language = 'english')`` → {"template": "t", "language": "'english'"}: option names are
+    case-insensitive, TEMPLATE among them."""
+    return {k.lower(): v.strip() for k, v in _DICTIONARY_OPTION.findall(obj.definition)}
+
+
+def routine_in_place(old: SchemaObject, new: SchemaObject) -> bool:
+    """A routine whose result type stays: ``CREATE OR REPLACE`` (else it is dropped and created)."""
+    return (new.kind in ("function", "procedure", "aggregate") and old.kind == new.kind
+            and old.options.get("returns") == new.options.get("returns"))
 
 
 def not_null_check(t: Table, column: str) -> str:
