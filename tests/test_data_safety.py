@@ -7,10 +7,10 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from backend_params import backends, url_fixture
 from projects import ProjectDir
 
-SERVERS = ["postgresql", "mariadb", "mysql", "sqlite"]
-URL_FIXTURE = {"postgresql": "pg_url", "mariadb": "mariadb_url", "mysql": "mysql_url", "sqlite": "sqlite_url"}
+SERVERS = backends({"clickhouse": "rows are written through a SQLAlchemy engine: chDB has no driver"})
 DRIVER = {"postgresql": "postgresql+psycopg", "mariadb": "mariadb+pymysql", "mysql": "mysql+pymysql", "sqlite": "sqlite"}
 
 
@@ -45,7 +45,7 @@ class Db:
 
 @pytest.fixture(params=SERVERS)
 def db(request, tmp_path):
-    d = Db(request.param, request.getfixturevalue(URL_FIXTURE[request.param]), tmp_path / "p")
+    d = Db(request.param, request.getfixturevalue(url_fixture(request.param)), tmp_path / "p")
     yield d
     d.engine.dispose()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from backend_params import backends, url_fixture
 from projects import ProjectDir
 
 from dbwarden_nb.api import Project
@@ -29,9 +30,9 @@ def _project(root: Path, url: str, kind: str) -> ProjectDir:
     return ProjectDir(root, url, kind, extra_config=f"\nenvironments={environments!r},")
 
 
-@pytest.mark.parametrize("kind", ["postgresql", "mariadb", "sqlite"])
+@pytest.mark.parametrize("kind", backends({"clickhouse": "plain models: a ClickHouse table needs an engine"}))
 def test_one_chain_several_targets(tmp_path: Path, kind: str, fresh_url, monkeypatch, request) -> None:
-    url = request.getfixturevalue({"postgresql": "pg_url", "mariadb": "mariadb_url", "sqlite": "sqlite_url"}[kind])
+    url = request.getfixturevalue(url_fixture(kind))
     monkeypatch.setenv("ENVS_STAGING_URL", fresh_url(url))
     project = _project(tmp_path, url, kind)
     project.models(USERS)

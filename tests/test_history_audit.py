@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from backend_params import backends, url_fixture
 from projects import ProjectDir
 
-SERVERS = ["postgresql", "mariadb", "sqlite", "clickhouse"]
-URL_FIXTURE = {"postgresql": "pg_url", "mariadb": "mariadb_url", "sqlite": "sqlite_url", "clickhouse": "clickhouse_url"}
+SERVERS = backends()
 CLICKHOUSE_HEAD = """
 from clickhouse_connect.cc_sqlalchemy.datatypes import sqltypes as ch
 from clickhouse_connect.cc_sqlalchemy.ddl import tableengine as engines
@@ -41,7 +41,7 @@ def _rows(project: ProjectDir) -> list[tuple]:
 
 @pytest.mark.parametrize("kind", SERVERS)
 def test_a_rollback_adds_an_event_and_history_shows_both(request, tmp_path, kind):
-    project = ProjectDir(tmp_path / "p", request.getfixturevalue(URL_FIXTURE[kind]), kind)
+    project = ProjectDir(tmp_path / "p", request.getfixturevalue(url_fixture(kind)), kind)
     _models(project, kind, "a")
     project.ok("make-migrations", "a")
     _models(project, kind, "a", "b")

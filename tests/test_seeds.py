@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from backend_params import NO_SEEDS, backends, url_fixture
 from projects import ProjectDir
 
 from dbwarden_nb.config import sqlalchemy_url
@@ -33,9 +34,9 @@ def _write(path: Path, *statements: str, header: str = "") -> None:
     path.write_text(path.read_text().splitlines()[0] + "\n" + header + "\n".join(statements) + "\n")
 
 
-@pytest.mark.parametrize("kind", ["postgresql", "mariadb", "sqlite"])
+@pytest.mark.parametrize("kind", backends(NO_SEEDS))
 def test_seeds_apply_once_in_order(tmp_path: Path, kind: str, request) -> None:
-    url = request.getfixturevalue({"postgresql": "pg_url", "mariadb": "mariadb_url", "sqlite": "sqlite_url"}[kind])
+    url = request.getfixturevalue(url_fixture(kind))
     project = ProjectDir(tmp_path, url, kind)
     project.models(ROLES)
     project.ok("make-migrations", "create roles")

@@ -14,6 +14,7 @@ import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from backend_params import IN_PROCESS, backends
 from harness import DEADLINE, FLAVORS, WAITING, Target, wait_for
 
 from dbwarden_nb.backends import get_backend
@@ -24,7 +25,7 @@ MIGRATIONS = 3
 NOTHING_TO_DO = "primary: up to date; nothing to migrate"
 
 
-@pytest.mark.parametrize("target", ["postgresql", "mariadb", "mysql", "sqlite"], indirect=True)
+@pytest.mark.parametrize("target", backends({"clickhouse": IN_PROCESS}), indirect=True)
 def test_eight_processes_apply_each_migration_exactly_once(target: Target) -> None:
     target.nap(1)
     target.log_migrations(MIGRATIONS, first=[target.flavor.sleep])

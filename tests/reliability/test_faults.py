@@ -12,6 +12,7 @@ DDL on their own, show a ``partial`` row with the statements that completed.
 from __future__ import annotations
 
 import pytest
+from backend_params import IN_PROCESS, NO_SERVER, backends
 from harness import Target, one_error_line
 from projects import Result
 
@@ -20,6 +21,8 @@ from dbwarden_nb.errors import LockError
 from dbwarden_nb.migrations.history import History
 
 NO_TRANSACTIONAL_DDL = ("mariadb", "mysql")
+SESSION_LOCK = "the lock is a server session lock, gone with its session: no lease to take over"
+IN_TRANSACTION = "DDL runs in the migration's transaction: no statement is committed on its own"
 
 
 def interrupted(target: Target, fault: str) -> tuple[set[str], Result | None]:
@@ -63,7 +66,7 @@ def assert_finished(target: Target, first: int = 3, resumed: bool = True) -> Non
     assert target.history() == [(1, "applied", first), (2, "applied", 2)]
 
 
-@pytest.mark.parametrize("target", ["postgresql", "mariadb", "mysql", "sqlite"], indirect=True)
+@pytest.mark.parametrize("target", backends({"clickhouse": IN_PROCESS}), indirect=True)
 def test_killed_runner(target: Target) -> None:
     target.env["DBWARDEN_LOCK_LEASE"] = "3"  # SQLite: the dead runner's lease is stale 3 s after its last renewal
     before, _ = interrupted(target, "kill")
@@ -83,7 +86,7 @@ def test_killed_runner(target: Target) -> None:
     assert rolled.code == 0 and target.tables() == before and target.history() == [], rolled
 
 
-@pytest.mark.parametrize("target", ["postgresql", "mariadb", "mysql"], indirect=True)
+@pytest.mark.parametrize("target", backends(dict.fromkeys(("sqlite", "clickhouse"), NO_SERVER)), indirect=True)
 def test_connection_ended_by_the_server(target: Target) -> None:
     secret = "Zq9-not-shown"
     if target.kind == "postgresql":  # trust authentication ignores it; it must not leak into the error line
@@ -135,7 +138,8 @@ def test_no_transaction_statement_is_never_run_twice(target: Target, fault: str,
     assert target.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_log'::regclass") == [(True,)]
 
 
-@pytest.mark.parametrize("target", ["sqlite", "clickhouse"], indirect=True)
+@pytest.mark.parametrize("target", backends(dict.fromkeys(("postgresql", "mariadb", "mysql"), SESSION_LOCK)),
+                         indirect=True)
 def test_a_holder_whose_lease_was_taken_over_records_nothing_more(target: Target, monkeypatch) -> None:
     """A lease holder stalls (here: between two migrations), its lease expires and another runner takes it;
     the stalled one must not record anything after that. The lease is checked in every history write."""
@@ -194,7 +198,7 @@ HOLD_HISTORY = {"postgresql": "LOCK TABLE dbwarden_migrations IN EXCLUSIVE MODE"
                 "mariadb": "LOCK TABLES dbwarden_migrations READ", "mysql": "LOCK TABLES dbwarden_migrations READ"}
 
 
-@pytest.mark.parametrize("target", ["postgresql", "mariadb", "mysql"], indirect=True)
+@pytest.mark.parametrize("target", backends(dict.fromkeys(("sqlite", "clickhouse"), NO_SERVER)), indirect=True)
 def test_connection_ended_while_writing_history(target: Target) -> None:
     """The connection dies in the middle of a history write: history must not claim what did not happen.
     PostgreSQL writes 0001's row in the transaction of its statements, so neither stays; MySQL and MariaDB
@@ -214,7 +218,8 @@ def test_connection_ended_while_writing_history(target: Target) -> None:
     assert_finished(target, first=2, resumed=False)
 
 
-@pytest.mark.parametrize("target", ["mariadb", "mysql"], indirect=True)
+@pytest.mark.parametrize("target", backends({**dict.fromkeys(("postgresql", "sqlite"), IN_TRANSACTION),
+                                             "clickhouse": NO_SERVER}), indirect=True)
 def test_ddl_statement_cut_off_is_recorded_as_running(target: Target) -> None:
     """A statement the server commits on its own, ended by the server halfway: history says it was running
     (it may or may not have taken effect), and the next migrate runs it again."""
