@@ -457,11 +457,14 @@ class Backend(Renderer):
     # -- planning and rendering ---------------------------------------------------------------------
 
     def plan(self, old: Snapshot, new: Snapshot, renames: Any = None, rebuild: Sequence[str] = ()) -> Plan:
-        """The plan from ``old`` to ``new`` on this engine: diffed, adapted to what it can run, each step assessed."""
+        """The plan from ``old`` to ``new`` on this engine: diffed, adapted to what it can run, refused in one line
+        when a step is one the engine cannot run (its ``unsupported`` table), each step assessed."""
         from ...differ import diff
 
         plan = diff(old, new, renames, forward_references=self.supports_forward_references)
-        return self.assessed(self.adapt(plan.replace(rebuild=tuple(rebuild)), old, new))
+        adapted = self.adapt(plan.replace(rebuild=tuple(rebuild)), old, new)
+        self.refuse_unsupported(adapted)
+        return self.assessed(adapted)
 
     def assessed(self, plan: Plan, undoing: bool = False) -> Plan:
         """``plan`` with each step's assessment for this engine (severity by effect, data checks, locks);

@@ -38,6 +38,7 @@ from ...errors import FailedAfterEffect, MigrationError
 from ...operations import AddColumn, AlterColumn, AlterTable, DropColumn, Operation, Plan, RenameColumn
 from ...schema import Snapshot
 from ..base import Backend, TranslationRules
+from ..base.render import DOMAIN_KINDS, ENUM_KINDS, OBJECT_KINDS, SEQUENCE_KINDS, Unsupported, refusing
 from .dictionary import (
     ATTRIBUTE_OPTIONS,
     DICTIONARY,
@@ -63,6 +64,15 @@ class ClickHouseBackend(ClickHouseModel, ClickHouseCodegen, ClickHouseRendering,
     supports_comments: ClassVar[bool] = True
     new_not_null_fill: ClassVar[str | None] = "the default value of its type (0, an empty string, the epoch)"
     normalizes_on_server: ClassVar[bool] = True
+    # what the engine has no statement for, refused when a plan is made (base/render.py); what ALTER TABLE cannot
+    # change depends on the values (ORDER BY may grow by new columns) and is refused by render_alter_table
+    unsupported: ClassVar[Unsupported] = {
+        **refusing(ENUM_KINDS, "enums are column types here (Enum8('a' = 1)), not schema objects"),
+        **refusing(SEQUENCE_KINDS, "ClickHouse has no sequences"),
+        **refusing(DOMAIN_KINDS, "there are no domains here (CREATE DOMAIN is PostgreSQL's)"),
+        **refusing(OBJECT_KINDS, "ClickHouse has no triggers or routines (SQL functions are global to the server, "
+                                 "not managed)"),
+    }
     option_keys: ClassVar[Sequence[str]] = ("ephemeral", "projections", "type", "granularity", DICTIONARY, *ATTRIBUTE_OPTIONS)
 
     def __init__(self, cluster: str | None = None):
