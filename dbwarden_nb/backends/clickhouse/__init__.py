@@ -10,12 +10,13 @@ Canonical snapshot of a table (what introspection reports and model normalizatio
 - ``Table.options``: ``engine`` (name and arguments, e.g. ``ReplacingMergeTree(ver)``), ``order_by``,
   ``primary_key`` (only when given apart from ORDER BY), ``partition_by``, ``sample_by``, ``ttl``,
   ``settings`` (explicit ones; the implicit ``index_granularity = 8192`` is left out) and ``projections``
-  (name → query). A table has no constraints here: no primary key, foreign keys or uniques.
+  (name → query). Its one kind of constraint is a named ``CHECK`` (``Table.checks``, read from the CREATE statement
+  the server prints): no primary key, foreign keys or uniques.
 - Skip indexes are ``Index`` objects with one expression element and ``options`` ``type`` and ``granularity``; the
   ones the server makes itself (``add_minmax_index_for_*_columns`` settings) are implied by the setting, not listed.
 - Dictionaries are tables with ``options["dictionary"]`` (see ``dictionary.py``).
 - Not managed, and listed in ``Snapshot.unmanaged``: user-defined SQL functions (global to the server), table
-  constraints, materialized views that keep their rows in an inner table, and whatever the server shows with a
+  ``ASSUME`` constraints (optimizer hints), materialized views that keep their rows in an inner table, and whatever the server shows with a
   credential masked (``'[HIDDEN]'``), which could not be written back.
 
 Models (documented in ``docs``/README): clickhouse-connect's SQLAlchemy types (``clickhouse_connect.

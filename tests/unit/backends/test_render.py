@@ -20,12 +20,7 @@ from unit.samples import operation_classes, registered
 # the engine itself cannot do is no gap: the backend declares it in its ``unsupported`` table (base/render.py), which
 # refuses the plan when it is made; the tests below read those tables. A pair listed here that starts to render
 # fails (strict), so the table never holds a stale entry.
-GAPS: dict[tuple[str, str], tuple[str, str]] = {
-    **{("clickhouse", k): ("bug", (
-        "ClickHouse snapshots hold no constraints (CHECK and ASSUME are not introspected); from_models drops a "
-        "model's CheckConstraint without a word"))
-       for k in ("add_constraint", "drop_constraint")},
-}
+GAPS: dict[tuple[str, str], tuple[str, str]] = {}
 
 
 def declared(backend: str) -> dict[str, str]:
