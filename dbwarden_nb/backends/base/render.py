@@ -12,6 +12,7 @@ naming the object and the reason, before anything is rendered or written.
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields, is_dataclass
 from typing import Any, ClassVar, Mapping, Sequence, Union
 
@@ -90,7 +91,10 @@ class Renderer:
         for attribute in changed_attributes(op):
             why = self.unsupported.get((op.kind, attribute))
             if why is not None:
-                return f"{self.name} cannot {op.describe()} ({attribute}): {why}"
+                what = op.describe()  # "alter sequence s: increment" names it already, "alter table t: options" not
+                if not re.search(rf"\b{re.escape(attribute)}\b", what):
+                    what += f" ({attribute})"
+                return f"{self.name} cannot {what}: {why}"
         return None
 
     def refuse_unsupported(self, plan: Plan) -> None:

@@ -106,3 +106,15 @@ def test_whole_plans_render_both_ways(backend: str) -> None:
         back = engine.adapt(plan.reverse(), new, old)
         for step in (*plan, *back):
             engine.render(step)
+
+
+def test_an_attribute_entry_refuses_that_attribute_only() -> None:
+    """``("alter_domain", "type")``: PostgreSQL alters a domain's checks and default in place, never its type."""
+    engine = get_backend("postgresql")
+    old, new, renames = CHANGES["domain check"]("postgresql")
+    assert engine.render_plan(engine.plan(old, new, renames))
+    retyped = new.replace(domains={"positive": {**new.domains["positive"], "type": "bigint"}})
+    with pytest.raises(BackendError) as caught:
+        engine.plan(old, retyped, renames)
+    assert str(caught.value) == ("postgresql cannot alter domain positive: checks, type: "
+                                 + engine.unsupported[("alter_domain", "type")])
