@@ -310,3 +310,19 @@ def test_unreachable_server_is_one_masked_line(tmp_path):
     assert ran.returncode == 1
     assert ran.stderr.count("\n") == 1 and ran.stderr.startswith("dbwarden: error: database 'primary': database_url:")
     assert "Zq9-SuperSecret" not in ran.stdout + ran.stderr and "***" in ran.stderr
+
+
+def test_a_check_over_rows_that_violate_it_is_added_with_force_only(tmp_path, clickhouse_url, clickhouse_client):
+    """ClickHouse adds a CHECK without looking at the rows already there: those that violate it are counted first."""
+    project = ProjectDir(tmp_path / "project", clickhouse_url, "clickhouse")
+    project.models(BASE)
+    project.ok("make-migrations", "base")
+    project.ok("migrate")
+    clickhouse_client.command("INSERT INTO t (id, d, v, s) VALUES (1, today(), 5, 'x')")
+    project.models(_apply(textwrap.dedent(BASE), (('"v > -100"', '"v > 10"'),)))
+    project.ok("make-migrations", "stricter")
+    refused = project.cli("migrate")
+    assert refused.code == 1 and "1 rows of t that violate check ck_v, which stay" in refused.err, refused.err
+    project.ok("migrate", "--force")
+    proj = dw.project(project.root / "dbwarden.py")
+    assert proj.snapshot() == proj.models()

@@ -94,6 +94,11 @@ class ClickHouseBackend(ClickHouseModel, ClickHouseCodegen, ClickHouseRendering,
 
         return ClickHouseDialect()
 
+    def assessor(self, undoing: bool = False) -> Any:
+        from .assess import ClickHouseAssessor
+
+        return ClickHouseAssessor(self, undoing)
+
     # -- models -------------------------------------------------------------------------------------
 
     # -- rendering ----------------------------------------------------------------------------------
