@@ -67,6 +67,9 @@ ENUM_KINDS = ("create_enum", "drop_enum", "add_enum_value", "remove_enum_value",
 SEQUENCE_KINDS = ("create_sequence", "alter_sequence", "drop_sequence")
 DOMAIN_KINDS = ("create_domain", "alter_domain", "drop_domain")
 OBJECT_KINDS = ("create_object", "drop_object", "replace_object")
+# reasons several engines share
+NO_DOMAINS = "there are no domains here (CREATE DOMAIN is PostgreSQL's)"
+NO_REBUILDS = "tables are altered in place here: no plan rebuilds one (make-migrations --rebuild is for SQLite and ClickHouse)"
 
 
 def refusing(kinds: Sequence[str], why: str) -> dict[str | tuple[str, str], str]:

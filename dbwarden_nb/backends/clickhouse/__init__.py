@@ -39,7 +39,7 @@ from ...errors import FailedAfterEffect, MigrationError
 from ...operations import AddColumn, AlterColumn, AlterTable, DropColumn, Operation, Plan, RenameColumn
 from ...schema import Snapshot
 from ..base import Backend, TranslationRules
-from ..base.render import DOMAIN_KINDS, ENUM_KINDS, OBJECT_KINDS, SEQUENCE_KINDS, Unsupported, refusing
+from ..base.render import DOMAIN_KINDS, ENUM_KINDS, NO_DOMAINS, OBJECT_KINDS, SEQUENCE_KINDS, Unsupported, refusing
 from .dictionary import (
     ATTRIBUTE_OPTIONS,
     DICTIONARY,
@@ -70,7 +70,7 @@ class ClickHouseBackend(ClickHouseModel, ClickHouseCodegen, ClickHouseRendering,
     unsupported: ClassVar[Unsupported] = {
         **refusing(ENUM_KINDS, "enums are column types here (Enum8('a' = 1)), not schema objects"),
         **refusing(SEQUENCE_KINDS, "ClickHouse has no sequences"),
-        **refusing(DOMAIN_KINDS, "there are no domains here (CREATE DOMAIN is PostgreSQL's)"),
+        **refusing(DOMAIN_KINDS, NO_DOMAINS),
         **refusing(OBJECT_KINDS, "ClickHouse has no triggers or routines (SQL functions are global to the server, "
                                  "not managed)"),
     }

@@ -31,7 +31,7 @@ from ...operations import (
 )
 from ...schema import Column, PrimaryKey, Snapshot, Table, Unique
 from ..base import Backend, Connection, TranslationRules
-from ..base.render import DOMAIN_KINDS, ENUM_KINDS, SEQUENCE_KINDS, Unsupported, refusing
+from ..base.render import DOMAIN_KINDS, ENUM_KINDS, NO_DOMAINS, NO_REBUILDS, SEQUENCE_KINDS, Unsupported, refusing
 from .catalog import CatalogReader
 from .generated import regenerate_columns
 from .lock import MySQLLocking
@@ -95,9 +95,8 @@ class MySQLBackend(MySQLModel, MySQLCodegen, MySQLRendering, MySQLCatalog, MySQL
     unsupported: ClassVar[Unsupported] = {
         **refusing(ENUM_KINDS, "enums are column types here (ENUM('a', 'b')), not schema objects"),
         **refusing(SEQUENCE_KINDS, "MySQL has no sequences (AUTO_INCREMENT numbers the rows)"),
-        **refusing(DOMAIN_KINDS, "there are no domains here (CREATE DOMAIN is PostgreSQL's)"),
-        "rebuild_table": "tables are altered in place here: no plan rebuilds one (make-migrations --rebuild is for "
-                         "SQLite and ClickHouse)",
+        **refusing(DOMAIN_KINDS, NO_DOMAINS),
+        "rebuild_table": NO_REBUILDS,
     }
     session_init: ClassVar[str] = "SET SESSION information_schema_stats_expiry = 0"
 

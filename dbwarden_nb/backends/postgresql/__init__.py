@@ -30,7 +30,7 @@ from ...operations import (
 )
 from ...schema import (Check, ForeignKey, Snapshot, Table, Unique)
 from ..base import Backend, Connection, TranslationRules
-from ..base.render import Unsupported
+from ..base.render import NO_REBUILDS, Unsupported
 from .catalog import implicit_name
 from .render import PostgreSQLRendering
 from .lock import PostgreSQLLocking
@@ -74,8 +74,7 @@ class PostgreSQLBackend(PostgreSQLModel, PostgreSQLCodegen, PostgreSQLCatalog, P
                                  "migration" for key in ("partition_by", "partition_of", "partition_bound")},
         **{("alter_domain", key): "ALTER DOMAIN cannot change it: write a manual migration (a new domain, the "
                                   "columns moved to it)" for key in ("type", "collation")},
-        "rebuild_table": "tables are altered in place here: no plan rebuilds one (make-migrations --rebuild is for "
-                         "SQLite and ClickHouse)",
+        "rebuild_table": NO_REBUILDS,
     }
 
     # -- planning ---------------------------------------------------------------------------------

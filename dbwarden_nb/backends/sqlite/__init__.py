@@ -36,7 +36,7 @@ from ...schema import (
     Table,
 )
 from ..base import Backend, Connection, TranslationRules
-from ..base.render import DOMAIN_KINDS, ENUM_KINDS, SEQUENCE_KINDS, Unsupported, refusing
+from ..base.render import DOMAIN_KINDS, ENUM_KINDS, NO_DOMAINS, SEQUENCE_KINDS, Unsupported, refusing
 from .connection import SQLiteConnecting
 from .catalog import SQLiteCatalog
 from .render import SQLiteRendering
@@ -62,7 +62,7 @@ class SQLiteBackend(SQLiteModel, SQLiteCodegen, SQLiteRendering, SQLiteCatalog, 
     unsupported: ClassVar[Unsupported] = {
         **refusing(ENUM_KINDS, "SQLite has no enum types (a CHECK (c IN (...)) spells one)"),
         **refusing(SEQUENCE_KINDS, "SQLite has no sequences (INTEGER PRIMARY KEY numbers the rows)"),
-        **refusing(DOMAIN_KINDS, "there are no domains here (CREATE DOMAIN is PostgreSQL's)"),
+        **refusing(DOMAIN_KINDS, NO_DOMAINS),
     }
     # declared types by affinity (SQLite enforces no length, so no change of these narrows anything it holds)
     type_families: ClassVar[Mapping[str, tuple[str, int | None]]] = {
