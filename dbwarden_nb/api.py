@@ -515,7 +515,7 @@ class Project:
             return []
         if live == target:
             return []
-        ops = db.backend.plan(live, target)  # what the engine counts as a difference (not a counter that moved on)
+        ops = db.backend.plan(live, target, refuse=False)  # what the engine counts as a difference (not a counter that moved on)
         if not ops:
             return []
         details = "; ".join(op.describe() for op in list(ops)[:5])

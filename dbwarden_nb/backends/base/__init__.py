@@ -464,12 +464,18 @@ class Backend(Renderer):
 
     # -- planning and rendering ---------------------------------------------------------------------
 
-    def plan(self, old: Snapshot, new: Snapshot, renames: Any = None, rebuild: Sequence[str] = ()) -> Plan:
-        """The plan from ``old`` to ``new`` on this engine: diffed, adapted to what it can run, each step assessed."""
+    def plan(self, old: Snapshot, new: Snapshot, renames: Any = None, rebuild: Sequence[str] = (),
+             refuse: bool = True) -> Plan:
+        """The plan from ``old`` to ``new`` on this engine: diffed, adapted to what it can run, refused in one line
+        when a step is one the engine cannot run (its ``unsupported`` table), each step assessed. ``refuse=False``:
+        the differences only, never run (what migrate reports when the database differs from its target)."""
         from ...differ import diff
 
         plan = diff(old, new, renames, forward_references=self.supports_forward_references)
-        return self.assessed(self.adapt(plan.replace(rebuild=tuple(rebuild)), old, new))
+        adapted = self.adapt(plan.replace(rebuild=tuple(rebuild)), old, new)
+        if refuse:
+            self.refuse_unsupported(adapted)
+        return self.assessed(adapted)
 
     def assessed(self, plan: Plan, undoing: bool = False) -> Plan:
         """``plan`` with each step's assessment for this engine (severity by effect, data checks, locks);

@@ -7,7 +7,7 @@ import uuid
 from typing import Any, Sequence
 
 from ...errors import BackendError
-from ...schema import Column, Computed, Index, IndexElement, Snapshot, Table, View
+from ...schema import Check, Column, Computed, Index, IndexElement, Snapshot, Table, View
 from ..base.sqltext import collapse_spaces
 from .dictionary import (
     declares_dictionary,
@@ -73,7 +73,24 @@ class ClickHouseModel(Mixin):
             indexes.append(Index(ix.name, (IndexElement(expression=expr),),
                                  options={"type": ixinfo["type"], "granularity": int(ixinfo.get("granularity", 1))}))
         return Table(table.name, None, tuple(self._model_column(ex, table, c) for c in table.columns),
-                     indexes=tuple(indexes), comment=table.comment, options=opts)
+                     indexes=tuple(indexes), checks=self._model_checks(ex, table), comment=table.comment, options=opts)
+
+    @staticmethod
+    def _model_checks(ex: Any, table: Any) -> tuple[Check, ...]:
+        """The table's CheckConstraints, a column's included (ClickHouse has table constraints only); each needs a
+        name, which ClickHouse requires and dbwarden drops it by."""
+        import sqlalchemy as sa
+
+        found = [c for c in table.constraints if isinstance(c, sa.CheckConstraint)]
+        found += [c for col in table.columns for c in col.constraints
+                  if isinstance(c, sa.CheckConstraint) and c not in table.constraints]
+        checks = []
+        for c in found:
+            if not isinstance(c.name, str) or not c.name:
+                raise BackendError(f"check constraint {ex.expression(c.sqltext)!r} of table {table.name}: a ClickHouse "
+                                   "constraint needs a name: sa.CheckConstraint(..., name='...')")
+            checks.append(Check(c.name, ex.expression(c.sqltext)))
+        return tuple(checks)
 
     def _model_column(self, ex: Any, table: Any, col: Any) -> Column:
         spelled = ex.type(col)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ...errors import BackendError
 from ...migrations.files import Statement
-from ...schema import Column, Index, Table, View
+from ...schema import Check, Column, Index, Table, View
 from .dictionary import (
     CreateDictionary,
     DropDictionary,
@@ -78,8 +78,12 @@ class ClickHouseRendering(Mixin):
         return (f"INDEX {self.quote(ix.name or '')} {ix.elements[0].expression} TYPE {ix.options['type']} "
                 f"GRANULARITY {ix.options.get('granularity', 1)}")
 
+    def check_sql(self, check: Check) -> str:
+        return f"CONSTRAINT {self.quote(check.name or '')} CHECK {check.expression}"
+
     def render_create_table_sql(self, t: Table) -> str:
         items = [self.column_sql(c) for c in t.columns] + [self.index_sql(i) for i in t.indexes]
+        items += [self.check_sql(k) for k in t.checks]
         items += [f"PROJECTION {self.quote(n)} ({q})" for n, q in sorted((t.options.get("projections") or {}).items())]
         sql = f"CREATE TABLE {self.quote(t.name)}{self._on_cluster()} (\n    " + ",\n    ".join(items) + "\n) "
         sql += engine_clauses(t.options)
@@ -150,6 +154,16 @@ class ClickHouseRendering(Mixin):
 
     def render_drop_index(self, op: Any) -> list[str]:
         return [f"{self._alter(op.parent.name)} DROP INDEX {self.quote(op.index.name or '')}"]
+
+    def render_add_constraint(self, op: Any) -> list[str]:
+        """A CHECK (the one constraint a ClickHouse snapshot holds); the server checks it on inserts from then on,
+        never on the rows already there."""
+        if not isinstance(op.constraint, Check):
+            return self.cannot(op)
+        return [f"{self._alter(op.parent.name)} ADD {self.check_sql(op.constraint)}"]
+
+    def render_drop_constraint(self, op: Any) -> list[str]:
+        return [f"{self._alter(op.parent.name)} DROP CONSTRAINT {self.quote(op.constraint.name or '')}"]
 
     def render_create_view(self, op: Any) -> list[str]:
         return [self.render_create_view_sql(op.view)]

@@ -31,6 +31,7 @@ from ...operations import (
 )
 from ...schema import Column, PrimaryKey, Snapshot, Table, Unique
 from ..base import Backend, Connection, TranslationRules
+from ..base.render import DOMAIN_KINDS, ENUM_KINDS, NO_DOMAINS, NO_REBUILDS, SEQUENCE_KINDS, Unsupported, refusing
 from .catalog import CatalogReader
 from .generated import regenerate_columns
 from .lock import MySQLLocking
@@ -90,6 +91,13 @@ class MySQLBackend(MySQLModel, MySQLCodegen, MySQLRendering, MySQLCatalog, MySQL
     # a column drawing from a sa.Sequence takes its values from it, not from AUTO_INCREMENT (MariaDB has sequences)
     sequence_owns_counter: ClassVar[bool] = False
     drop_check: ClassVar[str] = "CHECK"
+    # what the engine has no statement for, refused when a plan is made (base/render.py)
+    unsupported: ClassVar[Unsupported] = {
+        **refusing(ENUM_KINDS, "enums are column types here (ENUM('a', 'b')), not schema objects"),
+        **refusing(SEQUENCE_KINDS, "MySQL has no sequences (AUTO_INCREMENT numbers the rows)"),
+        **refusing(DOMAIN_KINDS, NO_DOMAINS),
+        "rebuild_table": NO_REBUILDS,
+    }
     session_init: ClassVar[str] = "SET SESSION information_schema_stats_expiry = 0"
 
     # -- connecting ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence
 
 from ...errors import SnapshotError
 from ...schema import (
@@ -124,7 +124,8 @@ _HEX = re.compile(r"0x(?:[0-9A-Fa-f]{2})*")
 _CURRENT_TIMESTAMP = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", re.I)
 _ON_UPDATE = re.compile(r"on update (\S+)", re.I)
 _SEQ_DEFAULTS_UP = {"start": 1, "increment": 1, "minvalue": 1, "maxvalue": 9223372036854775806, "cache": 1000, "cycle": False}
-_SEQ_DEFAULTS_DOWN = {"start": -1, "increment": -1, "minvalue": -9223372036854775807, "maxvalue": -1, "cache": 1000,
+# a descending sequence keeps its increment: left out, it would read as the ascending default
+_SEQ_DEFAULTS_DOWN = {"start": -1, "increment": None, "minvalue": -9223372036854775807, "maxvalue": -1, "cache": 1000,
                       "cycle": False}
 
 
@@ -167,6 +168,13 @@ def sequence_options(start: int, increment: int, minvalue: int, maxvalue: int, c
     opts = {"start": start, "increment": increment, "minvalue": minvalue, "maxvalue": maxvalue, "cache": cache,
             "cycle": bool(cycle)}
     return {k: v for k, v in opts.items() if v != defaults[k]}
+
+
+def sequence_values(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Every parameter of a MariaDB sequence, the ones ``sequence_options`` left out filled in with the defaults of
+    its direction."""
+    increment = options.get("increment", 1)
+    return {**(_SEQ_DEFAULTS_UP if increment > 0 else _SEQ_DEFAULTS_DOWN), **options, "increment": increment}
 
 
 class CatalogReader:

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from ...schema import PrimaryKey, SchemaObject, Snapshot, Table
 from ..base import Connection, Mixin
+from ..base.options import model_options
 from .codegen import INTEGER_TYPES
+from .options import NOT_CREATE_OPTIONS, PREFIXES, TABLE_OPTIONS
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -25,14 +27,6 @@ DEFAULT_WIDTHS = {"tinyint": (4, 3), "smallint": (6, 5), "mediumint": (9, 8), "i
 _SPELLED = re.compile(r"^(?P<base>[A-Za-z][A-Za-z ]*?)\s*(?:\((?P<params>.*)\))?(?P<flags>(?:\s+(?:UNSIGNED|SIGNED|ZEROFILL))*)"
                       r"(?P<tail>(?:\s+(?:CHARACTER SET|CHARSET|COLLATE)\s+\S+|\s+BINARY|\s+ASCII|\s+UNICODE)*)\s*$", re.I | re.S)
 _TIMESTAMP_WORDS = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\s*(\d*)\s*\))?$", re.I)
-
-# Table keyword arguments SQLAlchemy passes through as ``mysql_<key>`` and where the snapshot keeps them.
-TABLE_KWARGS = {"engine": "engine", "collate": "collation", "charset": "charset", "default_charset": "charset",
-                "character_set": "charset", "row_format": "row_format", "auto_increment": "auto_increment",
-                "partition_by": "partition_by", "partitions": "partitions"}
-NOT_CREATE_OPTIONS = {"comment", "subpartition_by", "subpartitions", "with_parser", "length", "prefix", "using",
-                      "ops", "default collate", "data_directory", "index_directory"}
-
 
 class MySQLModel(Mixin):
     """The model side: SQLAlchemy tables to snapshot facts in the server's spelling, and normalization through a scratch database."""
@@ -116,25 +110,10 @@ class MySQLModel(Mixin):
         return computed.persisted is True  # unspecified is VIRTUAL here
 
     def table_options(self, table: sa.Table) -> dict[str, Any]:
-        info = dict(table.info.get("dbwarden") or {})
-        options: dict[str, Any] = {}
-        create: dict[str, str] = {}
-        for key, value in table.kwargs.items():
-            prefix, _, option = key.partition("_")
-            if prefix not in ("mysql", "mariadb") or value is None:
-                continue
-            option = option.lower()
-            if option in TABLE_KWARGS:
-                target = TABLE_KWARGS[option]
-                options[target] = (int(value) if target in ("auto_increment", "partitions") else
-                                   str(value).upper() if target == "row_format" else str(value))
-            elif option not in NOT_CREATE_OPTIONS:
-                create[option] = str(value)
+        options, rest = model_options(TABLE_OPTIONS, table.kwargs, table.info.get("dbwarden") or {}, PREFIXES)
+        create = {k: str(v) for k, v in rest.items() if k not in NOT_CREATE_OPTIONS}
         if create:
             options["create_options"] = create
-        for key in ("partition_definitions", "system_versioning"):
-            if key in info:
-                options[key] = info[key]
         return options
 
     def index_options(self, index: sa.Index) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from ...operations import (
 )
 from ...schema import (Check, ForeignKey, Snapshot, Table, Unique)
 from ..base import Backend, Connection, TranslationRules
+from ..base.render import NO_REBUILDS, Unsupported
 from .catalog import implicit_name
 from .render import PostgreSQLRendering
 from .lock import PostgreSQLLocking
@@ -67,6 +68,14 @@ class PostgreSQLBackend(PostgreSQLModel, PostgreSQLCodegen, PostgreSQLCatalog, P
     normalizes_on_server: ClassVar[bool] = True
     views_pin_columns: ClassVar[bool] = True
     default_schema_name: ClassVar[str] = "public"
+    # what no ALTER statement changes, refused when a plan is made (base/render.py)
+    unsupported: ClassVar[Unsupported] = {
+        **{("alter_table", key): "changing it needs a table rebuild (a new table, the rows copied): write a manual "
+                                 "migration" for key in ("partition_by", "partition_of", "partition_bound")},
+        **{("alter_domain", key): "ALTER DOMAIN cannot change it: write a manual migration (a new domain, the "
+                                  "columns moved to it)" for key in ("type", "collation")},
+        "rebuild_table": NO_REBUILDS,
+    }
 
     # -- planning ---------------------------------------------------------------------------------
 

@@ -370,11 +370,7 @@ class PostgreSQLRendering(Mixin):
         out = []
         if old.comment != new.comment:
             out.append(f"COMMENT ON TABLE {self.q(new)} IS {'NULL' if new.comment is None else self.literal(new.comment)}")
-        o, n = old.options, new.options
-        fixed = ("partition_by", "partition_of", "partition_bound")
-        for key in fixed:
-            if o.get(key) != n.get(key):
-                raise BackendError(f"table {new.key}: changing {key.replace('_', ' ')} needs a table rebuild; write a manual migration")
+        o, n = old.options, new.options  # partitioning is fixed: refused by PostgreSQLBackend.unsupported
         if o.get("with") != n.get("with"):
             gone = sorted(set(o.get("with") or {}) - set(n.get("with") or {}))
             if gone:
@@ -588,9 +584,7 @@ class PostgreSQLRendering(Mixin):
         return [sql]
 
     def render_alter_domain(self, op: Any) -> list[str]:
-        old, new, name = op.old, op.new, self.qkey(op.name)
-        if old.get("type") != new.get("type") or old.get("collation") != new.get("collation"):
-            raise BackendError(f"domain {op.name}: changing its type or collation needs a manual migration")
+        old, new, name = op.old, op.new, self.qkey(op.name)  # type and collation: refused by unsupported
         out = []
         if old.get("default") != new.get("default"):
             out.append(f"ALTER DOMAIN {name} " + (f"SET DEFAULT {new['default']}" if new.get("default") is not None else "DROP DEFAULT"))

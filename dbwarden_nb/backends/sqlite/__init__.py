@@ -36,6 +36,7 @@ from ...schema import (
     Table,
 )
 from ..base import Backend, Connection, TranslationRules
+from ..base.render import DOMAIN_KINDS, ENUM_KINDS, NO_DOMAINS, SEQUENCE_KINDS, Unsupported, refusing
 from .connection import SQLiteConnecting
 from .catalog import SQLiteCatalog
 from .render import SQLiteRendering
@@ -57,6 +58,12 @@ class SQLiteBackend(SQLiteModel, SQLiteCodegen, SQLiteRendering, SQLiteCatalog, 
     case_insensitive_tables: ClassVar[bool] = True
     case_insensitive_columns: ClassVar[bool] = True
     option_keys: ClassVar[Sequence[str]] = ("without_rowid", "strict", "autoincrement")
+    # what the engine has no statement for, refused when a plan is made (base/render.py)
+    unsupported: ClassVar[Unsupported] = {
+        **refusing(ENUM_KINDS, "SQLite has no enum types (a CHECK (c IN (...)) spells one)"),
+        **refusing(SEQUENCE_KINDS, "SQLite has no sequences (INTEGER PRIMARY KEY numbers the rows)"),
+        **refusing(DOMAIN_KINDS, NO_DOMAINS),
+    }
     # declared types by affinity (SQLite enforces no length, so no change of these narrows anything it holds)
     type_families: ClassVar[Mapping[str, tuple[str, int | None]]] = {
         **dict.fromkeys(("integer", "int", "bigint", "smallint", "tinyint", "mediumint"), ("integer", None)),
