@@ -29,9 +29,11 @@ import hashlib
 import json
 import re
 import unicodedata
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, overload
 
 from dbwarden_nb.errors import MigrationFileError
 from dbwarden_nb.session import view
@@ -304,22 +306,16 @@ def migration_filename(version: int, name: str) -> str:
 
 def split_statements(sql: str) -> list[Statement]:
     """Split SQL text into statements, honouring quotes, comments, dollar quotes, BEGIN ... END and directives."""
-    items = _Splitter(_normalize(sql), None, 1, sections=False).run()
-    return [item.statement for item in items if isinstance(item, _Located)]
+    ((_, section),) = _Splitter(_normalize(sql), None, 1, sections=False).run()
+    return list(section)
 
 
 def parse_migration(text: str, path: Path | None = None) -> MigrationFile:
     """Parse a migration file's text; ``path`` names the file in errors and is checked against the header."""
-    source = str(path) if path is not None else None
-    text = _normalize(text)
-    head = _read_head(text, source, path)
-    lines = text.split("\n")
-    items = _Splitter("\n".join(lines[head.first_section:]), source, head.first_section + 1, sections=True).run()
-    _same_markers(head.markers, items, source)
-    sections = _group_sections(items, source)
+    head, sections = _split_file(_normalize(text), path)
 
     def statements(name: str) -> tuple[Statement, ...]:
-        return tuple(item.statement for item in sections[name][1])
+        return tuple(sections[name])
 
     has_dev = "dev-upgrade" in sections
     m = MigrationFile(
@@ -333,6 +329,71 @@ def parse_migration(text: str, path: Path | None = None) -> MigrationFile:
     return m
 
 
+def _split_file(text: str, path: Path | None) -> tuple[_Head, dict[str, Section]]:
+    """A file's (normalized) text read whole: its head and every section's statements, found by one split."""
+    source = str(path) if path is not None else None
+    head = _read_head(text, source, path)
+    # the sections' text starts at the first marker's line: offsets stay those of ``text``, lines are counted on
+    parts = _Splitter(text, source, head.first_section + 1, sections=True, start=head.section_offset).run()
+    _same_markers(head.markers, [marker for marker, _ in parts], source)
+    return head, _group_sections(parts, source)
+
+
+class Section(Sequence[Statement]):
+    """The statements of one section, kept as where each lies in the file's text rather than as objects: a statement
+    is built when asked for, so a file of hundreds of thousands of statements runs without being held whole
+    (``MigrationFile.section``). Statements with directives keep them aside, by index."""
+
+    __slots__ = ("text", "_spans", "_directives")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._spans = array("q")  # start, end, line of each statement
+        self._directives: dict[int, tuple[bool, str | None, tuple[int, int] | None, tuple[RowCheck, ...]]] = {}
+
+    def _add(self, start: int, end: int, line: int, directives: tuple[bool, str | None, tuple[int, int] | None,
+                                                                         tuple[RowCheck, ...]]) -> None:
+        if directives != _NO_DIRECTIVES:
+            self._directives[len(self)] = directives
+        self._spans.extend((start, end, line))
+
+    def __len__(self) -> int:
+        return len(self._spans) // 3
+
+    @overload
+    def __getitem__(self, index: int) -> Statement: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Statement, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Statement | tuple[Statement, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        sql = self.text[self._spans[3 * index]:self._spans[3 * index + 1]]
+        directives = self._directives.get(index)
+        return Statement(sql) if directives is None else Statement(sql, *directives)
+
+    def __iter__(self) -> Iterator[Statement]:
+        for index in range(len(self)):
+            yield self[index]
+
+    def line(self, index: int) -> int:
+        """The line of the file where statement ``index`` (from 0) starts."""
+        return self._spans[3 * index + 2]
+
+    def with_directives(self) -> Iterator[tuple[int, Statement]]:
+        """(index, statement) of the statements that carry a directive (the others have none to look at)."""
+        for index in sorted(self._directives):
+            yield index, self[index]
+
+
+_NO_DIRECTIVES: tuple[bool, None, None, tuple[RowCheck, ...]] = (True, None, None, ())
+
+
 @dataclass
 class _Head:
     """What a file says without splitting its statements: the header, where its sections start, their checksums."""
@@ -343,6 +404,7 @@ class _Head:
     first_section: int  # index of the first section marker line
     markers: list[_Marker]
     checksums: tuple[str, str]
+    section_offset: int  # where that line starts in the text
 
     def fields(self, path: Path | None) -> dict[str, Any]:
         def header(key: str, default: str | None = None) -> str | None:
@@ -387,7 +449,7 @@ def _read_head(text: str, source: str | None, path: Path | None) -> _Head:
         stop = markers[n + 1][2] if n + 1 < len(markers) else len(text)
         digests[marker.name] = _lines_digest_of(text, body, stop)
     return _Head(version, title.group(2).strip(), headers, markers[0][0].line - 1, [m for m, _, _ in markers],
-                 _sums(digests["upgrade"], digests["rollback"]))
+                 _sums(digests["upgrade"], digests["rollback"]), markers[0][2])
 
 
 def _lines(text: str, start: int = 0, number: int = 1) -> Iterator[tuple[int, int, str]]:
@@ -491,10 +553,10 @@ def _header_line(headers: dict[str, tuple[str, int]], stripped: str, number: int
         headers[key] = (header.group(2).strip(), number)
 
 
-def _same_markers(markers: list[_Marker], items: list[_Marker | _Located], source: str | None) -> None:
+def _same_markers(markers: list[_Marker], split: list[_Marker | None], source: str | None) -> None:
     """The splitter finds the sections where the scan of strings and comments found them (checksums and header-only
     reads go by the scan); a difference would be a bug of one of them, never a file to run."""
-    if [(m.name, m.line) for m in markers] != [(i.name, i.line) for i in items if isinstance(i, _Marker)]:
+    if [(m.name, m.line) for m in markers] != [(m.name, m.line) for m in split if m is not None]:
         raise _error(source, None, "its sections are read differently by the statement splitter and the section "
                                    "scan (a bug of dbwarden: please report it with the file)")
 
@@ -661,12 +723,6 @@ class _Marker:
     line: int
 
 
-@dataclass(frozen=True)
-class _Located:
-    statement: Statement
-    line: int
-
-
 def _check_markers(markers: list[_Marker], source: str | None) -> None:
     """The sections a file must have, once each; dev sections in pairs, for one backend."""
     named: dict[str, _Marker] = {}
@@ -687,33 +743,24 @@ def _check_markers(markers: list[_Marker], source: str | None) -> None:
                                                 f"dev-upgrade backend '{dev_upgrade.backend}'")
 
 
-def _group_sections(
-    items: list[_Marker | _Located], source: str | None
-) -> dict[str, tuple[_Marker, list[_Located]]]:
-    _check_markers([item for item in items if isinstance(item, _Marker)], source)
-    sections: dict[str, tuple[_Marker, list[_Located]]] = {}
-    current: list[_Located] | None = None
-    for item in items:
-        if isinstance(item, _Marker):
-            current = []
-            sections[item.name] = (item, current)
-        elif current is None:
-            raise _error(source, item.line, "SQL before the '-- upgrade' section")
-        else:
-            current.append(item)
+def _group_sections(parts: list[tuple[_Marker | None, Section]], source: str | None) -> dict[str, Section]:
+    _check_markers([marker for marker, _ in parts if marker is not None], source)
+    sections = {marker.name: section for marker, section in parts if marker is not None}
     for name in ("upgrade", "dev-upgrade"):
-        for located in sections[name][1] if name in sections else ():
-            if located.statement.irreversible is not None:
-                raise _error(source, located.line, "'-- dbwarden: irreversible' belongs in a rollback section")
-            if located.statement.undoes is not None:
-                raise _error(source, located.line, "'-- dbwarden: undoes' belongs in a rollback section")
+        section = sections.get(name)
+        for index, statement in section.with_directives() if section is not None else ():
+            if statement.irreversible is not None:
+                raise _error(source, section.line(index), "'-- dbwarden: irreversible' belongs in a rollback section")
+            if statement.undoes is not None:
+                raise _error(source, section.line(index), "'-- dbwarden: undoes' belongs in a rollback section")
     for name, upgrade in (("rollback", "upgrade"), ("dev-rollback", "dev-upgrade")):
-        count = len(sections[upgrade][1]) if upgrade in sections else 0
-        for located in sections[name][1] if name in sections else ():
-            undoes = located.statement.undoes
+        count = len(sections[upgrade]) if upgrade in sections else 0
+        section = sections.get(name)
+        for index, statement in section.with_directives() if section is not None else ():
+            undoes = statement.undoes
             if undoes is not None and undoes[1] > count:
-                raise _error(source, located.line, f"'-- dbwarden: undoes' names upgrade statement {undoes[1]}, "
-                                                   f"but the '-- {upgrade}' section has {count}")
+                raise _error(source, section.line(index), f"'-- dbwarden: undoes' names upgrade statement "
+                                                          f"{undoes[1]}, but the '-- {upgrade}' section has {count}")
     return sections
 
 
@@ -733,14 +780,15 @@ class _Splitter:
     are dropped (they hold directives and notes, not SQL), comments inside it are kept.
     """
 
-    def __init__(self, text: str, source: str | None, first_line: int, *, sections: bool) -> None:
+    def __init__(self, text: str, source: str | None, first_line: int, *, sections: bool, start: int = 0) -> None:
         self.text = text
         self.source = source
         self.sections = sections
-        self.pos = 0
+        self.pos = start
         self.line = first_line
-        self.line_start = 0
-        self.items: list[_Marker | _Located] = []
+        self.line_start = start
+        # statements go to the section of the marker before them (text that is not a file: one section, no marker)
+        self.parts: list[tuple[_Marker | None, Section]] = [] if sections else [(None, Section(text))]
         self._new_statement()
 
     def _new_statement(self) -> None:
@@ -759,7 +807,7 @@ class _Splitter:
         self.checks: list[RowCheck] = []
         self.directive: tuple[str, int] | None = None
 
-    def run(self) -> list[_Marker | _Located]:
+    def run(self) -> list[tuple[_Marker | None, Section]]:
         text = self.text
         while self.pos < len(text):
             char = text[self.pos]
@@ -782,7 +830,7 @@ class _Splitter:
                 self._token(self.pos + 1)
         self._finish()
         self._no_pending_directive()
-        return self.items
+        return self.parts
 
     def _fail(self, line: int, message: str) -> MigrationFileError:
         return _error(self.source, line, message)
@@ -805,9 +853,10 @@ class _Splitter:
             return  # only comments and whitespace: not a statement
         if self.depth:
             raise self._fail(self.block_line, "unterminated BEGIN ... END block")
-        statement = Statement(self.text[self.start : self.end], self.transactional, self.irreversible, self.undoes,
-                              tuple(self.checks))
-        self.items.append(_Located(statement, self.start_line))
+        if not self.parts:
+            raise self._fail(self.start_line, "SQL before the '-- upgrade' section")
+        self.parts[-1][1]._add(self.start, self.end, self.start_line,
+                               (self.transactional, self.irreversible, self.undoes, tuple(self.checks)))
         self._new_statement()
 
     def _no_pending_directive(self) -> None:
@@ -825,7 +874,7 @@ class _Splitter:
             # A section marker also ends a statement whose ';' was forgotten.
             self._finish()
             self._no_pending_directive()
-            self.items.append(_marker(marker, comment, self.line, self.source))
+            self.parts.append((_marker(marker, comment, self.line, self.source), Section(self.text)))
         elif directive := _DIRECTIVE.match(comment):
             self._directive(comment, directive.group(1).strip(), own_line)
         self._advance(end)
