@@ -41,6 +41,7 @@ from dbwarden_nb.session import view
 __all__ = [
     "SEVERITIES",
     "MigrationFile",
+    "Section",
     "Statement",
     "migration_filename",
     "parse_migration",
@@ -48,6 +49,7 @@ __all__ = [
     "read_migrations",
     "slugify",
     "split_statements",
+    "with_directives",
 ]
 
 SEVERITIES = ("INFO", "WARN", "CRITICAL")
@@ -164,6 +166,19 @@ class MigrationFile:
         """Whether a recorded checksum is this file's upgrade: of either kind (the first kind costs a split, once
         per content with the parsed-file cache)."""
         return checksum == self.checksum or checksum == self.legacy_checksums[0]
+
+    def section(self, name: str) -> Sequence[Statement] | None:
+        """The statements of section ``name`` (``upgrade``, ``rollback``, ``dev-upgrade``, ``dev-rollback``; None for
+        dev sections the file does not have). A file read header-only is split once, keeping where each statement
+        lies rather than the statements (``migrate`` runs a file of any size this way); a file parsed whole or
+        built in code answers with its tuples."""
+        attribute = name.replace("-", "_")
+        source = self.__dict__.get("_source")
+        if source is None or attribute in self.__dict__:
+            return getattr(self, attribute)
+        if "_sections" not in self.__dict__:
+            object.__setattr__(self, "_sections", source.sections())
+        return self.__dict__["_sections"].get(name)
 
     @property
     def filename(self) -> str:
@@ -394,6 +409,17 @@ class Section(Sequence[Statement]):
 _NO_DIRECTIVES: tuple[bool, None, None, tuple[RowCheck, ...]] = (True, None, None, ())
 
 
+def with_directives(statements: Sequence[Statement]) -> Iterator[tuple[int, Statement]]:
+    """(index, statement) of the statements that carry a directive; of a :class:`Section`, without building the
+    others."""
+    if isinstance(statements, Section):
+        yield from statements.with_directives()
+        return
+    for index, s in enumerate(statements):
+        if (s.transactional, s.irreversible, s.undoes, s.checks) != _NO_DIRECTIVES:
+            yield index, s
+
+
 @dataclass
 class _Head:
     """What a file says without splitting its statements: the header, where its sections start, their checksums."""
@@ -576,6 +602,13 @@ class _Source:
         return self._same(parsed(self.cache, "migration", str(self.path), data,
                                  lambda: parse_migration(_decode(self.path, data), self.path), (__name__,)))
 
+    def sections(self) -> dict[str, Section]:
+        """Every section's statements as spans of the text: one split, statements not kept (not cached either: the
+        cache would hold them all)."""
+        head, sections = _split_file(_normalize(_decode(self.path, _read_bytes(self.path))), self.path)
+        self._unchanged(head.checksums)
+        return sections
+
     def legacy(self) -> tuple[str, str]:
         """The first kind of checksums, cached alone (a few bytes) rather than with the statements."""
         from ..parsed import parsed
@@ -586,9 +619,12 @@ class _Source:
                       (__name__,))
 
     def _same(self, full: MigrationFile) -> MigrationFile:
-        if full.text_checksums != self.checksums:
-            raise MigrationFileError(f"{self.path}: changed while it was being read; run the command again")
+        self._unchanged(full.text_checksums)
         return full
+
+    def _unchanged(self, checksums: tuple[str, str] | None) -> None:
+        if checksums != self.checksums:
+            raise MigrationFileError(f"{self.path}: changed while it was being read; run the command again")
 
 
 def _read_lazy(path: Path, cache: Path | None) -> MigrationFile:
