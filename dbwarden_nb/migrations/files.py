@@ -344,10 +344,11 @@ def parse_migration(text: str, path: Path | None = None) -> MigrationFile:
     return m
 
 
-def _split_file(text: str, path: Path | None) -> tuple[_Head, dict[str, Section]]:
-    """A file's (normalized) text read whole: its head and every section's statements, found by one split."""
+def _split_file(text: str, path: Path | None, head: _Head | None = None) -> tuple[_Head, dict[str, Section]]:
+    """A file's (normalized) text read whole: its head (``head``: read before from this text) and every section's
+    statements, found by one split."""
     source = str(path) if path is not None else None
-    head = _read_head(text, source, path)
+    head = head or _read_head(text, source, path)
     # the sections' text starts at the first marker's line: offsets stay those of ``text``, lines are counted on
     parts = _Splitter(text, source, head.first_section + 1, sections=True, start=head.section_offset).run()
     _same_markers(head.markers, [marker for marker, _ in parts], source)
@@ -498,6 +499,8 @@ def _lines_digest_of(text: str, start: int, stop: int) -> Any:
 
 
 _LEXICAL = re.compile(r"['\"`$]|--|/\*")
+_PLAIN_STOP = re.compile(r"['\"`$;]|--|/\*")
+_SPACE = re.compile(r"[\s\ufeff]+")
 _WORD_CHAR = re.compile(r"\w")
 _WORD_REST = re.compile(r"[\w$]*")
 
@@ -594,6 +597,8 @@ class _Source:
     path: Path
     cache: Path | None
     checksums: tuple[str, str]
+    head: _Head
+    digest: bytes  # SHA-256 of the bytes the head was read from
 
     def parse(self) -> MigrationFile:
         from ..parsed import parsed
@@ -605,9 +610,10 @@ class _Source:
     def sections(self) -> dict[str, Section]:
         """Every section's statements as spans of the text: one split, statements not kept (not cached either: the
         cache would hold them all)."""
-        head, sections = _split_file(_normalize(_decode(self.path, _read_bytes(self.path))), self.path)
-        self._unchanged(head.checksums)
-        return sections
+        data = _read_bytes(self.path)
+        if hashlib.sha256(data).digest() != self.digest:
+            self._unchanged(None)
+        return _split_file(_normalize(_decode(self.path, data)), self.path, self.head)[1]
 
     def legacy(self) -> tuple[str, str]:
         """The first kind of checksums, cached alone (a few bytes) rather than with the statements."""
@@ -629,12 +635,17 @@ class _Source:
 
 def _read_lazy(path: Path, cache: Path | None) -> MigrationFile:
     """A migration file's header and checksums; its statements are parsed when something first asks for them."""
-    head = _read_head(_normalize(_decode(path, _read_bytes(path))), str(path), path)
+    from ..parsed import parsed
+
+    data = _read_bytes(path)
+    # the scan of a large file's strings takes seconds (8 s at 800,000 statements): read once per content
+    head = parsed(cache, "head", str(path), data, lambda: _read_head(_normalize(_decode(path, data)), str(path), path),
+                  (__name__,))
     m = object.__new__(MigrationFile)
     for key, value in head.fields(path).items():
         object.__setattr__(m, key, value)
     object.__setattr__(m, "text_checksums", head.checksums)
-    object.__setattr__(m, "_source", _Source(path, cache, head.checksums))
+    object.__setattr__(m, "_source", _Source(path, cache, head.checksums, head, hashlib.sha256(data).digest()))
     return m
 
 
@@ -842,13 +853,17 @@ class _Splitter:
         self.undoes: tuple[int, int] | None = None
         self.checks: list[RowCheck] = []
         self.directive: tuple[str, int] | None = None
+        self.plain = False  # past the words that could open a BEGIN ... END block (see _plain)
 
     def run(self) -> list[tuple[_Marker | None, Section]]:
         text = self.text
         while self.pos < len(text):
             char = text[self.pos]
-            if char.isspace() or char == "\ufeff":  # a byte-order mark inside the text (files joined by cat)
-                self._advance(self.pos + 1)
+            if self.plain and (not _PLAIN_STOP.match(text, self.pos)
+                               or char == "$" and _WORD_CHAR.match(text, self.pos - 1)):
+                self._plain()
+            elif char.isspace() or char == "\ufeff":  # a byte-order mark inside the text (files joined by cat)
+                self._advance(_SPACE.match(text, self.pos).end())
             elif text.startswith("--", self.pos):
                 self._line_comment()
             elif text.startswith("/*", self.pos):
@@ -870,6 +885,43 @@ class _Splitter:
 
     def _fail(self, line: int, message: str) -> MigrationFileError:
         return _error(self.source, line, message)
+
+    def _plain(self) -> None:
+        """In a statement that cannot open a BEGIN ... END block (an INSERT, a CREATE TABLE), words and other tokens
+        no longer matter: go from string to string up to the ';' by regular-expression searches, and leave comments
+        and dollar quotes to the token loop (a data file of INSERTs is split several times faster). ``last_word`` is
+        kept as far as E'...' strings need it."""
+        text, pos = self.text, self.pos
+        if text[pos] == "$":  # inside a word (a$b): the word goes on
+            end = _WORD_REST.match(text, pos).end()
+            self.last_word, self.last_word_end = "$", end
+            self._token(end)
+            return
+        while True:
+            found = _PLAIN_STOP.search(text, pos)
+            stop = len(text) if found is None else found.start()
+            if stop > pos:
+                kept = text[pos:stop].rstrip()
+                while kept.endswith("\ufeff"):  # like whitespace after the last token, not part of the statement
+                    kept = kept[:-1].rstrip()
+                if kept:
+                    self.end = pos + len(kept)
+            char = text[stop] if stop < len(text) else ""
+            if char not in ("'", '"', "`"):
+                break
+            # no '$' since ``pos``: a word that ends at the quote is E alone when no word character comes before it
+            if stop > pos:
+                backslashes = text[stop - 1] in "Ee" and (stop - 1 == pos or not _WORD_CHAR.match(text, stop - 2))
+            else:
+                backslashes = self.last_word_end == pos and self.last_word in ("E", "e")
+            pos = self.end = _quote_end(text, stop, char, char == "'" and backslashes,
+                                        lambda at=stop: self.line + text.count("\n", self.pos, at), self.source)
+            self.last_word_end = -1
+        self.last_word, self.last_word_end = "", -1
+        self._advance(stop)
+        if char == ";":
+            self._finish()
+            self._advance(stop + 1)
 
     def _advance(self, to: int) -> None:
         newlines = self.text.count("\n", self.pos, to)
@@ -998,4 +1050,6 @@ class _Splitter:
                 self.depth -= 1
             if suffix is not None:
                 end = suffix.end()
+        self.plain = not self.depth and (self.first_word not in ("CREATE", "ALTER")
+                                         or self.kind is not None and self.kind not in _ROUTINES)
         return end
