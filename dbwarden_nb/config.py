@@ -22,8 +22,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
-from urllib.parse import parse_qs, quote, quote_plus, unquote
+from urllib.parse import quote, quote_plus, unquote
 
+from dbwarden_nb.backends import BACKENDS, backend_for_scheme, sqlalchemy_driver
 from dbwarden_nb.errors import ConfigError
 from dbwarden_nb.session import SESSION
 
@@ -43,7 +44,6 @@ __all__ = [
     "mask_text",
     "mask_url",
     "masked_traceback",
-    "parse_clickhouse_url",
     "safe_cause",
     "session_config",
     "sqlalchemy_url",
@@ -56,16 +56,8 @@ StrPath = str | os.PathLike[str]
 
 CONFIG_FILE = "dbwarden.py"
 
-# database_type → the URL schemes it accepts (the part before any "+driver"); MariaDB servers are often
-# reached through mysql:// URLs, so mariadb accepts both.
-_URL_SCHEMES: dict[str, tuple[str, ...]] = {
-    "postgresql": ("postgresql", "postgres"),
-    "mysql": ("mysql",),
-    "mariadb": ("mariadb", "mysql"),
-    "clickhouse": ("clickhouse", "clickhouses", "chdb"),
-    "sqlite": ("sqlite",),
-}
-DATABASE_TYPES: tuple[str, ...] = tuple(_URL_SCHEMES)
+# database_type → the URL schemes it accepts: the backend registry's (dbwarden_nb.backends)
+DATABASE_TYPES: tuple[str, ...] = tuple(BACKENDS)
 DEV_DATABASE_TYPES: tuple[str, ...] = ("sqlite",)
 _CLUSTER_TYPES = frozenset({"clickhouse"})
 # Online DDL (issue 15): CREATE/DROP INDEX CONCURRENTLY exists on PostgreSQL alone (MySQL and MariaDB build plain
@@ -80,14 +72,6 @@ _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*", re.IGNORECASE
 _DURATION_MS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 _MAX_TIMEOUT_MS = 2**31 - 1  # what PostgreSQL's lock_timeout / statement_timeout hold (an int of milliseconds)
 
-# Plain user schemes → the SQLAlchemy drivers this project installs (psycopg 3, PyMySQL).
-_DRIVERS = {
-    "postgresql": "postgresql+psycopg",
-    "postgres": "postgresql+psycopg",
-    "mysql": "mysql+pymysql",
-    "mariadb": "mariadb+pymysql",
-}
-
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://(.*)", re.DOTALL)
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+")
 _QUERY_PASSWORD = re.compile(r"([?&](?:password|passwd|pwd)=)([^&]*)", re.IGNORECASE)
@@ -100,7 +84,6 @@ _SQLALCHEMY_URL = re.compile(
     r"(?:/(?P<database>[^?]*))?(?:\?(?P<query>.*))?",
     re.DOTALL,
 )
-_HOST_PORT = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|(?P<host>[^:]*))(?::(?P<port>.*))?", re.DOTALL)
 _MASK = "***"
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
 # Every password this process has seen in a configured URL (as written and as resolved from ${VAR}) is kept in
@@ -485,7 +468,7 @@ def url_database_type(url: str) -> str | None:
     """The database type a URL's scheme names (``postgres://`` → postgresql, ``mysql://`` → mysql), or None."""
     match = _SCHEME.fullmatch(url)
     scheme = match.group(1).split("+")[0].lower() if match else None
-    return next((kind for kind, schemes in _URL_SCHEMES.items() if scheme in schemes), None)
+    return backend_for_scheme(scheme) if scheme else None
 
 
 def url_problem(database_type: str, url: str) -> str | None:
@@ -493,13 +476,13 @@ def url_problem(database_type: str, url: str) -> str | None:
 
     SQLAlchemy URLs are read as SQLAlchemy reads them: its password ends at the *first* ``@``, so a password with an
     unencoded ``@`` sends the rest of it to the server as a host name; that URL is malformed, and said so."""
-    schemes = _URL_SCHEMES[database_type]
+    schemes = BACKENDS[database_type].schemes
     match = _SCHEME.fullmatch(url)
     shown = repr(mask_url(url))
     if match is None or match.group(1).split("+")[0].lower() not in schemes:
         expected = " or ".join(f"{scheme}://" for scheme in schemes)
         return f"{shown} is not a {database_type} URL (expected {expected})"
-    if database_type in ("sqlite", "clickhouse"):  # a path; or clickhouse-connect's own reading (the last "@")
+    if not BACKENDS[database_type].sqlalchemy_urls:  # a path; or clickhouse-connect's own reading (the last "@")
         return None
     parts = _SQLALCHEMY_URL.match(url)
     host, port = (parts.group("ipv4host") or "", parts.group("port")) if parts else ("", None)
@@ -749,7 +732,7 @@ def sqlalchemy_url(url: str, *, root: Path | None = None) -> str:
     scheme, rest = match.groups()
     if scheme.split("+")[0].lower() == "sqlite":
         return _sqlite_url(scheme, rest, root)
-    driver = _DRIVERS.get(scheme.lower())
+    driver = sqlalchemy_driver(scheme.lower())  # this project's drivers (psycopg 3, PyMySQL)
     return f"{driver}://{rest}" if driver else url
 
 
@@ -760,56 +743,3 @@ def _sqlite_url(scheme: str, rest: str, root: Path | None) -> str:
     if root is None or not rest.startswith("/") or special or Path(path).is_absolute():
         return f"{scheme}://{rest}"
     return f"{scheme}:///{os.path.normpath(root / path)}{question}{query}"
-
-
-def parse_clickhouse_url(url: str, *, root: Path | None = None) -> dict[str, object]:
-    """Split a ClickHouse URL into clickhouse-connect arguments.
-
-    ``clickhouse://user:password@host:8123/db`` (HTTP), ``clickhouses://…`` (HTTPS, default port 8443),
-    ``chdb:///absolute/path?database=db`` (embedded chDB; ``chdb://relative/path`` is resolved against
-    ``root``; ``chdb://`` alone is in memory). ``?database=`` is the only query parameter.
-    """
-    match = _SCHEME.fullmatch(url)
-    scheme, remainder = (match.group(1).lower(), match.group(2)) if match else ("", "")
-    if scheme not in _URL_SCHEMES["clickhouse"]:
-        raise ConfigError(
-            f"{mask_url(url)!r} is not a ClickHouse URL (expected clickhouse://, clickhouses:// or chdb://)"
-        )
-    target, _, query = remainder.partition("?")
-    params = parse_qs(query, keep_blank_values=True)
-    if set(params) - {"database"}:
-        unknown = ", ".join(sorted(set(params) - {"database"}))
-        raise ConfigError(f"{mask_url(url)!r}: unsupported query parameter(s) {unknown} (only database=)")
-    database = params["database"][-1] if "database" in params else None
-    if scheme == "chdb":
-        path = unquote(target) or None
-        if path is not None and root is not None and not Path(path).is_absolute():
-            path = os.path.normpath(root / path)
-        return dict(
-            interface="chdb",
-            host=None,
-            port=None,
-            username=None,
-            password=None,
-            database=database,
-            path=path,
-            secure=False,
-        )
-    secure = scheme == "clickhouses"
-    userinfo, at, server = target.rpartition("@")  # the last "@": see _userinfo_password
-    username, _, password = userinfo.partition(":")
-    host_port, _, path_database = server.partition("/")
-    address = _HOST_PORT.fullmatch(host_port)
-    port = address.group("port") if address else None
-    if address is None or (port is not None and not port.isdigit()):
-        raise ConfigError(f"{mask_url(url)!r}: invalid host or port {host_port!r}")
-    return dict(
-        interface="https" if secure else "http",
-        host=address.group("ipv6") or address.group("host") or "localhost",
-        port=int(port) if port else (8443 if secure else 8123),
-        username=unquote(username) if at and username else "default",
-        password=unquote(password) if at else "",
-        database=unquote(path_database) or database,
-        path=None,
-        secure=secure,
-    )

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
-from .backends.sqlite_ddl import Token, join
+from .backends.sqlite.ddl import Token, join
 from .errors import TranslationError
 from .reports import Report
 from .schema import Check, Column, ForeignKey, Index, IndexElement, Snapshot, Table, View

@@ -8,7 +8,9 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Sequence
 
-from .backends.sqlite_ddl import Token, join
+from .backends.base.translation import (BIG_UNSIGNED, UNSIGNED, TranslationRules, TypeResult, TypeRule, lossy,
+                                        unquote)
+from .backends.sqlite.ddl import Token, join
 from .schema import Snapshot
 
 NOTHING = "\u2014"  # the result of a storage fact or a dropped item: nothing in SQLite
@@ -20,125 +22,9 @@ def one_line(text: str) -> str:
 # ------------------------------------------------------------------------------------------------ types
 
 
-@dataclass(frozen=True)
-class TypeRule:
-    sqlite: str  # the SQLite type; "{args}" stands for the source's parenthesized arguments
-    reason: str = ""
-    fallback: bool = False  # lossy: operations or constraints of the source type are lost
-
-
-def _rules(names: str, rule: TypeRule) -> dict[str, TypeRule]:
-    return dict.fromkeys(names.split(","), rule)
-
-
-_INTEGER = TypeRule("INTEGER")
-_UNSIGNED = "the unsigned range is not enforced"
-_BIG_UNSIGNED = "SQLite integers are signed 64-bit: values above 9223372036854775807 do not fit"
-_REAL = TypeRule("REAL", "stored as an 8-byte IEEE float")
-_NUMERIC = TypeRule("NUMERIC{args}", "stored as INTEGER or REAL: digits beyond 15 significant ones are rounded")
-_VARCHAR = TypeRule("VARCHAR{args}", "the length is not enforced")
-_CHAR = TypeRule("CHAR{args}", "the length and blank padding are not enforced")
-_TEXT = TypeRule("TEXT")
-_BLOB = TypeRule("BLOB")
-_DATETIME = TypeRule("DATETIME", "stored as ISO-8601 text")
-_DATETIME_TZ = TypeRule("DATETIME", "stored as ISO-8601 text: the time zone is not kept (store UTC)")
-_TIME = TypeRule("TIME", "stored as ISO-8601 text")
-_UUID = TypeRule("TEXT", "the UUID's text form")
-_JSON = TypeRule("TEXT", "the JSON document as text (SQLite's JSON functions read it)")
-
-
-def _lossy(what: str) -> TypeRule:
-    return TypeRule("TEXT", f"{what}: stored as text", fallback=True)
-
-
-POSTGRESQL_TYPES: dict[str, TypeRule] = {
-    **_rules("smallint,integer,bigint,int2,int4,int8,smallserial,serial,bigserial", _INTEGER),
-    **_rules("real,double precision,float4,float8", _REAL),
-    **_rules("numeric,decimal", _NUMERIC),
-    **_rules("character varying,varchar", _VARCHAR),
-    **_rules("character,char,bpchar", _CHAR),
-    **_rules("text,name", _TEXT),
-    "citext": _lossy("case-insensitive text: comparisons become case-sensitive"),
-    "boolean": TypeRule("BOOLEAN", "stored as 0/1"),
-    "date": TypeRule("DATE", "stored as ISO-8601 text"),
-    **_rules("timestamp,timestamp without time zone", _DATETIME),
-    "timestamp with time zone": _DATETIME_TZ,
-    **_rules("time,time without time zone", _TIME),
-    "time with time zone": TypeRule("TIME", "stored as text: the time zone is not kept"),
-    "bytea": _BLOB,
-    "uuid": _UUID,
-    **_rules("json,jsonb", _JSON),
-    "interval": _lossy("interval arithmetic is lost"),
-    **_rules("inet,cidr,macaddr,macaddr8", _lossy("network address: validation and operators are lost")),
-    **_rules("int4range,int8range,numrange,tsrange,tstzrange,daterange,int4multirange,int8multirange,"
-             "nummultirange,tsmultirange,tstzmultirange,datemultirange", _lossy("range: bounds and operators are lost")),
-    "money": _lossy("money: locale formatting and arithmetic are lost"),
-}
-
-MYSQL_TYPES: dict[str, TypeRule] = {
-    **_rules("tinyint,smallint,mediumint,int,integer,bigint", _INTEGER),
-    "boolean": TypeRule("BOOLEAN", "stored as 0/1"),
-    **_rules("float,double,real,double precision", _REAL),
-    **_rules("decimal,numeric,dec,fixed", _NUMERIC),
-    "varchar": _VARCHAR, "char": _CHAR,
-    **_rules("tinytext,text,mediumtext,longtext", _TEXT),
-    **_rules("binary,varbinary,tinyblob,blob,mediumblob,longblob", _BLOB),
-    "date": TypeRule("DATE", "stored as ISO-8601 text"),
-    **_rules("datetime,timestamp", _DATETIME),
-    "time": _TIME,
-    "year": TypeRule("INTEGER", "the year range 1901–2155 is not enforced"),
-    "bit": TypeRule("INTEGER", "the bits as an unsigned integer"),
-    "json": _JSON, "uuid": _UUID,
-    "set": _lossy("SET: membership is not checked"),
-    **_rules("inet4,inet6", _lossy("network address: validation is lost")),
-}
-
-CLICKHOUSE_TYPES: dict[str, TypeRule] = {
-    **_rules("Int8,Int16,Int32,Int64,UInt8,UInt16,UInt32", _INTEGER),
-    "UInt64": TypeRule("INTEGER", _BIG_UNSIGNED),
-    **_rules("Int128,Int256,UInt128,UInt256", _lossy("integers wider than 64 bits")),
-    **_rules("Float32,Float64,BFloat16", _REAL),
-    **_rules("Decimal,Decimal32,Decimal64,Decimal128,Decimal256", _NUMERIC),
-    "Bool": TypeRule("BOOLEAN", "stored as 0/1"),
-    "String": _TEXT,
-    "FixedString": TypeRule("BLOB", "the bytes; the fixed length is not enforced"),
-    **_rules("Date,Date32", TypeRule("DATE", "stored as ISO-8601 text")),
-    **_rules("DateTime,DateTime64", _DATETIME),
-    "UUID": _UUID, "JSON": _JSON,
-    **_rules("IPv4,IPv6", _lossy("network address: validation and functions are lost")),
-    **_rules("Array,Map,Tuple,Nested,Variant,Dynamic,Object", _lossy("nested value: structure and functions are lost")),
-    **_rules("AggregateFunction,SimpleAggregateFunction", _lossy("aggregate state")),
-}
-
-TYPE_TABLES: dict[str, Mapping[str, TypeRule]] = {
-    "postgresql": POSTGRESQL_TYPES, "mysql": MYSQL_TYPES, "mariadb": MYSQL_TYPES, "clickhouse": CLICKHOUSE_TYPES,
-}
-BACKSLASH_STRINGS = frozenset({"mysql", "mariadb", "clickhouse"})  # a backslash escapes inside '…'
-
-
-@dataclass(frozen=True)
-class TypeResult:
-    sqlite: str
-    action: str
-    reason: str
-    values: tuple[str, ...] | None = None  # an enum's values: kept by a CHECK … IN (…)
-    not_null: bool = False  # a NOT NULL domain
-    checks: tuple[str, ...] = ()  # a domain's checks, VALUE standing for the column
 
 
 _TYPE_SHAPE = re.compile(r"^\s*([A-Za-z_][\w. ]*?)\s*(\((.*)\))?\s*((?:unsigned|zerofill|signed|\s)*)$", re.S | re.I)
-_STRING = re.compile(r"'((?:[^'\\]|''|\\.)*)'", re.S)
-
-
-def _string_values(text: str, backslash: bool) -> tuple[str, ...]:
-    return tuple(_unquote(m.group(1), backslash) for m in _STRING.finditer(text))
-
-
-def _unquote(body: str, backslash: bool) -> str:
-    body = body.replace("''", "'")
-    if backslash:
-        body = re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}.get(m.group(1), m.group(1)), body)
-    return body
 
 
 def literal(value: str) -> str:
@@ -149,19 +35,31 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def translation_rules(backend: str) -> TranslationRules:
+    """The translation rules of the backend a snapshot comes from (its package's translation.py)."""
+    from .backends import get_backend
+    from .errors import ConfigError
+
+    try:
+        return get_backend(backend).translation_rules
+    except ConfigError:  # a backend this version does not know: no table of its own
+        return TranslationRules()
+
+
 class Types:
     """Source type spellings → SQLite types, with the backend's enums and domains at hand."""
 
     def __init__(self, snapshot: Snapshot):
         self.backend = snapshot.backend
-        self.table = TYPE_TABLES.get(snapshot.backend, {})
+        self.rules = translation_rules(snapshot.backend)
+        self.table = self.rules.types
         self.enums = snapshot.enums
         self.domains = snapshot.domains
-        self.backslash = snapshot.backend in BACKSLASH_STRINGS
+        self.backslash = self.rules.backslash_strings
 
     def translate(self, spelled: str) -> TypeResult:
         text = _PG_PRECISION.sub(r"\1 \3", spelled.strip())  # timestamp(3) with time zone: SQLite keeps no precision
-        if self.backend == "sqlite":
+        if self.rules.keeps_sql:
             return TypeResult(text, "kept", "")
         if text in self.enums or _bare_type(text) in self.enums:
             values = self.enums.get(text) or self.enums[_bare_type(text)]
@@ -169,37 +67,23 @@ class Types:
         if text in self.domains:
             return self._domain(text)
         if text.endswith("]"):
-            return self._result(text, _lossy("array: element type and operators are lost"))
+            return self._result(text, lossy("array: element type and operators are lost"))
         m = _TYPE_SHAPE.match(text)
         if not m:
-            return self._result(text, _lossy("no SQLite equivalent"))
+            return self._result(text, lossy("no SQLite equivalent"))
         name, args, suffix = m.group(1).strip(), m.group(3), (m.group(4) or "").lower()
-        if self.backend == "clickhouse":
-            if name in ("Nullable", "LowCardinality") and args:
-                inner = self.translate(args)
-                why = "dictionary encoding is storage only" if name == "LowCardinality" else "nullable"
-                return replace(inner, action="converted", reason="; ".join(p for p in (why, inner.reason) if p))
-            if name in ("Enum8", "Enum16", "Enum") and args:
-                return TypeResult("TEXT", "converted", "enum: its names are kept by a CHECK",
-                                  _string_values(args, True))
-        else:
-            name = name.lower()
-            if name == "enum" and args is not None:
-                return TypeResult("TEXT", "converted", "enum: its values are kept by a CHECK",
-                                  _string_values(args, self.backslash))
-            if name == "tinyint" and args == "1" and self.backend in ("mysql", "mariadb"):
-                return self._result(text, TypeRule("BOOLEAN", "MySQL's boolean: stored as 0/1"))
+        name, shaped = self.rules.type_shape(name, args, self.translate)
+        if shaped is not None:
+            return shaped
         rule = self.table.get(name)
         if rule is None:
-            return self._result(text, _lossy(f"no SQLite equivalent for {name}"))
-        if name in ("DateTime", "DateTime64") and "'" in (args or ""):
-            rule = _DATETIME_TZ  # a ClickHouse DateTime with a time zone
+            return self._result(text, lossy(f"no SQLite equivalent for {name}"))
+        rule = self.rules.type_rule(name, args, rule)
         reason = rule.reason
         if "unsigned" in suffix:
-            reason = "; ".join(p for p in (_BIG_UNSIGNED if name == "bigint" else _UNSIGNED, reason) if p)
+            reason = "; ".join(p for p in (BIG_UNSIGNED if name == "bigint" else UNSIGNED, reason) if p)
         sqlite_args = f"({args.replace(' ', '')})".replace(",", ", ") if args and "{args}" in rule.sqlite else ""
-        if self.backend == "clickhouse" and name.startswith("Decimal") and name != "Decimal" and args:
-            sqlite_args = f"({_CH_DECIMAL_DIGITS[name]}, {args.strip()})"  # Decimal64(S) is Decimal(18, S)
+        sqlite_args = self.rules.type_arguments(name, args, sqlite_args)
         return self._result(text, replace(rule, sqlite=rule.sqlite.replace("{args}", sqlite_args), reason=reason))
 
     def _result(self, source: str, rule: TypeRule) -> TypeResult:
@@ -219,7 +103,6 @@ class Types:
 
 
 _PG_PRECISION = re.compile(r"^(timestamp|time)\((\d+)\) (with|without)", re.I)
-_CH_DECIMAL_DIGITS = {"Decimal32": 9, "Decimal64": 18, "Decimal128": 38, "Decimal256": 76}
 
 
 def _bare_type(text: str) -> str:
@@ -291,10 +174,10 @@ class Expression:
 
 class Expressions:
     def __init__(self, snapshot: Snapshot, types: Types, moved: Mapping[tuple[str, str], str]):
-        self.backslash = snapshot.backend in BACKSLASH_STRINGS
+        self.backslash = translation_rules(snapshot.backend).backslash_strings
         self.types = types
         self.moved = moved  # (schema, name) of tables and views outside the default schema → bare name
-        self.sqlite = snapshot.backend == "sqlite"
+        self.sqlite = translation_rules(snapshot.backend).keeps_sql
 
     def tokens(self, text: str) -> list[Token]:
         out = []
@@ -326,7 +209,7 @@ class Expressions:
                 notes.append(f"{t.text} as an integer")
             elif t.kind in ("str", "estr"):
                 body = t.text[1:] if t.text[0] in "eEnN" else t.text
-                value = _unquote(body[1:-1], self.backslash or t.text[0] in "eE")
+                value = unquote(body[1:-1], self.backslash or t.text[0] in "eE")
                 out.append(Token("str", literal(value)))
             elif t.kind == "word" and t.upper in ("TRUE", "FALSE") and not _call(toks, i):
                 out.append(Token("num", "1" if t.upper == "TRUE" else "0"))

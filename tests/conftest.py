@@ -123,14 +123,14 @@ def chdb_path(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("chdb"))
 
     def start():
-        from dbwarden_nb.backends._chdb import get_chdb_client
+        from dbwarden_nb.backends.clickhouse.chdb import get_chdb_client
 
         return get_chdb_client(path)
 
     client = _provision("clickhouse", start)
     _used_servers.append(f"clickhouse {client.server_version} (chdb, {path})")
     yield path
-    from dbwarden_nb.backends._chdb import close_chdb_clients
+    from dbwarden_nb.backends.clickhouse.chdb import close_chdb_clients
 
     close_chdb_clients()
 
@@ -139,7 +139,7 @@ def chdb_path(tmp_path_factory):
 def clickhouse_url(chdb_path):
     from clickhouse_connect.driver.binding import quote_identifier
 
-    from dbwarden_nb.backends._chdb import get_chdb_client
+    from dbwarden_nb.backends.clickhouse.chdb import get_chdb_client
 
     name = servers.fresh_name()
     get_chdb_client(chdb_path, "default").command(f"CREATE DATABASE {quote_identifier(name)}")
@@ -152,7 +152,7 @@ def clickhouse_url(chdb_path):
 def clickhouse_client(clickhouse_url, chdb_path):
     """The shared chDB client with the test's database as its default (``client.database``);
     fully qualified names work too."""
-    from dbwarden_nb.backends._chdb import get_chdb_client
+    from dbwarden_nb.backends.clickhouse.chdb import get_chdb_client
 
     (database,) = parse_qs(urlsplit(clickhouse_url).query)["database"]
     return get_chdb_client(chdb_path, database)
@@ -176,7 +176,7 @@ def fresh_url(request, tmp_path):
         if scheme == "chdb":
             from clickhouse_connect.driver.binding import quote_identifier
 
-            from dbwarden_nb.backends._chdb import get_chdb_client
+            from dbwarden_nb.backends.clickhouse.chdb import get_chdb_client
 
             path = request.getfixturevalue("chdb_path")
             name = servers.fresh_name()

@@ -306,7 +306,7 @@ def _sqlite_sql(sql: str | None, spaced: bool = True) -> str:
 
 
 def _chdb_client(url: str):
-    from dbwarden_nb.backends._chdb import get_chdb_client
+    from dbwarden_nb.backends.clickhouse.chdb import get_chdb_client
 
     parts = urlsplit(url)
     return get_chdb_client(unquote(parts.path), parse_qs(parts.query)["database"][0])

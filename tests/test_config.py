@@ -24,10 +24,10 @@ from dbwarden_nb.config import (
     load_config,
     mask_text,
     mask_url,
-    parse_clickhouse_url,
     session_config,
     sqlalchemy_url,
 )
+from dbwarden_nb.backends.clickhouse.connection import parse_clickhouse_url
 from dbwarden_nb.errors import ConfigError
 from dbwarden_nb.models.loader import load_tables
 

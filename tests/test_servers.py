@@ -51,7 +51,7 @@ def test_sqlite_url(sqlite_url, tmp_path):
 
 
 def test_clickhouse_url(clickhouse_url, chdb_path):
-    from dbwarden_nb.backends._chdb import get_chdb_client
+    from dbwarden_nb.backends.clickhouse.chdb import get_chdb_client
 
     database = clickhouse_url.rsplit("=", 1)[1]
     assert clickhouse_url == f"chdb://{chdb_path}?database={database}"
@@ -95,7 +95,7 @@ def test_databases_are_dropped(kind, request):
 
 
 def test_chdb_client_is_shared_and_single_directory(chdb_path, tmp_path):
-    from dbwarden_nb.backends._chdb import get_chdb_client
+    from dbwarden_nb.backends.clickhouse.chdb import get_chdb_client
     from dbwarden_nb.errors import BackendError
 
     assert get_chdb_client(chdb_path) is get_chdb_client(chdb_path + "/")

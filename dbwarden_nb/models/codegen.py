@@ -118,7 +118,7 @@ def wrap(code: str, indent: int, suffix: str = "", brackets: str = "()") -> str:
     line = f"{pad}{code}{suffix}"
     if len(line) <= WIDTH:
         return line
-    from ..backends.sqltext import split_top_level, top_level
+    from ..backends.base.sqltext import split_top_level, top_level
 
     # the first bracket outside strings (and, for a call, outside an annotation's [...])
     open_at = next((i for i in top_level(code, backslash=True, brackets="[" if brackets == "()" else "")
@@ -164,7 +164,7 @@ class CodeGenerator:
         """A SQLAlchemy type expression that compiles to exactly ``spelled`` on this backend."""
         named = self.named_type(spelled.removesuffix("[]"))
         if named is not None:
-            code = f"postgresql.ARRAY({named})" if spelled.endswith("[]") else named
+            code = self.backend.array_type_code(named) if spelled.endswith("[]") else named
             self._import_type(code)
             return code
         for code in self.backend.type_candidates(spelled):
@@ -216,8 +216,9 @@ class CodeGenerator:
             cname, _, definition = check.partition(" ")
             inner = definition.removeprefix("CHECK ").strip()
             args += [f"check={inner[1:-1] if inner.startswith('(') else inner!r}", f"constraint_name={cname!r}"]
-        self._import_type("postgresql.DOMAIN")
-        return f"postgresql.DOMAIN({', '.join(args)}{extra})"
+        code = self.backend.domain_type_code(f"{', '.join(args)}{extra}")
+        self._import_type(code)
+        return code
 
     def _import_type(self, code: str) -> None:
         for module, name in self.backend.codegen_imports(code):

@@ -9,14 +9,9 @@ import pytest
 from projects import ProjectDir
 
 import dbwarden_nb as dw
-from dbwarden_nb.backends.clickhouse import (
-    ClickHouseBackend,
-    ClickHouseLeaseLock,
-    full_type,
-    parse_column_ttls,
-    parse_engine_full,
-    split_nullable,
-)
+from dbwarden_nb.backends.clickhouse import ClickHouseBackend
+from dbwarden_nb.backends.clickhouse.engine import full_type, parse_column_ttls, parse_engine_full, split_nullable
+from dbwarden_nb.backends.clickhouse.lock import ClickHouseLeaseLock
 from dbwarden_nb.errors import BackendError
 from dbwarden_nb.operations import AddColumn, AlterColumn, AlterTable, CreateTable, DropTable
 from dbwarden_nb.schema import Column, Index, IndexElement, Table

@@ -60,7 +60,7 @@ def _dictionaries(project, fresh, snapshot, code):
 
 
 def _implicit(url: str) -> list[tuple[str, str]]:
-    from dbwarden_nb.backends._chdb import get_chdb_client
+    from dbwarden_nb.backends.clickhouse.chdb import get_chdb_client
 
     parts = urlsplit(url)
     client = get_chdb_client(unquote(parts.path), parse_qs(parts.query)["database"][0])

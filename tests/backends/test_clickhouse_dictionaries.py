@@ -9,7 +9,7 @@ from projects import ProjectDir
 from roundtrip import round_trip
 
 from dbwarden_nb.backends.clickhouse import ClickHouseBackend
-from dbwarden_nb.backends.clickhouse_dictionary import (
+from dbwarden_nb.backends.clickhouse.dictionary import (
     CreateDictionary,
     DropDictionary,
     ReplaceDictionary,

@@ -511,7 +511,7 @@ def test_partial_after_no_transaction_statement_resumes(project, pg_url):
 
 
 def _holder(url: str):
-    from dbwarden_nb.backends.postgresql import AdvisoryLock
+    from dbwarden_nb.backends.postgresql.lock import AdvisoryLock
 
     conn = get_backend("postgresql").connect(sqlalchemy_url(url))
     lock = AdvisoryLock(conn)

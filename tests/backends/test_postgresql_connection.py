@@ -1,4 +1,4 @@
-"""The read-only PostgreSQL connection (backends/postgresql_connection.py): same results and transaction rules
+"""The read-only PostgreSQL connection (backends/postgresql/connection.py): same results and transaction rules
 as the SQLAlchemy one, one-line errors, and read-only commands that never load SQLAlchemy's engine."""
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def test_eight_clickhouse_clients_apply_each_migration_exactly_once(tmp_path, cl
     data directory: the lease (a bakery of claim rows, no transactions) must still admit one at a time."""
     import clickhouse_connect
 
-    from dbwarden_nb.backends.clickhouse import ClickHouseConnection
+    from dbwarden_nb.backends.clickhouse.connection import ClickHouseConnection
 
     target = Target(FLAVORS["clickhouse"], clickhouse_url, tmp_path / "project")
     target.log_migrations(MIGRATIONS)

@@ -439,7 +439,7 @@ def test_unholdable_names_are_refused(kind: str, tmp_path: Path, request: pytest
 
 def test_server_text_keeps_what_is_quoted() -> None:
     """The two rewrites of server-printed SQL the round trips above rely on, on their own (no database)."""
-    from dbwarden_nb.backends.sqltext import collapse_spaces, doubled_quotes
+    from dbwarden_nb.backends.base.sqltext import collapse_spaces, doubled_quotes
 
     assert collapse_spaces(" a  >\n 'x  y'  AND `c\n  d` <> \"e\t f\" ") == "a > 'x  y' AND `c\n  d` <> \"e\t f\""
     assert doubled_quotes(r"`a\`b` != 'it\'s \\ x' AND `c``d`") == r"`a``b` != 'it''s \\ x' AND `c``d`"

@@ -124,11 +124,13 @@ def test_dev_sections_round_trip() -> None:
     assert parse_migration(m.render()) == m
 
 
-def test_checksum_sees_statements_only() -> None:
+def test_checksum_is_of_the_section_text_up_to_blank_lines_and_line_ends() -> None:
     m = migration()
     text = m.render()
-    noted = text.replace("-- upgrade\n", "-- upgrade\n-- a note\n\n").replace(";", ";   ")
-    assert parse_migration(noted).checksum == m.checksum
+    spaced = text.replace("-- upgrade\n", "-- upgrade\n\n\n").replace(";", ";   ")
+    assert parse_migration(spaced).checksum == m.checksum
+    # a note inside an applied upgrade section is an edit of it (the checksum is read without splitting the file)
+    assert parse_migration(text.replace("-- upgrade\n", "-- upgrade\n-- a note\n")).checksum != m.checksum
     assert parse_migration(text.replace("\n", "\r\n")).checksum == m.checksum  # a file saved on Windows
     assert parse_migration("\ufeff" + text).checksum == m.checksum
     assert parse_migration(text.replace("created_at", "id")).checksum != m.checksum

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..operations import AddConstraint, AlterColumn, Assessment, CreateIndex, Operation
-from ..schema import Check, ForeignKey
-from .assess import Assessor, TypeShape
+from ...operations import AddConstraint, AlterColumn, Assessment, CreateIndex, Operation
+from ...schema import Check, ForeignKey
+from ..base.assess import Assessor, TypeShape
 
 COPIED = "{table} is copied (ALGORITHM=COPY): writes wait while it runs"
 

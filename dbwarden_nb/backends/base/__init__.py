@@ -9,182 +9,21 @@ from __future__ import annotations
 
 import copy
 import re
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
-from ..errors import BackendError, ConfigError, MigrationError
-from ..migrations.files import Statement
-from ..operations import Operation, Plan
-from ..schema import Snapshot
+from ...errors import BackendError, ConfigError, MigrationError
+from ...operations import Operation, Plan
+from ...schema import Snapshot
+from .connection import Connection, ConnectionProtocol  # noqa: F401 (the protocol's home)
+from .render import Renderer
+from .translation import TranslationRules
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
     from sqlalchemy.engine import Dialect
 
-    from ..migrations.lock import Lock
-
-
-class Connection:
-    """A live connection through SQLAlchemy, the shape the runner, history and lock code rely on."""
-
-    def __init__(self, backend: Backend, engine: sa.Engine, masked_url: str):
-        self.backend = backend
-        self.engine = engine
-        self.masked_url = masked_url
-        self._conn = engine.connect()
-        self._explicit = False  # inside transaction(); outside it every statement commits at once
-        self._lost = False
-        self.thread_id: int | None = None  # the server's id of this session, where the backend needs it (cancel)
-
-    @property
-    def sqlalchemy(self) -> sa.Connection:
-        return self._conn
-
-    def execute(self, sql: str) -> None:
-        """Run one statement verbatim: on the driver's own cursor with no parameters at all, since some
-        drivers (psycopg) read ``%s`` as a placeholder even when given an empty parameter list."""
-        self._alive()
-        if not self._conn.in_transaction():
-            self._conn.begin()
-        try:
-            self._raw(sql)
-        except Exception as exc:
-            from sqlalchemy.exc import DBAPIError
-
-            raise DBAPIError.instance(sql, None, exc, self.engine.dialect.loaded_dbapi.Error) from exc
-        self._settle()
-
-    def _raw(self, sql: str) -> list[tuple[Any, ...]]:
-        self._alive()
-        dbapi = self._conn.connection.dbapi_connection
-        cursor = dbapi.cursor()
-        try:
-            cursor.execute(sql)
-            return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
-        except KeyboardInterrupt:  # Ctrl-C: the statement must stop on the server too, not run on for nobody
-            self._lost = True
-            self.backend.cancel(self)
-            raise
-        except Exception as exc:
-            if self.backend.interrupted(exc):  # the driver stopped the statement for a Ctrl-C (the connection lives)
-                raise KeyboardInterrupt from None
-            self._lost = self._lost or self.engine.dialect.is_disconnect(exc, dbapi, cursor)
-            raise
-        finally:
-            with suppress(Exception):
-                cursor.close()
-
-    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        """Run a query and return all rows: with ``:name`` parameters when given, else verbatim (a ``:`` or ``%``
-        in a quoted name is not a placeholder), as every connection of the project does."""
-        from sqlalchemy import text
-
-        if not params:
-            self._alive()
-            if not self._conn.in_transaction():
-                self._conn.begin()
-            rows = self._raw(sql)
-            self._settle()
-            return rows
-        self._alive()
-        result = self._conn.execute(text(sql), dict(params or {}))
-        rows = [tuple(r) for r in result.fetchall()] if result.returns_rows else []
-        self._settle()
-        return rows
-
-    def _settle(self) -> None:
-        # outside an explicit transaction nothing may stay open: an idle read transaction would
-        # block other runners (SQLite's shared lock, PostgreSQL's snapshot)
-        if not self._explicit and self._conn.in_transaction():
-            self._conn.commit()
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        if self._explicit:
-            yield
-            return
-        if self._conn.in_transaction():
-            self._conn.commit()
-        self._explicit = True
-        tx = self._conn.begin()
-        try:
-            yield
-        except BaseException:
-            self._discard(tx.rollback)
-            raise
-        else:
-            tx.commit()
-        finally:
-            self._explicit = False
-
-    @contextmanager
-    def rolled_back(self) -> Iterator[None]:
-        """A transaction that is always rolled back; transactions opened inside it join it."""
-        if self._conn.in_transaction():
-            self._conn.commit()
-        self._explicit = True
-        tx = self._conn.begin()
-        try:
-            yield
-        finally:
-            tx.rollback()
-            self._explicit = False
-
-    def execute_autocommit(self, sql: str) -> None:
-        """Run a statement that cannot run inside a transaction block (CREATE INDEX CONCURRENTLY, …)."""
-        if self._conn.in_transaction():
-            self._conn.commit()
-        level = self._conn.get_isolation_level()
-        self._conn.execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            self._raw(sql)
-        finally:
-            if not self.lost:
-                self._conn.execution_options(isolation_level=level)
-
-    def commit(self) -> None:
-        if self._conn.in_transaction():
-            self._conn.commit()
-
-    def rollback(self) -> None:
-        if self._conn.in_transaction() and not self.lost:
-            self._conn.rollback()
-
-    @property
-    def lost(self) -> bool:
-        """The server ended this connection (or it broke): its session locks and open transaction are gone."""
-        return self._lost or self._conn.invalidated
-
-    def _alive(self) -> None:
-        # SQLAlchemy would quietly reconnect an invalidated connection: a new session, without the
-        # migration lock the old one held, so nothing more may run on it
-        if self.lost:
-            raise BackendError(f"the connection to {self.masked_url} was lost")
-
-    def _discard(self, rollback: Any) -> None:
-        """Roll back while another error propagates; on a lost connection the server has done it already."""
-        if self.lost:
-            return
-        try:
-            rollback()
-        except Exception:
-            self._lost = True
-
-    def close(self) -> None:
-        self._discard(self.rollback)
-        if self.lost:  # closing would try to roll back on the dead session first
-            try:
-                self._conn.invalidate()
-            except Exception:
-                pass
-        self._conn.close()
-        self.engine.dispose()
-
-    def __enter__(self) -> Connection:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    from ...migrations.lock import Lock
 
 
 # SQLAlchemy spellings tried, in order, when generating model code for a canonical type; ``{0}``, ``{1}``
@@ -260,8 +99,11 @@ def _named_parts(snap: Snapshot) -> Iterator[tuple[str, str, bool]]:
             yield f"{kind} {key!r}", key.rpartition(".")[2], True
 
 
-class Backend:
+class Backend(Renderer):
     """Defaults shared by every backend; modules override flags, tables and steps."""
+
+    # how its snapshots translate to SQLite (its package's translation.py)
+    translation_rules: ClassVar[TranslationRules] = TranslationRules()
 
     name: ClassVar[str] = "base"
     dialect_name: ClassVar[str] = ""  # SQLAlchemy dialect used to compile model-side types and expressions
@@ -377,7 +219,7 @@ class Backend:
     def connect(self, url: str, masked_url: str | None = None) -> Connection:
         from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-        from ..config import mask_text, mask_url
+        from ...config import mask_text, mask_url
 
         masked = masked_url or mask_url(url)
         try:
@@ -498,7 +340,7 @@ class Backend:
 
     def column_check(self, column: Any, constraint: Any, expression: str) -> Any:
         """A check given in a column's arguments, as this backend holds it (the same as a table's by default)."""
-        from ..schema import Check
+        from ...schema import Check
 
         name = constraint.name if isinstance(constraint.name, str) else None
         return Check(name, expression, self.check_options(constraint))
@@ -518,6 +360,14 @@ class Backend:
     python_types: ClassVar[Mapping[str, str]] = PYTHON_TYPES
     # whether a ``Mapped[X | None]`` annotation says what ``nullable=`` would (ClickHouse: only an explicit one does)
     nullable_from_annotation: ClassVar[bool] = True
+
+    def array_type_code(self, element: str) -> str:
+        """Model code for an array of ``element`` (a snapshot type ending in ``[]``)."""
+        return f"sa.ARRAY({element})"
+
+    def domain_type_code(self, arguments: str) -> str:
+        """Model code for a domain of the snapshot, given its constructor's arguments."""
+        raise BackendError(f"{self.name} has no domains")
 
     def type_candidates(self, spelled: str) -> list[str]:
         """SQLAlchemy type expressions that may compile to ``spelled`` (only integer parameters are used)."""
@@ -605,7 +455,7 @@ class Backend:
     def extract_models(self, tables: Sequence[sa.Table], conn: Connection | None = None,
                        metadata: Sequence[sa.MetaData] = ()) -> Snapshot:
         """The snapshot as SQLAlchemy spells the models, before any server normalization."""
-        from ..models.extract import extract
+        from ...models.extract import extract
 
         return extract(self, tables, self.default_schema(conn), metadata)
 
@@ -616,7 +466,7 @@ class Backend:
 
     def plan(self, old: Snapshot, new: Snapshot, renames: Any = None, rebuild: Sequence[str] = ()) -> Plan:
         """The plan from ``old`` to ``new`` on this engine: diffed, adapted to what it can run, each step assessed."""
-        from ..differ import diff
+        from ...differ import diff
 
         plan = diff(old, new, renames, forward_references=self.supports_forward_references)
         return self.assessed(self.adapt(plan.replace(rebuild=tuple(rebuild)), old, new))
@@ -650,22 +500,6 @@ class Backend:
     def adapt(self, plan: Plan, old: Snapshot, new: Snapshot) -> Plan:
         """Rewrite a neutral plan into steps this backend can run (e.g. table rebuilds)."""
         return plan
-
-    def render(self, op: Operation) -> list[Statement]:
-        method = getattr(self, f"render_{op.kind}", None)
-        if method is None:
-            raise BackendError(f"{self.name} cannot {op.describe()}")
-        out = method(op)
-        return [s if isinstance(s, Statement) else Statement(s) for s in out]
-
-    def render_replace_object(self, op: Any) -> list[Statement]:
-        """A changed definition where the engine has no ``CREATE OR REPLACE`` for it: dropped, then created."""
-        from ..operations import CreateObject, DropObject
-
-        return self.render(DropObject(op.old)) + self.render(CreateObject(op.new))
-
-    def render_plan(self, plan: Plan) -> list[Statement]:
-        return [stmt for op in plan for stmt in self.render(op)]
 
     # -- history and lock ---------------------------------------------------------------------------
 
@@ -743,7 +577,7 @@ class Backend:
         return self.table_exists(conn, self.history_table)
 
     def lock(self, conn: Connection) -> Lock:
-        from ..migrations.lock import LeaseLock
+        from ...migrations.lock import LeaseLock
 
         return LeaseLock(conn)
 
@@ -800,3 +634,11 @@ class Backend:
         reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
         first = sql.strip().splitlines()[0] if sql.strip() else sql
         return MigrationError(f"{reason} (in: {first[:120]})")
+
+
+# The base of a backend's mixins (its connection.py, catalog.py, model.py, render.py, codegen.py, lock.py): Backend
+# for type checkers, so their methods see its attributes; object at run time, so the backend class's bases decide.
+if TYPE_CHECKING:
+    Mixin = Backend
+else:
+    Mixin = object

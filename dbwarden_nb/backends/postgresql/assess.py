@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..operations import (
+from ...operations import (
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -14,8 +14,8 @@ from ..operations import (
     Operation,
     RenameColumn,
 )
-from ..schema import ForeignKey
-from .assess import Assessor, TypeShape
+from ...schema import ForeignKey
+from ..base.assess import Assessor, TypeShape
 
 EXCLUSIVE = "ACCESS EXCLUSIVE lock on {table} (reads and writes wait)"
 

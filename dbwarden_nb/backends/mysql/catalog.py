@@ -4,8 +4,8 @@ Every query reads all rows of one kind for the database at once; the rows are as
 objects in Python. What the server reports (COLUMN_TYPE, COLUMN_DEFAULT, CHECK_CLAUSE, VIEW_DEFINITION…)
 is the canonical spelling, on both the live and the model side; the few rewrites here (charset
 introducers, escaped quotes, the database's own name in view bodies, implicit foreign-key indexes,
-MariaDB's JSON columns) give one spelling per meaning. The server's differences are flags of the
-reader (``mariadb``), set by the backend.
+MariaDB's JSON columns) give one spelling per meaning. MariaDB's differences override this reader in
+``mariadb.py`` (``MariaDBCatalogReader``).
 """
 
 from __future__ import annotations
@@ -13,15 +13,29 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 
-from ..schema import (Check, Column, Computed, ForeignKey, Index, IndexElement, PrimaryKey, SchemaObject, Snapshot,
-                      Table, Unique, View)
-from ..errors import SnapshotError
-from .sqltext import collapse_spaces
+from ...errors import SnapshotError
+from ...schema import (
+    Check,
+    Column,
+    Computed,
+    ForeignKey,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    SchemaObject,
+    Snapshot,
+    Table,
+    Unique,
+    View,
+)
+from ..base import Connection, Mixin
+from ..base.sqltext import collapse_spaces
+
 
 if TYPE_CHECKING:
-    from .base import Connection
+    from ..base import Connection
 
 SCHEMA = """
 SELECT DEFAULT_COLLATION_NAME, @@default_storage_engine FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :schema
@@ -63,11 +77,6 @@ SELECT t.TABLE_NAME, t.CONSTRAINT_NAME, c.CHECK_CLAUSE, t.ENFORCED, 'Table'
   JOIN information_schema.CHECK_CONSTRAINTS c
     ON c.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME
  WHERE t.TABLE_SCHEMA = :schema AND t.CONSTRAINT_TYPE = 'CHECK'
-"""
-
-MARIADB_CHECKS = """
-SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE, 'YES', LEVEL
-  FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = :schema
 """
 
 VIEWS = """
@@ -163,12 +172,17 @@ def sequence_options(start: int, increment: int, minvalue: int, maxvalue: int, c
 class CatalogReader:
     """Reads one database (MySQL's schema) of a connection and builds the snapshot."""
 
-    def __init__(self, conn: Connection, schema: str, mariadb: bool, version: tuple[int, ...],
+    # what MySQL's information_schema has where MariaDB's differs (MariaDBCatalogReader overrides them)
+    srid_column: ClassVar[str] = "c.SRS_ID"
+    visible_column: ClassVar[str] = "IS_VISIBLE"
+    expression_column: ClassVar[str] = "EXPRESSION"
+    checks_query: ClassVar[str] = MYSQL_CHECKS
+
+    def __init__(self, conn: Connection, schema: str, version: tuple[int, ...],
                  internal: frozenset[str] = frozenset(), fk_action: Callable[[str], str | None] = lambda rule: rule):
         self.conn = conn
         self.action = fk_action  # the backend's: the action a key gets when none is written is spelled None
         self.schema = schema
-        self.mariadb = mariadb
         self.version = version
         self.internal = internal  # the project's own tables, never part of a snapshot
         self.default_engine = "InnoDB"
@@ -180,17 +194,18 @@ class CatalogReader:
 
     def expression(self, text: str) -> str:
         """A server-printed expression in one spelling: MySQL escapes quotes in information_schema."""
-        if not self.mariadb:
-            text = _BACKSLASH.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), text)  # `a\nb` is `a⏎b`
-        text = requote(strip_introducers(text))
+        text = requote(strip_introducers(self.unescape(text)))
         text = text.replace(f"`{self.schema}`.", "")
         return collapse_spaces(text)
 
+    def unescape(self, text: str) -> str:
+        return _BACKSLASH.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), text)  # `a\nb` is `a⏎b`
+
     def dictionary_text(self, text: str) -> str:
         """MySQL's CHECK_CLAUSE, GENERATION_EXPRESSION and STATISTICS.EXPRESSION are UTF-8 read as latin1 and
-        encoded again (`é` shows as `Ã©`): decoded back. Text that is not so (MariaDB's, a character above
-        U+00FF, bytes that are no UTF-8) is left alone."""
-        if self.mariadb or text.isascii():
+        encoded again (`é` shows as `Ã©`): decoded back. Text that is not so (a character above U+00FF, bytes
+        that are no UTF-8) is left alone."""
+        if text.isascii():
             return text
         try:
             return text.encode("latin-1").decode("utf-8")
@@ -200,8 +215,6 @@ class CatalogReader:
     def default(self, raw: str | None, extra: str, data_type: str, binary_charset: bool) -> str | None:
         if raw is None:
             return None
-        if self.mariadb:  # already SQL: 'x', 0, current_timestamp(), b'1', NULL
-            return None if raw == "NULL" else self.expression(raw)
         if "DEFAULT_GENERATED" in extra:
             text = self.expression(raw)
             return text if _CURRENT_TIMESTAMP.match(text) else f"({text})"
@@ -229,14 +242,11 @@ class CatalogReader:
         schema_row = self.query(SCHEMA)
         self.default_engine = schema_row[0][1] if schema_row else "InnoDB"
         tables = self.query(TABLES)
-        columns = self.query(COLUMNS.format(srid="NULL" if self.mariadb else "c.SRS_ID"))
-        stats = self.query(STATISTICS.format(
-            visible="'YES'" if self.mariadb else "IS_VISIBLE",
-            expression="NULL" if self.mariadb else "EXPRESSION",
-            ignored="IGNORED" if self.mariadb and self.version >= (10, 6) else "'NO'",
-        ))
+        columns = self.query(COLUMNS.format(srid=self.srid_column))
+        stats = self.query(STATISTICS.format(visible=self.visible_column, expression=self.expression_column,
+                                             ignored=self.ignored_column()))
         fks = self.query(FOREIGN_KEYS)
-        checks = self.query(MARIADB_CHECKS if self.mariadb else MYSQL_CHECKS)
+        checks = self.query(self.checks_query)
         views = self.query(VIEWS)
         partitions = self.query(PARTITIONS)
         unmanaged: dict[str, list[str]] = defaultdict(list)
@@ -260,6 +270,9 @@ class CatalogReader:
         out_views = [self.view(r) for r in views if r[0] not in self.internal]
         return Snapshot.of(backend_name, out_tables, out_views, objects, sequences=self.sequences(sequences),
                            server_version=server_version, unmanaged=unmanaged)
+
+    def ignored_column(self) -> str:
+        return "'NO'"
 
     def programmable(self, triggers: list[tuple[Any, ...]], routines: list[tuple[Any, ...]],
                      parameters: list[tuple[Any, ...]]) -> list[SchemaObject]:
@@ -319,8 +332,7 @@ class CatalogReader:
 
         columns = [self.column(c, collation) for c in rows["columns"]]
         checks = [self.check(c) for c in rows["checks"]]
-        if self.mariadb:
-            columns, checks = self.json_columns(rows["columns"], columns, checks)
+        columns, checks = self.json_columns(rows["columns"], columns, checks)
         fks = self.foreign_keys(rows["fks"])
         pk, uniques, indexes, fks = self.indexes(rows["stats"], fks)
         return Table(name=name, columns=tuple(columns), primary_key=pk, foreign_keys=tuple(fks), uniques=tuple(uniques),
@@ -351,17 +363,7 @@ class CatalogReader:
         )
 
     def json_columns(self, rows: list[tuple[Any, ...]], columns: list[Column], checks: list[Check]) -> tuple[list[Column], list[Check]]:
-        """MariaDB's JSON is LONGTEXT utf8mb4_bin with a column check ``json_valid(col)``: spelled ``json`` here."""
-        raw_collation = {r[1]: r[7] for r in rows}
-        out = []
-        for col in columns:
-            check = next((k for k in checks if k.name == col.name and k.options.get("column")
-                          and k.expression == "json_valid(`" + col.name.replace("`", "``") + "`)"), None)
-            if check is not None and col.type == "longtext" and raw_collation.get(col.name) == "utf8mb4_bin":
-                checks = [k for k in checks if k is not check]
-                col = replace(col, type="json", collation=None)
-            out.append(col)
-        return out, checks
+        return columns, checks  # MySQL's JSON is a type of its own
 
     def check(self, c: tuple[Any, ...]) -> Check:
         _t, name, clause, enforced, level = c
@@ -484,3 +486,15 @@ def _after_name(text: str, kind: str) -> str:
     """What follows ``CREATE [DEFINER=…] KIND name`` in a statement as the server shows it."""
     head = re.match(_HEAD + kind + _NAME, text, re.I)
     return text[head.end():] if head else text
+
+
+class MySQLCatalog(Mixin):
+    """Introspection: the catalog reader (MariaDB's subclass where the backend names it) over a live connection."""
+
+    def reader(self, conn: Connection, schema: str) -> CatalogReader:
+        return self.catalog_reader(conn, schema, self.version_tuple(conn), self.internal_tables,
+                                   self.canonical_fk_action)
+
+    def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
+        schema = (schemas or [None])[0] or self.default_schema(conn)
+        return self.reader(conn, str(schema)).read(self.name, self.server_version(conn))

@@ -24,13 +24,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
-from ..errors import BackendError
-from ..operations import CreateTable, DropTable, Operation, RenameTable
-from ..schema import Column, PrimaryKey, Snapshot, Table
-from .sqltext import split_top_level, top_level_words
+from ...errors import BackendError
+from ...operations import CreateTable, DropTable, Operation, RenameTable
+from ...schema import Column, PrimaryKey, Snapshot, Table
+from ..base.sqltext import split_top_level, top_level_words
+from .engine import column_list, full_type, split_column_name, split_nullable, unquote_name
 
 if TYPE_CHECKING:
-    from .clickhouse import ClickHouseBackend
+    from . import ClickHouseBackend
 
 # clickhouse.py imports this module: the helpers taken from it are imported where they are used
 
@@ -57,8 +58,6 @@ def declares_dictionary(table: Any) -> bool:
 def parse_dictionary(create_query: str, name: str, comment: str | None) -> Table:
     """The dictionary of ``create_query`` (``system.tables.create_table_query``, quotes doubled); ValueError when
     the text is not what the server prints for one."""
-    from .clickhouse import column_list, split_column_name, unquote_name
-
     listed = column_list(create_query)
     if listed is None:
         raise ValueError("no attribute list")
@@ -86,8 +85,6 @@ def _attribute(name: str, rest: str) -> Column:
     """``UInt64 DEFAULT 0 EXPRESSION id + 1 HIERARCHICAL`` → the attribute's column. The server prints names bare
     even where they read as keywords (``EXPRESSION INJECTIVE INJECTIVE``: the column INJECTIVE, then the flag), so a
     flag is never the word right after DEFAULT or EXPRESSION (neither is ever empty), and a DEFAULT is a literal."""
-    from .clickhouse import split_nullable
-
     options: dict[str, Any] = {}
     words = rest.split(" ")
     while len(words) > 1 and words[-1] in FLAGS and words[-2] not in ("DEFAULT", "EXPRESSION"):
@@ -179,8 +176,6 @@ def _names_a_password(source: str) -> bool:
 
 
 def dictionary_sql(backend: ClickHouseBackend, d: Table, replace: bool = False) -> str:
-    from .clickhouse import full_type
-
     definition = d.options[DICTIONARY]
     attributes = []
     for c in d.columns:

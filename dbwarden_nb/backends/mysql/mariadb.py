@@ -8,21 +8,68 @@ no functional indexes, invisible indexes or SRID attributes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
-from ..operations import CreateSequence, DropSequence
-from ..schema import Check
-from .mysql import DEFAULT_WIDTHS, LOCK_WAITS, MySQLBackend
+from ...operations import CreateSequence, DropSequence
+from ...schema import Check, Column
+from . import LOCK_WAITS, MySQLBackend
+from .model import DEFAULT_WIDTHS
+from .catalog import CatalogReader
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
     from sqlalchemy.engine import Dialect
 
+MARIADB_CHECKS = """
+SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE, 'YES', LEVEL
+  FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = :schema
+"""
+
+
+class MariaDBCatalogReader(CatalogReader):
+    """MySQL's reader where MariaDB's information_schema differs: no SRIDs, invisible or functional indexes,
+    checks of its own table (with their level), text as stored (no escaping, no latin1 round trip), defaults
+    already SQL, ignored indexes from 10.6, JSON as a checked LONGTEXT."""
+
+    srid_column: ClassVar[str] = "NULL"
+    visible_column: ClassVar[str] = "'YES'"
+    expression_column: ClassVar[str] = "NULL"
+    checks_query: ClassVar[str] = MARIADB_CHECKS
+
+    def unescape(self, text: str) -> str:
+        return text
+
+    def dictionary_text(self, text: str) -> str:
+        return text
+
+    def default(self, raw: str | None, extra: str, data_type: str, binary_charset: bool) -> str | None:
+        if raw is None:
+            return None
+        return None if raw == "NULL" else self.expression(raw)  # already SQL: 'x', 0, current_timestamp(), b'1', NULL
+
+    def ignored_column(self) -> str:
+        return "IGNORED" if self.version >= (10, 6) else "'NO'"
+
+    def json_columns(self, rows: list[tuple[Any, ...]], columns: list[Column], checks: list[Check]) -> tuple[list[Column], list[Check]]:
+        """MariaDB's JSON is LONGTEXT utf8mb4_bin with a column check ``json_valid(col)``: spelled ``json`` here."""
+        raw_collation = {r[1]: r[7] for r in rows}
+        out = []
+        for col in columns:
+            check = next((k for k in checks if k.name == col.name and k.options.get("column")
+                          and k.expression == "json_valid(`" + col.name.replace("`", "``") + "`)"), None)
+            if check is not None and col.type == "longtext" and raw_collation.get(col.name) == "utf8mb4_bin":
+                checks = [k for k in checks if k is not check]
+                col = replace(col, type="json", collation=None)
+            out.append(col)
+        return out, checks
+
 
 class MariaDBBackend(MySQLBackend):
     name: ClassVar[str] = "mariadb"
     dialect_name: ClassVar[str] = "mariadb"
-    is_mariadb: ClassVar[bool] = True
+    catalog_reader: ClassVar[type[CatalogReader]] = MariaDBCatalogReader
+    sequence_owns_counter: ClassVar[bool] = True
     timeout_variables: ClassVar[Mapping[str, tuple[tuple[str, str], ...]]] = {
         "lock_timeout": LOCK_WAITS, "statement_timeout": (("max_statement_time", "s"),)}  # DDL included
     drop_check: ClassVar[str] = "CONSTRAINT"
@@ -59,7 +106,7 @@ class MariaDBBackend(MySQLBackend):
         """Sequences the models declare (``sa.Sequence`` attached to the metadata or a column)."""
         import sqlalchemy as sa
 
-        from .mysql_catalog import sequence_options
+        from .catalog import sequence_options
 
         sequences: dict[str, dict[str, Any]] = {}
         found = [s for md in metadata for s in md._sequences.values()]

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Sequence
 
-from ..schema import (
+from ...schema import (
     Check,
     Column,
     Computed,
@@ -28,9 +28,12 @@ from ..schema import (
     table_key,
     with_empty_schemas,
 )
+from .connection import _version_text
+from ..base import Mixin
+
 
 if TYPE_CHECKING:
-    from .base import Connection
+    from ..base import Connection
 
 RELATIONS = """
 SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence, c.reloptions, ts.spcname,
@@ -703,3 +706,14 @@ def _unquote(text: str) -> str:
     if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
         return text[1:-1].replace('""', '"')
     return text
+
+
+class PostgreSQLCatalog(Mixin):
+    """Introspection: the catalog reader over a live connection."""
+
+    def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
+        default = self.default_schema(conn)
+        number = self.server_num(conn)
+        snap = CatalogReader(conn, list(schemas or [default]), default, number,
+                             self.manage_grants).read(self.name, _version_text(number))
+        return snap.replace(tables={k: t for k, t in snap.tables.items() if t.name not in self.internal_tables or t.schema})

@@ -8,9 +8,9 @@ import re
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
-from ..errors import BackendError
-from ..migrations.files import Statement
-from ..operations import (
+from ...errors import BackendError
+from ...migrations.files import Statement
+from ...operations import (
     AddColumn,
     CreateObject,
     DropObject,
@@ -27,11 +27,12 @@ from ..operations import (
     RenameColumn,
     RenameTable,
 )
-from ..schema import Check, Column, ForeignKey, Index, IndexElement, PrimaryKey, SchemaObject, Table, Unique, View, split_key
-from .postgresql_catalog import SERIALS, implicit_name
+from ...schema import Check, Column, ForeignKey, Index, IndexElement, PrimaryKey, SchemaObject, Table, Unique, View, split_key
+from ..base import Mixin
+from .catalog import SERIALS, implicit_name
 
 
-class PostgreSQLRendering:
+class PostgreSQLRendering(Mixin):
     """``render_<kind>`` for every operation, and the SQL pieces they share."""
 
     quote: Any
@@ -303,7 +304,7 @@ class PostgreSQLRendering:
     def using(self, old: Column, new: Column, column: str, via: str) -> str:
         """``USING col::type`` where the types need an explicit cast; none between strings, or between numerics,
         whose implicit cast refuses a value that does not fit where an explicit one would cut it (varchar(5))."""
-        from .assess import type_shape
+        from ..base.assess import type_shape
 
         families = {type_shape(c.type, self.type_families).family for c in (old, new)}  # type: ignore[attr-defined]
         if not via and len(families) == 1 and families & {"string", "char", "decimal", "integer", "binary"}:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..operations import AddConstraint, AlterColumn, CreateIndex, DropColumn, DropConstraint, DropIndex, Operation
-from ..schema import Column, Index, Unique
+from ...operations import AddConstraint, AlterColumn, CreateIndex, DropColumn, DropConstraint, DropIndex, Operation
+from ...schema import Column, Index, Unique
 
 
 def storage(col: Column) -> str:

@@ -14,14 +14,15 @@ import re
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
-from ..errors import BackendError, ConfigError
+from ...errors import BackendError, ConfigError
+from ..base import Connection, Mixin
 
 
 class PsycopgConnection:
     def __init__(self, backend: Any, url: str, masked_url: str):
         import psycopg
 
-        from ..config import mask_text
+        from ...config import mask_text
 
         self.backend = backend
         self.masked_url = masked_url
@@ -136,3 +137,41 @@ class PsycopgConnection:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _version_text(number: int) -> str:
+    """``server_version_num`` as SQLAlchemy spells the version: 150020 → "15.20", 90624 → "9.6.24"."""
+    if number >= 100000:
+        return f"{number // 10000}.{number % 10000}"
+    return f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+
+
+class PostgreSQLConnecting(Mixin):
+    """Connecting to PostgreSQL: the default schema, user schemas, the server's version, the read-only psycopg connection."""
+
+    def default_schema(self, conn: Connection | None) -> str:
+        if conn is None:
+            return self.default_schema_name
+        return str(conn.query("SELECT current_schema()")[0][0])
+
+    def regclass(self, schema: str | None, name: str) -> str:
+        """A relation's name as ``'…'::regclass`` prints it: qualified outside the default schema, quoted if needed."""
+        prep = self._preparer()
+        return f"{prep.quote(schema)}.{prep.quote(name)}" if schema else prep.quote(name)
+
+    def user_schemas(self, conn: Connection) -> list[str]:
+        rows = conn.query("SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') "
+                          "AND nspname !~ '^pg_(toast|temp_|toast_temp_)' ORDER BY nspname")
+        return [r[0] for r in rows]
+
+    def server_num(self, conn: Connection) -> int:
+        return int(conn.query("SHOW server_version_num")[0][0])
+
+    def server_version(self, conn: Connection) -> str:
+        return _version_text(self.server_num(conn))
+
+    def connect_read_only(self, url: str, masked_url: str | None = None) -> Connection:
+        from ...config import mask_url
+        from .connection import PsycopgConnection
+
+        return PsycopgConnection(self, url, masked_url or mask_url(url))  # type: ignore[return-value]

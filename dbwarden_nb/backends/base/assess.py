@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ..operations import (
+from ...operations import (
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -26,10 +26,10 @@ from ..operations import (
     Operation,
     RebuildTable,
 )
-from ..schema import Check, Column, ForeignKey, PrimaryKey, Table, Unique
+from ...schema import Check, Column, ForeignKey, PrimaryKey, Table, Unique
 
 if TYPE_CHECKING:
-    from .base import Backend
+    from . import Backend
 
 
 @dataclass(frozen=True)
