@@ -174,9 +174,21 @@ class PostgreSQLConnecting(Mixin):
     @contextmanager
     def pipeline(self, conn: Connection) -> Iterator[Pipeline]:
         """psycopg's pipeline mode: a migration's statements go to the server in batches, one round trip each."""
+        import psycopg
+
         raw = conn.sqlalchemy.connection.dbapi_connection
-        with raw.pipeline() as pipe:
-            yield _PsycopgPipeline(conn, raw, pipe)
+        failure: PipelineFailure | None = None
+        try:
+            with raw.pipeline() as pipe:
+                try:
+                    yield _PsycopgPipeline(conn, raw, pipe)
+                except PipelineFailure as exc:  # raised once out of pipeline mode (psycopg logs one ended inside it)
+                    failure = exc
+        except psycopg.Error:
+            if failure is None:
+                raise
+        if failure is not None:
+            raise failure
 
     def lock_capacity(self, conn: Connection) -> int:
         # the shared lock table: max_locks_per_transaction × (max_connections + max_prepared_transactions) entries
