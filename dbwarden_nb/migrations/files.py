@@ -796,6 +796,7 @@ def _group_sections(parts: list[tuple[_Marker | None, Section]], source: str | N
     for name in ("upgrade", "dev-upgrade"):
         section = sections.get(name)
         for index, statement in section.with_directives() if section is not None else ():
+            assert section is not None  # for type checkers: the loop runs only then
             if statement.irreversible is not None:
                 raise _error(source, section.line(index), "'-- dbwarden: irreversible' belongs in a rollback section")
             if statement.undoes is not None:
@@ -804,6 +805,7 @@ def _group_sections(parts: list[tuple[_Marker | None, Section]], source: str | N
         count = len(sections[upgrade]) if upgrade in sections else 0
         section = sections.get(name)
         for index, statement in section.with_directives() if section is not None else ():
+            assert section is not None
             undoes = statement.undoes
             if undoes is not None and undoes[1] > count:
                 raise _error(source, section.line(index), f"'-- dbwarden: undoes' names upgrade statement "
@@ -863,7 +865,7 @@ class _Splitter:
                                or char == "$" and _WORD_CHAR.match(text, self.pos - 1)):
                 self._plain()
             elif char.isspace() or char == "\ufeff":  # a byte-order mark inside the text (files joined by cat)
-                self._advance(_SPACE.match(text, self.pos).end())
+                self._advance(space.end() if (space := _SPACE.match(text, self.pos)) else self.pos + 1)
             elif text.startswith("--", self.pos):
                 self._line_comment()
             elif text.startswith("/*", self.pos):
@@ -893,7 +895,7 @@ class _Splitter:
         kept as far as E'...' strings need it."""
         text, pos = self.text, self.pos
         if text[pos] == "$":  # inside a word (a$b): the word goes on
-            end = _WORD_REST.match(text, pos).end()
+            end = rest.end() if (rest := _WORD_REST.match(text, pos)) else pos + 1
             self.last_word, self.last_word_end = "$", end
             self._token(end)
             return

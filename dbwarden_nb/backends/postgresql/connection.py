@@ -177,12 +177,12 @@ class PostgreSQLConnecting(Mixin):
         import psycopg
 
         raw = conn.sqlalchemy.connection.dbapi_connection
-        failure: PipelineFailure | None = None
+        failure: Exception | None = None
         try:
             with raw.pipeline() as pipe:
                 try:
                     yield _PsycopgPipeline(conn, raw, pipe)
-                except PipelineFailure as exc:  # raised once out of pipeline mode (psycopg logs one ended inside it)
+                except Exception as exc:  # noqa: BLE001 (raised below, out of pipeline mode: psycopg logs one inside)
                     failure = exc
         except psycopg.Error:
             if failure is None:
