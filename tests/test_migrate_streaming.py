@@ -91,3 +91,20 @@ def test_a_migration_larger_than_the_lock_table_commits_in_parts_and_resumes(tmp
     rolled = project.ok("rollback", "--force").out
     assert "rolled back 1 migration(s)" in rolled and count_tables(pg_url) == 0
     assert not project.ok("--json", "history").json()["history"]
+
+
+def test_the_splitter_reads_strings_the_same_way_past_a_statements_first_words() -> None:
+    """Once a statement cannot open a BEGIN ... END block it is read from string to string; E'...' strings, words
+    with '$', dollar quotes, comments and a byte-order mark read as they do token by token."""
+    from dbwarden_nb.migrations.files import split_statements
+
+    def sqls(text: str) -> list[str]:
+        return [s.sql for s in split_statements(text)]
+
+    assert sqls("INSERT INTO t VALUES (E'a\\';b', 'c'';d');SELECT 1") == ["INSERT INTO t VALUES (E'a\\';b', 'c'';d')",
+                                                                          "SELECT 1"]
+    assert sqls("SELECT xE'\\';SELECT 'q'") == ["SELECT xE'\\'", "SELECT 'q'"]  # xE is a word: no escape string
+    assert sqls("SELECT a$b$c, $q$;$q$ /* ; */ -- ;\n, E'\\'' ; x") == ["SELECT a$b$c, $q$;$q$ /* ; */ -- ;\n, E'\\''",
+                                                                          "x"]
+    assert sqls("SELECT 1 \ufeff ;\ufeffSELECT 2") == ["SELECT 1", "SELECT 2"]
+    assert sqls("E'\\'';") == ["E'\\''"]  # E alone as a statement's first word still opens an escape string
