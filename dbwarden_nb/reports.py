@@ -414,7 +414,10 @@ class RunReport(Report):
             return f"{self.database}: up to date; nothing to {verb}"
         done = "applied" if r.direction == "upgrade" else "rolled back"
         lines = [f"{self.database}: {done} {len(r.applied)} migration(s)"]
-        lines += [f"  {a.version:04d} {a.description} ({a.statements} statement(s))" for a in r.applied]
+        lines += [f"  {a.version:04d} {a.description} ({a.statements} statement(s)" + (
+            f"; committed in {a.transactions} transactions of at most about {a.lock_budget} locks each, as the "
+            "server's lock table is shared: a failure would have left it partial, to continue from there)"
+            if a.transactions else ")") for a in r.applied]
         lines += [f"  error: {d}" for d in (*self.drift, *self.hook_errors)]
         return "\n".join(lines)
 

@@ -29,9 +29,11 @@ import hashlib
 import json
 import re
 import unicodedata
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, overload
 
 from dbwarden_nb.errors import MigrationFileError
 from dbwarden_nb.session import view
@@ -39,6 +41,7 @@ from dbwarden_nb.session import view
 __all__ = [
     "SEVERITIES",
     "MigrationFile",
+    "Section",
     "Statement",
     "migration_filename",
     "parse_migration",
@@ -46,6 +49,7 @@ __all__ = [
     "read_migrations",
     "slugify",
     "split_statements",
+    "with_directives",
 ]
 
 SEVERITIES = ("INFO", "WARN", "CRITICAL")
@@ -162,6 +166,19 @@ class MigrationFile:
         """Whether a recorded checksum is this file's upgrade: of either kind (the first kind costs a split, once
         per content with the parsed-file cache)."""
         return checksum == self.checksum or checksum == self.legacy_checksums[0]
+
+    def section(self, name: str) -> Sequence[Statement] | None:
+        """The statements of section ``name`` (``upgrade``, ``rollback``, ``dev-upgrade``, ``dev-rollback``; None for
+        dev sections the file does not have). A file read header-only is split once, keeping where each statement
+        lies rather than the statements (``migrate`` runs a file of any size this way); a file parsed whole or
+        built in code answers with its tuples."""
+        attribute = name.replace("-", "_")
+        source = self.__dict__.get("_source")
+        if source is None or attribute in self.__dict__:
+            return getattr(self, attribute)
+        if "_sections" not in self.__dict__:
+            object.__setattr__(self, "_sections", source.sections())
+        return self.__dict__["_sections"].get(name)
 
     @property
     def filename(self) -> str:
@@ -304,22 +321,16 @@ def migration_filename(version: int, name: str) -> str:
 
 def split_statements(sql: str) -> list[Statement]:
     """Split SQL text into statements, honouring quotes, comments, dollar quotes, BEGIN ... END and directives."""
-    items = _Splitter(_normalize(sql), None, 1, sections=False).run()
-    return [item.statement for item in items if isinstance(item, _Located)]
+    ((_, section),) = _Splitter(_normalize(sql), None, 1, sections=False).run()
+    return list(section)
 
 
 def parse_migration(text: str, path: Path | None = None) -> MigrationFile:
     """Parse a migration file's text; ``path`` names the file in errors and is checked against the header."""
-    source = str(path) if path is not None else None
-    text = _normalize(text)
-    head = _read_head(text, source, path)
-    lines = text.split("\n")
-    items = _Splitter("\n".join(lines[head.first_section:]), source, head.first_section + 1, sections=True).run()
-    _same_markers(head.markers, items, source)
-    sections = _group_sections(items, source)
+    head, sections = _split_file(_normalize(text), path)
 
     def statements(name: str) -> tuple[Statement, ...]:
-        return tuple(item.statement for item in sections[name][1])
+        return tuple(sections[name])
 
     has_dev = "dev-upgrade" in sections
     m = MigrationFile(
@@ -333,6 +344,83 @@ def parse_migration(text: str, path: Path | None = None) -> MigrationFile:
     return m
 
 
+def _split_file(text: str, path: Path | None, head: _Head | None = None) -> tuple[_Head, dict[str, Section]]:
+    """A file's (normalized) text read whole: its head (``head``: read before from this text) and every section's
+    statements, found by one split."""
+    source = str(path) if path is not None else None
+    head = head or _read_head(text, source, path)
+    # the sections' text starts at the first marker's line: offsets stay those of ``text``, lines are counted on
+    parts = _Splitter(text, source, head.first_section + 1, sections=True, start=head.section_offset).run()
+    _same_markers(head.markers, [marker for marker, _ in parts], source)
+    return head, _group_sections(parts, source)
+
+
+class Section(Sequence[Statement]):
+    """The statements of one section, kept as where each lies in the file's text rather than as objects: a statement
+    is built when asked for, so a file of hundreds of thousands of statements runs without being held whole
+    (``MigrationFile.section``). Statements with directives keep them aside, by index."""
+
+    __slots__ = ("text", "_spans", "_directives")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._spans = array("q")  # start, end, line of each statement
+        self._directives: dict[int, tuple[bool, str | None, tuple[int, int] | None, tuple[RowCheck, ...]]] = {}
+
+    def _add(self, start: int, end: int, line: int, directives: tuple[bool, str | None, tuple[int, int] | None,
+                                                                         tuple[RowCheck, ...]]) -> None:
+        if directives != _NO_DIRECTIVES:
+            self._directives[len(self)] = directives
+        self._spans.extend((start, end, line))
+
+    def __len__(self) -> int:
+        return len(self._spans) // 3
+
+    @overload
+    def __getitem__(self, index: int) -> Statement: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Statement, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Statement | tuple[Statement, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        sql = self.text[self._spans[3 * index]:self._spans[3 * index + 1]]
+        directives = self._directives.get(index)
+        return Statement(sql) if directives is None else Statement(sql, *directives)
+
+    def __iter__(self) -> Iterator[Statement]:
+        for index in range(len(self)):
+            yield self[index]
+
+    def line(self, index: int) -> int:
+        """The line of the file where statement ``index`` (from 0) starts."""
+        return self._spans[3 * index + 2]
+
+    def with_directives(self) -> Iterator[tuple[int, Statement]]:
+        """(index, statement) of the statements that carry a directive (the others have none to look at)."""
+        for index in sorted(self._directives):
+            yield index, self[index]
+
+
+_NO_DIRECTIVES: tuple[bool, None, None, tuple[RowCheck, ...]] = (True, None, None, ())
+
+
+def with_directives(statements: Sequence[Statement]) -> Iterator[tuple[int, Statement]]:
+    """(index, statement) of the statements that carry a directive; of a :class:`Section`, without building the
+    others."""
+    if isinstance(statements, Section):
+        yield from statements.with_directives()
+        return
+    for index, s in enumerate(statements):
+        if (s.transactional, s.irreversible, s.undoes, s.checks) != _NO_DIRECTIVES:
+            yield index, s
+
+
 @dataclass
 class _Head:
     """What a file says without splitting its statements: the header, where its sections start, their checksums."""
@@ -343,6 +431,7 @@ class _Head:
     first_section: int  # index of the first section marker line
     markers: list[_Marker]
     checksums: tuple[str, str]
+    section_offset: int  # where that line starts in the text
 
     def fields(self, path: Path | None) -> dict[str, Any]:
         def header(key: str, default: str | None = None) -> str | None:
@@ -387,7 +476,7 @@ def _read_head(text: str, source: str | None, path: Path | None) -> _Head:
         stop = markers[n + 1][2] if n + 1 < len(markers) else len(text)
         digests[marker.name] = _lines_digest_of(text, body, stop)
     return _Head(version, title.group(2).strip(), headers, markers[0][0].line - 1, [m for m, _, _ in markers],
-                 _sums(digests["upgrade"], digests["rollback"]))
+                 _sums(digests["upgrade"], digests["rollback"]), markers[0][2])
 
 
 def _lines(text: str, start: int = 0, number: int = 1) -> Iterator[tuple[int, int, str]]:
@@ -410,6 +499,8 @@ def _lines_digest_of(text: str, start: int, stop: int) -> Any:
 
 
 _LEXICAL = re.compile(r"['\"`$]|--|/\*")
+_PLAIN_STOP = re.compile(r"['\"`$;]|--|/\*")
+_SPACE = re.compile(r"[\s\ufeff]+")
 _WORD_CHAR = re.compile(r"\w")
 _WORD_REST = re.compile(r"[\w$]*")
 
@@ -491,10 +582,10 @@ def _header_line(headers: dict[str, tuple[str, int]], stripped: str, number: int
         headers[key] = (header.group(2).strip(), number)
 
 
-def _same_markers(markers: list[_Marker], items: list[_Marker | _Located], source: str | None) -> None:
+def _same_markers(markers: list[_Marker], split: list[_Marker | None], source: str | None) -> None:
     """The splitter finds the sections where the scan of strings and comments found them (checksums and header-only
     reads go by the scan); a difference would be a bug of one of them, never a file to run."""
-    if [(m.name, m.line) for m in markers] != [(i.name, i.line) for i in items if isinstance(i, _Marker)]:
+    if [(m.name, m.line) for m in markers] != [(m.name, m.line) for m in split if m is not None]:
         raise _error(source, None, "its sections are read differently by the statement splitter and the section "
                                    "scan (a bug of dbwarden: please report it with the file)")
 
@@ -506,6 +597,8 @@ class _Source:
     path: Path
     cache: Path | None
     checksums: tuple[str, str]
+    head: _Head
+    digest: bytes  # SHA-256 of the bytes the head was read from
 
     def parse(self) -> MigrationFile:
         from ..parsed import parsed
@@ -513,6 +606,14 @@ class _Source:
         data = _read_bytes(self.path)
         return self._same(parsed(self.cache, "migration", str(self.path), data,
                                  lambda: parse_migration(_decode(self.path, data), self.path), (__name__,)))
+
+    def sections(self) -> dict[str, Section]:
+        """Every section's statements as spans of the text: one split, statements not kept (not cached either: the
+        cache would hold them all)."""
+        data = _read_bytes(self.path)
+        if hashlib.sha256(data).digest() != self.digest:
+            self._unchanged(None)
+        return _split_file(_normalize(_decode(self.path, data)), self.path, self.head)[1]
 
     def legacy(self) -> tuple[str, str]:
         """The first kind of checksums, cached alone (a few bytes) rather than with the statements."""
@@ -524,19 +625,27 @@ class _Source:
                       (__name__,))
 
     def _same(self, full: MigrationFile) -> MigrationFile:
-        if full.text_checksums != self.checksums:
-            raise MigrationFileError(f"{self.path}: changed while it was being read; run the command again")
+        self._unchanged(full.text_checksums)
         return full
+
+    def _unchanged(self, checksums: tuple[str, str] | None) -> None:
+        if checksums != self.checksums:
+            raise MigrationFileError(f"{self.path}: changed while it was being read; run the command again")
 
 
 def _read_lazy(path: Path, cache: Path | None) -> MigrationFile:
     """A migration file's header and checksums; its statements are parsed when something first asks for them."""
-    head = _read_head(_normalize(_decode(path, _read_bytes(path))), str(path), path)
+    from ..parsed import parsed
+
+    data = _read_bytes(path)
+    # the scan of a large file's strings takes seconds (8 s at 800,000 statements): read once per content
+    head = parsed(cache, "head", str(path), data, lambda: _read_head(_normalize(_decode(path, data)), str(path), path),
+                  (__name__,))
     m = object.__new__(MigrationFile)
     for key, value in head.fields(path).items():
         object.__setattr__(m, key, value)
     object.__setattr__(m, "text_checksums", head.checksums)
-    object.__setattr__(m, "_source", _Source(path, cache, head.checksums))
+    object.__setattr__(m, "_source", _Source(path, cache, head.checksums, head, hashlib.sha256(data).digest()))
     return m
 
 
@@ -661,12 +770,6 @@ class _Marker:
     line: int
 
 
-@dataclass(frozen=True)
-class _Located:
-    statement: Statement
-    line: int
-
-
 def _check_markers(markers: list[_Marker], source: str | None) -> None:
     """The sections a file must have, once each; dev sections in pairs, for one backend."""
     named: dict[str, _Marker] = {}
@@ -687,33 +790,26 @@ def _check_markers(markers: list[_Marker], source: str | None) -> None:
                                                 f"dev-upgrade backend '{dev_upgrade.backend}'")
 
 
-def _group_sections(
-    items: list[_Marker | _Located], source: str | None
-) -> dict[str, tuple[_Marker, list[_Located]]]:
-    _check_markers([item for item in items if isinstance(item, _Marker)], source)
-    sections: dict[str, tuple[_Marker, list[_Located]]] = {}
-    current: list[_Located] | None = None
-    for item in items:
-        if isinstance(item, _Marker):
-            current = []
-            sections[item.name] = (item, current)
-        elif current is None:
-            raise _error(source, item.line, "SQL before the '-- upgrade' section")
-        else:
-            current.append(item)
+def _group_sections(parts: list[tuple[_Marker | None, Section]], source: str | None) -> dict[str, Section]:
+    _check_markers([marker for marker, _ in parts if marker is not None], source)
+    sections = {marker.name: section for marker, section in parts if marker is not None}
     for name in ("upgrade", "dev-upgrade"):
-        for located in sections[name][1] if name in sections else ():
-            if located.statement.irreversible is not None:
-                raise _error(source, located.line, "'-- dbwarden: irreversible' belongs in a rollback section")
-            if located.statement.undoes is not None:
-                raise _error(source, located.line, "'-- dbwarden: undoes' belongs in a rollback section")
+        section = sections.get(name)
+        for index, statement in section.with_directives() if section is not None else ():
+            assert section is not None  # for type checkers: the loop runs only then
+            if statement.irreversible is not None:
+                raise _error(source, section.line(index), "'-- dbwarden: irreversible' belongs in a rollback section")
+            if statement.undoes is not None:
+                raise _error(source, section.line(index), "'-- dbwarden: undoes' belongs in a rollback section")
     for name, upgrade in (("rollback", "upgrade"), ("dev-rollback", "dev-upgrade")):
-        count = len(sections[upgrade][1]) if upgrade in sections else 0
-        for located in sections[name][1] if name in sections else ():
-            undoes = located.statement.undoes
+        count = len(sections[upgrade]) if upgrade in sections else 0
+        section = sections.get(name)
+        for index, statement in section.with_directives() if section is not None else ():
+            assert section is not None
+            undoes = statement.undoes
             if undoes is not None and undoes[1] > count:
-                raise _error(source, located.line, f"'-- dbwarden: undoes' names upgrade statement {undoes[1]}, "
-                                                   f"but the '-- {upgrade}' section has {count}")
+                raise _error(source, section.line(index), f"'-- dbwarden: undoes' names upgrade statement "
+                                                          f"{undoes[1]}, but the '-- {upgrade}' section has {count}")
     return sections
 
 
@@ -733,14 +829,15 @@ class _Splitter:
     are dropped (they hold directives and notes, not SQL), comments inside it are kept.
     """
 
-    def __init__(self, text: str, source: str | None, first_line: int, *, sections: bool) -> None:
+    def __init__(self, text: str, source: str | None, first_line: int, *, sections: bool, start: int = 0) -> None:
         self.text = text
         self.source = source
         self.sections = sections
-        self.pos = 0
+        self.pos = start
         self.line = first_line
-        self.line_start = 0
-        self.items: list[_Marker | _Located] = []
+        self.line_start = start
+        # statements go to the section of the marker before them (text that is not a file: one section, no marker)
+        self.parts: list[tuple[_Marker | None, Section]] = [] if sections else [(None, Section(text))]
         self._new_statement()
 
     def _new_statement(self) -> None:
@@ -758,13 +855,17 @@ class _Splitter:
         self.undoes: tuple[int, int] | None = None
         self.checks: list[RowCheck] = []
         self.directive: tuple[str, int] | None = None
+        self.plain = False  # past the words that could open a BEGIN ... END block (see _plain)
 
-    def run(self) -> list[_Marker | _Located]:
+    def run(self) -> list[tuple[_Marker | None, Section]]:
         text = self.text
         while self.pos < len(text):
             char = text[self.pos]
-            if char.isspace() or char == "\ufeff":  # a byte-order mark inside the text (files joined by cat)
-                self._advance(self.pos + 1)
+            if self.plain and (not _PLAIN_STOP.match(text, self.pos)
+                               or char == "$" and _WORD_CHAR.match(text, self.pos - 1)):
+                self._plain()
+            elif char.isspace() or char == "\ufeff":  # a byte-order mark inside the text (files joined by cat)
+                self._advance(space.end() if (space := _SPACE.match(text, self.pos)) else self.pos + 1)
             elif text.startswith("--", self.pos):
                 self._line_comment()
             elif text.startswith("/*", self.pos):
@@ -782,10 +883,47 @@ class _Splitter:
                 self._token(self.pos + 1)
         self._finish()
         self._no_pending_directive()
-        return self.items
+        return self.parts
 
     def _fail(self, line: int, message: str) -> MigrationFileError:
         return _error(self.source, line, message)
+
+    def _plain(self) -> None:
+        """In a statement that cannot open a BEGIN ... END block (an INSERT, a CREATE TABLE), words and other tokens
+        no longer matter: go from string to string up to the ';' by regular-expression searches, and leave comments
+        and dollar quotes to the token loop (a data file of INSERTs is split several times faster). ``last_word`` is
+        kept as far as E'...' strings need it."""
+        text, pos = self.text, self.pos
+        if text[pos] == "$":  # inside a word (a$b): the word goes on
+            end = rest.end() if (rest := _WORD_REST.match(text, pos)) else pos + 1
+            self.last_word, self.last_word_end = "$", end
+            self._token(end)
+            return
+        while True:
+            found = _PLAIN_STOP.search(text, pos)
+            stop = len(text) if found is None else found.start()
+            if stop > pos:
+                kept = text[pos:stop].rstrip()
+                while kept.endswith("\ufeff"):  # like whitespace after the last token, not part of the statement
+                    kept = kept[:-1].rstrip()
+                if kept:
+                    self.end = pos + len(kept)
+            char = text[stop] if stop < len(text) else ""
+            if char not in ("'", '"', "`"):
+                break
+            # no '$' since ``pos``: a word that ends at the quote is E alone when no word character comes before it
+            if stop > pos:
+                backslashes = text[stop - 1] in "Ee" and (stop - 1 == pos or not _WORD_CHAR.match(text, stop - 2))
+            else:
+                backslashes = self.last_word_end == pos and self.last_word in ("E", "e")
+            pos = self.end = _quote_end(text, stop, char, char == "'" and backslashes,
+                                        lambda at=stop: self.line + text.count("\n", self.pos, at), self.source)
+            self.last_word_end = -1
+        self.last_word, self.last_word_end = "", -1
+        self._advance(stop)
+        if char == ";":
+            self._finish()
+            self._advance(stop + 1)
 
     def _advance(self, to: int) -> None:
         newlines = self.text.count("\n", self.pos, to)
@@ -805,9 +943,10 @@ class _Splitter:
             return  # only comments and whitespace: not a statement
         if self.depth:
             raise self._fail(self.block_line, "unterminated BEGIN ... END block")
-        statement = Statement(self.text[self.start : self.end], self.transactional, self.irreversible, self.undoes,
-                              tuple(self.checks))
-        self.items.append(_Located(statement, self.start_line))
+        if not self.parts:
+            raise self._fail(self.start_line, "SQL before the '-- upgrade' section")
+        self.parts[-1][1]._add(self.start, self.end, self.start_line,
+                               (self.transactional, self.irreversible, self.undoes, tuple(self.checks)))
         self._new_statement()
 
     def _no_pending_directive(self) -> None:
@@ -825,7 +964,7 @@ class _Splitter:
             # A section marker also ends a statement whose ';' was forgotten.
             self._finish()
             self._no_pending_directive()
-            self.items.append(_marker(marker, comment, self.line, self.source))
+            self.parts.append((_marker(marker, comment, self.line, self.source), Section(self.text)))
         elif directive := _DIRECTIVE.match(comment):
             self._directive(comment, directive.group(1).strip(), own_line)
         self._advance(end)
@@ -913,4 +1052,6 @@ class _Splitter:
                 self.depth -= 1
             if suffix is not None:
                 end = suffix.end()
+        self.plain = not self.depth and (self.first_word not in ("CREATE", "ALTER")
+                                         or self.kind is not None and self.kind not in _ROUTINES)
         return end

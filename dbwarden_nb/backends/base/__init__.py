@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 from ...errors import BackendError, ConfigError, MigrationError
 from ...operations import Operation, Plan
 from ...schema import Snapshot
-from .connection import Connection, ConnectionProtocol  # noqa: F401 (the protocol's home)
+from .connection import Connection, ConnectionProtocol, Pipeline  # noqa: F401 (the protocol's home)
 from .render import Renderer
 from .translation import TranslationRules
 
@@ -633,6 +633,21 @@ class Backend(Renderer):
 
     def before_commit(self, conn: Connection) -> None:
         """Called inside the last transaction of a migration; raise to roll it back."""
+
+    @contextmanager
+    def pipeline(self, conn: Connection) -> Iterator[Pipeline]:
+        """Send statements of the transaction ``conn`` has open without waiting for each result, where the driver
+        can; here each runs as it is sent."""
+        yield Pipeline(conn)
+
+    def lock_capacity(self, conn: Connection) -> int | None:
+        """How many locks the server's lock table holds for all sessions, where a transaction can run out of them
+        (None: no such limit)."""
+        return None
+
+    def locks_held(self, conn: Connection) -> int:
+        """The locks this session's transaction holds in that table."""
+        return 0
 
     def failure(self, exc: BaseException, sql: str) -> MigrationError:
         """A one-line error for a failed statement."""

@@ -190,3 +190,31 @@ class Connection:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class PipelineFailure(Exception):
+    """The statement sent ``position``-th (from 0) since the last sync failed with ``error`` (what ``execute`` would
+    have raised); none sent after it ran."""
+
+    def __init__(self, position: int, error: BaseException):
+        super().__init__(str(error))
+        self.position, self.error = position, error
+
+
+class Pipeline:
+    """Statements of the open transaction sent in order; :meth:`sync` waits until all sent have run. This one runs
+    each as it is sent (a backend whose driver can send without waiting has its own, ``Backend.pipeline``)."""
+
+    def __init__(self, conn: ConnectionProtocol):
+        self.conn = conn
+        self.sent = 0
+
+    def send(self, sql: str) -> None:
+        try:
+            self.conn.execute(sql)
+        except Exception as exc:
+            raise PipelineFailure(self.sent, exc) from None
+        self.sent += 1
+
+    def sync(self) -> None:
+        self.sent = 0
