@@ -28,8 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in argv or "--verbose" in argv
     # The cyclic collector re-traverses every object alive on each full pass: importing 2,000 model classes and
-    # building their snapshots spent ~30 % of a command there, to free next to nothing (the same peak RSS with it
-    # off). A command is one short process: collect rarely (never a full pass in practice), as before afterwards.
+    # building their snapshots spent ~25 % of a command's CPU there, to free next to nothing (the same peak RSS).
+    # A command is one short process: collect rarely (never a full pass in practice), as before afterwards.
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 1000)
     try:
