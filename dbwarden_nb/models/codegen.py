@@ -150,6 +150,7 @@ class CodeGenerator:
         self.imports = Imports()
         self.needs_raw_type = False
         self.dialect = backend.dialect()
+        self.spelling: dict[str, list[tuple[str, Any]]] = {}  # a type's spelling → _type_of(spelling)
         self.enum_classes: dict[str, str] = {}  # enum key → the Python class generated for it
         self.inline_enums: dict[str, str] = {}  # a column type that lists its labels (MySQL ENUM) → its class
         self.class_names: dict[str, str] = {}  # table key → its class (tables with a primary key)
@@ -167,21 +168,31 @@ class CodeGenerator:
             code = self.backend.array_type_code(named) if spelled.endswith("[]") else named
             self._import_type(code)
             return code
+        found = self.spelling.get(spelled)
+        if found is None:
+            found = self.spelling[spelled] = self._type_of(spelled)
+        for code, obj in found:
+            if collation is not None:
+                if not hasattr(obj, "collation"):
+                    break
+                code = code[:-1] + (", " if not code.endswith("()") else "") + f"collation={collation!r})"
+            if spelled in self.inline_enums:  # the same labels, from the enum class
+                self.local_names.add(self.inline_enums[spelled])
+                extra = f", collation={collation!r}" if collation is not None else ""
+                code = self.backend.enum_class_type(f"{self.inline_enums[spelled]}, values_callable={ENUM_VALUES}{extra}")
+            self._import_type(code)
+            return code
+        self.needs_raw_type = True
+        return f"RawType({spelled!r}" + (f", collation={collation!r})" if collation else ")")
+
+    def _type_of(self, spelled: str) -> list[tuple[str, Any]]:
+        """The first candidate expression (and its type object) that compiles to ``spelled``, as a list of at most
+        one; compiled once per spelling (a schema has thousands of columns and a few dozen types)."""
         for code in self.backend.type_candidates(spelled):
             obj = eval(code, {"sa": _sa(), **self.backend.codegen_namespace()})  # candidates are our own literals
             if self.backend.canonical_type(obj.compile(dialect=self.dialect)) == spelled:
-                if collation is not None:
-                    if not hasattr(obj, "collation"):
-                        break
-                    code = code[:-1] + (", " if not code.endswith("()") else "") + f"collation={collation!r})"
-                if spelled in self.inline_enums:  # the same labels, from the enum class
-                    self.local_names.add(self.inline_enums[spelled])
-                    extra = f", collation={collation!r}" if collation is not None else ""
-                    code = self.backend.enum_class_type(f"{self.inline_enums[spelled]}, values_callable={ENUM_VALUES}{extra}")
-                self._import_type(code)
-                return code
-        self.needs_raw_type = True
-        return f"RawType({spelled!r}" + (f", collation={collation!r})" if collation else ")")
+                return [(code, obj)]
+        return []
 
     def named_key(self, spelled: str) -> str | None:
         """The key of the enum or domain of the snapshot that a column type names, or None."""
