@@ -88,7 +88,7 @@ OUT_OF_SCOPE: tuple[tuple[str, str], ...] = (
     ("grants and privileges", r"^(?:GRANT|REVOKE)\b|^ALTER\s+DEFAULT\s+PRIVILEGES\b"),
     ("extensions", r"^CREATE\s+EXTENSION\b"),
 )
-_OUT_OF_SCOPE = tuple((reason, re.compile(pattern, re.S)) for reason, pattern in OUT_OF_SCOPE)
+_OUT_OF_SCOPE = tuple((reason, re.compile(pattern, re.DOTALL)) for reason, pattern in OUT_OF_SCOPE)
 
 # Keys of a case that decide, without a database, that it cannot run here (see testcase.schema.json).
 # ``flavor``/``min_version``/``max_version`` are checked against the target; ``error`` cases expect
@@ -279,7 +279,7 @@ _LEX = re.compile(
       | (?P<qid>"(?:[^"]|"")*"?|`(?:[^`]|``)*`?|\[[^\]\n]*\]?)
       | (?P<word>[^\W\d][\w$]*)
       | (?P<other>.)""",
-    re.S | re.X,
+    re.DOTALL | re.VERBOSE,
 )
 
 

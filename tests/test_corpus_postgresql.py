@@ -297,8 +297,8 @@ def reset_database(conn: Any) -> None:
 # schema give the connection the same default schema.
 USER_SCHEMA = "foo"
 
-_CREATE_SCHEMA = re.compile(r'^CREATE\s+SCHEMA\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[^\s;"(]+)', re.I)
-_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+_CREATE_SCHEMA = re.compile(r'^CREATE\s+SCHEMA\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[^\s;"(]+)', re.IGNORECASE)
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
 def declared_schemas(ddl: str) -> set[str]:

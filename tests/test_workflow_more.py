@@ -163,7 +163,7 @@ def test_migrate_sql_prints_the_full_script_and_changes_nothing(project: Project
     script = project.ok("migrate", "--sql").out
     files = {m.version: m for m in parsed_files(project)}
     # one block per pending migration, in order: header comment, BEGIN, its statements, its history row, COMMIT
-    heads = [int(m) for m in re.findall(r"^-- migrations/primary/(\d{4})_", script, re.M)]
+    heads = [int(m) for m in re.findall(r"^-- migrations/primary/(\d{4})_", script, re.MULTILINE)]
     assert heads == [2, 3, 4]
     assert script.count("BEGIN;") == 3 and script.count("COMMIT;") == 3
     for version in (2, 3, 4):

@@ -15,7 +15,7 @@ _TOKEN = re.compile(
                |[EeNnXxBb]?'(?:[^'\\]|''|\\.)*'?|"(?:[^"]|"")*"?|`(?:[^`]|``)*`?|\[[^\]]*\]?)
       | (?P<word>[^\W\d][\w$]*)
       | (?P<open>\() | (?P<close>\)) | (?P<other>\S)""",
-    re.S | re.X,
+    re.DOTALL | re.VERBOSE,
 )
 
 _DROPPED_DATA = {"TABLE", "SCHEMA", "DATABASE"}

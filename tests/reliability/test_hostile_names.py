@@ -250,7 +250,7 @@ def assert_inert(obj: object, texts: list[str], plain_texts: list[str] | None = 
     bundle = obj._repr_mimebundle_()  # type: ignore[attr-defined]
     page, plain = bundle["text/html"], bundle["text/plain"]
     assert "<script" not in page.lower() and "<img" not in page.lower()
-    assert not re.search(r"<[^>]*\son\w+\s*=", page, re.I), "an on* attribute in a tag"
+    assert not re.search(r"<[^>]*\son\w+\s*=", page, re.IGNORECASE), "an on* attribute in a tag"
     parser = _Inspector()
     parser.feed(page)
     parser.close()

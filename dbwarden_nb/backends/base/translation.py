@@ -48,7 +48,7 @@ class TypeResult:
     checks: tuple[str, ...] = ()  # a domain's checks, VALUE standing for the column
 
 
-_STRING = re.compile(r"'((?:[^'\\]|''|\\.)*)'", re.S)
+_STRING = re.compile(r"'((?:[^'\\]|''|\\.)*)'", re.DOTALL)
 
 
 def string_values(text: str, backslash: bool) -> tuple[str, ...]:

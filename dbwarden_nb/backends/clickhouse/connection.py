@@ -100,7 +100,7 @@ class ClickHouseConnection:
         if params:
             sql = re.sub(r"(?<![:\w]):(\w+)", lambda m: str(format_query_value(params[m.group(1)]))
                          if m.group(1) in params else m.group(0), sql)
-        if re.match(r"\s*(SELECT|WITH|SHOW|DESCRIBE|EXISTS)\b", sql, re.I):
+        if re.match(r"\s*(SELECT|WITH|SHOW|DESCRIBE|EXISTS)\b", sql, re.IGNORECASE):
             return [tuple(r) for r in self.client.query(sql).result_rows]
         self.client.command(sql)
         return []

@@ -118,11 +118,11 @@ SELECT SPECIFIC_NAME, ROUTINE_TYPE, DTD_IDENTIFIER
 NUMERIC_TYPES = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double", "year", "bit"})
 BINARY_TYPES = frozenset({"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"})
 _INTRODUCER = re.compile(r"(?<![\w`$])_(?!binary')[a-z][a-z0-9]*(?=')")
-_BACKSLASH = re.compile(r"\\(.)", re.S)
+_BACKSLASH = re.compile(r"\\(.)", re.DOTALL)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "b": "\b", "Z": "\x1a"}  # MySQL's string escapes
 _HEX = re.compile(r"0x(?:[0-9A-Fa-f]{2})*")
-_CURRENT_TIMESTAMP = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", re.I)
-_ON_UPDATE = re.compile(r"on update (\S+)", re.I)
+_CURRENT_TIMESTAMP = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", re.IGNORECASE)
+_ON_UPDATE = re.compile(r"on update (\S+)", re.IGNORECASE)
 _SEQ_DEFAULTS_UP = {"start": 1, "increment": 1, "minvalue": 1, "maxvalue": 9223372036854775806, "cache": 1000, "cycle": False}
 _SEQ_DEFAULTS_DOWN = {"start": -1, "increment": -1, "minvalue": -9223372036854775807, "maxvalue": -1, "cache": 1000,
                       "cycle": False}
@@ -484,7 +484,7 @@ _NAME = r"\s+(?:`(?:[^`]|``)*`|[^\s(`]+)(?:\.(?:`(?:[^`]|``)*`|[^\s(`]+))?\s*"
 
 def _after_name(text: str, kind: str) -> str:
     """What follows ``CREATE [DEFINER=…] KIND name`` in a statement as the server shows it."""
-    head = re.match(_HEAD + kind + _NAME, text, re.I)
+    head = re.match(_HEAD + kind + _NAME, text, re.IGNORECASE)
     return text[head.end():] if head else text
 
 

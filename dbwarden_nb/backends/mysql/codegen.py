@@ -10,7 +10,7 @@ from ..base import Mixin
 
 
 INTEGER_TYPES = ("tinyint", "smallint", "mediumint", "int", "bigint")
-_COLUMN_TYPE = re.compile(r"^(?P<base>[a-z]+)(?:\((?P<params>.*)\))?(?P<unsigned> unsigned)?(?P<zerofill> zerofill)?$", re.S)
+_COLUMN_TYPE = re.compile(r"^(?P<base>[a-z]+)(?:\((?P<params>.*)\))?(?P<unsigned> unsigned)?(?P<zerofill> zerofill)?$", re.DOTALL)
 
 
 def split_values(params: str) -> list[str]:

@@ -22,8 +22,8 @@ TYPE_NAMES = {
 DEFAULT_PARAMS = {"decimal": "10,0", "bit": "1", "char": "1", "binary": "1"}
 DEFAULT_WIDTHS = {"tinyint": (4, 3), "smallint": (6, 5), "mediumint": (9, 8), "int": (11, 10), "bigint": (20, 20)}  # (signed, unsigned)
 _SPELLED = re.compile(r"^(?P<base>[A-Za-z][A-Za-z ]*?)\s*(?:\((?P<params>.*)\))?(?P<flags>(?:\s+(?:UNSIGNED|SIGNED|ZEROFILL))*)"
-                      r"(?P<tail>(?:\s+(?:CHARACTER SET|CHARSET|COLLATE)\s+\S+|\s+BINARY|\s+ASCII|\s+UNICODE)*)\s*$", re.I | re.S)
-_TIMESTAMP_WORDS = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\s*(\d*)\s*\))?$", re.I)
+                      r"(?P<tail>(?:\s+(?:CHARACTER SET|CHARSET|COLLATE)\s+\S+|\s+BINARY|\s+ASCII|\s+UNICODE)*)\s*$", re.IGNORECASE | re.DOTALL)
+_TIMESTAMP_WORDS = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\s*(\d*)\s*\))?$", re.IGNORECASE)
 
 # Table keyword arguments SQLAlchemy passes through as ``mysql_<key>`` and where the snapshot keeps them.
 TABLE_KWARGS = {"engine": "engine", "collate": "collation", "charset": "charset", "default_charset": "charset",

@@ -38,8 +38,8 @@ from ..base import Mixin
 
 STRING_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"})
 _LITERAL = re.compile(r"^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|'([^'\\]|''|\\.)*'|[bBxX]'[0-9a-fA-F]*'|0x[0-9a-fA-F]+|NULL|TRUE|FALSE)$",
-                      re.I | re.S)
-_CURRENT_TIMESTAMP = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", re.I)
+                      re.IGNORECASE | re.DOTALL)
+_CURRENT_TIMESTAMP = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", re.IGNORECASE)
 # what a create option is set to when the model no longer has it
 CREATE_OPTION_RESETS = {"key_block_size": "0", "checksum": "0", "delay_key_write": "0", "min_rows": "0", "max_rows": "0",
                         "avg_row_length": "0"}

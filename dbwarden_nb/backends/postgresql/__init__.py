@@ -116,7 +116,7 @@ class PostgreSQLBackend(PostgreSQLModel, PostgreSQLCodegen, PostgreSQLCatalog, P
 
     def failure(self, exc: BaseException, sql: str) -> MigrationError:
         error = super().failure(exc, sql)
-        if re.match(r"\s*CREATE (UNIQUE )?INDEX CONCURRENTLY", sql, re.I):
+        if re.match(r"\s*CREATE (UNIQUE )?INDEX CONCURRENTLY", sql, re.IGNORECASE):
             return MigrationError(f"{error}; a concurrent build that fails leaves its index behind, INVALID: drop it "
                                   "(DROP INDEX CONCURRENTLY) before running migrate again")
         return error

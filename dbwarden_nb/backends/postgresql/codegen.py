@@ -120,7 +120,7 @@ class PostgreSQLCodegen(Mixin):
         """Exclusion constraints as ``postgresql.ExcludeConstraint`` with the server's elements."""
         if check.options.get("type") != "exclude":
             return None
-        m = re.match(r"EXCLUDE USING (\w+) \((.*?)\)( WHERE \((.*)\))?$", check.expression, re.S)
+        m = re.match(r"EXCLUDE USING (\w+) \((.*?)\)( WHERE \((.*)\))?$", check.expression, re.DOTALL)
         if m is None:
             raise BackendError(f"exclusion constraint {check.name}: cannot read {check.expression!r}")
         elements = []

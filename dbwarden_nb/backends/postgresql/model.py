@@ -48,7 +48,7 @@ PG_TYPE_CANDIDATES: dict[str, tuple[str, ...]] = {
     "oid": ("postgresql.OID()",), "regclass": ("postgresql.REGCLASS()",), "xml": ("sa.types.NullType()",),
     "citext": ("postgresql.CITEXT()",), "hstore": ("postgresql.HSTORE()",),
 }
-_SA_TYPE = re.compile(r"^(?P<base>[A-Za-z][A-Za-z0-9_ ]*?)\s*(?:\((?P<params>[^)]*)\))?\s*(?P<zone>WITH(?:OUT)? TIME ZONE)?(?P<array>(?:\[\])*)$", re.I)
+_SA_TYPE = re.compile(r"^(?P<base>[A-Za-z][A-Za-z0-9_ ]*?)\s*(?:\((?P<params>[^)]*)\))?\s*(?P<zone>WITH(?:OUT)? TIME ZONE)?(?P<array>(?:\[\])*)$", re.IGNORECASE)
 
 
 def _deferrable(constraint: Any) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def _comment(item: Any) -> dict[str, Any]:
     return {"comment": comment} if comment is not None else {}
 
 
-_NEXTVAL = re.compile(r"""nextval\(\s*'(?:(?:"[^"]*"|[^'".]*)\.)?("(?:[^"]|"")*"|[^'".]*)'(?:::regclass)?\s*\)""", re.I)
+_NEXTVAL = re.compile(r"""nextval\(\s*'(?:(?:"[^"]*"|[^'".]*)\.)?("(?:[^"]|"")*"|[^'".]*)'(?:::regclass)?\s*\)""", re.IGNORECASE)
 
 
 def _draws_from(default: str, sequence: str) -> bool:

@@ -444,7 +444,7 @@ class PostgreSQLRendering(Mixin):
 
     def _unchecked(self, obj: SchemaObject) -> list[str]:
         """A SQL-language body names tables the plan may create after it (pg_dump's way: bodies unchecked)."""
-        return ["SET check_function_bodies = false"] if re.search(r"\bLANGUAGE\s+sql\b", obj.definition, re.I) else []
+        return ["SET check_function_bodies = false"] if re.search(r"\bLANGUAGE\s+sql\b", obj.definition, re.IGNORECASE) else []
 
     def _target(self, obj: SchemaObject) -> str:
         """How DROP and COMMENT ON name the object: with a routine's arguments, a trigger's table."""

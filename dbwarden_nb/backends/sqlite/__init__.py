@@ -44,7 +44,7 @@ from .model import SQLiteModel
 from .translation import SQLiteTranslation
 
 
-_LITERAL = re.compile(r"^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|'([^']|'')*'|[xX]'[0-9a-fA-F]*'|NULL|TRUE|FALSE)$", re.I)
+_LITERAL = re.compile(r"^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|'([^']|'')*'|[xX]'[0-9a-fA-F]*'|NULL|TRUE|FALSE)$", re.IGNORECASE)
 
 
 class SQLiteBackend(SQLiteModel, SQLiteCodegen, SQLiteRendering, SQLiteCatalog, SQLiteConnecting, Backend):

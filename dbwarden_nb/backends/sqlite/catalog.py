@@ -34,7 +34,7 @@ def _view_body(sql: str) -> str:
 
 
 _TRIGGER_HEAD = re.compile(r'CREATE\s+(?:TEMP\s+|TEMPORARY\s+)?TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?'
-                           r'(?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|\'(?:[^\']|\'\')*\'|[^\s(]+)\s*', re.I)
+                           r'(?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|\'(?:[^\']|\'\')*\'|[^\s(]+)\s*', re.IGNORECASE)
 
 
 def _trigger_definition(sql: str) -> str:
@@ -215,7 +215,7 @@ class SQLiteCatalog(Mixin):
             collation = coll if coll and coll.upper() != "BINARY" else None
             if cname is None:  # an expression: its text is only in the DDL
                 text = written[pos] if pos < len(written) else ""
-                text = re.sub(r"\s+(ASC|DESC)$", "", re.sub(r"\s+COLLATE\s+\S+", "", text, flags=re.I), flags=re.I)
+                text = re.sub(r"\s+(ASC|DESC)$", "", re.sub(r"\s+COLLATE\s+\S+", "", text, flags=re.IGNORECASE), flags=re.IGNORECASE)
                 elements.append(IndexElement(expression=text, descending=bool(desc), collation=collation))
             else:
                 elements.append(IndexElement(column=cname, descending=bool(desc), collation=collation))
