@@ -11,7 +11,8 @@ from __future__ import annotations
 import fnmatch
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
 from .atomic import write_atomic
 from .database import BASELINE, Database, lock_timeout_seconds

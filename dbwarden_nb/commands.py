@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Callable, Sequence
 
 from .errors import DbwardenError, UsageError
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
 
 from .errors import UsageError
 from .operations import (

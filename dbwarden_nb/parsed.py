@@ -18,7 +18,8 @@ import pickle
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
+from collections.abc import Callable
 
 T = TypeVar("T")
 FORMAT = "dbwarden-parsed/1"

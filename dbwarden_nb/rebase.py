@@ -18,7 +18,8 @@ import json
 import os
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
 
 from .errors import IntegrityError, MigrationError, UsageError
 from .reports import Report

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Sequence
 
 from .errors import DbwardenError, DifferencesFound, IntegrityError, RisksFound
 from .session import view

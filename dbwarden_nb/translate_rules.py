@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .backends.base.translation import (BIG_UNSIGNED, UNSIGNED, TranslationRules, TypeResult, TypeRule, lossy,
                                         unquote)

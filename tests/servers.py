@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.engine import URL, make_url
 

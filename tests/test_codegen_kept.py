@@ -11,7 +11,7 @@ import sys
 import types
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from roundtrip import adopt

@@ -27,7 +27,8 @@ import sys
 import tempfile
 import types
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy.exc

@@ -31,7 +31,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterable, Iterator
 
 from dbwarden_nb.errors import MigrationFileError
 from dbwarden_nb.session import view

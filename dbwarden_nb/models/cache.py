@@ -42,7 +42,8 @@ import weakref
 from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Iterable, Iterator
 
 from ..atomic import write_atomic
 from ..schema import Snapshot

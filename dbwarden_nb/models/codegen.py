@@ -12,7 +12,8 @@ import keyword
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
 
 from ..schema import Column, Index, Snapshot, Table, View
 from .relations import Relationship, infer

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from IPython.core.completer import CompletionContext, SimpleCompletion, context_matcher
 

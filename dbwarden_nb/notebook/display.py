@@ -27,7 +27,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import PurePath
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..config import mask_text, mask_url
 from ..listing import constraints, counts, snapshot_lines, table_lines

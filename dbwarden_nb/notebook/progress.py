@@ -33,7 +33,8 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
 
 from ..cli.progress import ENV, TerminalProgress
 from ..cli.progress import where as _where

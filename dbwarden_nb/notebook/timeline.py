@@ -11,7 +11,7 @@ is escaped. At most ``limit`` markers: the latest ones, the others counted at th
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..migrations.history import APPLIED, FAILED, PARTIAL, RUNNING, HistoryRow
 

@@ -18,7 +18,8 @@ import time
 import types
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa

@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 import re
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterator, Mapping, Sequence
 
 from ...errors import BackendError, ConfigError, MigrationError
 from ...operations import Operation, Plan

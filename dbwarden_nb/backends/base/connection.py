@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Any, ContextManager, Iterator, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, ContextManager, Protocol
+from collections.abc import Iterator, Mapping
 
 from ...errors import BackendError
 

@@ -7,7 +7,8 @@ a backend adds for itself (ClickHouse's dictionaries) is found the same way on i
 
 from __future__ import annotations
 
-from typing import ClassVar, Sequence, Union
+from typing import ClassVar, Union
+from collections.abc import Sequence
 
 from ...errors import BackendError
 from ...migrations.files import Statement
@@ -18,7 +19,7 @@ from ...operations import (
     RecreateEnum, RemoveEnumValue, RenameColumn, RenameTable, ReplaceObject,
 )
 
-Rendered = Sequence[Union[Statement, str]]
+Rendered = Sequence[Statement | str]
 
 # Every operation kind of operations.py: a Renderer method ``render_<kind>`` exists for each.
 RENDERED_KINDS: tuple[str, ...] = (

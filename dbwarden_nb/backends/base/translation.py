@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Mapping
+from typing import ClassVar
+from collections.abc import Callable, Mapping
 
 @dataclass(frozen=True)
 class TypeRule:

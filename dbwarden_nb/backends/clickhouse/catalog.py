@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from ...schema import Column, Computed, Index, IndexElement, Snapshot, Table, View
 from ..base.sqltext import doubled_quotes

@@ -7,7 +7,8 @@ import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping
 from urllib.parse import parse_qs, unquote
 
 from ...errors import BackendError, ConfigError

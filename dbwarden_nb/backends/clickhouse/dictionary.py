@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping, Sequence
 
 from ...errors import BackendError
 from ...operations import CreateTable, DropTable, Operation, RenameTable

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from ...errors import BackendError
 from ...schema import Column, Computed, Index, IndexElement, Snapshot, Table, View

@@ -4,7 +4,8 @@ their names, time zones on DateTime, and Decimal32..256(S) as Decimal(P, S)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, ClassVar, Mapping
+from typing import ClassVar
+from collections.abc import Callable, Mapping
 
 from ..base.translation import BIG_UNSIGNED, DATETIME, DATETIME_TZ, INTEGER, JSON, NUMERIC, REAL, TEXT, TranslationRules, TypeResult, TypeRule, UUID, lossy, rules, string_values
 

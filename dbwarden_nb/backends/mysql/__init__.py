@@ -13,7 +13,8 @@ import secrets
 import time
 from contextlib import contextmanager, suppress
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, ContextManager, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, ContextManager
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from ...errors import BackendError
 from ...operations import (

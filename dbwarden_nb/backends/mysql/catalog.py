@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Sequence
 
 from ...errors import SnapshotError
 from ...schema import (

@@ -9,7 +9,8 @@ no functional indexes, invisible indexes or SRID attributes.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping, Sequence
 
 from ...operations import CreateSequence, DropSequence
 from ...schema import Check, Column

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, ClassVar, Mapping
+from typing import ClassVar
+from collections.abc import Callable, Mapping
 
 from ..base.translation import BLOB, CHAR, DATETIME, INTEGER, JSON, NUMERIC, REAL, TEXT, TIME, UUID, VARCHAR, lossy, rules, TranslationRules, TypeResult, TypeRule
 

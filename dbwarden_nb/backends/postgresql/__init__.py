@@ -12,7 +12,8 @@ import re
 import secrets
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, ClassVar, Iterator, Mapping
+from typing import Any, ClassVar
+from collections.abc import Iterator, Mapping
 
 from ...errors import BackendError, MigrationError
 from ...operations import (

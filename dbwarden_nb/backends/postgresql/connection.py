@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import Any
+from collections.abc import Iterator, Mapping
 
 from ...errors import BackendError, ConfigError
 from ..base import Connection, Mixin

@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import replace
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 from ...errors import BackendError
 from ...migrations.files import Statement

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Mapping
+from typing import ClassVar
+from collections.abc import Mapping
 
 from ..base.translation import BLOB, CHAR, DATETIME, DATETIME_TZ, INTEGER, JSON, NUMERIC, REAL, TEXT, TIME, UUID, VARCHAR, lossy, rules, TranslationRules, TypeRule
 

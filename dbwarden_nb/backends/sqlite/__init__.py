@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from contextlib import contextmanager
-from typing import ClassVar, Iterator, Mapping, Sequence
+from typing import ClassVar
+from collections.abc import Iterator, Mapping, Sequence
 
 from ...errors import MigrationError
 from ...operations import (

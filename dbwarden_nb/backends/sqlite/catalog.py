@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from ...schema import (
     Check,
