@@ -493,8 +493,9 @@ def machine(servers: dict) -> dict:
             if line.startswith("MemTotal"):
                 mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "")
-    import sqlalchemy
     import sqlite3
+
+    import sqlalchemy
 
     return {"cpu_count": os.cpu_count(), "cpu": cpu, "memory": mem, "python": platform.python_version(),
             "platform": platform.platform(), "sqlalchemy": sqlalchemy.__version__,

@@ -39,7 +39,8 @@ def snapshot(source: Any, database_type: str | None = None) -> Snapshot:
 
 def diff(old: Snapshot, new: Snapshot, **renames: Any) -> Any:
     """The plan from one snapshot to another (live, from models, or stored)."""
-    from .differ import Renames, diff as _diff
+    from .differ import Renames
+    from .differ import diff as _diff
 
     return _diff(old, new, Renames.parse(renames.get("rename", ()), renames.get("rename_table", ())))
 

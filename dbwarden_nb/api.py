@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from collections.abc import Sequence
 
 from .atomic import write_atomic
 from .database import BASELINE, Database, lock_timeout_seconds
 from .errors import ConfigError, DbwardenError, SnapshotError, UsageError
 from .planning import bare_renames, dev_sections, migration_file, render_steps, rollback_plan, rollback_statements
 from .reports import (
+    CheckFinding,
+    CheckReport,
     DiffReport,
     EnvironmentStatusReport,
     HistoryReport,
     LockReport,
     MakeMigrationsReport,
-    CheckFinding,
-    CheckReport,
     MultiReport,
     Report,
     RunReport,
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from .config import DatabaseConfig, ProjectConfig
     from .migrations.files import MigrationFile
     from .migrations.runner import Progress, Runner
-    from .schema import Snapshot
     from .rebase import RebaseReport
+    from .schema import Snapshot
 
 
 __all__ = ["BASELINE", "Database", "Project", "bare_renames", "dev_sections", "inside_project", "lock_timeout_seconds",

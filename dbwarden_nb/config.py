@@ -12,7 +12,6 @@ the CLI imports it on every start.
 from __future__ import annotations
 
 import contextlib
-
 import os
 import re
 import sys

@@ -8,41 +8,41 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
-from collections.abc import Iterable, Mapping, Sequence
 
 from .errors import UsageError
 from .operations import (
     AddColumn,
+    AddConstraint,
     AddEnumValue,
+    AlterColumn,
     AlterDomain,
-    RecreateEnum,
     AlterSequence,
+    AlterTable,
     CreateDomain,
     CreateEnum,
-    CreateSequence,
-    DropDomain,
-    DropEnum,
-    DropSequence,
-    AddConstraint,
-    AlterColumn,
-    AlterTable,
-    CreateObject,
-    DropObject,
-    ReplaceObject,
     CreateIndex,
+    CreateObject,
+    CreateSequence,
     CreateTable,
     CreateView,
     DropColumn,
     DropConstraint,
+    DropDomain,
+    DropEnum,
     DropIndex,
+    DropObject,
+    DropSequence,
     DropTable,
     DropView,
     Operation,
     Plan,
+    RecreateEnum,
     RenameColumn,
     RenameTable,
+    ReplaceObject,
 )
 from .schema import ForeignKey, SchemaObject, Snapshot, Table, View, schemas_of, table_key
 

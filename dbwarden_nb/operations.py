@@ -6,9 +6,9 @@ is rendered from the reversed operations and can never disagree with its upgrade
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Union
-from collections.abc import Iterable, Iterator
 
 from .schema import Check, Column, ForeignKey, Index, Options, PrimaryKey, SchemaObject, Table, Unique, View
 from .session import view

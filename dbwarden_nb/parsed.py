@@ -16,10 +16,10 @@ import hashlib
 import os
 import pickle
 import sys
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
-from collections.abc import Callable
 
 T = TypeVar("T")
 FORMAT = "dbwarden-parsed/1"

@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
-from collections.abc import Iterable, Sequence
 
 from .errors import IntegrityError, MigrationError, UsageError
 from .reports import Report

@@ -7,9 +7,9 @@ view when imported (``session.view``), so nothing here imports it or knows IPyth
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
-from collections.abc import Sequence
 
 from .errors import DbwardenError, DifferencesFound, IntegrityError, RisksFound
 from .session import view

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any
-from collections.abc import Iterable, Mapping
 
 from .errors import SnapshotError
 from .session import view

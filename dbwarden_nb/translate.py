@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from collections.abc import Callable, Mapping, Sequence
 
 from .backends.sqlite.ddl import Token, join
 from .errors import TranslationError

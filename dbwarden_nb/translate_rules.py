@@ -5,11 +5,10 @@ backend, and source expressions → SQLite expressions, rewritten token by token
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
-from .backends.base.translation import (BIG_UNSIGNED, UNSIGNED, TranslationRules, TypeResult, TypeRule, lossy,
-                                        unquote)
+from .backends.base.translation import BIG_UNSIGNED, UNSIGNED, TranslationRules, TypeResult, TypeRule, lossy, unquote
 from .backends.sqlite.ddl import Token, join
 from .schema import Snapshot
 

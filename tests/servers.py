@@ -26,10 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
-from collections.abc import Callable
 
 from sqlalchemy.engine import URL, make_url
 

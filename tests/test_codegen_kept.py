@@ -9,9 +9,9 @@ import re
 import subprocess
 import sys
 import types
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterator
 
 import pytest
 from roundtrip import adopt

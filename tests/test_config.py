@@ -16,6 +16,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper
 
 from dbwarden_nb import config
+from dbwarden_nb.backends.clickhouse.connection import parse_clickhouse_url
 from dbwarden_nb.config import (
     DatabaseConfig,
     ProjectConfig,
@@ -27,7 +28,6 @@ from dbwarden_nb.config import (
     session_config,
     sqlalchemy_url,
 )
-from dbwarden_nb.backends.clickhouse.connection import parse_clickhouse_url
 from dbwarden_nb.errors import ConfigError
 from dbwarden_nb.models.loader import load_tables
 

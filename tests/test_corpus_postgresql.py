@@ -30,17 +30,16 @@ import os
 import queue
 import re
 import sys
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator, Mapping
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # `corpus`, `servers` stay importable under any --import-mode
-from dumps import engine_dump  # noqa: E402
 from corpus import (  # noqa: E402
     FAIL,
     PASS,
@@ -54,6 +53,7 @@ from corpus import (  # noqa: E402
     run_case,
     statements,
 )
+from dumps import engine_dump  # noqa: E402
 
 CORPUS = Path(__file__).parents[1] / ".." / "shared" / "corpus"
 PG_CASES = CORPUS / "sqldef" / "psqldef"

@@ -13,9 +13,9 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterator
 
 import pytest
 

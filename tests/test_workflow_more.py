@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from projects import ProjectDir

@@ -29,10 +29,10 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable, Iterable, Iterator
 
 from dbwarden_nb.errors import MigrationFileError
 from dbwarden_nb.session import view

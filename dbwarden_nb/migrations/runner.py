@@ -9,19 +9,30 @@ statement, so a failure leaves a stated ``partial`` row that the next run contin
 from __future__ import annotations
 
 import time
-from itertools import pairwise
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ..errors import DbwardenError, FailedAfterEffect, IntegrityError, LockError, MigrationError, UsageError
 from .classify import SEVERITIES, classify, first_line
 from .files import MigrationFile, RowCheck, Statement, read_migrations
-from .history import (APPLIED, FAILED, HISTORY_FIELDS, PARTIAL, REPAIRED, ROLLED_BACK, ROLLING_BACK, RUNNING, History,
-                      HistoryRow, row_progress)
+from .history import (
+    APPLIED,
+    FAILED,
+    HISTORY_FIELDS,
+    PARTIAL,
+    REPAIRED,
+    ROLLED_BACK,
+    ROLLING_BACK,
+    RUNNING,
+    History,
+    HistoryRow,
+    row_progress,
+)
 
 if TYPE_CHECKING:
     from ..backends.base import Backend, Connection

@@ -39,11 +39,11 @@ import pickle
 import sys
 import time
 import weakref
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from collections.abc import Iterable, Iterator
 
 from ..atomic import write_atomic
 from ..schema import Snapshot

@@ -11,9 +11,9 @@ from __future__ import annotations
 import keyword
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from collections.abc import Iterable
 
 from ..schema import Column, Index, Snapshot, Table, View
 from .relations import Relationship, infer

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from ..schema import ForeignKey, Snapshot, Table
 

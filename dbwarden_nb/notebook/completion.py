@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from collections.abc import Callable, Sequence
 
 from IPython.core.completer import CompletionContext, SimpleCompletion, context_matcher
 

@@ -21,6 +21,7 @@ import html
 import os
 import re
 import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -28,7 +29,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import PurePath
 from typing import Any
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..config import mask_text, mask_url
 from ..listing import constraints, counts, snapshot_lines, table_lines

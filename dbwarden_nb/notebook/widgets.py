@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
-from collections.abc import Callable, Iterator
 
 from ..errors import DbwardenError, MigrationError, UsageError
 

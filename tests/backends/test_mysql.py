@@ -5,9 +5,9 @@ introspection whose query count does not grow with the number of tables."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa

@@ -17,9 +17,9 @@ import textwrap
 import time
 import types
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa

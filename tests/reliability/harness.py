@@ -14,10 +14,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
-from collections.abc import Callable
 from unittest.mock import patch
 
 from projects import ProjectDir, Result

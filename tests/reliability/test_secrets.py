@@ -26,8 +26,8 @@ import pytest
 import servers
 from backend_params import backends
 from projects import ProjectDir
-from test_bad_input import AGE, USERS, run_in
 from sqlalchemy.engine import make_url
+from test_bad_input import AGE, USERS, run_in
 
 import dbwarden_nb as dw
 from dbwarden_nb.commands import BY_NAME, document

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
-from collections.abc import Iterator, Mapping, Sequence
 
 from ...errors import BackendError, ConfigError, MigrationError
 from ...operations import Operation, Plan

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, ContextManager, Protocol
-from collections.abc import Iterator, Mapping
 
 from ...errors import BackendError
 

@@ -7,16 +7,43 @@ a backend adds for itself (ClickHouse's dictionaries) is found the same way on i
 
 from __future__ import annotations
 
-from typing import ClassVar, Union
 from collections.abc import Sequence
+from typing import ClassVar, Union
 
 from ...errors import BackendError
 from ...migrations.files import Statement
 from ...operations import (
-    AddColumn, AddConstraint, AddEnumValue, AlterColumn, AlterDomain, AlterSequence, AlterTable, CreateDomain,
-    CreateEnum, CreateIndex, CreateObject, CreateSequence, CreateTable, CreateView, DropColumn, DropConstraint,
-    DropDomain, DropEnum, DropIndex, DropObject, DropSequence, DropTable, DropView, Operation, Plan, RebuildTable,
-    RecreateEnum, RemoveEnumValue, RenameColumn, RenameTable, ReplaceObject,
+    AddColumn,
+    AddConstraint,
+    AddEnumValue,
+    AlterColumn,
+    AlterDomain,
+    AlterSequence,
+    AlterTable,
+    CreateDomain,
+    CreateEnum,
+    CreateIndex,
+    CreateObject,
+    CreateSequence,
+    CreateTable,
+    CreateView,
+    DropColumn,
+    DropConstraint,
+    DropDomain,
+    DropEnum,
+    DropIndex,
+    DropObject,
+    DropSequence,
+    DropTable,
+    DropView,
+    Operation,
+    Plan,
+    RebuildTable,
+    RecreateEnum,
+    RemoveEnumValue,
+    RenameColumn,
+    RenameTable,
+    ReplaceObject,
 )
 
 Rendered = Sequence[Statement | str]

@@ -4,9 +4,10 @@ spellings — its type table and the type shapes only it has — and the rules t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
-from collections.abc import Callable, Mapping
+
 
 @dataclass(frozen=True)
 class TypeRule:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 from collections.abc import Sequence
+from typing import Any
 
 from ...schema import Column, Computed, Index, IndexElement, Snapshot, Table, View
+from ..base import Mixin
 from ..base.sqltext import doubled_quotes
 from .dictionary import (
     hides_a_credential,
@@ -21,7 +22,6 @@ from .engine import (
     split_nullable,
     unquote_name,
 )
-from ..base import Mixin
 
 # user-defined SQL functions: global to the server, listed as not managed in every database's snapshot
 UDF_QUERY = "SELECT name FROM system.functions WHERE origin = 'SQLUserDefined' ORDER BY name"

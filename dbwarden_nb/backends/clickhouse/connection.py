@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from collections.abc import Iterator, Mapping
 from urllib.parse import parse_qs, unquote
 
 from ...errors import BackendError, ConfigError

@@ -21,9 +21,9 @@ dictionaries are listed as not managed, and models that declare a password are r
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
-from collections.abc import Mapping, Sequence
 
 from ...errors import BackendError
 from ...operations import CreateTable, DropTable, Operation, RenameTable

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 from collections.abc import Sequence
+from typing import Any
 
 from ...errors import BackendError
 from ...schema import Column, Computed, Index, IndexElement, Snapshot, Table, View
+from ..base import Mixin
 from ..base.sqltext import collapse_spaces
 from .dictionary import (
     declares_dictionary,
@@ -17,7 +18,6 @@ from .dictionary import (
     model_dictionary,
 )
 from .engine import parse_engine_full, split_nullable
-from ..base import Mixin
 
 # generic SQLAlchemy spellings → ClickHouse types (the server reads them as these aliases)
 GENERIC_TYPES = {

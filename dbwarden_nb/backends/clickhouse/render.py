@@ -9,6 +9,7 @@ from typing import Any
 from ...errors import BackendError
 from ...migrations.files import Statement
 from ...schema import Column, Index, Table, View
+from ..base import Mixin
 from .dictionary import (
     CreateDictionary,
     DropDictionary,
@@ -17,7 +18,6 @@ from .dictionary import (
     is_dictionary,
 )
 from .engine import _keys, engine_clauses, full_type
-from ..base import Mixin
 
 # what ALTER TABLE cannot change in place
 FIXED_OPTIONS = {"engine": "the engine", "partition_by": "PARTITION BY", "primary_key": "the PRIMARY KEY"}

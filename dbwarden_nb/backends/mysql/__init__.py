@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, ContextManager
-from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from ...errors import BackendError
 from ...operations import (
@@ -32,14 +32,13 @@ from ...operations import (
 )
 from ...schema import Column, PrimaryKey, Snapshot, Table, Unique
 from ..base import Backend, Connection, TranslationRules
-from .catalog import CatalogReader
+from .catalog import CatalogReader, MySQLCatalog
+from .codegen import INTEGER_TYPES, MySQLCodegen
+from .connection import MySQLConnecting
 from .generated import regenerate_columns
 from .lock import MySQLLocking
-from .connection import MySQLConnecting
-from .catalog import MySQLCatalog
-from .render import MySQLRendering, STRING_TYPES
-from .codegen import INTEGER_TYPES, MySQLCodegen
 from .model import MySQLModel
+from .render import STRING_TYPES, MySQLRendering
 from .translation import MySQLTranslation
 
 if TYPE_CHECKING:

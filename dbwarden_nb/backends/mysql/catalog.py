@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
-from collections.abc import Callable, Sequence
 
 from ...errors import SnapshotError
 from ...schema import (
@@ -33,7 +33,6 @@ from ...schema import (
 )
 from ..base import Connection, Mixin
 from ..base.sqltext import collapse_spaces
-
 
 if TYPE_CHECKING:
     from ..base import Connection

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 from collections.abc import Sequence
+from typing import Any
 
 from ...schema import Check, Column, ForeignKey, Index, Table
 from ..base import Mixin
-
 
 INTEGER_TYPES = ("tinyint", "smallint", "mediumint", "int", "bigint")
 _COLUMN_TYPE = re.compile(r"^(?P<base>[a-z]+)(?:\((?P<params>.*)\))?(?P<unsigned> unsigned)?(?P<zerofill> zerofill)?$", re.DOTALL)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 from ...errors import LockError
 from ...migrations.lock import Lock, LockStatus

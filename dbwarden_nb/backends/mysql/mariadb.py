@@ -8,15 +8,15 @@ no functional indexes, invisible indexes or SRID attributes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
-from collections.abc import Mapping, Sequence
 
 from ...operations import CreateSequence, DropSequence
 from ...schema import Check, Column
 from . import LOCK_WAITS, MySQLBackend
-from .model import DEFAULT_WIDTHS
 from .catalog import CatalogReader
+from .model import DEFAULT_WIDTHS
 
 if TYPE_CHECKING:
     import sqlalchemy as sa

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ...errors import BackendError
 from ...operations import (
@@ -33,9 +33,8 @@ from ...schema import (
     Unique,
     split_key,
 )
-from .generated import RegenerateColumn
 from ..base import Mixin
-
+from .generated import RegenerateColumn
 
 STRING_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"})
 _LITERAL = re.compile(r"^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|'([^'\\]|''|\\.)*'|[bBxX]'[0-9a-fA-F]*'|0x[0-9a-fA-F]+|NULL|TRUE|FALSE)$",

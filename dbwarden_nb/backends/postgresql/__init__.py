@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, ClassVar
-from collections.abc import Iterator, Mapping
 
 from ...errors import BackendError, MigrationError
 from ...operations import (
@@ -29,17 +29,15 @@ from ...operations import (
     Operation,
     Plan,
 )
-from ...schema import (Check, ForeignKey, Snapshot, Table, Unique)
+from ...schema import Check, ForeignKey, Snapshot, Table, Unique
 from ..base import Backend, Connection, TranslationRules
-from .catalog import implicit_name
-from .render import PostgreSQLRendering
-from .lock import PostgreSQLLocking
-from .connection import PostgreSQLConnecting
-from .catalog import PostgreSQLCatalog
+from .catalog import PostgreSQLCatalog, implicit_name
 from .codegen import PostgreSQLCodegen
+from .connection import PostgreSQLConnecting
+from .lock import PostgreSQLLocking
 from .model import PG_TYPE_CANDIDATES, PostgreSQLModel
+from .render import PostgreSQLRendering
 from .translation import PostgreSQLTranslation
-
 
 PG_PYTHON_TYPES = {
     "integer": "int", "bigint": "int", "smallint": "int", "character varying": "str", "character": "str", "text": "str",

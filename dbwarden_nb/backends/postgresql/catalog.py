@@ -8,9 +8,9 @@ pg_get_constraintdef, pg_get_viewdef) is the canonical spelling, on both the liv
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
-from collections.abc import Sequence
 
 from ...schema import (
     Check,
@@ -29,9 +29,8 @@ from ...schema import (
     table_key,
     with_empty_schemas,
 )
-from .connection import _version_text
 from ..base import Mixin
-
+from .connection import _version_text
 
 if TYPE_CHECKING:
     from ..base import Connection

@@ -8,10 +8,9 @@ from typing import Any
 from ...errors import BackendError
 from ...models.codegen import sql_text
 from ...schema import Column, Index, PrimaryKey, Table, Unique
+from ..base import Mixin
 from ..base.sqltext import split_top_level
 from .catalog import SERIALS, implicit_name
-from ..base import Mixin
-
 
 _PG_TYPE = re.compile(r"^(?P<base>[a-z][a-z0-9_ ]*?)(?:\((?P<params>[0-9, ]+)\))?(?P<tail>( with(out)? time zone)?)(?P<array>(\[\])*)$")
 

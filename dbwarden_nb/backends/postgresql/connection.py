@@ -11,9 +11,9 @@ lock keep the SQLAlchemy connection.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
-from collections.abc import Iterator, Mapping
 
 from ...errors import BackendError, ConfigError
 from ..base import Connection, Mixin

@@ -8,7 +8,6 @@ from ...errors import LockError
 from ...migrations.lock import Lock, LockStatus
 from ..base import Connection, Mixin
 
-
 ADVISORY_KEY = 0x64627764  # "dbwd": the advisory lock's class; its object is the database's OID
 
 

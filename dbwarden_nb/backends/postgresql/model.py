@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
-from collections.abc import Mapping, Sequence
 
 from ...errors import BackendError, SnapshotError
 from ...schema import Check, SchemaObject, Snapshot, Table, schemas_of, split_key

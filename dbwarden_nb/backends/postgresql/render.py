@@ -5,30 +5,42 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
-from collections.abc import Mapping, Sequence
 
 from ...errors import BackendError
 from ...migrations.files import Statement
 from ...operations import (
     AddColumn,
-    CreateObject,
-    DropObject,
-    ReplaceObject,
     AddConstraint,
     AlterColumn,
     AlterTable,
     CreateIndex,
+    CreateObject,
     CreateTable,
     DropColumn,
     DropConstraint,
     DropIndex,
+    DropObject,
     DropTable,
     RenameColumn,
     RenameTable,
+    ReplaceObject,
 )
-from ...schema import Check, Column, ForeignKey, Index, IndexElement, PrimaryKey, SchemaObject, Table, Unique, View, split_key
+from ...schema import (
+    Check,
+    Column,
+    ForeignKey,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    SchemaObject,
+    Table,
+    Unique,
+    View,
+    split_key,
+)
 from ..base import Mixin
 from .catalog import SERIALS, implicit_name
 

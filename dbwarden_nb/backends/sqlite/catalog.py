@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Any
 from collections.abc import Sequence
+from typing import Any
 
 from ...schema import (
     Check,
@@ -23,7 +23,6 @@ from ...schema import (
 )
 from ..base import Connection, Mixin
 from . import ddl
-
 
 _FK_ACTIONS = {"NO ACTION": None, "": None}
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from ...schema import (
     Table,
 )
-from . import ddl
 from ..base import Mixin
+from . import ddl
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
