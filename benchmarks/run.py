@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT / "tests")]
 
-import models_gen  # noqa: E402
+import models_gen
 
 OURS_PY = Path(sys.executable)
 OURS_CLI = OURS_PY.parent / "dbwarden"

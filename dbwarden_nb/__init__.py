@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .api import Project
     from .schema import Snapshot
 
-__all__ = ["__version__", "database_config", "project", "snapshot", "diff", "explore", "Snapshot", "load_ipython_extension"]
+__all__ = ["Snapshot", "__version__", "database_config", "diff", "explore", "load_ipython_extension", "project", "snapshot"]
 
 
 def project(path: Any = None, dev: bool = False, strict_translation: bool = False) -> Project:

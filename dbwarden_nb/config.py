@@ -30,8 +30,8 @@ from dbwarden_nb.session import SESSION
 __all__ = [
     "DATABASE_TYPES",
     "DEV_DATABASE_TYPES",
-    "DatabaseConfig",
     "HOOK_EVENTS",
+    "DatabaseConfig",
     "ProjectConfig",
     "add_to_sys_path",
     "check_url",

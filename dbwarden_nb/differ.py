@@ -229,7 +229,7 @@ class Differ:
         old = {k: o for k, o in self.old.objects.items() if o.kind != "schema"}
         new = {k: o for k, o in self.new.objects.items() if o.kind != "schema"}
         rank = {kind: n for n, kind in enumerate(OBJECT_ORDER)}
-        by_rank = lambda k: (rank.get((new.get(k) or old[k]).kind, len(rank)), k)  # noqa: E731
+        by_rank = lambda k: (rank.get((new.get(k) or old[k]).kind, len(rank)), k)
         for k in sorted(new.keys() - old.keys(), key=by_rank):
             ops.creates[_phase(new[k])].append(CreateObject(new[k]))
         for k in sorted(new.keys() & old.keys(), key=by_rank):

@@ -40,7 +40,7 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # `corpus`, `servers` stay importable under any --import-mode
-from corpus import (  # noqa: E402
+from corpus import (
     FAIL,
     PASS,
     SKIP,
@@ -53,7 +53,7 @@ from corpus import (  # noqa: E402
     run_case,
     statements,
 )
-from dumps import engine_dump  # noqa: E402
+from dumps import engine_dump
 
 CORPUS = Path(__file__).parents[1] / ".." / "shared" / "corpus"
 PG_CASES = CORPUS / "sqldef" / "psqldef"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # `corpus` stays importable under any --import-mode
-from corpus import FileReport, Target, corpus_files, corpus_missing, format_reports, run_file  # noqa: E402
+from corpus import FileReport, Target, corpus_files, corpus_missing, format_reports, run_file
 
 CORPUS = Path(__file__).parents[1] / ".." / "shared" / "corpus"
 SQLITE_CASES = CORPUS / "sqldef" / "sqlite3def"

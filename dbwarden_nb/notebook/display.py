@@ -963,4 +963,4 @@ def _report(r: Report) -> Rendered:  # any other report: its text, escaped
     return Rendered("report", text, _pre(text))
 
 
-from . import display_translation  # noqa: E402,F401  (registers the TranslationReport renderer; imports this module)
+from . import display_translation  # noqa: F401  (registers the TranslationReport renderer; imports this module)

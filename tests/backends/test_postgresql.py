@@ -312,7 +312,7 @@ def _count_queries(url: str) -> tuple[int, int]:
     conn = connect(url)
     try:
         seen: list[str] = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
+        listener = lambda *args: seen.append(args[2])
         sa.event.listen(conn.engine, "before_cursor_execute", listener)
         snap = BACKEND.introspect(conn)
         sa.event.remove(conn.engine, "before_cursor_execute", listener)

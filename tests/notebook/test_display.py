@@ -22,12 +22,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-import samples  # noqa: E402
+import samples
 
-from dbwarden_nb.backends import get_backend  # noqa: E402
-from dbwarden_nb.notebook import display  # noqa: E402
-from dbwarden_nb.notebook.erd import ERD, erd  # noqa: E402
-from dbwarden_nb.reports import MultiReport, Report, StatusReport, TextReport  # noqa: E402
+from dbwarden_nb.backends import get_backend
+from dbwarden_nb.notebook import display
+from dbwarden_nb.notebook.erd import ERD, erd
+from dbwarden_nb.reports import MultiReport, Report, StatusReport, TextReport
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("DBWARDEN_UPDATE_SNAPSHOTS", "") not in ("", "0")

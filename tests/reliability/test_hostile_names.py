@@ -301,7 +301,7 @@ def check_reports(project: ProjectDir, d: Dialect) -> None:
 # -------------------------------------------------------------------------------------------------- round trip
 
 
-def connect(kind: str, url: str):  # noqa: ANN201 - the backend's Connection
+def connect(kind: str, url: str):  # -> the backend's Connection
     from dbwarden_nb.backends import get_backend
     from dbwarden_nb.config import sqlalchemy_url
 

@@ -8,7 +8,7 @@ a backend adds for itself (ClickHouse's dictionaries) is found the same way on i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, Union
+from typing import ClassVar
 
 from ...errors import BackendError
 from ...migrations.files import Statement

@@ -279,7 +279,7 @@ class CatalogReader:
         """Triggers, functions and procedures as written (``SHOW CREATE``: the server keeps each statement's text,
         which is what its dumps print), from what follows the name on. One query per object: the catalog tables
         hold neither a parameter list nor a trigger as written."""
-        q = lambda n: "`" + str(n).replace("`", "``") + "`"  # noqa: E731
+        q = lambda n: "`" + str(n).replace("`", "``") + "`"
         where = q(self.schema)
         out = []
         for name, table in triggers:
@@ -301,8 +301,8 @@ class CatalogReader:
         """MariaDB sequences: one UNION query over all of them (a sequence is a one-row table)."""
         if not names:
             return {}
-        q = lambda n: "`" + n.replace("`", "``") + "`"  # noqa: E731
-        lit = lambda n: "'" + n.replace("\\", "\\\\").replace("'", "''") + "'"  # noqa: E731
+        q = lambda n: "`" + n.replace("`", "``") + "`"
+        lit = lambda n: "'" + n.replace("\\", "\\\\").replace("'", "''") + "'"
         sql = " UNION ALL ".join(
             f"SELECT {lit(n)}, start_value, increment, minimum_value, maximum_value, cache_size, cycle_option "
             f"FROM {q(self.schema)}.{q(n)}" for n in sorted(names))

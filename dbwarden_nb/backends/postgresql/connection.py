@@ -131,7 +131,7 @@ class PsycopgConnection:
     def __enter__(self) -> PsycopgConnection:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
