@@ -744,7 +744,6 @@ def main() -> int:
             if "dbwarden" in peers:
                 tools.append(("dbwarden", [str(peers["dbwarden"].parent / "dbwarden")]
                               if isinstance(peers["dbwarden"], Path) else None))
-            ok_ours = False
             for tool, cli in tools:
                 tc = {op: ops[op].setdefault(tool, Cell()) for op in ops if op != "diff_inproc"}
                 if cli is None:
@@ -756,7 +755,6 @@ def main() -> int:
                     log(f"   {tool}: CLI workflow")
                     ok = cli_workflow(tool, cli, target, n, work / f"{backend}-{n}", w, r, tc)
                     if tool == "ours":
-                        ok_ours = ok
                         proj = work / f"{backend}-{n}" / "ours" / "proj"
                         log("   ours: in-process diff")
                         ops["diff_inproc"]["ours"] = Cell()

@@ -269,7 +269,7 @@ class _Translator:
         for key, domain in self.src.domains.items():
             self.note(key, None, "domain", f"{key} ({domain.get('type')})", "base type + CHECK", "converted",
                       "each column of the domain gets the base type and the domain's translatable checks")
-        for key, sequence in self.src.sequences.items():
+        for key in self.src.sequences.keys():
             self.note(key, None, "sequence", key, NOTHING, "dropped",
                       "SQLite has no sequences: nextval() defaults are dropped too")
         for key, obj in self.src.objects.items():

@@ -487,10 +487,10 @@ def assert_database_round_trip(snapshot: Snapshot) -> None:
     assert back == snapshot, explain(snapshot, back, "DDL:\n" + ";\n".join(statements))
 
 
-SETTINGS = dict(
-    derandomize=True, deadline=None, database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
-)
+SETTINGS = {
+    "derandomize": True, "deadline": None, "database": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+}
 
 
 @settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 150)), **SETTINGS)

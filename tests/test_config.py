@@ -541,8 +541,8 @@ def test_sqlalchemy_url_relative_sqlite_paths():
     assert sqlalchemy_url("sqlite:///./dev.db") == "sqlite:///./dev.db"  # no root: left to SQLite's cwd
 
 
-SERVER = dict(interface="http", host="localhost", port=8123, username="default", password="", database=None)
-CHDB = dict(interface="chdb", host=None, port=None, username=None, password=None, database=None, secure=False)
+SERVER = {"interface": "http", "host": "localhost", "port": 8123, "username": "default", "password": "", "database": None}
+CHDB = {"interface": "chdb", "host": None, "port": None, "username": None, "password": None, "database": None, "secure": False}
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from dbwarden_nb.backends import get_backend
 from dbwarden_nb.migrations.files import parse_migration
 from dbwarden_nb.migrations.lock import LeaseLock
 from dbwarden_nb.schema import Snapshot
+import itertools
 
 USERS = """
 class User(Base):
@@ -470,14 +471,14 @@ def chain_sources(n: int) -> Iterator[tuple[str, str]]:
             tables[f"t{made:02d}"] = {"cols": {"c0": 20}, "indexes": [], "next": 1}
             made += 1
         elif kind == "drop table":
-            del tables[sorted(tables)[0]]
+            del tables[min(tables)]
         else:
-            t = tables[sorted(tables)[-1]]
+            t = tables[max(tables)]
             if kind == "add column":
                 t["cols"][f"c{t['next']}"] = 10
                 t["next"] += 1
             elif kind == "add index":
-                t["indexes"].append(sorted(t["cols"])[-1])
+                t["indexes"].append(max(t["cols"]))
             elif kind == "drop index":
                 assert t["indexes"], "the chain adds an index before it drops one"
                 t["indexes"].pop()
@@ -518,7 +519,7 @@ def test_fifty_migration_chain_applies_reverts_and_reapplies(project: ProjectDir
     final = stored(project, 50)
     # each file starts where the previous one ended
     files = parsed_files(project)
-    assert all(b.base == a.target for a, b in zip(files, files[1:]))
+    assert all(b.base == a.target for a, b in itertools.pairwise(files))
 
     out = project.ok("migrate", "--force").out
     assert "applied 50 migration(s)" in out and "warning" not in out

@@ -350,10 +350,10 @@ class _Head:
             return self.headers[key][0] if key in self.headers else default
 
         dev = next((m.backend for m in self.markers if m.name == "dev-upgrade"), None)
-        return dict(version=self.version, description=self.description, backend=header("backend"),
-                    base=header("base"), target=header("target"), severity=header("severity", "INFO"),
-                    rollback_severity=header("undo-severity", "INFO"), generated=header("generated"),
-                    renames=header("renames"), dev_backend=dev, path=path)
+        return {"version": self.version, "description": self.description, "backend": header("backend"),
+                "base": header("base"), "target": header("target"), "severity": header("severity", "INFO"),
+                "rollback_severity": header("undo-severity", "INFO"), "generated": header("generated"),
+                "renames": header("renames"), "dev_backend": dev, "path": path}
 
 
 def _read_head(text: str, source: str | None, path: Path | None) -> _Head:

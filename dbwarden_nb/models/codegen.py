@@ -81,7 +81,7 @@ def identifier(name: str, taken: set[str], reserved: Iterable[str] = ()) -> str:
     base = unicodedata.normalize("NFKC", "".join(c if ("a" + c).isidentifier() else "_" for c in name))
     base = "".join(c if ("a" + c).isidentifier() else "_" for c in base)  # NFKC may map to other characters
     # a character that may continue an identifier but not start one (a digit, '·', a combining mark) goes after col_
-    if not base.isidentifier() or base.startswith("__") or base.startswith("_sa_"):
+    if not base.isidentifier() or base.startswith(("__", "_sa_")):
         base = "col_" + base.lstrip("_") if base.startswith("_") else "col_" + base
     if keyword.iskeyword(base) or base in reserved:
         base += "_"

@@ -270,7 +270,7 @@ def test_a_unique_constraint_gets_its_index_built_concurrently(tmp_path, pg_url)
                                 config="\nconcurrent_indexes=True,")
     project.models(ITEMS + '    __table_args__ = (sa.UniqueConstraint("qty", name="items_qty_key"),)\n')
     project.ok("make-migrations", "unique")
-    upgrade, rollback = _sections(project.migration_files()[1].read_text())
+    upgrade, _rollback = _sections(project.migration_files()[1].read_text())
     statements = [line for line in upgrade.splitlines() if not line.startswith("-- dbwarden: check")]
     assert statements == ['-- dbwarden: no-transaction', 'CREATE UNIQUE INDEX CONCURRENTLY "items_qty_key" ON "items" ("qty");',
                           'ALTER TABLE "items" ADD CONSTRAINT "items_qty_key" UNIQUE USING INDEX "items_qty_key";'], upgrade

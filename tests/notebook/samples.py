@@ -184,7 +184,7 @@ def sqlite_plan_and_sql() -> tuple[Plan, list[str]]:
 
 
 def migration_file(version: int = 3) -> MigrationFile:
-    plan, sql = plan_and_sql()
+    _plan, sql = plan_and_sql()
     upgrade = split_statements(";\n".join(sql) + ";")
     rollback = split_statements(
         "-- dbwarden: irreversible the rows of table <script>x</script> are not restored\n"

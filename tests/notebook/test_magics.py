@@ -381,7 +381,7 @@ def test_every_nonzero_exit_of_the_cli_fails_the_cell_with_its_line(
         (["--dev", "status"], ConfigError),
     ]
     for argv, expected in steps:
-        code, cli_line, error, out = cli_and_cell(shell, project, argv, capsys)
+        code, cli_line, error, _out = cli_and_cell(shell, project, argv, capsys)
         assert code != 0 and type(error) is expected, (argv, code, error)
         assert getattr(error, "exit_code", 2) == code, argv  # IPython's UsageError: the CLI's 2
         assert without_prog(str(error)) == without_prog(cli_line) and "\n" not in str(error), (argv, cli_line, error)

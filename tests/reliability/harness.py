@@ -45,8 +45,8 @@ class Flavor:
 
 _MYSQL_SESSIONS = ("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID() "
                    "AND INFO LIKE :pattern")
-_MYSQL = dict(sleep="DO SLEEP((SELECT seconds FROM nap))", pattern="%SLEEP((SELECT seconds%", sessions=_MYSQL_SESSIONS,
-              terminate="KILL {id}")
+_MYSQL = {"sleep": "DO SLEEP((SELECT seconds FROM nap))", "pattern": "%SLEEP((SELECT seconds%", "sessions": _MYSQL_SESSIONS,
+          "terminate": "KILL {id}"}
 FLAVORS = {
     "postgresql": Flavor(
         "postgresql", "pg_url", sleep="SELECT pg_sleep((SELECT seconds FROM nap))", pattern="%pg_sleep((SELECT seconds%",

@@ -235,7 +235,7 @@ def run_commands(w: Witness, project: ProjectDir) -> None:
 def run_failing_statement(w: Witness, project: ProjectDir) -> None:
     """A migration whose statement fails, in text, JSON and -v."""
     w.cli(project.root, "new", "broken")
-    broken = sorted((project.root / "migrations" / "primary").glob("*_broken.sql"))[-1]
+    broken = max((project.root / "migrations" / "primary").glob("*_broken.sql"))
     broken.write_text(broken.read_text().replace("-- rollback", "INSERT INTO no_such_table VALUES (1);\n-- rollback"))
     for flags in ([], ["--json"], ["-v"]):
         code, _, err = w.cli(project.root, *flags, "migrate", "--force")

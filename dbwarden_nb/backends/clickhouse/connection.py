@@ -44,16 +44,16 @@ def parse_clickhouse_url(url: str, *, root: Path | None = None) -> dict[str, obj
         path = unquote(target) or None
         if path is not None and root is not None and not Path(path).is_absolute():
             path = os.path.normpath(root / path)
-        return dict(
-            interface="chdb",
-            host=None,
-            port=None,
-            username=None,
-            password=None,
-            database=database,
-            path=path,
-            secure=False,
-        )
+        return {
+            "interface": "chdb",
+            "host": None,
+            "port": None,
+            "username": None,
+            "password": None,
+            "database": database,
+            "path": path,
+            "secure": False,
+        }
     secure = scheme == "clickhouses"
     userinfo, at, server = target.rpartition("@")  # the last "@": see config._userinfo_password
     username, _, password = userinfo.partition(":")
@@ -62,16 +62,16 @@ def parse_clickhouse_url(url: str, *, root: Path | None = None) -> dict[str, obj
     port = address.group("port") if address else None
     if address is None or (port is not None and not port.isdigit()):
         raise ConfigError(f"{mask_url(url)!r}: invalid host or port {host_port!r}")
-    return dict(
-        interface="https" if secure else "http",
-        host=address.group("ipv6") or address.group("host") or "localhost",
-        port=int(port) if port else (8443 if secure else 8123),
-        username=unquote(username) if at and username else "default",
-        password=unquote(password) if at else "",
-        database=unquote(path_database) or database,
-        path=None,
-        secure=secure,
-    )
+    return {
+        "interface": "https" if secure else "http",
+        "host": address.group("ipv6") or address.group("host") or "localhost",
+        "port": int(port) if port else (8443 if secure else 8123),
+        "username": unquote(username) if at and username else "default",
+        "password": unquote(password) if at else "",
+        "database": unquote(path_database) or database,
+        "path": None,
+        "secure": secure,
+    }
 
 
 class ClickHouseConnection:

@@ -83,7 +83,7 @@ class ClickHouseModel(Mixin):
                                "length); declare String() or FixedString(n) instead of dropping the width")
         type_, nullable = split_nullable(spelled)
         nullable = nullable or col._user_defined_nullable is True
-        kw = col.dialect_options["clickhousedb"] if "clickhousedb" in col.dialect_options else {}
+        kw = col.dialect_options.get("clickhousedb", {})
         info = dict(col.info.get("dbwarden") or {})
         opts: dict[str, Any] = {}
         codec = kw.get("codec")

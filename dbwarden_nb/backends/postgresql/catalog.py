@@ -652,8 +652,8 @@ class CatalogReader:
             nulls = None
             if nulls_first != descending:
                 nulls = "first" if nulls_first else "last"
-            kw = dict(descending=descending, nulls=nulls, opclass=None if opcdefault or opcname is None else opcname,
-                      collation=collation)
+            kw = {"descending": descending, "nulls": nulls, "opclass": None if opcdefault or opcname is None else opcname,
+                  "collation": collation}
             if attnum:
                 elements.append(IndexElement(column=_unquote(text), **kw))
             else:

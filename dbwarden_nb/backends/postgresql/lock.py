@@ -46,7 +46,7 @@ class AdvisoryLock(Lock):
         rows = self._holder()
         if not rows:
             return LockStatus(False, kind="advisory")
-        pid, app, started = rows[0]
+        pid, app, _started = rows[0]
         owner = (app or "").removeprefix("dbwarden ") or f"backend pid {pid}"
         return LockStatus(True, f"{owner} (pid {pid})", kind="advisory")
 

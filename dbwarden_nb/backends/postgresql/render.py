@@ -600,7 +600,7 @@ class PostgreSQLRendering(Mixin):
                 elif key in ("minvalue", "maxvalue"):
                     parts.append(f"NO {word}")
                 else:
-                    parts.append(f"{word} {dict(type='bigint', increment=1, cache=1).get(key, 1)}")
+                    parts.append(f"{word} {'bigint' if key == 'type' else 1}")
         if bool(old.get("cycle")) != bool(new.get("cycle")):
             parts.append("CYCLE" if new.get("cycle") else "NO CYCLE")
         if old.get("owned_by") != new.get("owned_by"):
