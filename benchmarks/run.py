@@ -84,7 +84,7 @@ def peer_versions(peers: dict) -> dict[str, str]:
     for name, py in peers.items():
         if isinstance(py, Path):
             code = (f"import importlib.metadata as m; print(m.version({name!r}), 'with SQLAlchemy', m.version('SQLAlchemy'))")
-            done = subprocess.run([str(py), "-c", code], capture_output=True, text=True)
+            done = subprocess.run([str(py), "-c", code], check=False, capture_output=True, text=True)
             out[name] = done.stdout.strip() or "?"
     return out
 
@@ -94,8 +94,8 @@ def snapshot_source(work: Path) -> str:
     global SOURCE
     SOURCE = work / "src"
     shutil.copytree(ROOT / "dbwarden_nb", SOURCE / "dbwarden_nb", ignore=shutil.ignore_patterns("__pycache__"))
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "dbwarden_nb"], cwd=ROOT, capture_output=True, text=True).stdout
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "dbwarden_nb"], check=False, cwd=ROOT, capture_output=True, text=True).stdout
     stamp = _dt.datetime.now().isoformat(timespec="seconds")
     return f"{head or 'unknown commit'}" + (f" + uncommitted changes (dbwarden_nb/ as of {stamp})" if dirty.strip() else "")
 
@@ -143,7 +143,7 @@ def ensure_venv(name: str) -> Path:
     log(f"installing peer venv {name}: {' '.join(PEERS[name])}")
     shutil.rmtree(VENVS / name, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(VENVS / name)], check=True)
-    res = subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PEERS[name]],
+    res = subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PEERS[name]], check=False,
                          capture_output=True, text=True)
     if res.returncode != 0:
         lines = [ln for ln in res.stderr.splitlines() if ln.strip() and "is ignored" not in ln]

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar
 
 from .schema import Check, Column, ForeignKey, Index, Options, PrimaryKey, SchemaObject, Table, Unique, View
 from .session import view
 
 SEVERITIES = ("INFO", "WARN", "CRITICAL")
 
-Constraint = Union[PrimaryKey, ForeignKey, Unique, Check]
+Constraint = PrimaryKey | ForeignKey | Unique | Check
 
 
 def max_severity(levels: Iterable[str]) -> str:

@@ -300,7 +300,7 @@ def _wait_ready(kind: str, url: str, proc: subprocess.Popen, log: Path) -> str:
 def _run(what: str, command, log: Path, **kwargs) -> None:
     with open(log, "ab") as out:
         args = [str(arg) for arg in command]
-        done = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, **kwargs)
+        done = subprocess.run(args, check=False, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, **kwargs)
     if done.returncode:
         raise ProvisioningError(f"{what}: {' '.join(args)} failed with code {done.returncode}{_tail(log)}")
 

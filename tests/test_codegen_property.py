@@ -252,9 +252,9 @@ def draw_primary_key(draw: Callable[..., Any], t: TableDraft, strict: bool) -> N
     t.primary_key = PrimaryKey(t.constraint_name(draw), cols)
     if draw(st.integers(0, 2)) == 0:
         t.options["without_rowid"] = True
-    elif len(cols) == 1 and t.col(cols[0]).type == "INTEGER" and draw(st.booleans()):
-        if t.primary_key.name is None:  # bug 5: AUTOINCREMENT drops the key's name (xfail test below)
-            t.options["autoincrement"] = True
+    elif len(cols) == 1 and t.col(cols[0]).type == "INTEGER" and draw(st.booleans()) and t.primary_key.name is None:
+        # bug 5: AUTOINCREMENT drops the key's name (xfail test below)
+        t.options["autoincrement"] = True
     for i, c in enumerate(t.columns):
         # SQLite reports NOT NULL for the key columns of WITHOUT ROWID and STRICT tables; an INTEGER
         # PRIMARY KEY is the rowid, never NULL (introspection says so whatever the pragma reports)

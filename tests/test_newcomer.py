@@ -427,7 +427,7 @@ def test_a_lease_of_a_dead_process_on_this_host_is_taken_over_at_once(tmp_path: 
     project.models(AUTHORS)
     project.ok("make-migrations", "initial")
     project.ok("lock-status")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=False, capture_output=True, text=True)
     owner = f"{socket.gethostname()}:{int(dead.stdout)}:0badc0de"
     from dbwarden_nb.backends import get_backend
     from dbwarden_nb.migrations.lock import LeaseLock

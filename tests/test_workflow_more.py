@@ -4,6 +4,7 @@ migrate --count/--to-version/--dry-run/--sql/--force, rollback, downgrade, histo
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 import time
@@ -18,7 +19,6 @@ from dbwarden_nb.backends import get_backend
 from dbwarden_nb.migrations.files import parse_migration
 from dbwarden_nb.migrations.lock import LeaseLock
 from dbwarden_nb.schema import Snapshot
-import itertools
 
 USERS = """
 class User(Base):

@@ -380,9 +380,9 @@ def _read_head(text: str, source: str | None, path: Path | None) -> _Head:
     markers = _scan_markers(text, offset, number, source)
     _check_headers(headers, source)
     _check_markers([m for m, _, _ in markers], source)
-    if path is not None and (named := _FILENAME.fullmatch(path.name)) and len(named.group(1)) <= 9:
-        if int(named.group(1)) != version:
-            raise _error(source, None, f"file name {path.name} does not match its header version {version:04d}")
+    if (path is not None and (named := _FILENAME.fullmatch(path.name)) and len(named.group(1)) <= 9
+            and int(named.group(1)) != version):
+        raise _error(source, None, f"file name {path.name} does not match its header version {version:04d}")
     digests = {}
     for n, (marker, body, _) in enumerate(markers):
         stop = markers[n + 1][2] if n + 1 < len(markers) else len(text)

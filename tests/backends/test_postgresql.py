@@ -375,7 +375,7 @@ def tables_of(url: str) -> set[str]:
 def run_cli(project: ProjectDir, *args: str, timeout: float = 60) -> Result:
     """The CLI in a child process: a hang (CREATE INDEX CONCURRENTLY waiting on us) becomes a failure."""
     env = dict(os.environ, PGOPTIONS="-c statement_timeout=30000")
-    proc = subprocess.run([sys.executable, "-m", "dbwarden_nb", *args], cwd=project.root, env=env,
+    proc = subprocess.run([sys.executable, "-m", "dbwarden_nb", *args], check=False, cwd=project.root, env=env,
                           capture_output=True, text=True, timeout=timeout)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 

@@ -12,9 +12,9 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, ContextManager
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import BackendError
 from ...operations import (
@@ -204,11 +204,11 @@ class MySQLBackend(MySQLModel, MySQLCodegen, MySQLRendering, MySQLCatalog, MySQL
 
     # -- verify -------------------------------------------------------------------------------------
 
-    def scratch_copy(self, url: str) -> ContextManager[Connection]:  # type: ignore[override]
+    def scratch_copy(self, url: str) -> AbstractContextManager[Connection]:  # type: ignore[override]
         """A scratch database with the live schema recreated in it (DDL is not transactional here)."""
         return self._scratch(url, "dbwarden_verify", self.introspect)
 
-    def scratch_empty(self, url: str) -> ContextManager[Connection]:  # type: ignore[override]
+    def scratch_empty(self, url: str) -> AbstractContextManager[Connection]:  # type: ignore[override]
         return self._scratch(url, "dbwarden_scratch", lambda conn: self.empty())
 
     @contextmanager
