@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, unquote
 
 from ...errors import BackendError, ConfigError
@@ -19,7 +19,7 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://(.*)", re.DOTALL)
 _HOST_PORT = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|(?P<host>[^:]*))(?::(?P<port>.*))?", re.DOTALL)
 
 
-def parse_clickhouse_url(url: str, *, root: Path | None = None) -> dict[str, object]:
+def parse_clickhouse_url(url: str, *, root: Path | None = None) -> dict[str, Any]:
     """Split a ClickHouse URL into clickhouse-connect arguments.
 
     ``clickhouse://user:password@host:8123/db`` (HTTP), ``clickhouses://…`` (HTTPS, default port 8443),
@@ -166,11 +166,11 @@ class ClickHouseConnecting(Mixin):
                 if not args["path"]:
                     raise ConfigError(f"{masked}: chdb:// needs a data directory (chdb:///absolute/path)")
                 client = get_chdb_client(str(args["path"]), str(args["database"] or "default"))
-                return ClickHouseConnection(self, client, masked, shared=True)
+                return ClickHouseConnection(cast("ClickHouseBackend", self), client, masked, shared=True)  # its only class
             client = clickhouse_connect.get_client(
                 interface=args["interface"], host=args["host"], port=args["port"], username=args["username"],
                 password=args["password"], database=args["database"] or "default", secure=args["secure"])
-            return ClickHouseConnection(self, client, masked, shared=False)
+            return ClickHouseConnection(cast("ClickHouseBackend", self), client, masked, shared=False)
         except (BackendError, ConfigError):
             raise
         except Exception as exc:

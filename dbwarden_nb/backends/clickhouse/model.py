@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import BackendError
 from ...schema import Column, Computed, Index, IndexElement, Snapshot, Table, View
@@ -36,6 +36,9 @@ def _views_in_order(snap: Snapshot) -> list[View]:
 
 class ClickHouseModel(Mixin):
     """The model side: SQLAlchemy tables (clickhouse-connect's types and engines) to snapshot facts, normalized through a scratch database."""
+
+    if TYPE_CHECKING:  # from ClickHouseRendering
+        def column_reference(self, name: str) -> str: ...
 
     def canonical_type(self, spelled: str) -> str:
         text = collapse_spaces(spelled)

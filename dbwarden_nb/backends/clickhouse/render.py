@@ -37,6 +37,8 @@ def _rebuild_hint(table: str) -> str:
 class ClickHouseRendering(Mixin):
     """Rendering: render_<kind> for what ClickHouse runs (ON CLUSTER where a cluster is named), and the SQL pieces they share."""
 
+    cluster: str | None  # set by ClickHouseBackend.__init__
+
     def quote(self, name: str) -> str:
         """`name` with backslashes escaped and backticks doubled (not backslash-escaped, so the migration file
         splitter, which has no backslash rules, reads it right)."""

@@ -491,6 +491,11 @@ def _after_name(text: str, kind: str) -> str:
 class MySQLCatalog(Mixin):
     """Introspection: the catalog reader (MariaDB's subclass where the backend names it) over a live connection."""
 
+    catalog_reader: ClassVar[type[CatalogReader]]  # the backend class's
+
+    if TYPE_CHECKING:  # from MySQLConnecting
+        def version_tuple(self, conn: Connection) -> tuple[int, ...]: ...
+
     def reader(self, conn: Connection, schema: str) -> CatalogReader:
         return self.catalog_reader(conn, schema, self.version_tuple(conn), self.internal_tables,
                                    self.canonical_fk_action)

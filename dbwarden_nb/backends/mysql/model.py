@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...schema import PrimaryKey, Snapshot, Table
 from ..base import Connection, Mixin
 from .codegen import INTEGER_TYPES
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     import sqlalchemy as sa
 
 # SQLAlchemy's compiled type names → the server's COLUMN_TYPE base names (the offline path; online the
@@ -36,6 +38,11 @@ NOT_CREATE_OPTIONS = {"comment", "subpartition_by", "subpartitions", "with_parse
 
 class MySQLModel(Mixin):
     """The model side: SQLAlchemy tables to snapshot facts in the server's spelling, and normalization through a scratch database."""
+
+    sequence_owns_counter: ClassVar[bool]  # the backend class's (MySQL's and MariaDB's differ)
+
+    if TYPE_CHECKING:  # from MySQLBackend
+        def scratch_database(self, conn: Connection, prefix: str, snapshot: Snapshot) -> AbstractContextManager[str]: ...
 
     def canonical_type(self, spelled: str) -> str:
         """SQLAlchemy's spelling → the server's COLUMN_TYPE (offline; online the server decides)."""

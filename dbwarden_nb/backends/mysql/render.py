@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from ...errors import BackendError
 from ...operations import (
@@ -47,6 +47,9 @@ CREATE_OPTION_RESETS = {"key_block_size": "0", "checksum": "0", "delay_key_write
 
 class MySQLRendering(Mixin):
     """Rendering: render_<kind> for the operations MySQL runs, and the SQL pieces they share."""
+
+    online_index_kinds: ClassVar[tuple[str, ...]]  # the backend class's flags (MySQL's and MariaDB's differ)
+    drop_check: ClassVar[str]
 
     def literal(self, value: str) -> str:
         return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"

@@ -711,6 +711,9 @@ def _unquote(text: str) -> str:
 class PostgreSQLCatalog(Mixin):
     """Introspection: the catalog reader over a live connection."""
 
+    if TYPE_CHECKING:  # from PostgreSQLConnecting
+        def server_num(self, conn: Connection) -> int: ...
+
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
         default = self.default_schema(conn)
         number = self.server_num(conn)

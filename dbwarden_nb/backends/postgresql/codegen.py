@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import BackendError
 from ...models.codegen import sql_text
@@ -17,6 +17,9 @@ _PG_TYPE = re.compile(r"^(?P<base>[a-z][a-z0-9_ ]*?)(?:\((?P<params>[0-9, ]+)\))
 
 class PostgreSQLCodegen(Mixin):
     """Code generation hooks: SQLAlchemy spellings, imports and keyword arguments for PostgreSQL's snapshot facts."""
+
+    if TYPE_CHECKING:  # from PostgreSQLConnecting
+        def regclass(self, schema: str | None, name: str) -> str: ...
 
     def type_candidates(self, spelled: str) -> list[str]:
         m = _PG_TYPE.match(spelled)

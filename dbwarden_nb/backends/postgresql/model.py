@@ -122,6 +122,10 @@ def _move_schemas(snap: Snapshot, mapping: Mapping[str, str], text_from: Mapping
 class PostgreSQLModel(Mixin):
     """The model side: SQLAlchemy tables to snapshot facts in PostgreSQL's canonical spelling, and normalization through the server."""
 
+    if TYPE_CHECKING:  # from PostgreSQLConnecting
+        def server_num(self, conn: Connection) -> int: ...
+        def regclass(self, schema: str | None, name: str) -> str: ...
+
     def canonical_type(self, spelled: str) -> str:
         """Offline spelling: SQLAlchemy's upper-case names mapped to the server's (format_type).
 
