@@ -157,7 +157,7 @@ class Project:
             return self.diff_versions(database, int(offline), None, out, check, rename, rename_table)
         from .differ import Renames
 
-        db = self.database(database)
+        db = self.database(database)  # type: ignore[arg-type]  # a bool: refused there as no database's name
         if offline:
             new = db.model_snapshot()
             old, source = db.base_snapshot(None)
@@ -580,12 +580,12 @@ class Project:
         for name, text in files.items():
             path, new = target / name, target / f"{name}.new"
             # a link planted at the name is no file of ours: never read through, replaced (by write_atomic)
-            old = path.read_text(encoding="utf-8", errors="replace") if path.is_file() and not path.is_symlink() else None
-            if old is not None and old != text and edited(old) and not overwrite:
+            there = path.read_text(encoding="utf-8", errors="replace") if path.is_file() and not path.is_symlink() else None
+            if there is not None and there != text and edited(there) and not overwrite:
                 write_atomic(new, text)
                 beside.append(name)
                 continue
-            if old != text:
+            if there != text:
                 write_atomic(path, text)
             written.append(name)
             new.unlink(missing_ok=True)

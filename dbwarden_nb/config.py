@@ -21,6 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 
 from dbwarden_nb.backends import BACKENDS, backend_for_scheme, sqlalchemy_driver
@@ -319,7 +320,7 @@ def database_config(
     if concurrent_indexes and database_type not in _CONCURRENT_INDEX_TYPES:
         raise fail("concurrent_indexes is only supported for database_type postgresql (MySQL and MariaDB build "
                    "indexes online by themselves where InnoDB can: ALGORITHM=INPLACE, LOCK=NONE)")
-    timeouts = {"lock_timeout": lock_timeout, "statement_timeout": statement_timeout}
+    timeouts: dict[str, Any] = {"lock_timeout": lock_timeout, "statement_timeout": statement_timeout}
     for name, value in timeouts.items():
         if value is None:
             continue

@@ -151,11 +151,11 @@ class Differ:
             renames.append(RenameTable(source, moved))
             old_tables[new_key] = moved
 
-        for (table, source), target in self.renames.columns.items():  # a typo must never turn into a drop
+        for (table, column), new_name in self.renames.columns.items():  # a typo must never turn into a drop
             if table not in self.new.tables:
-                raise UsageError(f"--rename {table}.{source}:{target}: no table {table!r} in the models")
+                raise UsageError(f"--rename {table}.{column}:{new_name}: no table {table!r} in the models")
             if table not in old_tables:
-                raise UsageError(f"--rename {table}.{source}:{target}: no table {table!r} in the current schema "
+                raise UsageError(f"--rename {table}.{column}:{new_name}: no table {table!r} in the current schema "
                                  "(a new table has no column to rename)")
         for key in old_tables.keys() - self.new.tables.keys():
             drops.append(DropTable(old_tables[key]))
@@ -341,7 +341,7 @@ class Differ:
     def compare_indexes(old: Any, new: Any) -> list[Operation]:
         """The indexes of a table (or materialized view) dropped, then created."""
         removed, added, changed = match(old.indexes, new.indexes)
-        ops: list[Operation] = [DropIndex(old, i) for i in removed] + [DropIndex(old, o) for o, _ in changed]
+        ops: list[Operation] = [*(DropIndex(old, i) for i in removed), *(DropIndex(old, o) for o, _ in changed)]
         return ops + [CreateIndex(new, n) for _, n in changed] + [CreateIndex(new, i) for i in added]
 
     def suggest_table_renames(self, drops: list[Operation], creates: list[Operation]) -> None:

@@ -70,7 +70,7 @@ class Operation:
         raise NotImplementedError
 
     def to_json(self) -> dict[str, Any]:
-        doc = {
+        doc: dict[str, Any] = {
             "kind": self.kind,
             "table": self.table,
             "severity": self.severity,

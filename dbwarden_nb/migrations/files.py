@@ -25,6 +25,7 @@ Every malformed input raises :class:`MigrationFileError` with one line naming th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -442,7 +443,7 @@ def _scan_markers(text: str, pos: int, line: int, source: str | None) -> list[tu
             pos = end + 2
         elif token == "$":
             if at > pos and _WORD_CHAR.match(text, at - 1):  # a$b: the word goes on
-                pos = _WORD_REST.match(text, at).end()
+                pos = m.end() if (m := _WORD_REST.match(text, at)) else at  # [\w$]* always matches
             elif tag := _DOLLAR_TAG.match(text, at):
                 end = text.find(tag.group(), tag.end())
                 if end == -1:
@@ -454,7 +455,7 @@ def _scan_markers(text: str, pos: int, line: int, source: str | None) -> list[tu
             # E'...' (the word before it is E alone) is the one form where a backslash escapes the quote.
             backslashes = (token == "'" and at > pos and text[at - 1] in "Ee"
                            and (at - 2 < pos or not _WORD_CHAR.match(text, at - 2)))
-            pos = _quote_end(text, at, token, backslashes, lambda at=at: line_of(at), source)
+            pos = _quote_end(text, at, token, backslashes, functools.partial(line_of, at), source)
     return out
 
 

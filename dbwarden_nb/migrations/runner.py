@@ -535,7 +535,7 @@ class Runner:
     def counted(self, f: MigrationFile, direction: str = "upgrade") -> list[tuple[int, RowCheck, int | None]]:
         """Every check of ``f``'s statements run now, read-only: (statement number, check, rows; None when it reads
         what an earlier statement creates)."""
-        out = []
+        out: list[tuple[int, RowCheck, int | None]] = []
         for n, stmt in enumerate(self.statements(f, direction)):
             for check in stmt.checks:
                 try:

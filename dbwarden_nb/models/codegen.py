@@ -247,12 +247,12 @@ class CodeGenerator:
             opts = [f"always={i.always}"] + [f"{k}={getattr(i, k)!r}" for k in ("start", "increment", "minvalue", "maxvalue", "cache", "cycle") if getattr(i, k) is not None]
             args.append(f"sa.Identity({', '.join(opts)})")
         pk = table.primary_key.columns if table.primary_key else ()
-        implied = annotation is not None and self.backend.nullable_from_annotation  # by `X | None` or its absence
+        by_annotation = annotation is not None and self.backend.nullable_from_annotation  # by `X | None` or its absence
         if col.name in pk and self._inline_pk(table):
             args.append("primary_key=True")
-            if col.nullable and not implied:
+            if col.nullable and not by_annotation:
                 args.append("nullable=True")
-        elif not implied or (col.name in pk and col.nullable):  # a PrimaryKeyConstraint makes an unsaid one NOT NULL
+        elif not by_annotation or (col.name in pk and col.nullable):  # a PrimaryKeyConstraint makes an unsaid one NOT NULL
             args.append(f"nullable={col.nullable}")
         autoincrement = self.backend.autoincrement_kwarg(table, col) if col.name in pk else None
         if autoincrement is not None:
@@ -365,7 +365,7 @@ class CodeGenerator:
         annotation = f"list[{target}]" if r.collection else f"{target} | None" if r.optional or r.kind == "one_to_one" else target
         args = [f"back_populates={r.back_populates!r}"]
 
-        def attrs(pairs: Iterable[tuple[str, str]]) -> str:
+        def attrs(pairs: Iterable[tuple[str, ...]]) -> str:
             names = [f"{self.class_names[k]}.{self.attributes[k][c]}" for k, c in pairs]
             return repr(names[0] if len(names) == 1 else f"[{', '.join(names)}]")
 
@@ -433,7 +433,7 @@ class CodeGenerator:
             name = self.inline_enums[col.type]
         elif key in self.enum_classes:
             name = "list[" * dims + self.enum_classes[key] + "]" * dims
-        elif key in self.snapshot.domains:
+        elif key is not None and key in self.snapshot.domains:
             name = "list[" * dims + self.backend.python_type(self.snapshot.domains[key]["type"]) + "]" * dims
         else:
             name = self.backend.python_type(col.type)
@@ -571,7 +571,7 @@ class CodeGenerator:
             if self.related:  # the classes relationships name, for the annotations (importing them would cycle)
                 self.imports.add("typing", "TYPE_CHECKING")
                 typing = "\n\nif TYPE_CHECKING:" + "".join(
-                    f"\n    from .{module_of[k]} import {self.class_names[k]}" for k in sorted(self.related, key=module_of.get))
+                    f"\n    from .{module_of[k]} import {self.class_names[k]}" for k in sorted(self.related, key=module_of.__getitem__))
             imports = self._imports(self.imports, [body])
             after = "\n\n\n" if body.startswith(("class ", "def ", "@")) or typing else "\n\n"  # as isort spaces them
             files[f"{module_of[key]}.py"] = f"{self.header()}\n\n\n{imports}\n\nfrom {local}{typing}{after}{body}\n"

@@ -37,7 +37,7 @@ class Extractor:
     def __init__(self, backend: Backend, default_schema: str | None = None):
         self.backend = backend
         self.dialect = backend.dialect()
-        self.ddl = self.dialect.ddl_compiler(self.dialect, None)
+        self.ddl = self.dialect.ddl_compiler(self.dialect, None)  # type: ignore[arg-type]  # no statement: only its visit_* are used
         self.default_schema = default_schema
         self._types: dict[str, str] = {}  # spelled → canonical: a model set repeats a handful of types
 
@@ -168,14 +168,14 @@ class Extractor:
                 descending = expr.modifier is operators.desc_op
                 expr = expr.element
             if isinstance(expr, BinaryExpression) and expr.operator is operators.collate:
-                collation = expr.right.collation  # type: ignore[attr-defined]
+                collation = expr.right.collation
                 expr = expr.left
             column = None
             if isinstance(expr, ColumnClause) and getattr(expr, "table", None) in (None, table):
                 # a materialized view is declared without columns: sa.column("x") names one of its columns
                 column = table.c.get(expr.name) if table.c else expr
             elif type(expr).__name__ == "_textual_label_reference":  # sa.desc("name"): a name given as a string
-                column = table.c.get(expr.element)  # type: ignore[attr-defined]
+                column = table.c.get(expr.element)  # type: ignore[union-attr]  # a private SQLAlchemy class
             # only a NULLS placement other than the default (last ascending, first descending) is a fact
             nulls = None if nulls_first is None or nulls_first == descending else ("first" if nulls_first else "last")
             if column is not None:

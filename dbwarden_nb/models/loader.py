@@ -117,7 +117,8 @@ def _forget_foreign(top: str, root: Path) -> None:
     if module is None or spec is None:
         return
     wanted = {Path(p).resolve() for p in ([spec.origin] if spec.origin else spec.submodule_search_locations or [])}
-    found = {Path(p).resolve() for p in ([module.__file__] if getattr(module, "__file__", None) else getattr(module, "__path__", []))}
+    file = getattr(module, "__file__", None)
+    found = {Path(p).resolve() for p in ([file] if file else getattr(module, "__path__", []))}
     # a namespace package spans every sys.path entry holding its folder: only an exact match is ours
     if (wanted & found) if spec.origin else (wanted == found):
         return

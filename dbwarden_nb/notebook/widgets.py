@@ -235,7 +235,7 @@ class ExplorerController:
             self.renames = []
             self._diff = self.preview = None
 
-    def _rename_args(self) -> dict[str, list[str]]:
+    def _rename_args(self) -> dict[str, Any]:  # rename=..., rename_table=...
         return {"rename": [r.spec for r in self.renames if r.flag == "--rename"],
                 "rename_table": [r.spec for r in self.renames if r.flag == "--rename-table"]}
 

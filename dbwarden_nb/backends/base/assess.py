@@ -11,6 +11,7 @@ so such a step needs ``--force`` only when some row is at fault, and a narrowing
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,7 @@ _CONSTANT = re.compile(r"\(*(?:'(?:[^']|'')*'|-?\d+(?:\.\d+)?|true|false)\)*(?::
                        re.IGNORECASE)
 
 
-def type_shape(spelled: str, families: dict[str, tuple[str, int | None]]) -> TypeShape:
+def type_shape(spelled: str, families: Mapping[str, tuple[str, int | None]]) -> TypeShape:
     """The shape of a canonical type spelling; ``families`` maps base names to (family, implied length)."""
     text = spelled.lower().strip()
     m = _PARAMS.search(text)

@@ -63,6 +63,7 @@ class Connection:
     def _raw(self, sql: str) -> list[tuple[Any, ...]]:
         self._alive()
         dbapi = self._conn.connection.dbapi_connection
+        assert dbapi is not None, "a connection that is not lost has its DBAPI connection"
         cursor = dbapi.cursor()
         try:
             cursor.execute(sql)
@@ -74,7 +75,7 @@ class Connection:
         except Exception as exc:
             if self.backend.interrupted(exc):  # the driver stopped the statement for a Ctrl-C (the connection lives)
                 raise KeyboardInterrupt from None
-            self._lost = self._lost or self.engine.dialect.is_disconnect(exc, dbapi, cursor)
+            self._lost = self._lost or self.engine.dialect.is_disconnect(exc, dbapi, cursor)  # type: ignore[arg-type]  # any error
             raise
         finally:
             with suppress(Exception):

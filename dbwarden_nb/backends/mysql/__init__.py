@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 
 from ...errors import BackendError
 from ...operations import (
@@ -221,13 +221,13 @@ class MySQLBackend(MySQLModel, MySQLCodegen, MySQLRendering, MySQLCatalog, MySQL
             conn.close()
 
 
-def _is_key(op: Operation, adding: bool) -> bool:
+def _is_key(op: Operation, adding: bool) -> TypeGuard[AddConstraint | DropConstraint | CreateIndex | DropIndex]:
     if isinstance(op, (AddConstraint, DropConstraint)):
         return isinstance(op, AddConstraint if adding else DropConstraint) and isinstance(op.constraint, (PrimaryKey, Unique))
     return isinstance(op, CreateIndex if adding else DropIndex)
 
 
-def _key_columns(op: Operation) -> tuple[str, ...]:
+def _key_columns(op: AddConstraint | DropConstraint | CreateIndex | DropIndex) -> tuple[str, ...]:
     return op.constraint.columns if isinstance(op, (AddConstraint, DropConstraint)) else op.index.columns  # type: ignore[union-attr]
 
 

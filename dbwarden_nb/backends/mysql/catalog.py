@@ -161,7 +161,7 @@ def strip_introducers(text: str) -> str:
     return _INTRODUCER.sub("", text)
 
 
-def sequence_options(start: int, increment: int, minvalue: int, maxvalue: int, cache: int, cycle: bool) -> dict[str, Any]:
+def sequence_options(start: int, increment: int, minvalue: int, maxvalue: int, cache: int, cycle: int) -> dict[str, Any]:
     """MariaDB sequence parameters with the server's defaults left out."""
     defaults = _SEQ_DEFAULTS_UP if increment > 0 else _SEQ_DEFAULTS_DOWN
     opts = {"start": start, "increment": increment, "minvalue": minvalue, "maxvalue": maxvalue, "cache": cache,
@@ -425,7 +425,7 @@ class CatalogReader:
                 options["ignored"] = True
             unique = not first[2]
             if unique and not options and all(e.is_plain for e in elements):
-                uniques.append(Unique(name, tuple(e.column for e in elements)))
+                uniques.append(Unique(name, tuple(e.column_name for e in elements)))
             else:
                 indexes.append(Index(name, tuple(elements), unique, None, options))
         indexes, fks = implicit_fk_indexes(indexes, fks)
@@ -501,5 +501,5 @@ class MySQLCatalog(Mixin):
                                    self.canonical_fk_action)
 
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
-        schema = (schemas or [None])[0] or self.default_schema(conn)
+        schema = (schemas[0] if schemas else None) or self.default_schema(conn)
         return self.reader(conn, str(schema)).read(self.name, self.server_version(conn))

@@ -133,7 +133,8 @@ class PostgreSQLBackend(PostgreSQLModel, PostgreSQLCodegen, PostgreSQLCatalog, P
         out: list[Operation] = []
         for op in plan:
             unique = isinstance(op, AddConstraint) and isinstance(op.constraint, Unique) and bool(op.constraint.name)
-            if (isinstance(op, (CreateIndex, DropIndex)) or unique) and self.concurrent_indexes and existing(op):
+            if (isinstance(op, (CreateIndex, DropIndex, AddConstraint)) and (unique or not isinstance(op, AddConstraint))
+                    and self.concurrent_indexes and existing(op)):
                 op = replace(op, concurrently=True)
             elif isinstance(op, AddConstraint) and existing(op) and _validates_apart(op.constraint):
                 op = replace(op, validate_apart=True)

@@ -471,10 +471,10 @@ class CatalogReader:
             else:
                 tables.append(self.table(r, cols_of[oid], owned_by, cons_of[oid], attnames, idx_of[oid], elems_of,
                                          index_info, implied))
-        own = {self.key(s[3], s[4]): {"type": s[11], **sequence_options(*s[5:11], s[11]),
+        own = {self.key(s[3], s[4]): {"type": s[11], **sequence_options(*s[5:12]),
                                       "owned_by": [self.key(rel[s[0]][1], rel[s[0]][2]), attnames[s[0]][s[1]]]}
                for s in owned if s[2] == "a" and s[0] in rel and s[1] in attnames.get(s[0], {})}
-        standalone = {self.key(r[0], r[1]): {"type": r[8], **sequence_options(*r[2:8], r[8])} for r in sequences}
+        standalone = {self.key(r[0], r[1]): {"type": r[8], **sequence_options(*r[2:9])} for r in sequences}
         snap = Snapshot.of(
             backend_name, tables, views,
             enums={self.key(s, n): tuple(v) for s, n, v in enums},
@@ -593,13 +593,13 @@ class CatalogReader:
         ident = None
         computed = None
         if identity:
-            opts = sequence_options(*seq[5:11], seq[11]) if seq else {}
+            opts = sequence_options(*seq[5:12]) if seq else {}
             ident = Identity(always=identity == "a", **opts)
             default = None
         elif generated:
             computed, default = Computed(default, stored=True), None
         elif (seq is not None and seq[2] == "a" and default == f"nextval({_literal(seq[12])}::regclass)"
-              and is_serial(r[2], name, type_, seq[4], seq[11], sequence_options(*seq[5:11], seq[11]), seq[3] == r[1])):
+              and is_serial(r[2], name, type_, seq[4], seq[11], sequence_options(*seq[5:12]), seq[3] == r[1])):
             options["serial"] = True  # serial/bigserial: the sequence it owns is implied
             default = None
             implied.add(self.key(seq[3], seq[4]))
@@ -713,6 +713,7 @@ class PostgreSQLCatalog(Mixin):
 
     if TYPE_CHECKING:  # from PostgreSQLConnecting
         def server_num(self, conn: Connection) -> int: ...
+        def default_schema(self, conn: Connection | None) -> str: ...
 
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
         default = self.default_schema(conn)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 from ...errors import BackendError, ConfigError
 from ..base import Connection, Mixin
@@ -149,6 +149,8 @@ def _version_text(number: int) -> str:
 
 class PostgreSQLConnecting(Mixin):
     """Connecting to PostgreSQL: the default schema, user schemas, the server's version, the read-only psycopg connection."""
+
+    default_schema_name: ClassVar[str]  # the backend class's ("public")
 
     def default_schema(self, conn: Connection | None) -> str:
         if conn is None:

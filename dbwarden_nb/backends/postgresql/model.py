@@ -125,6 +125,7 @@ class PostgreSQLModel(Mixin):
     if TYPE_CHECKING:  # from PostgreSQLConnecting
         def server_num(self, conn: Connection) -> int: ...
         def regclass(self, schema: str | None, name: str) -> str: ...
+        def default_schema(self, conn: Connection | None) -> str: ...
 
     def canonical_type(self, spelled: str) -> str:
         """Offline spelling: SQLAlchemy's upper-case names mapped to the server's (format_type).
@@ -249,8 +250,8 @@ class PostgreSQLModel(Mixin):
         out = []
         for cons in table.constraints:
             if isinstance(cons, ExcludeConstraint):
-                ddl = self.dialect().ddl_compiler(self.dialect(), None)
-                text = ddl.visit_exclude_constraint(cons)
+                ddl = self.dialect().ddl_compiler(self.dialect(), None)  # type: ignore[arg-type]  # only its visit_* are used
+                text = ddl.visit_exclude_constraint(cons)  # type: ignore[attr-defined]  # PostgreSQL's DDL compiler
                 text = re.sub(r"^CONSTRAINT \S+ ", "", text) if cons.name else text
                 out.append(Check(cons.name if isinstance(cons.name, str) else None, text.strip(), {"type": "exclude"}))
         return out
@@ -290,7 +291,7 @@ class PostgreSQLModel(Mixin):
                 if t.default is not None:
                     doc["default"] = str(t.default)
                 if t.check is not None:
-                    doc["checks"] = [f"{t.constraint_name or t.name + '_check'} CHECK ({t.check})"]
+                    doc["checks"] = [f"{t.constraint_name or f'{t.name}_check'} CHECK ({t.check})"]
                 domains[self._key(t, default_schema)] = doc
         return {"enums": enums, "domains": domains, "sequences": sequences}
 
@@ -322,7 +323,7 @@ class PostgreSQLModel(Mixin):
         for seq_key, opts in raw.sequences.items():
             owner = opts.get("owned_by")
             table = changed.get(owner[0], raw.tables.get(owner[0])) if owner else None
-            col = table.column(owner[1]) if table is not None else None
+            col = table.column(owner[1]) if table is not None and owner else None
             if table is None or col is None:
                 continue
             seq_schema, seq_name = split_key(seq_key)
@@ -349,9 +350,9 @@ class PostgreSQLModel(Mixin):
             raise SnapshotError(f"the models declare {grant.key}: grants are managed with "
                                 "database_config(manage_grants=True) only")
         extensions, installed = self._extensions(conn, raw)
-        objects = [replace(o, name=mapping[o.name]) if o.kind == "schema" else o for o in raw.objects.values()
-                   if o.kind != "extension" or o.name not in installed]  # an extension is database-wide
-        scratch = _move_schemas(raw.replace(sequences=unowned, objects={o.key: o for o in objects}), mapping,
+        kept = [replace(o, name=mapping[o.name]) if o.kind == "schema" else o for o in raw.objects.values()
+                if o.kind != "extension" or o.name not in installed]  # an extension is database-wide
+        scratch = _move_schemas(raw.replace(sequences=unowned, objects={o.key: o for o in kept}), mapping,
                                 qualified=(default, tag))
         from ...differ import diff
 

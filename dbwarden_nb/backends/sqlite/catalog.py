@@ -166,7 +166,7 @@ class SQLiteCatalog(Mixin):
             (cf.fk_name, (cf.name,)) for cf in facts.columns.values() if cf.fk_name is not None
         ]
         # a column's own REFERENCES clause says its deferral; the others leave the table's FOREIGN KEY clauses theirs
-        deferrals = {**facts.deferrals, **{(cf.name,): cf.fk_deferral for cf in facts.columns.values()
+        deferrals: dict[tuple[str, ...], tuple[bool | None, str | None]] = {**facts.deferrals, **{(cf.name,): cf.fk_deferral for cf in facts.columns.values()
                                            if cf.fk_deferral != (None, None)}}
         for rows in fk_rows.values():
             cols = tuple(r[4] for r in rows)

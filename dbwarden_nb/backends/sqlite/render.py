@@ -77,7 +77,7 @@ class SQLiteRendering(Mixin):
     def create_index_sql(self, table: Table, index: Index) -> str:
         elements = []
         for e in index.elements:
-            text = self.quote(e.column) if e.expression is None else e.expression
+            text = self.quote(e.column_name) if e.expression is None else e.expression
             if e.collation:
                 text += f" COLLATE {self.quote(e.collation)}"
             elements.append(text + (" DESC" if e.descending else ""))
