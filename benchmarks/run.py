@@ -492,7 +492,8 @@ def machine(servers: dict) -> dict:
         for line in f:
             if line.startswith("MemTotal"):
                 mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "")
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), "")
     import sqlite3
 
     import sqlalchemy
@@ -531,14 +532,14 @@ def render(results: dict) -> str:
            f"SQLAlchemy {m['sqlalchemy']} · " + " · ".join(f"{k} {v}" for k, v in m["servers"].items()), "",
            f"Code measured: dbwarden_nb {m.get('code', '')}; peers: "
            + ", ".join(f"{k} {v}" for k, v in results.get("peer_versions", {}).items()), "",
-           f"Medians of {results['reps']} runs after {results['warmup']} warm-up run(s) below {BIG} tables; from {BIG} "
-           f"tables on, {results.get('big_reps', 1)} run(s) without warm-up (the in-process diffs keep one warm-up), "
-           "to fit the time budget. Ratio = peer time / dbwarden_nb time, both measured in this run (>1× means "
-           "dbwarden_nb is faster). Peak RSS is the largest of dbwarden_nb's runs. Every CLI run is a fresh process; "
-           "dbwarden_nb's model-snapshot cache is warm except for initial make-migrations (a fresh project) and the "
-           "one-column change (the models just changed), which import the models.", "",
-           f"The machine has {m['cpu_count']} CPUs shared with other jobs (test suites ran during this run): absolute "
-           "times are noisy, ratios measured in the same run less so.", "",
+           (f"Medians of {results['reps']} runs after {results['warmup']} warm-up run(s) below {BIG} tables; from {BIG} "
+            f"tables on, {results.get('big_reps', 1)} run(s) without warm-up (the in-process diffs keep one warm-up), "
+            "to fit the time budget. Ratio = peer time / dbwarden_nb time, both measured in this run (>1× means "
+            "dbwarden_nb is faster). Peak RSS is the largest of dbwarden_nb's runs. Every CLI run is a fresh process; "
+            "dbwarden_nb's model-snapshot cache is warm except for initial make-migrations (a fresh project) and the "
+            "one-column change (the models just changed), which import the models."), "",
+           (f"The machine has {m['cpu_count']} CPUs shared with other jobs (test suites ran during this run): absolute "
+            "times are noisy, ratios measured in the same run less so."), "",
            "| backend | N | operation | dbwarden_nb | peak RSS | dbwarden 0.20.11 | ratio | other peer | its time | ratio |",
            "|---|---:|---|---:|---:|---:|---:|---|---:|---:|"]
     cells = results["_cells"]
@@ -738,8 +739,8 @@ def main() -> int:
             w, r = (0, args.big_reps) if n >= BIG else (warmup, reps)
             log(f"== {backend}, {n} tables, {w} warm-up + {r} run(s) ({time.perf_counter() - t_start:.0f}s elapsed)")
             ops = {op: {} for op, _ in OPS if op != "version"}
-            for op in ops:
-                cells[(backend, n, op)] = ops[op]
+            for op, cell in ops.items():
+                cells[(backend, n, op)] = cell
             tools = [("ours", [str(OURS_CLI)])]
             if "dbwarden" in peers:
                 tools.append(("dbwarden", [str(peers["dbwarden"].parent / "dbwarden")]
@@ -784,8 +785,8 @@ def main() -> int:
                             else:
                                 log("   sqlacodegen")
                                 exe = str(peers[name].parent / "sqlacodegen")
-                                measure(c, lambda: timed([exe, target.sa_url, "--outfile", "sqlacodegen_out.py"],
-                                                         proj)[:2], w, r)
+                                measure(c, lambda: timed([exe, target.sa_url, "--outfile", "sqlacodegen_out.py"],  # noqa: B023  measured at once
+                                                         proj)[:2], w, r)  # noqa: B023
                 finally:
                         try:
                             target.drop()

@@ -254,9 +254,9 @@ class Project:
             statements = runner.statements(f, section)
         ran = statements[:row.statements_completed]
         command = "migrate" if section == "upgrade" else "rollback"
-        lines = [f"{db.name}: repaired {version:04d} {f.description}: checksum {f.checksum}; {len(ran)} of "
-                 f"{len(statements)} {section} statement(s) stay run, 'dbwarden {command}' continues from statement "
-                 f"{len(ran) + 1}"]
+        lines = [(f"{db.name}: repaired {version:04d} {f.description}: checksum {f.checksum}; {len(ran)} of "
+                  f"{len(statements)} {section} statement(s) stay run, 'dbwarden {command}' continues from statement "
+                  f"{len(ran) + 1}")]
         lines += [f"  ran {n}: {first_line(s.sql)}" for n, s in enumerate(ran, 1)]
         lines.append(f"  next {len(ran) + 1}: {first_line(statements[len(ran)].sql)}")
         return TextReport("\n".join(lines), {"database": db.name, "version": version, "checksum": f.checksum,
@@ -525,9 +525,9 @@ class Project:
 
             with conn.transaction():
                 runner.history.record(replace(state.applied[latest], target=live.checksum))
-        return [f"after migration {latest:04d} the database differs from the migration's target snapshot: {details} "
-                "(the migration or its normalization is wrong; history records the schema found, the stored target "
-                "was kept)"]
+        return [(f"after migration {latest:04d} the database differs from the migration's target snapshot: {details} "
+                 "(the migration or its normalization is wrong; history records the schema found, the stored target "
+                 "was kept)")]
 
     def rollback(self, database: str | None = None, count: int = 1, dry_run: bool = False, force: bool = False,
                  progress: Progress | None = None, lock_timeout: float | None = None) -> RunReport:

@@ -406,8 +406,8 @@ class RunReport(Report):
         if r.dry_run:
             if not r.planned:
                 return f"{self.database}: {verb} (dry run): nothing to do"
-            lines = [f"{self.database}: {verb} (dry run) would {'apply' if verb == 'migrate' else 'roll back'} "
-                     f"{len(r.planned)} migration(s):"]
+            lines = [(f"{self.database}: {verb} (dry run) would {'apply' if verb == 'migrate' else 'roll back'} "
+                      f"{len(r.planned)} migration(s):")]
             for f in r.planned:
                 ran, total = r.resumes.get(f.version, (0, 0))
                 resume = (f" (resumes at statement {ran + 1} of {total}: {ran} ran before)"

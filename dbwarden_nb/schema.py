@@ -527,7 +527,7 @@ class Snapshot:
             for ix in t.indexes:
                 kind = "unique index" if ix.unique else "index"
                 lines.append(f"    {kind} {ix.name or ''}({', '.join(e.label for e in ix.elements)})")
-        for key in self.views.keys():
+        for key in self.views:
             lines.append(f"  view {key}")
         lines += [f"  {key}" for key in self.objects]
         if self.unmanaged:

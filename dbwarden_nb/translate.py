@@ -271,7 +271,7 @@ class _Translator:
         for key, domain in self.src.domains.items():
             self.note(key, None, "domain", f"{key} ({domain.get('type')})", "base type + CHECK", "converted",
                       "each column of the domain gets the base type and the domain's translatable checks")
-        for key in self.src.sequences.keys():
+        for key in self.src.sequences:
             self.note(key, None, "sequence", key, NOTHING, "dropped",
                       "SQLite has no sequences: nextval() defaults are dropped too")
         for key, obj in self.src.objects.items():

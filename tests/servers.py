@@ -30,8 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL, make_url
+
+if TYPE_CHECKING:
+    from typing import Self
 
 KINDS = ("postgresql", "mariadb", "mysql")
 ENV_VARS = {kind: f"DBWARDEN_TEST_{kind.upper()}_URL" for kind in KINDS}
@@ -81,7 +85,7 @@ class Server:
         if stop is not None:
             stop()
 
-    def __enter__(self) -> Server:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

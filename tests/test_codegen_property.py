@@ -493,27 +493,27 @@ SETTINGS = {
 }
 
 
-@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 150)), **SETTINGS)
+@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", "150")), **SETTINGS)
 @given(snapshots())
 def test_extract_of_generated_module_is_the_snapshot(snapshot: Snapshot) -> None:
     assert_module_round_trip(snapshot)
 
 
-@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 60)), **SETTINGS)
+@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", "60")), **SETTINGS)
 @given(snapshots())
 def test_extract_of_generated_package_is_the_snapshot(snapshot: Snapshot) -> None:
     assert_package_round_trip(snapshot)
 
 
 @pytest.mark.parametrize("style", ["dataclass", "tables"])
-@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 40)), **SETTINGS)
+@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", "40")), **SETTINGS)
 @given(snapshot=snapshots())
 def test_every_style_extracts_to_the_snapshot(style: str, snapshot: Snapshot) -> None:
     code, back = via_module(snapshot, style)
     assert back == snapshot, explain(snapshot, back, f"generated module ({style}):\n" + code)
 
 
-@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 150)), **SETTINGS)
+@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", "150")), **SETTINGS)
 @given(snapshots())
 def test_introspection_of_rendered_ddl_is_the_snapshot(snapshot: Snapshot) -> None:
     assert_database_round_trip(snapshot)
@@ -546,7 +546,7 @@ def generated(snapshot: Snapshot, keys: list[str] | None = None) -> tuple[str, d
     return CodeGenerator(B, snapshot).generate(keys), CodeGenerator(B, snapshot).generate_package(keys)
 
 
-@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 60)), **SETTINGS)
+@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", "60")), **SETTINGS)
 @given(snapshots())
 def test_generated_code_is_byte_stable(snapshot: Snapshot) -> None:
     first = generated(snapshot)
@@ -606,7 +606,7 @@ def workers():
         w.close()
 
 
-@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 25)), **SETTINGS)
+@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", "25")), **SETTINGS)
 @given(snapshot=snapshots())
 def test_generated_code_does_not_depend_on_the_hash_seed(workers: list[Worker], snapshot: Snapshot) -> None:
     here = generated(snapshot)

@@ -111,12 +111,10 @@ class History:
             self.conn.query(f"DELETE FROM {self.table} WHERE {mine}", row.to_json())
             return
         ahead = [s for s, rank in _PROGRESS.items() if rank > _PROGRESS[row.status]]
-        if ahead and self.conn.query(
+        if (ahead and self.conn.query(
                 f"SELECT 1 FROM {self.table} WHERE {mine} AND ({q('statements_completed')} > :statements_completed "
                 f"OR {q('statements_completed')} = :statements_completed AND {q('status')} IN :ahead) LIMIT 1",
-                {**row.to_json(), "ahead": tuple(ahead)}):
-            self.conn.query(f"DELETE FROM {self.table} WHERE {mine}", row.to_json())
-        elif row.status == APPLIED:
+                {**row.to_json(), "ahead": tuple(ahead)})) or row.status == APPLIED:
             self.conn.query(f"DELETE FROM {self.table} WHERE {mine}", row.to_json())
 
     def set_checksum(self, row: HistoryRow, checksum: str) -> None:

@@ -78,8 +78,8 @@ def test_on_cluster_is_rendered_everywhere():
     ("primary_key", "(id, d)", "cannot change the PRIMARY KEY"),
     ("order_by", "(id, old)", "cannot change ORDER BY"),
     # fixed at CREATE TABLE: MODIFY SETTING would fail on the server half-way through a migration
-    ("settings", {"add_minmax_index_for_numeric_columns": "1"}, "cannot change the setting add_minmax_index_for_numeric"
-                                                              "_columns of table t in place .* --rebuild t"),
+    ("settings", {"add_minmax_index_for_numeric_columns": "1"}, ("cannot change the setting add_minmax_index_for_numeric"
+                                                              "_columns of table t in place .* --rebuild t")),
     ("settings", {"index_granularity": "1024"}, "cannot change the setting index_granularity"),
 ])
 def test_what_alter_cannot_do_is_refused_by_name(key, value, reason):

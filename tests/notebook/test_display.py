@@ -365,12 +365,12 @@ def test_real_sqlite_database_renders(tmp_path: Path) -> None:
 
 def test_the_engine_and_html_never_import_ipython_or_pandas() -> None:
     code = (
-        "import sys; sys.path.insert(0, {!r}); import samples;"
+        f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); import samples;"
         "from dbwarden_nb.notebook import display;"
         "[display.mimebundle(o) for o in samples.engine_objects().values()];"
         "samples.snapshot().erd()._repr_mimebundle_();"
         "print(sorted(m for m in ('IPython', 'ipywidgets', 'pandas') if m in sys.modules))"
-    ).format(os.path.dirname(__file__))
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

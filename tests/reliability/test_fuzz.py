@@ -80,8 +80,8 @@ BAD_BYTES = [b"\xff", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\x00", b"\xef\xbb
 STATEMENTS = [
     "SELECT 1", "INSERT INTO t VALUES ('a;b', 'it''s', \"q;\"\"x\")", "SELECT `a;b` FROM `t``x`",
     "SELECT E'\\';' || 'x'", "SELECT $$ ; $$ || $tag$ $$ ; $tag$", "CREATE TABLE t (\"begin\" INT, end_at INT)",
-    "SELECT 1 /* ; */ + 2 -- ; note\n + 3", "CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW\nBEGIN\n"
-    "  UPDATE t SET x = CASE WHEN a THEN 1 ELSE 2 END;\n  IF y THEN SELECT 1; END IF;\nEND",
+    "SELECT 1 /* ; */ + 2 -- ; note\n + 3", ("CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW\nBEGIN\n"
+    "  UPDATE t SET x = CASE WHEN a THEN 1 ELSE 2 END;\n  IF y THEN SELECT 1; END IF;\nEND"),
     "CREATE FUNCTION f() RETURNS int AS $body$ BEGIN RETURN 1; END $body$ LANGUAGE plpgsql",
     "CREATE PROCEDURE p()\nBEGIN\n  WHILE n DO SET n = 0; END WHILE;\n  BEGIN SELECT 3; END;\nEND",
     "ALTER TABLE t ADD COLUMN \"naïve ;\" TEXT DEFAULT '--'", "UPDATE t SET a = 'x' WHERE t.end = 1", "BEGIN", "COMMIT",

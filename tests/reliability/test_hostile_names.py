@@ -395,18 +395,18 @@ REFUSALS: dict[str, list[tuple[str, str, str]]] = {
          "t = sa.Table('t', Base.metadata, sa.Column('id', sa.Integer, primary_key=True), comment='party 🎉')",
          "comment of table 't'"),
         ("default with an emoji (stored as '?')",
-         "t = sa.Table('t', Base.metadata, sa.Column('id', sa.Integer, primary_key=True), "
-         "sa.Column('a', sa.String(9), server_default='🎉'), mysql_charset='utf8mb4')",
+         ("t = sa.Table('t', Base.metadata, sa.Column('id', sa.Integer, primary_key=True), "
+          "sa.Column('a', sa.String(9), server_default='🎉'), mysql_charset='utf8mb4')"),
          "default of column 'a' of table 't'"),
         ("check with an emoji (MariaDB stores '????')",
-         "t = sa.Table('t', Base.metadata, sa.Column('id', sa.Integer, primary_key=True), "
-         "sa.CheckConstraint(\"id <> '🎉'\", name='ck'), mysql_charset='utf8mb4')",
+         ("t = sa.Table('t', Base.metadata, sa.Column('id', sa.Integer, primary_key=True), "
+          "sa.CheckConstraint(\"id <> '🎉'\", name='ck'), mysql_charset='utf8mb4')"),
          "check constraint 'ck' of table 't'"),
     ],
     "clickhouse": [
         ("table name of 250 characters (the server's file-name limit)",
-         "from clickhouse_connect.cc_sqlalchemy.ddl import tableengine as engines\n"
-         f"t = sa.Table({'t' * 250!r}, Base.metadata, sa.Column('id', sa.Integer), engines.MergeTree(order_by='id'))",
+         ("from clickhouse_connect.cc_sqlalchemy.ddl import tableengine as engines\n"
+          f"t = sa.Table({'t' * 250!r}, Base.metadata, sa.Column('id', sa.Integer), engines.MergeTree(order_by='id'))"),
          "t" * 250),
     ],
 }

@@ -247,8 +247,8 @@ class Assessor:
             check = self.narrowing(op, old, new)
             if check is None:  # the engine does not enforce the bound (SQLite): nothing to lose
                 return "INFO", f"{op.old.type} -> {op.new.type}: {self.backend.name} does not enforce the bound", None, []
-            return ("CRITICAL", f"{op.old.type} -> {op.new.type} is narrower: rows whose values do not fit stop the "
-                                "migration (they are counted first, never cut or rounded)",
+            return ("CRITICAL", (f"{op.old.type} -> {op.new.type} is narrower: rows whose values do not fit stop the "
+                                 "migration (they are counted first, never cut or rounded)"),
                     f"values of {name} wider than {op.old.type} cannot come back", [check])
         return None
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ...errors import BackendError
 
 if TYPE_CHECKING:
+    from typing import Self
+
     import sqlalchemy as sa
 
     from . import Backend
@@ -187,7 +189,7 @@ class Connection:
         self._conn.close()
         self.engine.dispose()
 
-    def __enter__(self) -> Connection:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -133,7 +133,7 @@ class ClickHouseConnection:
         if not self._shared:
             self.client.close()
 
-    def __enter__(self) -> ClickHouseConnection:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -141,6 +141,8 @@ class ClickHouseConnection:
 
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from . import ClickHouseBackend
 
 

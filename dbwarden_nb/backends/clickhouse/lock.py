@@ -104,8 +104,8 @@ class ClickHouseLocking(Mixin):
         def _on_cluster(self) -> str: ...
 
     def lock_ddl(self) -> list[str]:
-        return [f"CREATE TABLE IF NOT EXISTS {self.quote(self.lock_table)}{self._on_cluster()} (name String, owner String, "
-                "token UInt64, acquired_at Float64, expires_at Float64) ENGINE = MergeTree ORDER BY (name, token)"]
+        return [(f"CREATE TABLE IF NOT EXISTS {self.quote(self.lock_table)}{self._on_cluster()} (name String, owner String, "
+                 "token UInt64, acquired_at Float64, expires_at Float64) ENGINE = MergeTree ORDER BY (name, token)")]
 
     def lock(self, conn: Any) -> Lock:
         return ClickHouseLeaseLock(conn)

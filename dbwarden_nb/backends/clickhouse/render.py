@@ -226,7 +226,7 @@ class ClickHouseRendering(Mixin):
         return [
             self.render_create_table_sql(op.new.replace(name=new_name)),
             f"INSERT INTO {self.quote(new_name)} ({cols}) SELECT {cols} FROM {self.quote(op.old.name)}",
-            f"RENAME TABLE {self.quote(op.old.name)} TO {self.quote(old_name)}, "
-            f"{self.quote(new_name)} TO {self.quote(op.new.name)}{self._on_cluster()}",
+            (f"RENAME TABLE {self.quote(op.old.name)} TO {self.quote(old_name)}, "
+             f"{self.quote(new_name)} TO {self.quote(op.new.name)}{self._on_cluster()}"),
             f"DROP TABLE {self.quote(old_name)}{self._on_cluster()} SYNC",
         ]

@@ -215,8 +215,8 @@ class MySQLRendering(Mixin):
         ix = op.index
         kind = self.index_kind(ix)
         online = " ALGORITHM=INPLACE LOCK=NONE" if self.builds_online(op) else ""
-        return [f"CREATE {kind + ' ' if kind else ''}INDEX {self.quote(ix.name or '')} ON {self.q(op.parent)} "
-                f"{self.index_body(ix)}{self.index_tail(ix)}{online}"]
+        return [(f"CREATE {kind + ' ' if kind else ''}INDEX {self.quote(ix.name or '')} ON {self.q(op.parent)} "
+                 f"{self.index_body(ix)}{self.index_tail(ix)}{online}")]
 
     def builds_online(self, op: CreateIndex) -> bool:
         """InnoDB builds an index of plain columns while writes go on; asked for explicitly, the server refuses to

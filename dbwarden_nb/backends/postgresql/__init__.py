@@ -136,9 +136,8 @@ class PostgreSQLBackend(PostgreSQLModel, PostgreSQLCodegen, PostgreSQLCatalog, P
             if (isinstance(op, (CreateIndex, DropIndex, AddConstraint)) and (unique or not isinstance(op, AddConstraint))
                     and self.concurrent_indexes and existing(op)):
                 op = replace(op, concurrently=True)
-            elif isinstance(op, AddConstraint) and existing(op) and _validates_apart(op.constraint):
-                op = replace(op, validate_apart=True)
-            elif isinstance(op, AlterColumn) and op.changes == ("nullable",) and not op.new.nullable and existing(op):
+            elif ((isinstance(op, AddConstraint) and existing(op) and _validates_apart(op.constraint))
+                  or (isinstance(op, AlterColumn) and op.changes == ("nullable",) and not op.new.nullable and existing(op))):
                 op = replace(op, validate_apart=True)
             out.append(op)
         return plan.replace(operations=tuple(out))

@@ -170,11 +170,11 @@ UNMANAGED = " UNION ALL ".join(f"({q})" for q in (
     "SELECT 'ordered-set aggregate', n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' "
     "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_aggregate a ON a.aggfnoid = p.oid "
     "WHERE n.nspname = ANY(:schemas) AND a.aggkind <> 'n' AND " + _NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid"),
-    "SELECT 'constraint trigger', n.nspname, t.tgname || ' on ' || c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas) AND NOT t.tgisinternal "
-    "AND t.tgconstraint <> 0{trigger_parent}",
-    "SELECT 'replica identity setting', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p') AND c.relreplident NOT IN ('d', 'n')",
+    ("SELECT 'constraint trigger', n.nspname, t.tgname || ' on ' || c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas) AND NOT t.tgisinternal "
+     "AND t.tgconstraint <> 0{trigger_parent}"),
+    ("SELECT 'replica identity setting', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+     "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p') AND c.relreplident NOT IN ('d', 'n')"),
     "SELECT 'text search configuration', n.nspname, c.cfgname FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace "
     "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_ts_config", oid="c.oid"),
     "SELECT 'text search dictionary', n.nspname, d.dictname FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace "
@@ -193,18 +193,18 @@ UNMANAGED = " UNION ALL ".join(f"({q})" for q in (
     "OR t.typtype = 'b' AND t.typcategory <> 'A') AND " + _NOT_EXTENSION.format(catalog="pg_type", oid="t.oid"),
     "SELECT 'cast', NULL, format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) FROM pg_cast c "
     "WHERE c.oid >= 16384 AND " + _NOT_EXTENSION.format(catalog="pg_cast", oid="c.oid"),
-    "SELECT 'foreign table', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = ANY(:schemas) AND c.relkind = 'f'",
+    ("SELECT 'foreign table', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+     "WHERE n.nspname = ANY(:schemas) AND c.relkind = 'f'"),
     "SELECT 'foreign server', NULL, s.srvname FROM pg_foreign_server s WHERE "
     + _NOT_EXTENSION.format(catalog="pg_foreign_server", oid="s.oid"),
-    "SELECT 'statistics object', n.nspname, s.stxname FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace "
-    "WHERE n.nspname = ANY(:schemas)",
+    ("SELECT 'statistics object', n.nspname, s.stxname FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace "
+     "WHERE n.nspname = ANY(:schemas)"),
     "SELECT 'event trigger', NULL, e.evtname FROM pg_event_trigger e",
     "SELECT 'publication', NULL, p.pubname FROM pg_publication p",
-    "SELECT 'grant', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relacl IS NOT NULL",
-    "SELECT 'default privilege', n.nspname, pg_get_userbyid(d.defaclrole) || ' ' || d.defaclobjtype::text FROM pg_default_acl d "
-    "LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace",
+    ("SELECT 'grant', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+     "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relacl IS NOT NULL"),
+    ("SELECT 'default privilege', n.nspname, pg_get_userbyid(d.defaclrole) || ' ' || d.defaclobjtype::text FROM pg_default_acl d "
+     "LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"),
 ))
 
 SCHEMAS = "SELECT nspname FROM pg_namespace WHERE nspname = ANY(:schemas)"

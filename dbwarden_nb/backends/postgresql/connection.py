@@ -13,10 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import BackendError, ConfigError
 from ..base import Connection, Mixin
+
+if TYPE_CHECKING:
+    from typing import Self
 
 
 class PsycopgConnection:
@@ -128,7 +131,7 @@ class PsycopgConnection:
                 pass
         self._raw.close()
 
-    def __enter__(self) -> PsycopgConnection:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

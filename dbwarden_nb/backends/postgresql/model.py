@@ -112,7 +112,7 @@ def _move_schemas(snap: Snapshot, mapping: Mapping[str, str], text_from: Mapping
         replacements.setdefault(old, new)
     for old, new in sorted(replacements.items(), key=lambda kv: -len(kv[0])):
         if text_from is None:  # forward: only qualified references, never a bare word
-            text = re.sub(rf'(?<![\w$])("?){re.escape(old)}\1\.', lambda m: f"{m.group(1)}{new}{m.group(1)}.", text)
+            text = re.sub(rf'(?<![\w$])("?){re.escape(old)}\1\.', lambda m: f"{m.group(1)}{new}{m.group(1)}.", text)  # noqa: B023  used at once
             text = text.replace(f'"schema": "{old}"', f'"schema": "{new}"')
         else:
             text = text.replace(f"{old}.", f"{new}." if new else "").replace(f'"schema": "{old}"', f'"schema": "{new}"')
