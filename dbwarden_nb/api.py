@@ -333,7 +333,7 @@ class Project:
                     for stmt in statements:
                         try:
                             scratch.execute(stmt.sql)
-                        except Exception as exc:
+                        except Exception as exc:  # noqa: BLE001  any driver's error, as one line
                             raise MigrationError(f"--verify: the {direction} fails: {db.backend.failure(exc, stmt.sql)}") from None
                 got = db.live_snapshot(scratch)
                 if got != expected:

@@ -608,8 +608,8 @@ def load_config(path: StrPath | None = None) -> ProjectConfig:
     token = _current_registry.set(registry)
     try:
         code = compile(config_path.read_bytes(), str(config_path), "exec")
-        exec(code, {"__name__": "dbwarden_config", "__file__": str(config_path)})
-    except (Exception, SystemExit) as exc:
+        exec(code, {"__name__": "dbwarden_config", "__file__": str(config_path)})  # noqa: S102  running the project's own dbwarden.py is the point
+    except (Exception, SystemExit) as exc:  # noqa: BLE001  the user's file: any error is one line naming it
         where = error_location(exc, config_path) or str(config_path)
         # No cause: its traceback would quote the lines of dbwarden.py, where URLs are often written out.
         raise ConfigError(mask_text(f"{where}: {error_summary(exc)}")) from None

@@ -201,7 +201,7 @@ def run_statements(db: Database, scratch: Connection, statements: Sequence[State
                     scratch.execute(stmt.sql)
             else:
                 scratch.execute_autocommit(stmt.sql)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  any driver's error, as one line
             raise MigrationError(f"{what} fails in the scratch database: {db.backend.failure(exc, stmt.sql)}") from None
 
 

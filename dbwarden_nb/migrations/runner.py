@@ -276,7 +276,7 @@ class Runner:
         try:
             self.conn.rollback()
             lock.release()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  whatever broke, the lock's state decides
             if failed or (lock.session and self.conn.lost):  # the server ended the session, and the lock with it
                 return
             raise LockError(f"the run finished, but releasing the migration lock failed ({_reason(exc)}); it is free "
@@ -514,7 +514,7 @@ class Runner:
                 done += len(chunk)
             except MigrationError as exc:
                 self._fail(f, direction, statements, at, done, started, exc, resumed if at == skip else None)
-            except Exception as exc:  # writing history or committing: the connection broke, or the lease was lost
+            except Exception as exc:  # noqa: BLE001  writing history or committing: the connection broke, or the lease was lost
                 raise self._unrecorded(f, at, total, exc) from None
             if progress:
                 progress("step", f, done, total)
@@ -541,7 +541,7 @@ class Runner:
                 try:
                     rows = self.conn.query(check.sql)
                     out.append((n + 1, check, int(rows[0][0] or 0) if rows else 0))
-                except Exception:
+                except Exception:  # noqa: BLE001  an unreadable check is reported as such
                     if not self.conn.lost:
                         self.conn.rollback()
                     out.append((n + 1, check, None))
@@ -566,7 +566,7 @@ class Runner:
         for check in stmt.checks:
             try:
                 rows = self.conn.query(check.sql)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001  an unreadable check is reported as such
                 self.conn.rollback() if not self.conn.lost else None
                 if not must_read:
                     raise _CheckUnreadable() from None
@@ -658,7 +658,7 @@ class Runner:
             self.conn.rollback()
             with self.conn.transaction():
                 self.history.log(row)
-        except Exception:
+        except Exception:  # noqa: BLE001, S110  the failure being reported matters more than its history row
             pass
 
     def _settle_failed(self, f: MigrationFile, done: int, total: int, started: float) -> None:
@@ -672,7 +672,7 @@ class Runner:
                     self._record(f, "upgrade", done, total, started, PARTIAL)
                 else:
                     self.history.remove(f.version)
-        except Exception:  # history keeps "running": still true, only less precise
+        except Exception:  # noqa: BLE001, S110  history keeps "running": still true, only less precise
             pass
 
     def _unrecorded(self, f: MigrationFile, at: int, total: int, exc: BaseException) -> DbwardenError:

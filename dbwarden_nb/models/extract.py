@@ -55,7 +55,7 @@ class Extractor:
             sa_type.collation = None  # type: ignore[attr-defined]
         try:
             spelled = sa_type.compile(dialect=self.dialect)
-        except Exception as exc:  # an unknown or unsupported type names the column at fault
+        except Exception as exc:  # noqa: BLE001  an unknown or unsupported type names the column at fault
             _refuse_unresolved_foreign_key(column)
             raise BackendError(
                 f"column {column.table.name}.{column.name}: type {column.type!r} has no {self.backend.name} spelling ({exc})"

@@ -72,7 +72,7 @@ def load_models(db: DatabaseConfig) -> tuple[list[Table], list[MetaData]]:
             modules.update((module.__name__, module) for module in _import_model_path(model_path, root))
         except ConfigError as exc:
             raise ConfigError(f"{prefix}: {exc}") from exc
-        except (Exception, SystemExit) as exc:  # a model module's sys.exit() is its error too, not the end of us
+        except (Exception, SystemExit) as exc:  # noqa: BLE001  a model module's sys.exit() is its error too, not the end of us
             location = error_location(exc, root)
             message = f"{prefix}: {location + ': ' if location else ''}{error_summary(exc)}"
             if _is_missing(exc, model_path):  # a new project: nothing written there yet

@@ -44,7 +44,7 @@ class ProjectValues:
 
             try:
                 self._project = Project.load(self.config)
-            except Exception:  # no dbwarden.py here, or a broken one: nothing to offer
+            except Exception:  # noqa: BLE001  no dbwarden.py here, or a broken one: nothing to offer
                 self._failed = True
         return self._project
 
@@ -155,7 +155,7 @@ def _flag(spec: Sequence[Arg], word: str) -> Arg | None:
 def _quietly(read: Callable[[], Any], default: Any) -> Any:
     try:
         return read()
-    except Exception:  # completion never fails; the command will show the error when it runs
+    except Exception:  # noqa: BLE001  completion never fails; the command will show the error when it runs
         return default
 
 

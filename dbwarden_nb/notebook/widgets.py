@@ -326,7 +326,7 @@ class ExplorerController:
             self.error = self.last_exception = None
         try:
             yield
-        except Exception as exc:  # the explorer never raises into a widget callback
+        except Exception as exc:  # noqa: BLE001  the explorer never raises into a widget callback
             if clear or self.error is None:  # a read's failure never hides the action's own
                 self.report(exc)
 
@@ -531,7 +531,7 @@ class ExplorerWidget:
         def guarded(*args: Any) -> None:
             try:
                 callback(*args)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001  a widget callback never raises into ipywidgets
                 self.controller.report(exc)
             self._render_status()
 
@@ -560,7 +560,7 @@ def html_of(obj: Any, fallback: str | None = None) -> str:
         else:
             try:
                 bundle = mimebundle(obj)
-            except Exception:  # an object the display layer does not know: fall back to text
+            except Exception:  # noqa: BLE001  an object the display layer does not know: fall back to text
                 bundle = None
     if isinstance(bundle, tuple):  # (data, metadata)
         bundle = bundle[0]

@@ -176,7 +176,7 @@ class Connection:
             return
         try:
             rollback()
-        except Exception:
+        except Exception:  # noqa: BLE001  a failed rollback: the connection is gone
             self._lost = True
 
     def close(self) -> None:
@@ -184,7 +184,7 @@ class Connection:
         if self.lost:  # closing would try to roll back on the dead session first
             try:
                 self._conn.invalidate()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110  closing a broken connection: nothing left to tell
                 pass
         self._conn.close()
         self.engine.dispose()

@@ -175,7 +175,7 @@ class ClickHouseConnecting(Mixin):
             return ClickHouseConnection(cast("ClickHouseBackend", self), client, masked, shared=False)
         except (BackendError, ConfigError):
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  the driver's error, as one masked line
             raise ConfigError(f"cannot connect to {masked}: {mask_text(str(exc).splitlines()[0], [url])}") from None
 
     def server_version(self, conn: Any) -> str:

@@ -138,6 +138,6 @@ class ClickHouseModel(Mixin):
     def _scratch_run(conn: Any, sql: str, what: str) -> None:
         try:
             conn.execute(sql)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  the server's error, as one line
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise BackendError(f"the server rejects the model of {what}: {reason[:300]}") from None

@@ -60,7 +60,7 @@ class GetLock(Lock):
         if row is not None:
             try:
                 self.conn.query(f"KILL {int(row[0])}")
-            except Exception as exc:  # permission: say so instead of pretending
+            except Exception as exc:  # noqa: BLE001  permission: say so instead of pretending
                 raise LockError(f"cannot end the connection holding the migration lock ({row[0]}): {exc}") from None
         return before
 

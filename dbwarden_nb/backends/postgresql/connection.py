@@ -127,7 +127,7 @@ class PsycopgConnection:
         if not self.lost:
             try:
                 self._raw.rollback()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110  closing a broken connection: nothing left to tell
                 pass
         self._raw.close()
 

@@ -55,7 +55,7 @@ class AdvisoryLock(Lock):
         for pid, *_ in self._holder():
             try:
                 self.conn.query("SELECT pg_terminate_backend(:pid)", {"pid": pid})
-            except Exception as exc:  # permission: say so instead of pretending
+            except Exception as exc:  # noqa: BLE001  permission: say so instead of pretending
                 raise LockError(f"cannot end the session holding the migration lock (pid {pid}): {exc}") from None
         return before
 

@@ -399,12 +399,12 @@ class PostgreSQLModel(Mixin):
         try:
             conn.execute(";\n".join(statements))
             return
-        except Exception:
+        except Exception:  # noqa: BLE001  the batch failed: one statement at a time names the culprit
             conn.execute("ROLLBACK TO SAVEPOINT dbwarden_batch")
         for sql in statements:
             try:
                 conn.execute(sql)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001  the driver's error, as one line
                 raise BackendError(f"the models cannot be created on the server: {self.failure(exc, sql)}") from None
 
     def is_user_type(self, type_: str) -> bool:
