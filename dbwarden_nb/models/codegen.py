@@ -618,7 +618,7 @@ DEFAULT_TYPES = {
     "datetime.time": "sa.Time()", "datetime.timedelta": "sa.Interval()", "bytes": "sa.LargeBinary()",
     "uuid.UUID": "sa.Uuid()",
 }
-WIDTH = 100  # the longest line generated code has (a longer string literal is marked ``# noqa: E501``)
+WIDTH = 100  # the longest line generated code has (a longer string literal gets a noqa comment for E501)
 _SA = re.compile(r"(?<![\w.])sa\.")
 _ARRAY = re.compile(r"(\[\])+$")
 _MODULE = re.compile(r"\b([a-z_][a-z0-9_]*)\.[A-Za-z_]")
