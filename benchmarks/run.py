@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT / "tests")]
 
-import models_gen  # noqa: E402
+import models_gen
 
 OURS_PY = Path(sys.executable)
 OURS_CLI = OURS_PY.parent / "dbwarden"
@@ -88,7 +88,7 @@ def peer_versions(peers: dict) -> dict[str, str]:
     for name, py in peers.items():
         if isinstance(py, Path):
             code = (f"import importlib.metadata as m; print(m.version({name!r}), 'with SQLAlchemy', m.version('SQLAlchemy'))")
-            done = subprocess.run([str(py), "-c", code], capture_output=True, text=True)
+            done = subprocess.run([str(py), "-c", code], check=False, capture_output=True, text=True)
             out[name] = done.stdout.strip() or "?"
     return out
 
@@ -98,8 +98,8 @@ def snapshot_source(work: Path) -> str:
     global SOURCE
     SOURCE = work / "src"
     shutil.copytree(ROOT / "dbwarden_nb", SOURCE / "dbwarden_nb", ignore=shutil.ignore_patterns("__pycache__"))
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "dbwarden_nb"], cwd=ROOT, capture_output=True, text=True).stdout
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "dbwarden_nb"], check=False, cwd=ROOT, capture_output=True, text=True).stdout
     stamp = _dt.datetime.now().isoformat(timespec="seconds")
     return f"{head or 'unknown commit'}" + (f" + uncommitted changes (dbwarden_nb/ as of {stamp})" if dirty.strip() else "")
 
@@ -148,7 +148,7 @@ def ensure_venv(name: str) -> Path:
     log(f"installing peer venv {name}: {' '.join(PEERS[name])}")
     shutil.rmtree(VENVS / name, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(VENVS / name)], check=True)
-    res = subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PEERS[name]],
+    res = subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PEERS[name]], check=False,
                          capture_output=True, text=True)
     if res.returncode != 0:
         lines = [ln for ln in res.stderr.splitlines() if ln.strip() and "is ignored" not in ln]
@@ -502,9 +502,11 @@ def machine(servers: dict) -> dict:
         for line in f:
             if line.startswith("MemTotal"):
                 mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "")
-    import sqlalchemy
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), "")
     import sqlite3
+
+    import sqlalchemy
 
     return {"cpu_count": os.cpu_count(), "cpu": cpu, "memory": mem, "python": platform.python_version(),
             "platform": platform.platform(), "sqlalchemy": sqlalchemy.__version__,
@@ -540,15 +542,15 @@ def render(results: dict) -> str:
            f"SQLAlchemy {m['sqlalchemy']} · " + " · ".join(f"{k} {v}" for k, v in m["servers"].items()), "",
            f"Code measured: dbwarden_nb {m.get('code', '')}; peers: "
            + ", ".join(f"{k} {v}" for k, v in results.get("peer_versions", {}).items()), "",
-           f"Medians of {results['reps']} runs after {results['warmup']} warm-up run(s) below {BIG} tables; from {BIG} "
+           (f"Medians of {results['reps']} runs after {results['warmup']} warm-up run(s) below {BIG} tables; from {BIG} "
            f"tables on, {results.get('big_reps', 1)} run(s) without warm-up (the in-process diffs keep one warm-up), "
            "to fit the time budget. Ratio = peer time / dbwarden_nb time, both measured in this run (>1× means "
            "dbwarden_nb is faster). Peak RSS is the largest of dbwarden_nb's runs. Every CLI run is a fresh process; "
            "dbwarden_nb's model-snapshot cache is warm except for initial make-migrations (a fresh project), the "
            "one-column change (the models just changed) and the diff with `DBWARDEN_MODEL_CACHE=0`, which import the "
-           "models (the peer's diff row is its only diff: it has no model cache).", "",
-           f"The machine has {m['cpu_count']} CPUs shared with other jobs (test suites ran during this run): absolute "
-           "times are noisy, ratios measured in the same run less so.", "",
+           "models (the peer's diff row is its only diff: it has no model cache)."), "",
+           (f"The machine has {m['cpu_count']} CPUs shared with other jobs (test suites ran during this run): absolute "
+            "times are noisy, ratios measured in the same run less so."), "",
            "| backend | N | operation | dbwarden_nb | peak RSS | dbwarden 0.20.11 | ratio | other peer | its time | ratio |",
            "|---|---:|---|---:|---:|---:|---:|---|---:|---:|"]
     cells = results["_cells"]
@@ -782,13 +784,12 @@ def main() -> int:
             w, r = (0, args.big_reps) if n >= BIG else (warmup, reps)
             log(f"== {backend}, {n} tables, {w} warm-up + {r} run(s) ({time.perf_counter() - t_start:.0f}s elapsed)")
             ops = {op: {} for op, _ in OPS if op != "version"}
-            for op in ops:
-                cells[(backend, n, op)] = ops[op]
+            for op, cell in ops.items():
+                cells[(backend, n, op)] = cell
             tools = [("ours", [str(OURS_CLI)])]
             if "dbwarden" in peers:
                 tools.append(("dbwarden", [str(peers["dbwarden"].parent / "dbwarden")]
                               if isinstance(peers["dbwarden"], Path) else None))
-            ok_ours = False
             for tool, cli in tools:
                 tc = {op: ops[op].setdefault(tool, Cell()) for op in ops if op != "diff_inproc"}
                 if cli is None:
@@ -800,7 +801,6 @@ def main() -> int:
                     log(f"   {tool}: CLI workflow")
                     ok = cli_workflow(tool, cli, target, n, work / f"{backend}-{n}", w, r, tc)
                     if tool == "ours":
-                        ok_ours = ok
                         proj = work / f"{backend}-{n}" / "ours" / "proj"
                         log("   ours: in-process diff")
                         ops["diff_inproc"]["ours"] = Cell()
@@ -830,8 +830,8 @@ def main() -> int:
                             else:
                                 log("   sqlacodegen")
                                 exe = str(peers[name].parent / "sqlacodegen")
-                                measure(c, lambda: timed([exe, target.sa_url, "--outfile", "sqlacodegen_out.py"],
-                                                         proj)[:2], w, r)
+                                measure(c, lambda: timed([exe, target.sa_url, "--outfile", "sqlacodegen_out.py"],  # noqa: B023  measured at once
+                                                         proj)[:2], w, r)  # noqa: B023
                 finally:
                         try:
                             target.drop()

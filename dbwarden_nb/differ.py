@@ -8,40 +8,41 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from .errors import UsageError
 from .operations import (
     AddColumn,
+    AddConstraint,
     AddEnumValue,
+    AlterColumn,
     AlterDomain,
-    RecreateEnum,
     AlterSequence,
+    AlterTable,
     CreateDomain,
     CreateEnum,
-    CreateSequence,
-    DropDomain,
-    DropEnum,
-    DropSequence,
-    AddConstraint,
-    AlterColumn,
-    AlterTable,
-    CreateObject,
-    DropObject,
-    ReplaceObject,
     CreateIndex,
+    CreateObject,
+    CreateSequence,
     CreateTable,
     CreateView,
     DropColumn,
     DropConstraint,
+    DropDomain,
+    DropEnum,
     DropIndex,
+    DropObject,
+    DropSequence,
     DropTable,
     DropView,
     Operation,
     Plan,
+    RecreateEnum,
     RenameColumn,
     RenameTable,
+    ReplaceObject,
 )
 from .schema import ForeignKey, SchemaObject, Snapshot, Table, View, schemas_of, table_key
 
@@ -150,11 +151,11 @@ class Differ:
             renames.append(RenameTable(source, moved))
             old_tables[new_key] = moved
 
-        for (table, source), target in self.renames.columns.items():  # a typo must never turn into a drop
+        for (table, column), new_name in self.renames.columns.items():  # a typo must never turn into a drop
             if table not in self.new.tables:
-                raise UsageError(f"--rename {table}.{source}:{target}: no table {table!r} in the models")
+                raise UsageError(f"--rename {table}.{column}:{new_name}: no table {table!r} in the models")
             if table not in old_tables:
-                raise UsageError(f"--rename {table}.{source}:{target}: no table {table!r} in the current schema "
+                raise UsageError(f"--rename {table}.{column}:{new_name}: no table {table!r} in the current schema "
                                  "(a new table has no column to rename)")
         for key in old_tables.keys() - self.new.tables.keys():
             drops.append(DropTable(old_tables[key]))
@@ -228,7 +229,7 @@ class Differ:
         old = {k: o for k, o in self.old.objects.items() if o.kind != "schema"}
         new = {k: o for k, o in self.new.objects.items() if o.kind != "schema"}
         rank = {kind: n for n, kind in enumerate(OBJECT_ORDER)}
-        by_rank = lambda k: (rank.get((new.get(k) or old[k]).kind, len(rank)), k)  # noqa: E731
+        by_rank = lambda k: (rank.get((new.get(k) or old[k]).kind, len(rank)), k)
         for k in sorted(new.keys() - old.keys(), key=by_rank):
             ops.creates[_phase(new[k])].append(CreateObject(new[k]))
         for k in sorted(new.keys() & old.keys(), key=by_rank):
@@ -342,7 +343,7 @@ class Differ:
     def compare_indexes(old: Any, new: Any) -> list[Operation]:
         """The indexes of a table (or materialized view) dropped, then created."""
         removed, added, changed = match(old.indexes, new.indexes)
-        ops: list[Operation] = [DropIndex(old, i) for i in removed] + [DropIndex(old, o) for o, _ in changed]
+        ops: list[Operation] = [*(DropIndex(old, i) for i in removed), *(DropIndex(old, o) for o, _ in changed)]
         return ops + [CreateIndex(new, n) for _, n in changed] + [CreateIndex(new, i) for i in added]
 
     def suggest_table_renames(self, drops: list[Operation], creates: list[Operation]) -> None:
@@ -459,7 +460,7 @@ def _calling(types: list[Operation], routines: list[Operation]) -> list[Operatio
 # one side gives none (a model that left it to the server), the other's is left out of the comparison, else a model
 # would differ from every database it built, by the time it was built (generate-models writes the server's STARTS,
 # so a rebuilt database is equal by the dump). Written as the server prints it: EVERY n UNIT STARTS '…'.
-_STARTS = re.compile(r"^(ON SCHEDULE EVERY (?:'[^']*'|\S+) \w+) STARTS '[^']*'", re.I)
+_STARTS = re.compile(r"^(ON SCHEDULE EVERY (?:'[^']*'|\S+) \w+) STARTS '[^']*'", re.IGNORECASE)
 
 
 def without_starts(definition: str) -> str:

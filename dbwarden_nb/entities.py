@@ -181,7 +181,8 @@ class RowLevelSecurity(Entity):
     kind = "row security"
 
     def __init__(self, table: str, *, forced: bool = False, schema: str | None = None, metadata: Any = None):
-        super().__init__(table, schema=schema, metadata=metadata, **({"forced": True} if forced else {}))
+        options: dict[str, Any] = {"forced": True} if forced else {}
+        super().__init__(table, schema=schema, metadata=metadata, **options)
 
 
 class Grant(Entity):

@@ -6,15 +6,16 @@ is rendered from the reversed operations and can never disagree with its upgrade
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Iterable, Iterator, Union
+from typing import Any, ClassVar
 
 from .schema import Check, Column, ForeignKey, Index, Options, PrimaryKey, SchemaObject, Table, Unique, View
 from .session import view
 
 SEVERITIES = ("INFO", "WARN", "CRITICAL")
 
-Constraint = Union[PrimaryKey, ForeignKey, Unique, Check]
+Constraint = PrimaryKey | ForeignKey | Unique | Check
 
 
 def max_severity(levels: Iterable[str]) -> str:
@@ -69,7 +70,7 @@ class Operation:
         raise NotImplementedError
 
     def to_json(self) -> dict[str, Any]:
-        doc = {
+        doc: dict[str, Any] = {
             "kind": self.kind,
             "table": self.table,
             "severity": self.severity,

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from json.encoder import encode_basestring as _json_string  # ensure_ascii=False's string encoder (C)
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
-from typing import Any, Iterable, Mapping
+from json.encoder import encode_basestring as _json_string  # ensure_ascii=False's string encoder (C)
+from typing import Any
 
 from .errors import SnapshotError
 from .session import view
@@ -158,6 +159,12 @@ class IndexElement:
     collation: str | None = None
 
     @property
+    def column_name(self) -> str:
+        """The column of a key that names one (``expression`` None)."""
+        assert self.column is not None, "an index key is a column or an expression"
+        return self.column
+
+    @property
     def is_plain(self) -> bool:
         return self.expression is None and not self.descending and not (self.nulls or self.opclass or self.collation)
 
@@ -174,7 +181,7 @@ class IndexElement:
 
     @property
     def label(self) -> str:
-        text = self.column if self.expression is None else f"({self.expression})"
+        text = self.column_name if self.expression is None else f"({self.expression})"
         return text + (" DESC" if self.descending else "")
 
 
@@ -300,7 +307,7 @@ class View:
         return table_key(self.schema, self.name)
 
     def to_json(self) -> dict[str, Any]:
-        doc = {
+        doc: dict[str, Any] = {
             "schema": self.schema,
             "name": self.name,
             "definition": self.definition,
@@ -352,7 +359,8 @@ class SchemaObject:
 def schemas_of(snap: Snapshot) -> set[str]:
     """Every schema other than the default one that ``snap`` holds: those of its objects and the empty ones."""
     keyed = [*snap.enums, *snap.domains, *snap.sequences]
-    found = {o.schema for o in (*snap.tables.values(), *snap.views.values(), *snap.objects.values()) if o.schema}
+    named: list[Table | View | SchemaObject] = [*snap.tables.values(), *snap.views.values(), *snap.objects.values()]
+    found = {o.schema for o in named if o.schema}
     found |= {o.name for o in snap.objects.values() if o.kind == "schema"}
     return found | {k.partition(".")[0] for k in keyed if "." in k}
 
@@ -589,7 +597,7 @@ class Snapshot:
             for ix in t.indexes:
                 kind = "unique index" if ix.unique else "index"
                 lines.append(f"    {kind} {ix.name or ''}({', '.join(e.label for e in ix.elements)})")
-        for key, v in self.views.items():
+        for key in self.views:
             lines.append(f"  view {key}")
         lines += [f"  {key}" for key in self.objects]
         if self.unmanaged:

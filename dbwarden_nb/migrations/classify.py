@@ -15,7 +15,7 @@ _TOKEN = re.compile(
                |[EeNnXxBb]?'(?:[^'\\]|''|\\.)*'?|"(?:[^"]|"")*"?|`(?:[^`]|``)*`?|\[[^\]]*\]?)
       | (?P<word>[^\W\d][\w$]*)
       | (?P<open>\() | (?P<close>\)) | (?P<other>\S)""",
-    re.S | re.X,
+    re.DOTALL | re.VERBOSE,
 )
 
 # the first words classify() looks further into; a statement that starts with another word is INFO
@@ -42,8 +42,8 @@ def words(sql: str) -> list[tuple[str, int]]:
 
 def classify(sql: str) -> tuple[str, str]:
     """(severity, why) of one statement; ``("INFO", "")`` for what is neither destructive nor recognized as risky."""
-    head = _HEAD.match(sql)
-    if head and head.group(1).upper() not in _RISKY_HEADS:  # an INSERT of a large data file: not lexed whole
+    opening = _HEAD.match(sql)
+    if opening and opening.group(1).upper() not in _RISKY_HEADS:  # an INSERT of a large data file: not lexed whole
         return "INFO", ""
     top = [w for w, depth in words(sql) if depth == 0]
     if not top:

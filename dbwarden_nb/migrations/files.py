@@ -25,15 +25,16 @@ Every malformed input raises :class:`MigrationFileError` with one line naming th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 import unicodedata
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, overload
+from typing import Any, overload
 
 from dbwarden_nb.errors import MigrationFileError
 from dbwarden_nb.session import view
@@ -360,7 +361,7 @@ class Section(Sequence[Statement]):
     is built when asked for, so a file of hundreds of thousands of statements runs without being held whole
     (``MigrationFile.section``). Statements with directives keep them aside, by index."""
 
-    __slots__ = ("text", "_spans", "_directives")
+    __slots__ = ("_directives", "_spans", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -438,10 +439,10 @@ class _Head:
             return self.headers[key][0] if key in self.headers else default
 
         dev = next((m.backend for m in self.markers if m.name == "dev-upgrade"), None)
-        return dict(version=self.version, description=self.description, backend=header("backend"),
-                    base=header("base"), target=header("target"), severity=header("severity", "INFO"),
-                    rollback_severity=header("undo-severity", "INFO"), generated=header("generated"),
-                    renames=header("renames"), dev_backend=dev, path=path)
+        return {"version": self.version, "description": self.description, "backend": header("backend"),
+                "base": header("base"), "target": header("target"), "severity": header("severity", "INFO"),
+                "rollback_severity": header("undo-severity", "INFO"), "generated": header("generated"),
+                "renames": header("renames"), "dev_backend": dev, "path": path}
 
 
 def _read_head(text: str, source: str | None, path: Path | None) -> _Head:
@@ -468,9 +469,9 @@ def _read_head(text: str, source: str | None, path: Path | None) -> _Head:
     markers = _scan_markers(text, offset, number, source)
     _check_headers(headers, source)
     _check_markers([m for m, _, _ in markers], source)
-    if path is not None and (named := _FILENAME.fullmatch(path.name)) and len(named.group(1)) <= 9:
-        if int(named.group(1)) != version:
-            raise _error(source, None, f"file name {path.name} does not match its header version {version:04d}")
+    if (path is not None and (named := _FILENAME.fullmatch(path.name)) and len(named.group(1)) <= 9
+            and int(named.group(1)) != version):
+        raise _error(source, None, f"file name {path.name} does not match its header version {version:04d}")
     digests = {}
     for n, (marker, body, _) in enumerate(markers):
         stop = markers[n + 1][2] if n + 1 < len(markers) else len(text)
@@ -532,7 +533,7 @@ def _scan_markers(text: str, pos: int, line: int, source: str | None) -> list[tu
             pos = end + 2
         elif token == "$":
             if at > pos and _WORD_CHAR.match(text, at - 1):  # a$b: the word goes on
-                pos = _WORD_REST.match(text, at).end()
+                pos = m.end() if (m := _WORD_REST.match(text, at)) else at  # [\w$]* always matches
             elif tag := _DOLLAR_TAG.match(text, at):
                 end = text.find(tag.group(), tag.end())
                 if end == -1:
@@ -544,7 +545,7 @@ def _scan_markers(text: str, pos: int, line: int, source: str | None) -> list[tu
             # E'...' (the word before it is E alone) is the one form where a backslash escapes the quote.
             backslashes = (token == "'" and at > pos and text[at - 1] in "Ee"
                            and (at - 2 < pos or not _WORD_CHAR.match(text, at - 2)))
-            pos = _quote_end(text, at, token, backslashes, lambda at=at: line_of(at), source)
+            pos = _quote_end(text, at, token, backslashes, functools.partial(line_of, at), source)
     return out
 
 
@@ -916,8 +917,10 @@ class _Splitter:
                 backslashes = text[stop - 1] in "Ee" and (stop - 1 == pos or not _WORD_CHAR.match(text, stop - 2))
             else:
                 backslashes = self.last_word_end == pos and self.last_word in ("E", "e")
-            pos = self.end = _quote_end(text, stop, char, char == "'" and backslashes,
-                                        lambda at=stop: self.line + text.count("\n", self.pos, at), self.source)
+            def line_of_quote(at: int = stop) -> int:  # only on an unterminated string: its line
+                return self.line + text.count("\n", self.pos, at)
+
+            pos = self.end = _quote_end(text, stop, char, char == "'" and backslashes, line_of_quote, self.source)
             self.last_word_end = -1
         self.last_word, self.last_word_end = "", -1
         self._advance(stop)

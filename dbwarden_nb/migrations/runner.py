@@ -9,20 +9,31 @@ statement, so a failure leaves a stated ``partial`` row that the next run contin
 from __future__ import annotations
 
 import time
-from itertools import pairwise
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
+from ..backends.base.connection import PipelineFailure
 from ..errors import DbwardenError, FailedAfterEffect, IntegrityError, LockError, MigrationError, UsageError
 from .classify import SEVERITIES, classify, first_line
 from .files import MigrationFile, RowCheck, Statement, read_migrations, with_directives
-from .history import (APPLIED, FAILED, HISTORY_FIELDS, PARTIAL, REPAIRED, ROLLED_BACK, ROLLING_BACK, RUNNING, History,
-                      HistoryRow, row_progress)
-
-from ..backends.base.connection import PipelineFailure
+from .history import (
+    APPLIED,
+    FAILED,
+    HISTORY_FIELDS,
+    PARTIAL,
+    REPAIRED,
+    ROLLED_BACK,
+    ROLLING_BACK,
+    RUNNING,
+    History,
+    HistoryRow,
+    row_progress,
+)
 
 if TYPE_CHECKING:
     from ..backends.base import Backend, Connection
@@ -274,7 +285,7 @@ class Runner:
         try:
             self.conn.rollback()
             lock.release()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  whatever broke, the lock's state decides
             if failed or (lock.session and self.conn.lost):  # the server ended the session, and the lock with it
                 return
             raise LockError(f"the run finished, but releasing the migration lock failed ({_reason(exc)}); it is free "
@@ -520,7 +531,7 @@ class Runner:
                                resumed if failed.at == skip else None)
                 except MigrationError as exc:
                     self._fail(f, direction, statements, at, done, started, exc, resumed if at == skip else None)
-                except Exception as exc:  # writing history or committing: the connection broke, or the lease was lost
+                except Exception as exc:  # noqa: BLE001 (writing history or committing: the connection broke, or the lease was lost)
                     raise self._unrecorded(f, at, total, exc) from None
                 if progress:
                     progress("step", f, done, total)
@@ -586,13 +597,13 @@ class Runner:
     def counted(self, f: MigrationFile, direction: str = "upgrade") -> list[tuple[int, RowCheck, int | None]]:
         """Every check of ``f``'s statements run now, read-only: (statement number, check, rows; None when it reads
         what an earlier statement creates)."""
-        out = []
+        out: list[tuple[int, RowCheck, int | None]] = []
         for n, stmt in with_directives(self.statements(f, direction)):
             for check in stmt.checks:
                 try:
                     rows = self.conn.query(check.sql)
                     out.append((n + 1, check, int(rows[0][0] or 0) if rows else 0))
-                except Exception:
+                except Exception:  # noqa: BLE001  an unreadable check is reported as such
                     if not self.conn.lost:
                         self.conn.rollback()
                     out.append((n + 1, check, None))
@@ -617,7 +628,7 @@ class Runner:
         for check in stmt.checks:
             try:
                 rows = self.conn.query(check.sql)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001  an unreadable check is reported as such
                 self.conn.rollback() if not self.conn.lost else None
                 if not must_read:
                     raise _CheckUnreadable() from None
@@ -709,7 +720,7 @@ class Runner:
             self.conn.rollback()
             with self.conn.transaction():
                 self.history.log(row)
-        except Exception:
+        except Exception:  # noqa: BLE001, S110  the failure being reported matters more than its history row
             pass
 
     def _settle_failed(self, f: MigrationFile, done: int, total: int, started: float) -> None:
@@ -723,7 +734,7 @@ class Runner:
                     self._record(f, "upgrade", done, total, started, PARTIAL)
                 else:
                     self.history.remove(f.version)
-        except Exception:  # history keeps "running": still true, only less precise
+        except Exception:  # noqa: BLE001, S110  history keeps "running": still true, only less precise
             pass
 
     def _unrecorded(self, f: MigrationFile, at: int, total: int, exc: BaseException) -> DbwardenError:

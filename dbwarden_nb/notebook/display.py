@@ -21,13 +21,14 @@ import html
 import os
 import re
 import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import PurePath
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ..config import mask_text, mask_url
 from ..listing import constraints, counts, snapshot_lines, table_lines
@@ -967,4 +968,4 @@ def _report(r: Report) -> Rendered:  # any other report: its text, escaped
     return Rendered("report", text, _pre(text))
 
 
-from . import display_translation  # noqa: E402,F401  (registers the TranslationReport renderer; imports this module)
+from . import display_translation  # noqa: F401  (registers the TranslationReport renderer; imports this module)

@@ -6,7 +6,6 @@ original and of a fresh database built from the generated models."""
 
 from __future__ import annotations
 
-
 import pytest
 from dumps import engine_dump, load_ddl
 from projects import ProjectDir

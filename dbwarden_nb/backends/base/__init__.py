@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import BackendError, ConfigError, MigrationError
-from ...operations import Operation, Plan
-from ...schema import Snapshot
+from ...operations import Constraint, Operation, Plan
+from ...schema import Index, Snapshot
 from .connection import Connection, ConnectionProtocol, Pipeline  # noqa: F401 (the protocol's home)
 from .render import Renderer
 from .translation import TranslationRules
@@ -80,7 +81,7 @@ def _named_parts(snap: Snapshot) -> Iterator[tuple[str, str, bool]]:
             yield f"comment of column {c.name!r} of {where}", c.comment or "", False
             yield f"default of column {c.name!r} of {where}", c.default or "", False
             yield f"expression of column {c.name!r} of {where}", c.computed.expression if c.computed else "", False
-        constraints = [("primary key", t.primary_key)] if t.primary_key else []
+        constraints: list[tuple[str, Constraint | Index]] = [("primary key", t.primary_key)] if t.primary_key else []
         constraints += [("foreign key", k) for k in t.foreign_keys] + [("unique constraint", u) for u in t.uniques]
         constraints += [("check constraint", k) for k in t.checks] + [("index", i) for i in t.indexes]
         for kind, obj in constraints:

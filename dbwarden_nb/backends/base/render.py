@@ -13,21 +13,49 @@ naming the object and the reason, before anything is rendered or written.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import fields, is_dataclass
-from typing import Any, ClassVar, Mapping, Sequence, Union
+from typing import Any, ClassVar, NoReturn
 
 from ...errors import BackendError
 from ...migrations.files import Statement
 from ...operations import (
-    AddColumn, AddConstraint, AddEnumValue, AlterColumn, AlterDomain, AlterSequence, AlterTable, CreateDomain,
-    CreateEnum, CreateIndex, CreateObject, CreateSequence, CreateTable, CreateView, DropColumn, DropConstraint,
-    DropDomain, DropEnum, DropIndex, DropObject, DropSequence, DropTable, DropView, Operation, Plan, RebuildTable,
-    RecreateEnum, RemoveEnumValue, RenameColumn, RenameTable, ReplaceObject,
+    AddColumn,
+    AddConstraint,
+    AddEnumValue,
+    AlterColumn,
+    AlterDomain,
+    AlterSequence,
+    AlterTable,
+    CreateDomain,
+    CreateEnum,
+    CreateIndex,
+    CreateObject,
+    CreateSequence,
+    CreateTable,
+    CreateView,
+    DropColumn,
+    DropConstraint,
+    DropDomain,
+    DropEnum,
+    DropIndex,
+    DropObject,
+    DropSequence,
+    DropTable,
+    DropView,
+    Operation,
+    Plan,
+    RebuildTable,
+    RecreateEnum,
+    RemoveEnumValue,
+    RenameColumn,
+    RenameTable,
+    ReplaceObject,
 )
 
-Rendered = Sequence[Union[Statement, str]]
+Rendered = Sequence[Statement | str]
 # kind, or (kind, attribute) → why the engine cannot do it
-Unsupported = Mapping[Union[str, tuple[str, str]], str]
+Unsupported = Mapping[str | tuple[str, str], str]
 
 # Every operation kind of operations.py: a Renderer method ``render_<kind>`` exists for each.
 RENDERED_KINDS: tuple[str, ...] = (
@@ -107,7 +135,7 @@ class Renderer:
             if reason is not None:
                 raise BackendError(reason)
 
-    def cannot(self, op: Operation) -> Rendered:
+    def cannot(self, op: Operation) -> NoReturn:
         raise BackendError(self.refusal(op) or f"{self.name} cannot {op.describe()}")
 
     def renders(self, kind: str) -> bool:
@@ -121,7 +149,7 @@ class Renderer:
     def render(self, op: Operation) -> list[Statement]:
         method = getattr(self, f"render_{op.kind}", None)
         if method is None or self.refusal(op) is not None:
-            return list(self.cannot(op))
+            self.cannot(op)
         out = method(op)
         return [s if isinstance(s, Statement) else Statement(s) for s in out]
 
@@ -221,10 +249,11 @@ def changed_attributes(op: Operation) -> tuple[str, ...]:
     """What a step changes, by name, for the ``(kind, attribute)`` entries of an ``unsupported`` table: the
     options of a sequence or domain that differ, a table's options (``settings.<key>`` inside a mapping) and
     comment, a column's fields and options; for a programmable object, its kind (``function``, ``event``)."""
+    step: Any = op  # the fields below belong to the kinds tested
     if op.kind in ("create_object", "drop_object"):
-        return (getattr(op, "object").kind,)
+        return (step.object.kind,)
     if op.kind == "replace_object":
-        return (getattr(op, "new").kind,)
+        return (step.new.kind,)
     old, new = getattr(op, "old", None), getattr(op, "new", None)
     if old is None or new is None:
         return ()

@@ -33,13 +33,17 @@ default does not.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from ...errors import FailedAfterEffect, MigrationError
 from ...operations import AddColumn, AlterColumn, AlterTable, DropColumn, Operation, Plan, RenameColumn
 from ...schema import Snapshot
 from ..base import Backend, TranslationRules
 from ..base.render import DOMAIN_KINDS, ENUM_KINDS, NO_DOMAINS, OBJECT_KINDS, SEQUENCE_KINDS, Unsupported, refusing
+from .catalog import ClickHouseCatalog
+from .codegen import ClickHouseCodegen
+from .connection import ClickHouseConnecting
 from .dictionary import (
     ATTRIBUTE_OPTIONS,
     DICTIONARY,
@@ -48,11 +52,8 @@ from .dictionary import (
 )
 from .engine import _keys
 from .lock import ClickHouseLocking
-from .connection import ClickHouseConnecting
-from .catalog import ClickHouseCatalog
-from .render import ClickHouseRendering
-from .codegen import ClickHouseCodegen
 from .model import ClickHouseModel
+from .render import ClickHouseRendering
 from .translation import ClickHouseTranslation
 
 MUTATION_FAILED = "341"  # UNFINISHED: an ALTER's mutation failed after its definition change was made

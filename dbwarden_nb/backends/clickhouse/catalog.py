@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ...schema import Check, Column, Computed, Index, IndexElement, Snapshot, Table, View
+from ..base import Mixin
 from ..base.sqltext import doubled_quotes
 from .dictionary import (
     hides_a_credential,
@@ -20,7 +22,6 @@ from .engine import (
     table_constraints,
     unquote_name,
 )
-from ..base import Mixin
 
 # user-defined SQL functions: global to the server, listed as not managed in every database's snapshot
 UDF_QUERY = "SELECT name FROM system.functions WHERE origin = 'SQLUserDefined' ORDER BY name"

@@ -4,7 +4,8 @@ snapshot facts, and the engine clauses written back; names and types as the serv
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ...schema import Column
 from ..base.sqltext import (

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ...errors import BackendError
 from ...schema import Check, Column, Computed, Index, IndexElement, Snapshot, Table, View
+from ..base import Mixin
 from ..base.sqltext import collapse_spaces
 from .dictionary import (
     declares_dictionary,
@@ -16,7 +18,6 @@ from .dictionary import (
     model_dictionary,
 )
 from .engine import parse_engine_full, split_nullable
-from ..base import Mixin
 
 # generic SQLAlchemy spellings → ClickHouse types (the server reads them as these aliases)
 GENERIC_TYPES = {
@@ -35,6 +36,9 @@ def _views_in_order(snap: Snapshot) -> list[View]:
 
 class ClickHouseModel(Mixin):
     """The model side: SQLAlchemy tables (clickhouse-connect's types and engines) to snapshot facts, normalized through a scratch database."""
+
+    if TYPE_CHECKING:  # from ClickHouseRendering
+        def column_reference(self, name: str) -> str: ...
 
     def canonical_type(self, spelled: str) -> str:
         text = collapse_spaces(spelled)
@@ -99,7 +103,7 @@ class ClickHouseModel(Mixin):
                                "length); declare String() or FixedString(n) instead of dropping the width")
         type_, nullable = split_nullable(spelled)
         nullable = nullable or col._user_defined_nullable is True
-        kw = col.dialect_options["clickhousedb"] if "clickhousedb" in col.dialect_options else {}
+        kw = col.dialect_options.get("clickhousedb", {})
         info = dict(col.info.get("dbwarden") or {})
         opts: dict[str, Any] = {}
         codec = kw.get("codec")
@@ -151,6 +155,6 @@ class ClickHouseModel(Mixin):
     def _scratch_run(conn: Any, sql: str, what: str) -> None:
         try:
             conn.execute(sql)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  the server's error, as one line
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise BackendError(f"the server rejects the model of {what}: {reason[:300]}") from None

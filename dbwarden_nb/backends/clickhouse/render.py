@@ -9,6 +9,7 @@ from typing import Any
 from ...errors import BackendError
 from ...migrations.files import Statement
 from ...schema import Check, Column, Index, Table, View
+from ..base import Mixin
 from .dictionary import (
     CreateDictionary,
     DropDictionary,
@@ -17,7 +18,6 @@ from .dictionary import (
     is_dictionary,
 )
 from .engine import _keys, engine_clauses, full_type
-from ..base import Mixin
 
 # what ALTER TABLE cannot change in place
 FIXED_OPTIONS = {"engine": "the engine", "partition_by": "PARTITION BY", "primary_key": "the PRIMARY KEY"}
@@ -36,6 +36,8 @@ def _rebuild_hint(table: str) -> str:
 
 class ClickHouseRendering(Mixin):
     """Rendering: render_<kind> for what ClickHouse runs (ON CLUSTER where a cluster is named), and the SQL pieces they share."""
+
+    cluster: str | None  # set by ClickHouseBackend.__init__
 
     def quote(self, name: str) -> str:
         """`name` with backslashes escaped and backticks doubled (not backslash-escaped, so the migration file
@@ -238,7 +240,7 @@ class ClickHouseRendering(Mixin):
         return [
             self.render_create_table_sql(op.new.replace(name=new_name)),
             f"INSERT INTO {self.quote(new_name)} ({cols}) SELECT {cols} FROM {self.quote(op.old.name)}",
-            f"RENAME TABLE {self.quote(op.old.name)} TO {self.quote(old_name)}, "
-            f"{self.quote(new_name)} TO {self.quote(op.new.name)}{self._on_cluster()}",
+            (f"RENAME TABLE {self.quote(op.old.name)} TO {self.quote(old_name)}, "
+             f"{self.quote(new_name)} TO {self.quote(op.new.name)}{self._on_cluster()}"),
             f"DROP TABLE {self.quote(old_name)}{self._on_cluster()} SYNC",
         ]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import SnapshotError
 from ...schema import (
@@ -32,7 +33,6 @@ from ...schema import (
 )
 from ..base import Connection, Mixin
 from ..base.sqltext import collapse_spaces
-
 
 if TYPE_CHECKING:
     from ..base import Connection
@@ -118,11 +118,11 @@ SELECT SPECIFIC_NAME, ROUTINE_TYPE, DTD_IDENTIFIER
 NUMERIC_TYPES = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double", "year", "bit"})
 BINARY_TYPES = frozenset({"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"})
 _INTRODUCER = re.compile(r"(?<![\w`$])_(?!binary')[a-z][a-z0-9]*(?=')")
-_BACKSLASH = re.compile(r"\\(.)", re.S)
+_BACKSLASH = re.compile(r"\\(.)", re.DOTALL)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "b": "\b", "Z": "\x1a"}  # MySQL's string escapes
 _HEX = re.compile(r"0x(?:[0-9A-Fa-f]{2})*")
-_CURRENT_TIMESTAMP = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", re.I)
-_ON_UPDATE = re.compile(r"on update (\S+)", re.I)
+_CURRENT_TIMESTAMP = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", re.IGNORECASE)
+_ON_UPDATE = re.compile(r"on update (\S+)", re.IGNORECASE)
 _SEQ_DEFAULTS_UP = {"start": 1, "increment": 1, "minvalue": 1, "maxvalue": 9223372036854775806, "cache": 1000, "cycle": False}
 # a descending sequence keeps its increment: left out, it would read as the ascending default
 _SEQ_DEFAULTS_DOWN = {"start": -1, "increment": None, "minvalue": -9223372036854775807, "maxvalue": -1, "cache": 1000,
@@ -162,7 +162,7 @@ def strip_introducers(text: str) -> str:
     return _INTRODUCER.sub("", text)
 
 
-def sequence_options(start: int, increment: int, minvalue: int, maxvalue: int, cache: int, cycle: bool) -> dict[str, Any]:
+def sequence_options(start: int, increment: int, minvalue: int, maxvalue: int, cache: int, cycle: int) -> dict[str, Any]:
     """MariaDB sequence parameters with the server's defaults left out."""
     defaults = _SEQ_DEFAULTS_UP if increment > 0 else _SEQ_DEFAULTS_DOWN
     opts = {"start": start, "increment": increment, "minvalue": minvalue, "maxvalue": maxvalue, "cache": cache,
@@ -318,8 +318,8 @@ class CatalogReader:
         """MariaDB sequences: one UNION query over all of them (a sequence is a one-row table)."""
         if not names:
             return {}
-        q = lambda n: "`" + n.replace("`", "``") + "`"  # noqa: E731
-        lit = lambda n: "'" + n.replace("\\", "\\\\").replace("'", "''") + "'"  # noqa: E731
+        q = lambda n: "`" + n.replace("`", "``") + "`"
+        lit = lambda n: "'" + n.replace("\\", "\\\\").replace("'", "''") + "'"
         sql = " UNION ALL ".join(
             f"SELECT {lit(n)}, start_value, increment, minimum_value, maximum_value, cache_size, cycle_option "
             f"FROM {q(self.schema)}.{q(n)}" for n in sorted(names))
@@ -442,7 +442,7 @@ class CatalogReader:
                 options["ignored"] = True
             unique = not first[2]
             if unique and not options and all(e.is_plain for e in elements):
-                uniques.append(Unique(name, tuple(e.column for e in elements)))
+                uniques.append(Unique(name, tuple(e.column_name for e in elements)))
             else:
                 indexes.append(Index(name, tuple(elements), unique, None, options))
         indexes, fks = implicit_fk_indexes(indexes, fks)
@@ -505,17 +505,22 @@ def _q(name: Any) -> str:
 
 def _after_name(text: str, kind: str) -> str:
     """What follows ``CREATE [DEFINER=…] KIND name`` in a statement as the server shows it."""
-    head = re.match(_HEAD + kind + _NAME, text, re.I)
+    head = re.match(_HEAD + kind + _NAME, text, re.IGNORECASE)
     return text[head.end():] if head else text
 
 
 class MySQLCatalog(Mixin):
     """Introspection: the catalog reader (MariaDB's subclass where the backend names it) over a live connection."""
 
+    catalog_reader: ClassVar[type[CatalogReader]]  # the backend class's
+
+    if TYPE_CHECKING:  # from MySQLConnecting
+        def version_tuple(self, conn: Connection) -> tuple[int, ...]: ...
+
     def reader(self, conn: Connection, schema: str) -> CatalogReader:
         return self.catalog_reader(conn, schema, self.version_tuple(conn), self.internal_tables,
                                    self.canonical_fk_action)
 
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
-        schema = (schemas or [None])[0] or self.default_schema(conn)
+        schema = (schemas[0] if schemas else None) or self.default_schema(conn)
         return self.reader(conn, str(schema)).read(self.name, self.server_version(conn))

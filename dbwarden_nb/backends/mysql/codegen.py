@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ...schema import Check, Column, ForeignKey, Index, Table
 from ..base import Mixin
 from ..base.options import option_info, option_kwargs
 from .options import TABLE_OPTIONS
 
-
 INTEGER_TYPES = ("tinyint", "smallint", "mediumint", "int", "bigint")
-_COLUMN_TYPE = re.compile(r"^(?P<base>[a-z]+)(?:\((?P<params>.*)\))?(?P<unsigned> unsigned)?(?P<zerofill> zerofill)?$", re.S)
+_COLUMN_TYPE = re.compile(r"^(?P<base>[a-z]+)(?:\((?P<params>.*)\))?(?P<unsigned> unsigned)?(?P<zerofill> zerofill)?$", re.DOTALL)
 
 
 def split_values(params: str) -> list[str]:

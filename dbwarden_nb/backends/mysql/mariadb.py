@@ -8,15 +8,16 @@ no functional indexes, invisible indexes or SRID attributes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...operations import AlterSequence, CreateSequence, DropSequence
 from ...schema import Check, Column
 from ..base.render import SEQUENCE_KINDS, Unsupported
 from . import LOCK_WAITS, MySQLBackend
-from .model import DEFAULT_WIDTHS
 from .catalog import CatalogReader
+from .model import DEFAULT_WIDTHS
 
 if TYPE_CHECKING:
     import sqlalchemy as sa

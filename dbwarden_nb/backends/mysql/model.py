@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...schema import PrimaryKey, SchemaObject, Snapshot, Table
 from ..base import Connection, Mixin
@@ -13,6 +14,8 @@ from .codegen import INTEGER_TYPES
 from .options import NOT_CREATE_OPTIONS, PREFIXES, TABLE_OPTIONS
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     import sqlalchemy as sa
 
 # SQLAlchemy's compiled type names → the server's COLUMN_TYPE base names (the offline path; online the
@@ -25,11 +28,16 @@ TYPE_NAMES = {
 DEFAULT_PARAMS = {"decimal": "10,0", "bit": "1", "char": "1", "binary": "1"}
 DEFAULT_WIDTHS = {"tinyint": (4, 3), "smallint": (6, 5), "mediumint": (9, 8), "int": (11, 10), "bigint": (20, 20)}  # (signed, unsigned)
 _SPELLED = re.compile(r"^(?P<base>[A-Za-z][A-Za-z ]*?)\s*(?:\((?P<params>.*)\))?(?P<flags>(?:\s+(?:UNSIGNED|SIGNED|ZEROFILL))*)"
-                      r"(?P<tail>(?:\s+(?:CHARACTER SET|CHARSET|COLLATE)\s+\S+|\s+BINARY|\s+ASCII|\s+UNICODE)*)\s*$", re.I | re.S)
-_TIMESTAMP_WORDS = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\s*(\d*)\s*\))?$", re.I)
+                      r"(?P<tail>(?:\s+(?:CHARACTER SET|CHARSET|COLLATE)\s+\S+|\s+BINARY|\s+ASCII|\s+UNICODE)*)\s*$", re.IGNORECASE | re.DOTALL)
+_TIMESTAMP_WORDS = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\s*(\d*)\s*\))?$", re.IGNORECASE)
 
 class MySQLModel(Mixin):
     """The model side: SQLAlchemy tables to snapshot facts in the server's spelling, and normalization through a scratch database."""
+
+    sequence_owns_counter: ClassVar[bool]  # the backend class's (MySQL's and MariaDB's differ)
+
+    if TYPE_CHECKING:  # from MySQLBackend
+        def scratch_database(self, conn: Connection, prefix: str, snapshot: Snapshot) -> AbstractContextManager[str]: ...
 
     def canonical_type(self, spelled: str) -> str:
         """SQLAlchemy's spelling → the server's COLUMN_TYPE (offline; online the server decides)."""
@@ -166,8 +174,8 @@ def _starts_as_declared(objects: Mapping[str, SchemaObject], declared: Mapping[s
     from ...differ import without_starts
 
     def starts(obj: SchemaObject | None) -> bool:
-        return obj is None or re.search(r"\bSTARTS\s*'", re.split(r"\bDO\b", obj.definition, maxsplit=1, flags=re.I)[0],
-                                        re.I) is not None
+        return obj is None or re.search(r"\bSTARTS\s*'", re.split(r"\bDO\b", obj.definition, maxsplit=1, flags=re.IGNORECASE)[0],
+                                        re.IGNORECASE) is not None
 
     return {k: o if o.kind != "event" or starts(declared.get(k)) else replace(o, definition=without_starts(o.definition))
             for k, o in objects.items()}

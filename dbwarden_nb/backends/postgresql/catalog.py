@@ -8,8 +8,9 @@ pg_get_constraintdef, pg_get_viewdef) is the canonical spelling, on both the liv
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ...schema import (
     Check,
@@ -28,9 +29,8 @@ from ...schema import (
     table_key,
     with_empty_schemas,
 )
-from .connection import _version_text
 from ..base import Mixin
-
+from .connection import _version_text
 
 if TYPE_CHECKING:
     from ..base import Connection
@@ -170,11 +170,11 @@ UNMANAGED = " UNION ALL ".join(f"({q})" for q in (
     "SELECT 'ordered-set aggregate', n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' "
     "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_aggregate a ON a.aggfnoid = p.oid "
     "WHERE n.nspname = ANY(:schemas) AND a.aggkind <> 'n' AND " + _NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid"),
-    "SELECT 'constraint trigger', n.nspname, t.tgname || ' on ' || c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas) AND NOT t.tgisinternal "
-    "AND t.tgconstraint <> 0{trigger_parent}",
-    "SELECT 'replica identity setting', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p') AND c.relreplident NOT IN ('d', 'n')",
+    ("SELECT 'constraint trigger', n.nspname, t.tgname || ' on ' || c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas) AND NOT t.tgisinternal "
+     "AND t.tgconstraint <> 0{trigger_parent}"),
+    ("SELECT 'replica identity setting', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+     "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p') AND c.relreplident NOT IN ('d', 'n')"),
     "SELECT 'text search parser', n.nspname, p.prsname FROM pg_ts_parser p JOIN pg_namespace n ON n.oid = p.prsnamespace "
     "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_ts_parser", oid="p.oid"),
     "SELECT 'text search template', n.nspname, t.tmplname FROM pg_ts_template t JOIN pg_namespace n ON n.oid = t.tmplnamespace "
@@ -193,18 +193,18 @@ UNMANAGED = " UNION ALL ".join(f"({q})" for q in (
     "OR t.typtype = 'b' AND t.typcategory <> 'A') AND " + _NOT_EXTENSION.format(catalog="pg_type", oid="t.oid"),
     "SELECT 'cast', NULL, format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) FROM pg_cast c "
     "WHERE c.oid >= 16384 AND " + _NOT_EXTENSION.format(catalog="pg_cast", oid="c.oid"),
-    "SELECT 'foreign table', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = ANY(:schemas) AND c.relkind = 'f'",
+    ("SELECT 'foreign table', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+     "WHERE n.nspname = ANY(:schemas) AND c.relkind = 'f'"),
     "SELECT 'foreign server', NULL, s.srvname FROM pg_foreign_server s WHERE "
     + _NOT_EXTENSION.format(catalog="pg_foreign_server", oid="s.oid"),
-    "SELECT 'statistics object', n.nspname, s.stxname FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace "
-    "WHERE n.nspname = ANY(:schemas)",
+    ("SELECT 'statistics object', n.nspname, s.stxname FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace "
+     "WHERE n.nspname = ANY(:schemas)"),
     "SELECT 'event trigger', NULL, e.evtname FROM pg_event_trigger e",
     "SELECT 'publication', NULL, p.pubname FROM pg_publication p",
-    "SELECT 'grant', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relacl IS NOT NULL",
-    "SELECT 'default privilege', n.nspname, pg_get_userbyid(d.defaclrole) || ' ' || d.defaclobjtype::text FROM pg_default_acl d "
-    "LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace",
+    ("SELECT 'grant', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+     "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relacl IS NOT NULL"),
+    ("SELECT 'default privilege', n.nspname, pg_get_userbyid(d.defaclrole) || ' ' || d.defaclobjtype::text FROM pg_default_acl d "
+     "LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"),
 ))
 
 SCHEMAS = "SELECT nspname FROM pg_namespace WHERE nspname = ANY(:schemas)"
@@ -496,10 +496,10 @@ class CatalogReader:
             else:
                 tables.append(self.table(r, cols_of[oid], owned_by, cons_of[oid], attnames, idx_of[oid], elems_of,
                                          index_info, implied))
-        own = {self.key(s[3], s[4]): {"type": s[11], **sequence_options(*s[5:11], s[11]),
+        own = {self.key(s[3], s[4]): {"type": s[11], **sequence_options(*s[5:12]),
                                       "owned_by": [self.key(rel[s[0]][1], rel[s[0]][2]), attnames[s[0]][s[1]]]}
                for s in owned if s[2] == "a" and s[0] in rel and s[1] in attnames.get(s[0], {})}
-        standalone = {self.key(r[0], r[1]): {"type": r[8], **sequence_options(*r[2:8], r[8])} for r in sequences}
+        standalone = {self.key(r[0], r[1]): {"type": r[8], **sequence_options(*r[2:9])} for r in sequences}
         snap = Snapshot.of(
             backend_name, tables, views,
             enums={self.key(s, n): tuple(v) for s, n, v in enums},
@@ -628,13 +628,13 @@ class CatalogReader:
         ident = None
         computed = None
         if identity:
-            opts = sequence_options(*seq[5:11], seq[11]) if seq else {}
+            opts = sequence_options(*seq[5:12]) if seq else {}
             ident = Identity(always=identity == "a", **opts)
             default = None
         elif generated:
             computed, default = Computed(default, stored=True), None
         elif (seq is not None and seq[2] == "a" and default == f"nextval({_literal(seq[12])}::regclass)"
-              and is_serial(r[2], name, type_, seq[4], seq[11], sequence_options(*seq[5:11], seq[11]), seq[3] == r[1])):
+              and is_serial(r[2], name, type_, seq[4], seq[11], sequence_options(*seq[5:12]), seq[3] == r[1])):
             options["serial"] = True  # serial/bigserial: the sequence it owns is implied
             default = None
             implied.add(self.key(seq[3], seq[4]))
@@ -687,8 +687,8 @@ class CatalogReader:
             nulls = None
             if nulls_first != descending:
                 nulls = "first" if nulls_first else "last"
-            kw = dict(descending=descending, nulls=nulls, opclass=None if opcdefault or opcname is None else opcname,
-                      collation=collation)
+            kw = {"descending": descending, "nulls": nulls, "opclass": None if opcdefault or opcname is None else opcname,
+                  "collation": collation}
             if attnum:
                 elements.append(IndexElement(column=_unquote(text), **kw))
             else:
@@ -745,6 +745,10 @@ def _unquote(text: str) -> str:
 
 class PostgreSQLCatalog(Mixin):
     """Introspection: the catalog reader over a live connection."""
+
+    if TYPE_CHECKING:  # from PostgreSQLConnecting
+        def server_num(self, conn: Connection) -> int: ...
+        def default_schema(self, conn: Connection | None) -> str: ...
 
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
         default = self.default_schema(conn)

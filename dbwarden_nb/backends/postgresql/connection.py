@@ -11,12 +11,16 @@ lock keep the SQLAlchemy connection.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import BackendError, ConfigError
 from ..base import Connection, Mixin
 from ..base.connection import Pipeline, PipelineFailure
+
+if TYPE_CHECKING:
+    from typing import Self
 
 
 class PsycopgConnection:
@@ -124,14 +128,14 @@ class PsycopgConnection:
         if not self.lost:
             try:
                 self._raw.rollback()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110  closing a broken connection: nothing left to tell
                 pass
         self._raw.close()
 
-    def __enter__(self) -> PsycopgConnection:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -149,6 +153,8 @@ def _version_text(number: int) -> str:
 
 class PostgreSQLConnecting(Mixin):
     """Connecting to PostgreSQL: the default schema, user schemas, the server's version, the read-only psycopg connection."""
+
+    default_schema_name: ClassVar[str]  # the backend class's ("public")
 
     def default_schema(self, conn: Connection | None) -> str:
         if conn is None:
@@ -177,6 +183,7 @@ class PostgreSQLConnecting(Mixin):
         import psycopg
 
         raw = conn.sqlalchemy.connection.dbapi_connection
+        assert raw is not None, "a live connection has its DBAPI connection"
         failure: Exception | None = None
         try:
             with raw.pipeline() as pipe:
@@ -235,7 +242,7 @@ class _PsycopgPipeline(Pipeline):
         except KeyboardInterrupt:  # as Connection._raw: the statement must stop on the server too
             self.conn._lost = True  # type: ignore[attr-defined]
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (any driver error: attributed to the first statement without a result)
             self.conn._lost = bool(self.raw.closed or self.raw.broken)  # type: ignore[attr-defined]
             position = next((n for n, c in enumerate(self.cursors) if c.pgresult is None), len(self.cursors) - 1)
             raise PipelineFailure(position, exc) from None

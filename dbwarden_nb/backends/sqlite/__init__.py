@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import ClassVar, Iterator, Mapping, Sequence
+from typing import ClassVar
 
 from ...errors import MigrationError
 from ...operations import (
@@ -37,15 +38,14 @@ from ...schema import (
 )
 from ..base import Backend, Connection, TranslationRules
 from ..base.render import DOMAIN_KINDS, ENUM_KINDS, NO_DOMAINS, SEQUENCE_KINDS, Unsupported, refusing
-from .connection import SQLiteConnecting
 from .catalog import SQLiteCatalog
-from .render import SQLiteRendering
 from .codegen import SQLiteCodegen
+from .connection import SQLiteConnecting
 from .model import SQLiteModel
+from .render import SQLiteRendering
 from .translation import SQLiteTranslation
 
-
-_LITERAL = re.compile(r"^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|'([^']|'')*'|[xX]'[0-9a-fA-F]*'|NULL|TRUE|FALSE)$", re.I)
+_LITERAL = re.compile(r"^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|'([^']|'')*'|[xX]'[0-9a-fA-F]*'|NULL|TRUE|FALSE)$", re.IGNORECASE)
 
 
 class SQLiteBackend(SQLiteModel, SQLiteCodegen, SQLiteRendering, SQLiteCatalog, SQLiteConnecting, Backend):
