@@ -558,13 +558,16 @@ class Runner:
         ``stop``, or earlier once the transaction holds ``budget`` locks (a 2,000-table migration takes ~14,000,
         more than a default PostgreSQL's lock table holds), to commit there and go on in a new transaction."""
         at = begin
+        # A display that follows each statement live (the notebook's widget: which one runs, for how long) needs the
+        # server's answer to one before it names the next: statements then go one round trip each.
+        batch = 1 if getattr(progress, "running", None) is not None else _BATCH
         while at < stop:
             if at in deferred:  # its check reads what the statements before it create: run outside any batch
                 try:
                     check(at, statements[at])
                 except MigrationError as exc:
                     raise _Failed(at, exc) from None
-            end = min([stop, at + _BATCH] + [n for n in deferred if at < n < stop])
+            end = min([stop, at + batch] + [n for n in deferred if at < n < stop])
             self._send(f, statements, at, end, progress)
             at = end
             if budget is not None and at < stop and self.backend.locks_held(self.conn) >= budget:

@@ -458,6 +458,7 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
 @example(["migrate", "--lock-timeout", "nan"])
 @example(["new", "\x00"])
 @example(["make-migrations", "x", "--rename", "users.email:"])
+@example(["--dev", "repair", "6"])  # refused before anything is written: no empty dev database file either
 def test_cli_argument_vectors(sqlite_project: ProjectDir, argv: list[str]) -> None:
     root = sqlite_project.root
     before = files_of(root)

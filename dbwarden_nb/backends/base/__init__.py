@@ -105,6 +105,7 @@ class Backend(Renderer):
 
     # how its snapshots translate to SQLite (its package's translation.py)
     translation_rules: ClassVar[TranslationRules] = TranslationRules()
+    connection_class: ClassVar[type[Connection]] = Connection  # what connect() opens through SQLAlchemy
 
     name: ClassVar[str] = "base"
     dialect_name: ClassVar[str] = ""  # SQLAlchemy dialect used to compile model-side types and expressions
@@ -228,7 +229,7 @@ class Backend(Renderer):
         except (ArgumentError, NoSuchModuleError, ValueError, TypeError) as exc:  # a port or option not a number…
             raise ConfigError(f"invalid database URL {masked}: {mask_text(str(exc), [url])}") from None
         try:
-            return Connection(self, engine, masked)
+            return self.connection_class(self, engine, masked)
         except DBAPIError as exc:
             reason = mask_text(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), [url])
             raise ConfigError(f"cannot connect to {masked}: {reason}") from None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..base import Connection, Mixin
 
@@ -17,8 +18,26 @@ def _let_signals_in() -> int:
     return 0
 
 
+class SQLiteConnection(Connection):
+    """Opening a file that does not exist creates it, empty: a command that then writes nothing (a status, a
+    refused repair, a failed check) removes it again on close, so a typo or a read leaves no file behind."""
+
+    def __init__(self, backend: Any, engine: sa.Engine, masked_url: str):
+        database = engine.url.database
+        path = Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
+        self._created = path if path is not None and not path.exists() else None
+        super().__init__(backend, engine, masked_url)
+
+    def close(self) -> None:
+        super().close()
+        if self._created is not None and self._created.is_file() and self._created.stat().st_size == 0:
+            self._created.unlink()
+
+
 class SQLiteConnecting(Mixin):
     """Connecting to SQLite through the standard library's driver: foreign keys on, signals let in during long statements."""
+
+    connection_class: ClassVar[type[Connection]] = SQLiteConnection
 
     def create_engine(self, url: str) -> sa.Engine:
         from sqlalchemy import create_engine, event
