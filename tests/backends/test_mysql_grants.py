@@ -63,7 +63,7 @@ def shown(url: str, user: str, host: str) -> list[str]:
 
 def test_table_grants_round_trip_when_managed(server, users, fresh_url, tmp_path):
     """Privileges on a table and a view to two users (one with the grant option) are listed as not managed without
-    the option; with it they are read, generated, give no diff, are created in a fresh database (the same SHOW
+    the option (a column's privileges always are); with it they are read, generated, give no diff, are created in a fresh database (the same SHOW
     GRANTS) and revoked by its rollback, the users kept."""
     kind, url = server
     reader, writer = users
@@ -73,6 +73,7 @@ def test_table_grants_round_trip_when_managed(server, users, fresh_url, tmp_path
         GRANT SELECT, INSERT ON film TO '{reader}'@'%';
         GRANT UPDATE, DELETE ON film TO '{writer}'@'localhost' WITH GRANT OPTION;
         GRANT SELECT ON titles TO '{reader}'@'%';
+        GRANT SELECT (title) ON film TO '{writer}'@'localhost';
     """)
     plain = ProjectDir.initialized(tmp_path / "plain", url, kind)
     doc = plain.ok("--json", "snapshot", "--out", "json").json()
@@ -86,6 +87,8 @@ def test_table_grants_round_trip_when_managed(server, users, fresh_url, tmp_path
         f"grant {reader}@% on film": "INSERT, SELECT", f"grant {reader}@% on titles": "SELECT",
         f"grant {writer}@localhost on film": "DELETE WITH GRANT OPTION, UPDATE WITH GRANT OPTION"}
     assert "table grant" not in doc.get("unmanaged", {})
+    assert doc["unmanaged"]["column grant"] == [f"'{writer}'@'localhost' on film"]  # never managed, always listed
+    _run(url, f"REVOKE SELECT (title) ON film FROM '{writer}'@'localhost'")  # so SHOW GRANTS compares the rest
     project.ok("generate-models", "--output", "generated")
     config = (project.root / "dbwarden.py").read_text().replace(repr(project.module), "'generated'")
     (project.root / "dbwarden.py").write_text(config)
@@ -120,7 +123,8 @@ MODELS = """
 
 def test_a_changed_grant_is_one_step_and_rolled_back(server, users, tmp_path):
     """A declared grant (the host ``%`` when none is written) is created; new privileges are one operation whose
-    rollback restores the old ones by SHOW GRANTS; declared without manage_grants it is one error line."""
+    rollback restores the old ones by SHOW GRANTS; dropping it is WARN and rolled back too; declared without
+    manage_grants it is one error line."""
     kind, url = server
     reader, _ = users
     unmanaged = ProjectDir(tmp_path / "u", url, kind)
@@ -143,3 +147,11 @@ def test_a_changed_grant_is_one_step_and_rolled_back(server, users, tmp_path):
     assert project.cli("diff", "--check").code == 0
     project.ok("rollback")
     assert shown(url, reader, "%") == [f"GRANT SELECT ON `db`.`film` TO `{reader}`@`%`"]
+    project.ok("migrate")
+    project.models(MODELS.split("    Grant(")[0])
+    out = project.ok("make-migrations", "no grant").out
+    assert "severity WARN" in out and f"drop grant {reader}@% on film" in out, out
+    project.ok("migrate", "--force")
+    assert shown(url, reader, "%") == []
+    project.ok("rollback")
+    assert shown(url, reader, "%") == [f"GRANT SELECT, UPDATE ON `db`.`film` TO `{reader}`@`%` WITH GRANT OPTION"]

@@ -90,11 +90,13 @@ SELECT TABLE_NAME, PARTITION_NAME, PARTITION_METHOD, PARTITION_EXPRESSION, PARTI
 """
 
 # What the database holds that a snapshot does not carry, as (kind, name): listed by snapshot and generate-models.
-# Grants are per table and grantee (one row per privilege in the catalog).
+# Grants are per table and grantee (one row per privilege in the catalog); column grants are never managed.
 UNMANAGED = """
 SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES
  WHERE ROUTINE_SCHEMA = :schema AND ROUTINE_TYPE NOT IN ('FUNCTION', 'PROCEDURE')
 UNION ALL SELECT DISTINCT 'table grant', CONCAT(GRANTEE, ' on ', TABLE_NAME) FROM information_schema.TABLE_PRIVILEGES
+ WHERE TABLE_SCHEMA = :schema
+UNION ALL SELECT DISTINCT 'column grant', CONCAT(GRANTEE, ' on ', TABLE_NAME) FROM information_schema.COLUMN_PRIVILEGES
  WHERE TABLE_SCHEMA = :schema
 """
 
@@ -106,7 +108,7 @@ SELECT p.GRANTEE, p.TABLE_NAME, GROUP_CONCAT(p.PRIVILEGE_TYPE ORDER BY p.PRIVILE
   JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = p.TABLE_SCHEMA AND t.TABLE_NAME = p.TABLE_NAME
  WHERE p.TABLE_SCHEMA = :schema GROUP BY p.GRANTEE, p.TABLE_NAME ORDER BY p.TABLE_NAME, p.GRANTEE
 """
-_GRANTEE = re.compile(r"^'(.*)'@'(.*)'$", re.S)
+_GRANTEE = re.compile(r"^'(.*)'@'(.*)'$", re.DOTALL)
 
 # Triggers, functions, procedures and events (their text is read with SHOW CREATE: CatalogReader.programmable)
 # and the parameter types that tell routines apart in their keys
