@@ -155,3 +155,24 @@ def test_a_changed_grant_is_one_step_and_rolled_back(server, users, tmp_path):
     assert shown(url, reader, "%") == []
     project.ok("rollback")
     assert shown(url, reader, "%") == [f"GRANT SELECT, UPDATE ON `db`.`film` TO `{reader}`@`%` WITH GRANT OPTION"]
+
+
+def test_a_table_dropped_with_its_grant_revokes_it_and_rolls_back(server, users, tmp_path):
+    """Dropping a table drops its grant first (the server would keep the privileges of a dropped table, and give
+    them to the next table of that name); the rollback creates both again."""
+    kind, url = server
+    reader, _ = users
+    project = ProjectDir(tmp_path / "p", url, kind, extra_config=MANAGED)
+    project.models(MODELS.format(user=reader, privileges="SELECT, INSERT"))
+    project.ok("make-migrations", "film")
+    project.ok("migrate")
+    assert shown(url, reader, "%") == [f"GRANT SELECT, INSERT ON `db`.`film` TO `{reader}`@`%`"]
+    project.models(MODELS.split("    class Film(")[0])
+    project.ok("make-migrations", "no film")
+    text = project.migration_files()[-1].read_text()
+    upgrade = text.split("-- rollback")[0]
+    assert upgrade.index(f"REVOKE INSERT, SELECT ON `film` FROM '{reader}'@'%'") < upgrade.index("DROP TABLE `film`"), text
+    project.ok("migrate", "--force")
+    assert shown(url, reader, "%") == []
+    project.ok("rollback", "--force")
+    assert shown(url, reader, "%") == [f"GRANT SELECT, INSERT ON `db`.`film` TO `{reader}`@`%`"]
