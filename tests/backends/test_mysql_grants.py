@@ -124,7 +124,7 @@ MODELS = """
 def test_a_changed_grant_is_one_step_and_rolled_back(server, users, tmp_path):
     """A declared grant (the host ``%`` when none is written) is created; new privileges are one operation whose
     rollback restores the old ones by SHOW GRANTS; dropping it is WARN and rolled back too; declared without
-    manage_grants it is one error line."""
+    manage_grants, or as ALL PRIVILEGES, it is one error line."""
     kind, url = server
     reader, _ = users
     unmanaged = ProjectDir(tmp_path / "u", url, kind)
@@ -133,6 +133,9 @@ def test_a_changed_grant_is_one_step_and_rolled_back(server, users, tmp_path):
     assert refused.code != 0 and "manage_grants=True" in refused.err and "Traceback" not in refused.err, refused.err
 
     project = ProjectDir(tmp_path / "p", url, kind, extra_config=MANAGED)
+    project.models(MODELS.format(user=reader, privileges="ALL PRIVILEGES"))
+    refused = project.cli("make-migrations", "all")
+    assert refused.code != 0 and "name the privileges" in refused.err and "Traceback" not in refused.err, refused.err
     project.models(MODELS.format(user=reader, privileges="select"))
     project.ok("make-migrations", "film")
     project.ok("migrate")

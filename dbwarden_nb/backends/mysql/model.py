@@ -153,19 +153,19 @@ class MySQLModel(Mixin):
 
     def normalize_models(self, raw: Snapshot, conn: Connection | None) -> Snapshot:
         """Create the models in a scratch database on the same server and read them back."""
-        if conn is None:
-            return raw
         grants = {k: o for k, o in raw.objects.items() if o.kind == "grant"}
         if grants and not self.manage_grants:
             raise SnapshotError(f"the models declare {next(iter(grants))}: grants are managed with "
                                 "database_config(manage_grants=True) only")
+        declared = {o.key: o for o in map(canonical_grant, grants.values())}
         # grants stay out of the scratch database: the server keeps a table's privileges after the table is dropped
         tables = raw.replace(objects={k: o for k, o in raw.objects.items() if k not in grants})
+        if conn is None:
+            return tables.replace(objects={**tables.objects, **declared}) if grants else raw
         with self.scratch_database(conn, "dbwarden_scratch", tables) as scratch:
             snap = self.introspect(conn, [scratch])
-        objects = _starts_as_declared(snap.objects, raw.objects)
-        objects.update((o.key, o) for o in map(canonical_grant, grants.values()))
-        return snap.replace(server_version=raw.server_version, objects=objects)
+        return snap.replace(server_version=raw.server_version,
+                            objects={**_starts_as_declared(snap.objects, raw.objects), **declared})
 
 
 def canonical_grant(grant: SchemaObject) -> SchemaObject:
@@ -175,6 +175,9 @@ def canonical_grant(grant: SchemaObject) -> SchemaObject:
 
     plain, granting = granted(grant.definition)
     privileges = sorted({" ".join(p.upper().split()) for p in plain + granting})
+    if not privileges or {"ALL", "ALL PRIVILEGES"} & set(privileges):
+        raise SnapshotError(f"{grant.key}: name the privileges ('SELECT, INSERT'): what ALL gives depends on the "
+                            "server and its version, and the catalog lists them one by one")
     text = ", ".join(p + " WITH GRANT OPTION" * bool(granting) for p in privileges)
     return replace(grant, name=grant.name if "@" in grant.name else grant.name + "@%", definition=text)
 
