@@ -60,6 +60,7 @@ CONFIG_FILE = "dbwarden.py"
 DATABASE_TYPES: tuple[str, ...] = tuple(BACKENDS)
 DEV_DATABASE_TYPES: tuple[str, ...] = ("sqlite",)
 _CLUSTER_TYPES = frozenset({"clickhouse"})
+_GRANT_TYPES = frozenset({"postgresql", "mysql", "mariadb"})  # GRANT/REVOKE on tables (PostgreSQL: views, sequences)
 # Online DDL (issue 15): CREATE/DROP INDEX CONCURRENTLY exists on PostgreSQL alone (MySQL and MariaDB build plain
 # indexes online by themselves: ALGORITHM=INPLACE, LOCK=NONE). A lock wait limit exists on PostgreSQL (lock_timeout),
 # MySQL and MariaDB (lock_wait_timeout); a limit on any statement's run time on PostgreSQL (statement_timeout) and
@@ -314,9 +315,9 @@ def database_config(
         raise fail(f"concurrent_indexes must be True or False, got {concurrent_indexes!r}")
     if not isinstance(manage_grants, bool):
         raise fail(f"manage_grants must be True or False, got {manage_grants!r}")
-    if manage_grants and database_type != "postgresql":
-        raise fail("manage_grants is supported for database_type postgresql only (elsewhere grants are listed as "
-                   "not managed)")
+    if manage_grants and database_type not in _GRANT_TYPES:
+        raise fail(f"manage_grants is supported for database_type {', '.join(sorted(_GRANT_TYPES))} only (elsewhere "
+                   "grants are listed as not managed)")
     if concurrent_indexes and database_type not in _CONCURRENT_INDEX_TYPES:
         raise fail("concurrent_indexes is only supported for database_type postgresql (MySQL and MariaDB build "
                    "indexes online by themselves where InnoDB can: ALGORITHM=INPLACE, LOCK=NONE)")

@@ -227,8 +227,8 @@ def test_unknown_database_type():
             "database 'x': concurrent_indexes must be True or False, got 'yes'",
         ),
         (
-            {"database_type": "mariadb", "database_url": "mysql://h", "manage_grants": True},
-            "database 'x': manage_grants is supported for database_type postgresql only (elsewhere grants are listed",
+            {"database_type": "sqlite", "database_url": "sqlite:///h.db", "manage_grants": True},
+            "database 'x': manage_grants is supported for database_type mariadb, mysql, postgresql only (elsewhere",
         ),
         (
             {"database_type": "postgresql", "database_url": "postgresql://h", "manage_grants": 1},

@@ -285,3 +285,17 @@ def undeclared_kinds() -> list[str]:
              if isinstance(cls, type) and issubclass(cls, operations.Operation) and cls is not operations.Operation
              and "kind" in vars(cls)}
     return sorted(k for k in kinds if not hasattr(Renderer, f"render_{k}"))
+
+
+def granted(definition: str) -> tuple[list[str], list[str]]:
+    """A grant's privileges (``"SELECT, UPDATE WITH GRANT OPTION"``): those given plainly, those with the option."""
+    privileges = [p.strip() for p in definition.split(",") if p.strip()]
+    plain = [p for p in privileges if not p.endswith(" WITH GRANT OPTION")]
+    return plain, [p.removesuffix(" WITH GRANT OPTION") for p in privileges if p not in plain]
+
+
+def grant_statements(definition: str, on: str, to: str) -> list[str]:
+    """``GRANT`` for a grant's privileges: the plain ones, then those with the grant option."""
+    plain, granting = granted(definition)
+    return ([f"GRANT {', '.join(plain)} ON {on} TO {to}"] if plain else []) + (
+        [f"GRANT {', '.join(granting)} ON {on} TO {to} WITH GRANT OPTION"] if granting else [])

@@ -90,13 +90,25 @@ SELECT TABLE_NAME, PARTITION_NAME, PARTITION_METHOD, PARTITION_EXPRESSION, PARTI
 """
 
 # What the database holds that a snapshot does not carry, as (kind, name): listed by snapshot and generate-models.
-# Grants are per table and grantee (one row per privilege in the catalog).
+# Grants are per table and grantee (one row per privilege in the catalog); column grants are never managed.
 UNMANAGED = """
 SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES
  WHERE ROUTINE_SCHEMA = :schema AND ROUTINE_TYPE NOT IN ('FUNCTION', 'PROCEDURE')
 UNION ALL SELECT DISTINCT 'table grant', CONCAT(GRANTEE, ' on ', TABLE_NAME) FROM information_schema.TABLE_PRIVILEGES
  WHERE TABLE_SCHEMA = :schema
+UNION ALL SELECT DISTINCT 'column grant', CONCAT(GRANTEE, ' on ', TABLE_NAME) FROM information_schema.COLUMN_PRIVILEGES
+ WHERE TABLE_SCHEMA = :schema
 """
+
+# Table privileges (database_config(manage_grants=True)): per grantee and existing table or view, the privileges in
+# one order; the grant option covers all of a grantee's privileges on a table here
+GRANTS = """
+SELECT p.GRANTEE, p.TABLE_NAME, GROUP_CONCAT(p.PRIVILEGE_TYPE ORDER BY p.PRIVILEGE_TYPE SEPARATOR ', '), MAX(p.IS_GRANTABLE)
+  FROM information_schema.TABLE_PRIVILEGES p
+  JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = p.TABLE_SCHEMA AND t.TABLE_NAME = p.TABLE_NAME
+ WHERE p.TABLE_SCHEMA = :schema GROUP BY p.GRANTEE, p.TABLE_NAME ORDER BY p.TABLE_NAME, p.GRANTEE
+"""
+_GRANTEE = re.compile(r"^'(.*)'@'(.*)'$", re.DOTALL)
 
 # Triggers, functions, procedures and events (their text is read with SHOW CREATE: CatalogReader.programmable)
 # and the parameter types that tell routines apart in their keys
@@ -194,6 +206,7 @@ class CatalogReader:
         self.version = version
         self.internal = internal  # the project's own tables, never part of a snapshot
         self.default_engine = "InnoDB"
+        self.grants = False  # table privileges are read as objects, else listed as not managed
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         return self.conn.query(sql, {"schema": self.schema})
@@ -259,8 +272,10 @@ class CatalogReader:
         partitions = self.query(PARTITIONS)
         unmanaged: dict[str, list[str]] = defaultdict(list)
         for kind, name in self.query(UNMANAGED):
-            unmanaged[str(kind)].append(str(name))
+            if not (self.grants and kind == "table grant"):
+                unmanaged[str(kind)].append(str(name))
         objects = self.programmable(self.query(TRIGGERS), self.query(ROUTINES), self.query(PARAMETERS))
+        objects += self.privileges(self.query(GRANTS)) if self.grants else []
         objects += self.events([name for (name,) in self.query(EVENTS)])
 
         by_table: dict[str, dict[str, list[tuple[Any, ...]]]] = defaultdict(lambda: defaultdict(list))
@@ -303,6 +318,18 @@ class CatalogReader:
                                     "its definer or a user with SELECT on mysql.proc (MariaDB) / SHOW_ROUTINE (MySQL)")
             out.append(SchemaObject(kind.lower(), name, None, _after_name(text, kind),
                                     {"arguments": ", ".join(params[(name, kind)])}))
+        return out
+
+    def privileges(self, rows: list[tuple[Any, ...]]) -> list[SchemaObject]:
+        """One object per grantee (``user@host``) and table: its privileges, each ``WITH GRANT OPTION`` when the
+        grantee holds that option on the table."""
+        out = []
+        for grantee, table, privileges, grantable in rows:
+            m = _GRANTEE.match(str(grantee))
+            if m is None or table in self.internal:
+                continue
+            text = ", ".join(p + " WITH GRANT OPTION" * (grantable == "YES") for p in str(privileges).split(", "))
+            out.append(SchemaObject("grant", f"{m.group(1)}@{m.group(2)}", None, text, {"table": table}))
         return out
 
     def events(self, names: list[str]) -> list[SchemaObject]:
@@ -518,8 +545,10 @@ class MySQLCatalog(Mixin):
         def version_tuple(self, conn: Connection) -> tuple[int, ...]: ...
 
     def reader(self, conn: Connection, schema: str) -> CatalogReader:
-        return self.catalog_reader(conn, schema, self.version_tuple(conn), self.internal_tables,
-                                   self.canonical_fk_action)
+        reader = self.catalog_reader(conn, schema, self.version_tuple(conn), self.internal_tables,
+                                     self.canonical_fk_action)
+        reader.grants = self.manage_grants
+        return reader
 
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
         schema = (schemas[0] if schemas else None) or self.default_schema(conn)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ...errors import SnapshotError
 from ...schema import PrimaryKey, SchemaObject, Snapshot, Table
 from ..base import Connection, Mixin
 from ..base.options import model_options
@@ -160,11 +161,33 @@ class MySQLModel(Mixin):
 
     def normalize_models(self, raw: Snapshot, conn: Connection | None) -> Snapshot:
         """Create the models in a scratch database on the same server and read them back."""
+        grants = {k: o for k, o in raw.objects.items() if o.kind == "grant"}
+        if grants and not self.manage_grants:
+            raise SnapshotError(f"the models declare {next(iter(grants))}: grants are managed with "
+                                "database_config(manage_grants=True) only")
+        declared = {o.key: o for o in map(canonical_grant, grants.values())}
+        # grants stay out of the scratch database: the server keeps a table's privileges after the table is dropped
+        tables = raw.replace(objects={k: o for k, o in raw.objects.items() if k not in grants})
         if conn is None:
-            return raw
-        with self.scratch_database(conn, "dbwarden_scratch", raw) as scratch:
+            return tables.replace(objects={**tables.objects, **declared}) if grants else raw
+        with self.scratch_database(conn, "dbwarden_scratch", tables) as scratch:
             snap = self.introspect(conn, [scratch])
-        return snap.replace(server_version=raw.server_version, objects=_starts_as_declared(snap.objects, raw.objects))
+        return snap.replace(server_version=raw.server_version,
+                            objects={**_starts_as_declared(snap.objects, raw.objects), **declared})
+
+
+def canonical_grant(grant: SchemaObject) -> SchemaObject:
+    """A declared grant as the catalog reads it: ``user@host`` (host ``%`` when none is written), the privileges
+    upper-case in one order, each with the grant option when any has it (it covers the table's privileges here)."""
+    from ..base.render import granted
+
+    plain, granting = granted(grant.definition)
+    privileges = sorted({" ".join(p.upper().split()) for p in plain + granting})
+    if not privileges or {"ALL", "ALL PRIVILEGES"} & set(privileges):
+        raise SnapshotError(f"{grant.key}: name the privileges ('SELECT, INSERT'): what ALL gives depends on the "
+                            "server and its version, and the catalog lists them one by one")
+    text = ", ".join(p + " WITH GRANT OPTION" * bool(granting) for p in privileges)
+    return replace(grant, name=grant.name if "@" in grant.name else grant.name + "@%", definition=text)
 
 
 def _starts_as_declared(objects: Mapping[str, SchemaObject], declared: Mapping[str, SchemaObject]) -> dict[str, SchemaObject]:

@@ -29,11 +29,13 @@ from ...schema import (
     ForeignKey,
     Index,
     PrimaryKey,
+    SchemaObject,
     Table,
     Unique,
     split_key,
 )
 from ..base import Mixin
+from ..base.render import grant_statements, granted
 from .generated import RegenerateColumn
 
 STRING_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"})
@@ -315,9 +317,20 @@ class MySQLRendering(Mixin):
 
     def render_create_object(self, op: CreateObject) -> list[str]:
         obj = op.object
+        if obj.kind == "grant":
+            return grant_statements(obj.definition, *self._grant_target(obj))
         if obj.kind not in ("trigger", "function", "procedure", "event"):
             raise BackendError(f"{self.name} cannot create a {obj.kind} ({obj.key})")
         return [f"CREATE {obj.kind.upper()} {self.quote(obj.name)}{' ' if obj.kind in ('trigger', 'event') else ''}{obj.definition}"]
 
+    def _grant_target(self, obj: SchemaObject) -> tuple[str, str]:
+        """The table and the grantee (``user@host``, the host ``%`` when none is written) of a grant."""
+        user, _, host = obj.name.rpartition("@") if "@" in obj.name else (obj.name, "", "%")
+        return self.quote(obj.options["table"]), f"{self.literal(user)}@{self.literal(host)}"
+
     def render_drop_object(self, op: DropObject) -> list[str]:
+        if op.object.kind == "grant":
+            plain, granting = granted(op.object.definition)
+            on, to = self._grant_target(op.object)
+            return [f"REVOKE {', '.join(plain + granting + ['GRANT OPTION'] * bool(granting))} ON {on} FROM {to}"]
         return [f"DROP {op.object.kind.upper()} {self.quote(op.object.name)}"]

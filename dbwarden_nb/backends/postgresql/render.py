@@ -42,6 +42,7 @@ from ...schema import (
     split_key,
 )
 from ..base import Mixin
+from ..base.render import grant_statements
 from .catalog import SERIALS, implicit_name
 
 
@@ -456,12 +457,7 @@ class PostgreSQLRendering(Mixin):
             forced = [f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY"] if obj.options.get("forced") else []
             return [f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY", *forced]
         if obj.kind == "grant":
-            privileges = [p.strip() for p in obj.definition.split(",") if p.strip()]
-            plain = [p for p in privileges if not p.endswith(" WITH GRANT OPTION")]
-            granting = [p.removesuffix(" WITH GRANT OPTION") for p in privileges if p not in plain]
-            on, to = self._grant_target(obj)
-            return ([f"GRANT {', '.join(plain)} ON {on} TO {to}"] if plain else []) + (
-                [f"GRANT {', '.join(granting)} ON {on} TO {to} WITH GRANT OPTION"] if granting else [])
+            return grant_statements(obj.definition, *self._grant_target(obj))
         raise BackendError(f"{self.name} cannot create a {obj.kind}")
 
     def _unchecked(self, obj: SchemaObject) -> list[str]:
