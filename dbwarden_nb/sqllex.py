@@ -1,0 +1,143 @@
+"""One SQL lexer for every dialect: where strings, quoted names, dollar quotes and comments start and end.
+
+Each backend declares its :class:`Lexical` flags (its registry line, ``backends/__init__.py``); the statement
+splitter and the section scan of migration files, the SQLite DDL reader and the translation read SQL through it.
+Scanning is regex-driven: one search finds the next lexical token, one match reads it whole, so text between
+tokens (most of an INSERT) costs no Python step per character.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterator
+
+__all__ = ["ANSI", "CLICKHOUSE", "MYSQL", "POSTGRESQL", "SQLITE", "Lexical", "Unterminated"]
+
+
+class Unterminated(ValueError):
+    """A string, quoted name, dollar quote or block comment without its end; ``at`` is where it opens."""
+
+    def __init__(self, what: str, at: int) -> None:
+        super().__init__(f"unterminated {what}")
+        self.what, self.at = what, at
+
+
+@dataclass(frozen=True)
+class Lexical:
+    """A dialect's lexical rules."""
+
+    name: str
+    strings: str = "'"  # quote characters that open string literals
+    identifiers: str = '"`'  # quote characters that open quoted names
+    backslash: str = ""  # quotes inside which a backslash escapes the next character
+    e_strings: bool = False  # E'…' (PostgreSQL): a backslash escapes inside it
+    dollar_quotes: bool = False  # $$…$$, $tag$…$tag$
+    brackets: bool = False  # [name] (SQLite, SQL Server)
+    hash_comments: bool = False  # # to the end of the line (MySQL)
+    delimiter: bool = False  # the mysql client's DELIMITER command is honoured (else refused by the splitter)
+    _cache: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    # -- the regular expressions, built once per dialect ------------------------------------------------------
+
+    def _body(self, quote: str, backslash: bool) -> re.Pattern[str]:
+        q = re.escape(quote)
+        if backslash:  # unrolled: runs of plain characters, then a doubled quote or an escape
+            return re.compile(rf"[^{q}\\]*(?:(?:{q}{q}|\\.)[^{q}\\]*)*{q}", re.DOTALL)
+        return re.compile(rf"[^{q}]*(?:{q}{q}[^{q}]*)*{q}")
+
+    @cached_property
+    def _bodies(self) -> dict[str, re.Pattern[str]]:
+        bodies = {q: self._body(q, q in self.backslash) for q in self.strings + self.identifiers}
+        bodies["E"] = self._body("'", True)
+        return bodies
+
+    def _starts(self, stops: str) -> str:
+        parts = [f"({stops})"] if stops else []
+        parts += ["--", r"/\*"]
+        if self.hash_comments:
+            parts.append("#")
+        if self.e_strings:
+            parts.append(r"(?<![\w$])[Ee]'")
+        parts.append("[" + re.escape(self.strings + self.identifiers) + "]")
+        if self.dollar_quotes:
+            parts.append(r"(?<![\w$])\$(?:[^\W\d]\w*)?\$")
+        if self.brackets:
+            parts.append(r"\[")
+        return "|".join(parts)
+
+    def pattern(self, stops: str = "") -> re.Pattern[str]:
+        """Finds the next token that opens a string, quoted name, dollar quote or comment, or one of ``stops``
+        (a regular expression, tried first)."""
+        found = self._cache.get(stops)
+        if found is None:
+            found = self._cache[stops] = re.compile(self._starts(stops))
+        return found
+
+    # -- reading tokens -------------------------------------------------------------------------------------
+
+    def token_end(self, text: str, at: int, token: str) -> int:
+        """The offset just after the string, quoted name, dollar quote or comment whose opening ``token`` (as
+        :meth:`pattern` found it) is at ``at``; raises :class:`Unterminated`."""
+        first = token[0]
+        if token == "--" or first == "#":
+            end = text.find("\n", at)
+            return len(text) if end == -1 else end
+        if token == "/*":
+            # Not nested: SQLite and MySQL end a comment at the first */ (PostgreSQL would nest).
+            end = text.find("*/", at + 2)
+            if end == -1:
+                raise Unterminated("block comment", at)
+            return end + 2
+        if first == "$":
+            end = text.find(token, at + len(token))
+            if end == -1:
+                raise Unterminated(f"dollar-quoted string {token}", at)
+            return end + len(token)
+        if first == "[":
+            end = text.find("]", at + 1)
+            if end == -1:
+                raise Unterminated("quoted identifier", at)
+            return end + 1
+        quote = token[-1]
+        body = self._bodies["E" if len(token) == 2 else quote].match(text, at + len(token))
+        if body is None:
+            raise Unterminated("string literal" if quote in self.strings else "quoted identifier", at)
+        return body.end()
+
+    def tokens(self, text: str, pos: int = 0, stops: str = "") -> Iterator[tuple[int, int, str]]:
+        """(start, end, token) of every string, quoted name, dollar quote, comment and stop from ``pos``; the
+        text between them is plain SQL (words, numbers, operators, whitespace)."""
+        search = self.pattern(stops).search
+        while (found := search(text, pos)) is not None:
+            at, token = found.start(), found.group()
+            pos = found.end() if found.lastindex == 1 and stops else self.token_end(text, at, token)
+            yield at, pos, token
+
+    def outside(self, text: str, brackets: str = "([") -> Iterator[int]:
+        """Indexes of the characters of ``text`` outside quotes, comments and ``brackets`` (opening ones)."""
+        closing = {"(": ")", "[": "]", "{": "}"}
+        opening = "".join(brackets)
+        closers = "".join(closing[b] for b in brackets)
+        depth, pos = 0, 0
+        for at, end, _ in (*self.tokens(text), (len(text), len(text), "")):
+            for i in range(pos, at):
+                ch = text[i]
+                if ch in opening:
+                    depth += 1
+                elif ch in closers:
+                    depth -= 1
+                elif depth == 0:
+                    yield i
+            pos = end
+
+
+# ANSI: what the splitter read before dialects were known (a file without a '-- backend:' header): every quote
+# doubled, E'…' and dollar quotes (PostgreSQL), "…" and `…` names.
+ANSI = Lexical("ansi", e_strings=True, dollar_quotes=True)
+POSTGRESQL = Lexical("postgresql", identifiers='"', e_strings=True, dollar_quotes=True)
+MYSQL = Lexical("mysql", strings="'\"", identifiers="`", backslash="'\"", hash_comments=True, delimiter=True)
+# ClickHouse: backslash escapes in strings and both kinds of quoted names; heredocs ($$…$$) read as dollar quotes.
+CLICKHOUSE = Lexical("clickhouse", backslash="'\"`", dollar_quotes=True)
+SQLITE = Lexical("sqlite", brackets=True)
