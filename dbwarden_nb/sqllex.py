@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator
 
+_WORDISH = re.compile(r"[\w$]")
+
 __all__ = ["ANSI", "CLICKHOUSE", "MYSQL", "POSTGRESQL", "SQLITE", "Lexical", "Unterminated"]
 
 
@@ -58,11 +60,10 @@ class Lexical:
         parts += ["--", r"/\*"]
         if self.hash_comments:
             parts.append("#")
-        if self.e_strings:
-            parts.append(r"(?<![\w$])[Ee]'")
         parts.append("[" + re.escape(self.strings + self.identifiers) + "]")
         if self.dollar_quotes:
-            parts.append(r"(?<![\w$])\$(?:[^\W\d]\w*)?\$")
+            # Every alternative starts with a literal character, so the search skips plain text fast.
+            parts.append(r"\$(?<![\w$]\$)(?:[^\W\d]\w*)?\$")
         if self.brackets:
             parts.append(r"\[")
         return "|".join(parts)
@@ -100,8 +101,11 @@ class Lexical:
             if end == -1:
                 raise Unterminated("quoted identifier", at)
             return end + 1
-        quote = token[-1]
-        body = self._bodies["E" if len(token) == 2 else quote].match(text, at + len(token))
+        quote = token
+        # E'...' (the word before the quote is E alone) is where a backslash escapes a quote in PostgreSQL.
+        e_string = (self.e_strings and quote == "'" and at and text[at - 1] in "Ee"
+                    and (at < 2 or not _WORDISH.match(text, at - 2)))
+        body = self._bodies["E" if e_string else quote].match(text, at + 1)
         if body is None:
             raise Unterminated("string literal" if quote in self.strings else "quoted identifier", at)
         return body.end()
