@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator
+from collections.abc import Iterator
 
 _WORDISH = re.compile(r"[\w$]")
 

@@ -31,7 +31,8 @@ class Registered:
 # MariaDB servers are often reached through mysql:// URLs, so mariadb accepts both.
 BACKENDS: dict[str, Registered] = {
     "postgresql": Registered("dbwarden_nb.backends.postgresql:PostgreSQLBackend", ("postgresql", "postgres"),
-                             {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}, lexical=sqllex.POSTGRESQL),
+                             {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"},
+                             lexical=sqllex.POSTGRESQL),
     "mysql": Registered("dbwarden_nb.backends.mysql:MySQLBackend", ("mysql",), {"mysql": "mysql+pymysql"},
                         lexical=sqllex.MYSQL),
     "mariadb": Registered("dbwarden_nb.backends.mysql.mariadb:MariaDBBackend", ("mariadb", "mysql"),
