@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from dbwarden_nb import sqllex
+from .. import sqllex
 from dbwarden_nb.backends import lexical as backend_lexical
 from dbwarden_nb.errors import MigrationFileError
 from dbwarden_nb.session import view
