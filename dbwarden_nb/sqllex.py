@@ -76,6 +76,38 @@ class Lexical:
             found = self._cache[stops] = re.compile(self._starts(stops))
         return found
 
+    def expression_pattern(self) -> re.Pattern[str]:
+        """Every token of an expression, by kind (the group names): ``ws`` (whitespace and comments), ``bits``
+        (b'01'), ``blob`` (x'ff'), ``estr`` (E'…'), ``str``, ``qid`` (quoted names: every quote that is not ' is
+        read as one), ``word``, ``num``, ``op``. An unterminated string, name or comment runs to the end."""
+        found = self._cache.get("expression")
+        if found is not None:
+            return found
+
+        def body(quote: str) -> str:
+            q = re.escape(quote)
+            return rf"(?:[^{q}\\]|{q}{q}|\\.)" if quote in self.backslash else rf"(?:[^{q}]|{q}{q})"
+
+        names = [rf"{re.escape(q)}{body(q)}*{re.escape(q)}?" for q in (self.strings + self.identifiers).replace("'", "")]
+        if self.brackets:
+            names.append(r"\[[^\]]*\]?")
+        parts = [r"(?P<ws>\s+|--[^\n]*|/\*.*?(?:\*/|\Z)" + (r"|\#[^\n]*)" if self.hash_comments else ")"),
+                 r"(?P<bits>[bB]'[01]*')", r"(?P<blob>[xX]'[0-9a-fA-F]*')"]
+        if self.e_strings:
+            parts.append(r"(?P<estr>[eE]'(?:[^'\\]|''|\\.)*'?)")
+        parts += [rf"(?P<str>[nN]?'{body(chr(39))}*'?)", f"(?P<qid>{'|'.join(names)})",
+                  r"(?P<word>[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*)",
+                  r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)",
+                  r"(?P<op>::|\|\||<=>|<<|>>|<=|>=|==|!=|<>|->>|->|.)"]
+        found = self._cache["expression"] = re.compile("|".join(parts), re.DOTALL)
+        return found
+
+    def expression_tokens(self, text: str) -> Iterator[tuple[str, str]]:
+        """(kind, text) of every token of ``text`` but whitespace and comments (see :meth:`expression_pattern`)."""
+        for m in self.expression_pattern().finditer(text):
+            if m.lastgroup != "ws":
+                yield m.lastgroup or "op", m.group()
+
     # -- reading tokens -------------------------------------------------------------------------------------
 
     def token_end(self, text: str, at: int, token: str) -> int:
