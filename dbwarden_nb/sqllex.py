@@ -9,9 +9,9 @@ tokens (most of an INSERT) costs no Python step per character.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from collections.abc import Iterator
 
 _WORDISH = re.compile(r"[\w$]")
 
@@ -88,7 +88,8 @@ class Lexical:
             q = re.escape(quote)
             return rf"(?:[^{q}\\]|{q}{q}|\\.)" if quote in self.backslash else rf"(?:[^{q}]|{q}{q})"
 
-        names = [rf"{re.escape(q)}{body(q)}*{re.escape(q)}?" for q in (self.strings + self.identifiers).replace("'", "")]
+        quotes = (self.strings + self.identifiers).replace("'", "")
+        names = [rf"{re.escape(q)}{body(q)}*{re.escape(q)}?" for q in quotes]
         if self.brackets:
             names.append(r"\[[^\]]*\]?")
         parts = [r"(?P<ws>\s+|--[^\n]*|/\*.*?(?:\*/|\Z)" + (r"|\#[^\n]*)" if self.hash_comments else ")"),
@@ -150,23 +151,6 @@ class Lexical:
             at, token = found.start(), found.group()
             pos = found.end() if found.lastindex == 1 and stops else self.token_end(text, at, token)
             yield at, pos, token
-
-    def outside(self, text: str, brackets: str = "([") -> Iterator[int]:
-        """Indexes of the characters of ``text`` outside quotes, comments and ``brackets`` (opening ones)."""
-        closing = {"(": ")", "[": "]", "{": "}"}
-        opening = "".join(brackets)
-        closers = "".join(closing[b] for b in brackets)
-        depth, pos = 0, 0
-        for at, end, _ in (*self.tokens(text), (len(text), len(text), "")):
-            for i in range(pos, at):
-                ch = text[i]
-                if ch in opening:
-                    depth += 1
-                elif ch in closers:
-                    depth -= 1
-                elif depth == 0:
-                    yield i
-            pos = end
 
 
 # ANSI: what the splitter read before dialects were known (a file without a '-- backend:' header): every quote

@@ -8,9 +8,16 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Sequence
 
-from .backends.base.translation import (BIG_UNSIGNED, UNSIGNED, TranslationRules, TypeResult, TypeRule, lossy,
-                                        unquote)
 from .backends import lexical as backend_lexical
+from .backends.base.translation import (
+    BIG_UNSIGNED,
+    UNSIGNED,
+    TranslationRules,
+    TypeResult,
+    TypeRule,
+    lossy,
+    unquote,
+)
 from .backends.sqlite.ddl import Token, join
 from .schema import Snapshot
 

@@ -20,6 +20,10 @@ A rollback statement may say which upgrade statements it undoes (``-- dbwarden: 
 step of the migration): a migration that stopped half-way can then be undone by just the statements that undo what
 ran of it.
 
+Statements are read by the lexical rules of the file's ``-- backend:`` (``sqllex``; a dev section by its dev
+backend's): MySQL, MariaDB and ClickHouse strings take backslash escapes, MySQL has ``#`` comments and the mysql
+client's ``DELIMITER`` command (refused elsewhere), SQLite ``[names]``.
+
 Every malformed input raises :class:`MigrationFileError` with one line naming the file and line.
 """
 

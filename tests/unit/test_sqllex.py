@@ -29,6 +29,17 @@ def test_tokens_end_where_the_dialect_ends_them(lex: Lexical, text: str, expecte
     assert tokens(lex, text) == expected
 
 
+@pytest.mark.parametrize(("lex", "text", "expected"), [
+    (SQLITE, "x'0f' || [a b] -- c\n", [("blob", "x'0f'"), ("op", "||"), ("qid", "[a b]")]),
+    (POSTGRESQL, "E'a\\'b'::text << 2", [("estr", "E'a\\'b'"), ("op", "::"), ("word", "text"),
+                                                  ("op", "<<"), ("num", "2")]),
+    (MYSQL, "'a\\'b' # c\n<=> \"d\\\"\" `e`", [("str", "'a\\'b'"), ("op", "<=>"), ("qid", '"d\\""'), ("qid", "`e`")]),
+    (CLICKHOUSE, "E'x' `a\\`b`", [("word", "E"), ("str", "'x'"), ("qid", "`a\\`b`")]),
+])
+def test_expression_tokens_by_kind(lex: Lexical, text: str, expected: list[tuple[str, str]]) -> None:
+    assert list(lex.expression_tokens(text)) == expected
+
+
 def test_stops_are_found_outside_tokens_only() -> None:
     text = "a; 'b;'; -- c;\n d // e"
     assert tokens(MYSQL, text, ";") == [";", "'b;'", ";", "-- c;"]
@@ -48,12 +59,6 @@ def test_unterminated_says_what_and_where(lex: Lexical, text: str, what: str, at
     with pytest.raises(sqllex.Unterminated) as err:
         tokens(lex, text)
     assert (str(err.value), err.value.at) == (f"unterminated {what}", at)
-
-
-def test_outside_skips_quotes_comments_and_brackets() -> None:
-    text = "f(a, 'b,c'), d -- e,\n, [g,h]"
-    assert [text[i] for i in MYSQL.outside(text) if text[i] == ","] == [",", ","]
-    assert [text[i] for i in MYSQL.outside(text, brackets="(") if text[i] == ","] == [",", ",", ","]
 
 
 def test_every_backend_declares_its_lexical_rules() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ...sqllex import SQLITE
 
+
 @dataclass(frozen=True)
 class Token:
     kind: str  # word | qid | str | num | op
