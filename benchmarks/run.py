@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT / "tests")]
 
-import models_gen  # noqa: E402
+import models_gen
 
 OURS_PY = Path(sys.executable)
 OURS_CLI = OURS_PY.parent / "dbwarden"
@@ -44,6 +44,7 @@ OPS = [  # (key, label)
     ("mm_initial", "initial make-migrations"),
     ("migrate", "migrate"),
     ("diff", "diff (converged, CLI)"),
+    ("diff_nocache", "diff, model cache off (models imported)"),
     ("diff_inproc", "diff in-process, models imported"),
     ("mm_noop", "no-op make-migrations"),
     ("generate", "generate-models"),
@@ -71,7 +72,10 @@ SOURCE: Path | None = None  # a copy of dbwarden_nb taken at the start: the run 
 
 
 def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "DBWARDEN_CONFIG")}
+    # PYTHONDONTWRITEBYTECODE: a user's interpreter keeps bytecode; without it every run would compile the copy of
+    # dbwarden_nb and the model module again (the peers' installed packages have theirs from pip)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "DBWARDEN_CONFIG", "DBWARDEN_MODEL_CACHE", "PYTHONDONTWRITEBYTECODE")}
     env.update(NO_COLOR="1", TERM="dumb", COLUMNS="200", PYTHONHASHSEED="0")
     if SOURCE is not None:  # found before the editable install (the peers import no dbwarden_nb)
         env["PYTHONPATH"] = str(SOURCE)
@@ -84,7 +88,7 @@ def peer_versions(peers: dict) -> dict[str, str]:
     for name, py in peers.items():
         if isinstance(py, Path):
             code = (f"import importlib.metadata as m; print(m.version({name!r}), 'with SQLAlchemy', m.version('SQLAlchemy'))")
-            done = subprocess.run([str(py), "-c", code], capture_output=True, text=True)
+            done = subprocess.run([str(py), "-c", code], check=False, capture_output=True, text=True)
             out[name] = done.stdout.strip() or "?"
     return out
 
@@ -94,17 +98,18 @@ def snapshot_source(work: Path) -> str:
     global SOURCE
     SOURCE = work / "src"
     shutil.copytree(ROOT / "dbwarden_nb", SOURCE / "dbwarden_nb", ignore=shutil.ignore_patterns("__pycache__"))
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "dbwarden_nb"], cwd=ROOT, capture_output=True, text=True).stdout
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "dbwarden_nb"], check=False, cwd=ROOT, capture_output=True, text=True).stdout
     stamp = _dt.datetime.now().isoformat(timespec="seconds")
     return f"{head or 'unknown commit'}" + (f" + uncommitted changes (dbwarden_nb/ as of {stamp})" if dirty.strip() else "")
 
 
-def timed(cmd: list[str], cwd: Path, check: bool = True) -> tuple[float, float, str]:
-    """Run ``cmd``; (wall seconds, peak RSS MB, stdout). Raises Failed with the last stderr line on error."""
+def timed(cmd: list[str], cwd: Path, check: bool = True, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run ``cmd`` (with ``env`` added to the clean environment); (wall seconds, peak RSS MB, stdout). Raises
+    Failed with the last stderr line on error."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=clean_env())
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=clean_env() | (env or {}))
         deadline = t0 + TIMEOUT
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -143,7 +148,7 @@ def ensure_venv(name: str) -> Path:
     log(f"installing peer venv {name}: {' '.join(PEERS[name])}")
     shutil.rmtree(VENVS / name, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(VENVS / name)], check=True)
-    res = subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PEERS[name]],
+    res = subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PEERS[name]], check=False,
                          capture_output=True, text=True)
     if res.returncode != 0:
         lines = [ln for ln in res.stderr.splitlines() if ln.strip() and "is ignored" not in ln]
@@ -314,9 +319,9 @@ def cli_workflow(tool: str, cli: list[str], target: Target, n: int, work: Path, 
         shutil.rmtree(proj, ignore_errors=True)
         shutil.copytree(state, proj)
 
-    def cmd(*args: str):
+    def cmd(*args: str, env: dict[str, str] | None = None):
         def go():
-            wall, rss, _ = timed([*cli, *args], proj)
+            wall, rss, _ = timed([*cli, *args], proj, env=env)
             return wall, rss
         return go
 
@@ -329,17 +334,22 @@ def cli_workflow(tool: str, cli: list[str], target: Target, n: int, work: Path, 
 
     measure(cells["mm_initial"], fresh_then(s0, "make-migrations", "init"), warmup, reps)
     if cells["mm_initial"].error:
-        for k in ("migrate", "diff", "mm_noop", "generate", "mm_change"):
+        for k in ("migrate", "diff", "diff_nocache", "mm_noop", "generate", "mm_change"):
             cells[k].error = _after(cells["mm_initial"], "skipped: initial make-migrations failed")
         return False
     shutil.copytree(proj, s1)
     measure(cells["migrate"], fresh_then(s1, "migrate"), warmup, reps)
     if cells["migrate"].error:
-        for k in ("diff", "mm_noop", "generate", "mm_change"):
+        for k in ("diff", "diff_nocache", "mm_noop", "generate", "mm_change"):
             cells[k].error = _after(cells["migrate"], "skipped: migrate failed")
         return False
     shutil.copytree(proj, s2)
     measure(cells["diff"], cmd("diff"), warmup, reps)
+    if tool == "ours":
+        measure(cells["diff_nocache"], cmd("diff", env={"DBWARDEN_MODEL_CACHE": "0"}), warmup, reps)
+    else:  # the peer has no model cache: its diff imports the models every time
+        nocache = cells["diff_nocache"]
+        nocache.samples, nocache.rss, nocache.error = cells["diff"].samples, cells["diff"].rss, cells["diff"].error
     measure(cells["mm_noop"], cmd("make-migrations", "noop"), warmup, reps)
     n_files = len(list((proj / "migrations" / "primary").glob("*.sql")))
     if n_files != len(list((s2 / "migrations" / "primary").glob("*.sql"))):
@@ -492,9 +502,11 @@ def machine(servers: dict) -> dict:
         for line in f:
             if line.startswith("MemTotal"):
                 mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "")
-    import sqlalchemy
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), "")
     import sqlite3
+
+    import sqlalchemy
 
     return {"cpu_count": os.cpu_count(), "cpu": cpu, "memory": mem, "python": platform.python_version(),
             "platform": platform.platform(), "sqlalchemy": sqlalchemy.__version__,
@@ -530,14 +542,15 @@ def render(results: dict) -> str:
            f"SQLAlchemy {m['sqlalchemy']} · " + " · ".join(f"{k} {v}" for k, v in m["servers"].items()), "",
            f"Code measured: dbwarden_nb {m.get('code', '')}; peers: "
            + ", ".join(f"{k} {v}" for k, v in results.get("peer_versions", {}).items()), "",
-           f"Medians of {results['reps']} runs after {results['warmup']} warm-up run(s) below {BIG} tables; from {BIG} "
+           (f"Medians of {results['reps']} runs after {results['warmup']} warm-up run(s) below {BIG} tables; from {BIG} "
            f"tables on, {results.get('big_reps', 1)} run(s) without warm-up (the in-process diffs keep one warm-up), "
            "to fit the time budget. Ratio = peer time / dbwarden_nb time, both measured in this run (>1× means "
            "dbwarden_nb is faster). Peak RSS is the largest of dbwarden_nb's runs. Every CLI run is a fresh process; "
-           "dbwarden_nb's model-snapshot cache is warm except for initial make-migrations (a fresh project) and the "
-           "one-column change (the models just changed), which import the models.", "",
-           f"The machine has {m['cpu_count']} CPUs shared with other jobs (test suites ran during this run): absolute "
-           "times are noisy, ratios measured in the same run less so.", "",
+           "dbwarden_nb's model-snapshot cache is warm except for initial make-migrations (a fresh project), the "
+           "one-column change (the models just changed) and the diff with `DBWARDEN_MODEL_CACHE=0`, which import the "
+           "models (the peer's diff row is its only diff: it has no model cache)."), "",
+           (f"The machine has {m['cpu_count']} CPUs shared with other jobs (test suites ran during this run): absolute "
+            "times are noisy, ratios measured in the same run less so."), "",
            "| backend | N | operation | dbwarden_nb | peak RSS | dbwarden 0.20.11 | ratio | other peer | its time | ratio |",
            "|---|---:|---|---:|---:|---:|---:|---|---:|---:|"]
     cells = results["_cells"]
@@ -550,6 +563,7 @@ def render(results: dict) -> str:
         out.append(f"| {backend} | {n} | {label} | {fmt(ours)} | {rss} | {fmt(dbw) if op != 'diff_inproc' else '–'} | "
                    f"{ratio(ours, dbw) if op != 'diff_inproc' else '–'} | {PEER_LABEL.get(other_name, '') if other_name else ''} | "
                    f"{fmt(other) if other_name else ''} | {ratio(ours, other) if other_name else ''} |")
+    out += where_users_wait(results)
     out += ["", "## Single measurements", "",
             "| what | value |", "|---|---:|"]
     imp = results.get("import_dbwarden_nb", {})
@@ -569,6 +583,39 @@ def render(results: dict) -> str:
     out += ["", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
     out += [f"| {t} | {v} | {ok} |" for t, v, ok in results["targets"]]
     return "\n".join(out) + "\n"
+
+
+ISSUE22 = [  # (operation, {N: target ratio to dbwarden 0.20.11}) on PostgreSQL
+    ("mm_change", {200: 5, 2000: 10}), ("diff_nocache", {200: 5, 2000: 10}), ("mm_initial", {200: 5, 2000: 5}),
+    ("migrate", {200: 5, 2000: 5}), ("generate", {200: 5, 2000: 5}),
+]
+
+
+def where_users_wait(results: dict) -> list[str]:
+    """Issue 22's table: the commands a developer waits for, their ratios and targets; peak RSS per command."""
+    cells = results["_cells"]
+    rows = ["", "## Where users wait (issue 22, PostgreSQL)", "",
+            "| operation | N | dbwarden_nb | dbwarden 0.20.11 | ratio | target | met | sqlacodegen | ratio |",
+            "|---|---:|---:|---:|---:|---:|---|---:|---:|"]
+    for op, goals in ISSUE22:
+        for n, goal in goals.items():
+            tools = cells.get(("postgresql", n, op))
+            if not tools:
+                continue
+            ours, peer, gen = tools.get("ours"), tools.get("dbwarden"), tools.get("sqlacodegen")
+            met = "–"
+            if ours and peer and ours.median and peer.median:
+                r = peer.median / ours.median
+                met = "yes" if r >= goal else f"no ({goal / r:.1f}× short)"
+            rows.append(f"| {dict(OPS)[op]} | {n} | {fmt(ours)} | {fmt(peer)} | {ratio(ours, peer)} | ≥{goal}× | {met} | "
+                        f"{fmt(gen) if op == 'generate' else ''} | {ratio(ours, gen) if op == 'generate' else ''} |")
+    big = max((n for (b, n, _) in cells if b == "postgresql"), default=0)
+    peaks = [(op, c) for (b, n, op), t in cells.items() if b == "postgresql" and n == big and (c := t.get("ours")) and c.rss]
+    if peaks:
+        rows += ["", f"Peak RSS at {big} tables (PostgreSQL), target < 300 MB:", "", "| command | peak RSS | met |",
+                 "|---|---:|---|"]
+        rows += [f"| {dict(OPS)[op]} | {max(c.rss):.0f} MB | {'yes' if max(c.rss) < 300 else 'no'} |" for op, c in peaks]
+    return rows
 
 
 def targets(results: dict) -> list[tuple[str, str, str]]:
@@ -606,7 +653,7 @@ def targets(results: dict) -> list[tuple[str, str, str]]:
         if n == big and o and o.median is not None and op not in ("version",):
             # only these import the models (a fresh project, changed models); the others hit the model cache, and
             # the in-process diff has them imported before its timer starts
-            imports = op in ("mm_initial", "mm_change")
+            imports = op in ("mm_initial", "mm_change", "diff_nocache")
             net = o.median - model_imp if imports else o.median
             what = (f"minus model import ({model_imp:.2f} s)" if imports else
                     "(models imported before the timer)" if op == "diff_inproc" else "(model cache: models not imported)")
@@ -737,13 +784,12 @@ def main() -> int:
             w, r = (0, args.big_reps) if n >= BIG else (warmup, reps)
             log(f"== {backend}, {n} tables, {w} warm-up + {r} run(s) ({time.perf_counter() - t_start:.0f}s elapsed)")
             ops = {op: {} for op, _ in OPS if op != "version"}
-            for op in ops:
-                cells[(backend, n, op)] = ops[op]
+            for op, cell in ops.items():
+                cells[(backend, n, op)] = cell
             tools = [("ours", [str(OURS_CLI)])]
             if "dbwarden" in peers:
                 tools.append(("dbwarden", [str(peers["dbwarden"].parent / "dbwarden")]
                               if isinstance(peers["dbwarden"], Path) else None))
-            ok_ours = False
             for tool, cli in tools:
                 tc = {op: ops[op].setdefault(tool, Cell()) for op in ops if op != "diff_inproc"}
                 if cli is None:
@@ -755,7 +801,6 @@ def main() -> int:
                     log(f"   {tool}: CLI workflow")
                     ok = cli_workflow(tool, cli, target, n, work / f"{backend}-{n}", w, r, tc)
                     if tool == "ours":
-                        ok_ours = ok
                         proj = work / f"{backend}-{n}" / "ours" / "proj"
                         log("   ours: in-process diff")
                         ops["diff_inproc"]["ours"] = Cell()
@@ -785,8 +830,8 @@ def main() -> int:
                             else:
                                 log("   sqlacodegen")
                                 exe = str(peers[name].parent / "sqlacodegen")
-                                measure(c, lambda: timed([exe, target.sa_url, "--outfile", "sqlacodegen_out.py"],
-                                                         proj)[:2], w, r)
+                                measure(c, lambda: timed([exe, target.sa_url, "--outfile", "sqlacodegen_out.py"],  # noqa: B023  measured at once
+                                                         proj)[:2], w, r)  # noqa: B023
                 finally:
                         try:
                             target.drop()

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .api import Project
     from .schema import Snapshot
 
-__all__ = ["__version__", "database_config", "project", "snapshot", "diff", "explore", "Snapshot", "load_ipython_extension"]
+__all__ = ["Snapshot", "__version__", "database_config", "diff", "explore", "load_ipython_extension", "project", "snapshot"]
 
 
 def project(path: Any = None, dev: bool = False, strict_translation: bool = False) -> Project:
@@ -39,7 +39,8 @@ def snapshot(source: Any, database_type: str | None = None) -> Snapshot:
 
 def diff(old: Snapshot, new: Snapshot, **renames: Any) -> Any:
     """The plan from one snapshot to another (live, from models, or stored)."""
-    from .differ import Renames, diff as _diff
+    from .differ import Renames
+    from .differ import diff as _diff
 
     return _diff(old, new, Renames.parse(renames.get("rename", ()), renames.get("rename_table", ())))
 

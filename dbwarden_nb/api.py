@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .atomic import write_atomic
 from .database import BASELINE, Database, lock_timeout_seconds
 from .errors import ConfigError, DbwardenError, SnapshotError, UsageError
 from .planning import bare_renames, dev_sections, migration_file, render_steps, rollback_plan, rollback_statements
 from .reports import (
+    CheckFinding,
+    CheckReport,
     DiffReport,
     EnvironmentStatusReport,
     HistoryReport,
     LockReport,
     MakeMigrationsReport,
-    CheckFinding,
-    CheckReport,
     MultiReport,
     Report,
     RunReport,
@@ -37,8 +38,8 @@ if TYPE_CHECKING:
     from .config import DatabaseConfig, ProjectConfig
     from .migrations.files import MigrationFile
     from .migrations.runner import Progress, Runner
-    from .schema import Snapshot
     from .rebase import RebaseReport
+    from .schema import Snapshot
 
 
 __all__ = ["BASELINE", "Database", "Project", "bare_renames", "dev_sections", "inside_project", "lock_timeout_seconds",
@@ -156,7 +157,7 @@ class Project:
             return self.diff_versions(database, int(offline), None, out, check, rename, rename_table)
         from .differ import Renames
 
-        db = self.database(database)
+        db = self.database(database)  # type: ignore[arg-type]  # a bool: refused there as no database's name
         if offline:
             new = db.model_snapshot()
             old, source = db.base_snapshot(None)
@@ -253,9 +254,9 @@ class Project:
             statements = runner.statements(f, section)
         ran = statements[:row.statements_completed]
         command = "migrate" if section == "upgrade" else "rollback"
-        lines = [f"{db.name}: repaired {version:04d} {f.description}: checksum {f.checksum}; {len(ran)} of "
-                 f"{len(statements)} {section} statement(s) stay run, 'dbwarden {command}' continues from statement "
-                 f"{len(ran) + 1}"]
+        lines = [(f"{db.name}: repaired {version:04d} {f.description}: checksum {f.checksum}; {len(ran)} of "
+                  f"{len(statements)} {section} statement(s) stay run, 'dbwarden {command}' continues from statement "
+                  f"{len(ran) + 1}")]
         lines += [f"  ran {n}: {first_line(s.sql)}" for n, s in enumerate(ran, 1)]
         lines.append(f"  next {len(ran) + 1}: {first_line(statements[len(ran)].sql)}")
         return TextReport("\n".join(lines), {"database": db.name, "version": version, "checksum": f.checksum,
@@ -332,7 +333,7 @@ class Project:
                     for stmt in statements:
                         try:
                             scratch.execute(stmt.sql)
-                        except Exception as exc:
+                        except Exception as exc:  # noqa: BLE001  any driver's error, as one line
                             raise MigrationError(f"--verify: the {direction} fails: {db.backend.failure(exc, stmt.sql)}") from None
                 got = db.live_snapshot(scratch)
                 if got != expected:
@@ -515,7 +516,7 @@ class Project:
             return []
         if live == target:
             return []
-        ops = db.backend.plan(live, target)  # what the engine counts as a difference (not a counter that moved on)
+        ops = db.backend.plan(live, target, refuse=False)  # what the engine counts as a difference (not a counter that moved on)
         if not ops:
             return []
         details = "; ".join(op.describe() for op in list(ops)[:5])
@@ -524,9 +525,9 @@ class Project:
 
             with conn.transaction():
                 runner.history.record(replace(state.applied[latest], target=live.checksum))
-        return [f"after migration {latest:04d} the database differs from the migration's target snapshot: {details} "
-                "(the migration or its normalization is wrong; history records the schema found, the stored target "
-                "was kept)"]
+        return [(f"after migration {latest:04d} the database differs from the migration's target snapshot: {details} "
+                 "(the migration or its normalization is wrong; history records the schema found, the stored target "
+                 "was kept)")]
 
     def rollback(self, database: str | None = None, count: int = 1, dry_run: bool = False, force: bool = False,
                  progress: Progress | None = None, lock_timeout: float | None = None) -> RunReport:
@@ -579,12 +580,12 @@ class Project:
         for name, text in files.items():
             path, new = target / name, target / f"{name}.new"
             # a link planted at the name is no file of ours: never read through, replaced (by write_atomic)
-            old = path.read_text(encoding="utf-8", errors="replace") if path.is_file() and not path.is_symlink() else None
-            if old is not None and old != text and edited(old) and not overwrite:
+            there = path.read_text(encoding="utf-8", errors="replace") if path.is_file() and not path.is_symlink() else None
+            if there is not None and there != text and edited(there) and not overwrite:
                 write_atomic(new, text)
                 beside.append(name)
                 continue
-            if old != text:
+            if there != text:
                 write_atomic(path, text)
             written.append(name)
             new.unlink(missing_ok=True)

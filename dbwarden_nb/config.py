@@ -12,7 +12,6 @@ the CLI imports it on every start.
 from __future__ import annotations
 
 import contextlib
-
 import os
 import re
 import sys
@@ -22,6 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 
 from dbwarden_nb.backends import BACKENDS, backend_for_scheme, sqlalchemy_driver
@@ -31,8 +31,8 @@ from dbwarden_nb.session import SESSION
 __all__ = [
     "DATABASE_TYPES",
     "DEV_DATABASE_TYPES",
-    "DatabaseConfig",
     "HOOK_EVENTS",
+    "DatabaseConfig",
     "ProjectConfig",
     "add_to_sys_path",
     "check_url",
@@ -320,7 +320,7 @@ def database_config(
     if concurrent_indexes and database_type not in _CONCURRENT_INDEX_TYPES:
         raise fail("concurrent_indexes is only supported for database_type postgresql (MySQL and MariaDB build "
                    "indexes online by themselves where InnoDB can: ALGORITHM=INPLACE, LOCK=NONE)")
-    timeouts = {"lock_timeout": lock_timeout, "statement_timeout": statement_timeout}
+    timeouts: dict[str, Any] = {"lock_timeout": lock_timeout, "statement_timeout": statement_timeout}
     for name, value in timeouts.items():
         if value is None:
             continue
@@ -608,8 +608,8 @@ def load_config(path: StrPath | None = None) -> ProjectConfig:
     token = _current_registry.set(registry)
     try:
         code = compile(config_path.read_bytes(), str(config_path), "exec")
-        exec(code, {"__name__": "dbwarden_config", "__file__": str(config_path)})
-    except (Exception, SystemExit) as exc:
+        exec(code, {"__name__": "dbwarden_config", "__file__": str(config_path)})  # noqa: S102  running the project's own dbwarden.py is the point
+    except (Exception, SystemExit) as exc:  # noqa: BLE001  the user's file: any error is one line naming it
         where = error_location(exc, config_path) or str(config_path)
         # No cause: its traceback would quote the lines of dbwarden.py, where URLs are often written out.
         raise ConfigError(mask_text(f"{where}: {error_summary(exc)}")) from None

@@ -126,6 +126,7 @@ class Database:
         default = self.backend.default_schema(conn)
         used = ModelCache.of(self, conn).schemas
         if used is None and models_missing(self.config):
+            assert default is not None, "a backend with schemas names its default one"
             return [default, *(s for s in self.backend.user_schemas(conn) if s != default)]
         if used is None:
             tables, metadata = self.model_set()

@@ -8,40 +8,41 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from .errors import UsageError
 from .operations import (
     AddColumn,
+    AddConstraint,
     AddEnumValue,
+    AlterColumn,
     AlterDomain,
-    RecreateEnum,
     AlterSequence,
+    AlterTable,
     CreateDomain,
     CreateEnum,
-    CreateSequence,
-    DropDomain,
-    DropEnum,
-    DropSequence,
-    AddConstraint,
-    AlterColumn,
-    AlterTable,
-    CreateObject,
-    DropObject,
-    ReplaceObject,
     CreateIndex,
+    CreateObject,
+    CreateSequence,
     CreateTable,
     CreateView,
     DropColumn,
     DropConstraint,
+    DropDomain,
+    DropEnum,
     DropIndex,
+    DropObject,
+    DropSequence,
     DropTable,
     DropView,
     Operation,
     Plan,
+    RecreateEnum,
     RenameColumn,
     RenameTable,
+    ReplaceObject,
 )
 from .schema import ForeignKey, SchemaObject, Snapshot, Table, View, schemas_of, table_key
 
@@ -150,11 +151,11 @@ class Differ:
             renames.append(RenameTable(source, moved))
             old_tables[new_key] = moved
 
-        for (table, source), target in self.renames.columns.items():  # a typo must never turn into a drop
+        for (table, column), new_name in self.renames.columns.items():  # a typo must never turn into a drop
             if table not in self.new.tables:
-                raise UsageError(f"--rename {table}.{source}:{target}: no table {table!r} in the models")
+                raise UsageError(f"--rename {table}.{column}:{new_name}: no table {table!r} in the models")
             if table not in old_tables:
-                raise UsageError(f"--rename {table}.{source}:{target}: no table {table!r} in the current schema "
+                raise UsageError(f"--rename {table}.{column}:{new_name}: no table {table!r} in the current schema "
                                  "(a new table has no column to rename)")
         for key in old_tables.keys() - self.new.tables.keys():
             drops.append(DropTable(old_tables[key]))
@@ -228,17 +229,19 @@ class Differ:
         old = {k: o for k, o in self.old.objects.items() if o.kind != "schema"}
         new = {k: o for k, o in self.new.objects.items() if o.kind != "schema"}
         rank = {kind: n for n, kind in enumerate(OBJECT_ORDER)}
-        by_rank = lambda k: (rank.get((new.get(k) or old[k]).kind, len(rank)), k)  # noqa: E731
+        by_rank = lambda k: (rank.get((new.get(k) or old[k]).kind, len(rank)), k)
         for k in sorted(new.keys() - old.keys(), key=by_rank):
             ops.creates[_phase(new[k])].append(CreateObject(new[k]))
         for k in sorted(new.keys() & old.keys(), key=by_rank):
             if new[k].kind in ON_VIEWS and table_key(new[k].schema, new[k].options["table"]) in recreated_views:
                 ops.drops["late"].append(DropObject(old[k]))
                 ops.creates["late"].append(CreateObject(new[k]))
-            elif old[k] != new[k]:
-                ops.creates[_phase(new[k])].append(ReplaceObject(old[k], new[k]))
+            elif not same_object(old[k], new[k]):
+                recommented = _uncommented(old[k]) == _uncommented(new[k])
+                users = () if recommented else users_of(self.old, self.new, old[k])
+                ops.creates[_phase(new[k])].append(ReplaceObject(old[k], new[k], users))
         for k in sorted(old.keys() - new.keys(), key=by_rank, reverse=True):
-            ops.drops[_phase(old[k])].append(DropObject(old[k]))
+            ops.drops[_phase(old[k])].append(DropObject(old[k], users_of(self.old, self.new, old[k])))
         ops.drops["early"] += schema_drops
         return ops
 
@@ -340,7 +343,7 @@ class Differ:
     def compare_indexes(old: Any, new: Any) -> list[Operation]:
         """The indexes of a table (or materialized view) dropped, then created."""
         removed, added, changed = match(old.indexes, new.indexes)
-        ops: list[Operation] = [DropIndex(old, i) for i in removed] + [DropIndex(old, o) for o, _ in changed]
+        ops: list[Operation] = [*(DropIndex(old, i) for i in removed), *(DropIndex(old, o) for o, _ in changed)]
         return ops + [CreateIndex(new, n) for _, n in changed] + [CreateIndex(new, i) for i in added]
 
     def suggest_table_renames(self, drops: list[Operation], creates: list[Operation]) -> None:
@@ -437,10 +440,10 @@ def order(
     return result
 
 
-OBJECT_ORDER = ("extension", "collation", "function", "procedure", "aggregate", "row security", "policy", "rule",
-                "trigger", "grant")  # creation order
+OBJECT_ORDER = ("extension", "collation", "text search dictionary", "text search configuration", "function", "procedure", "aggregate", "row security", "policy", "rule",
+                "trigger", "event", "grant")  # creation order
 _PHASES = {"function": "routine", "procedure": "routine", "aggregate": "routine", "trigger": "late", "rule": "late",
-           "policy": "late", "row security": "late", "grant": "late"}
+           "policy": "late", "row security": "late", "grant": "late", "event": "late"}
 
 
 def _calling(types: list[Operation], routines: list[Operation]) -> list[Operation]:
@@ -451,6 +454,82 @@ def _calling(types: list[Operation], routines: list[Operation]) -> list[Operatio
         return []
     pattern = re.compile(r"(?<![\w$])(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\s*\(")
     return [op for op in types if "domain" in op.kind and pattern.search(json.dumps(getattr(op, "options", {}), default=str))]
+
+
+# An event created without STARTS starts when it is created, and the server prints that time in its STARTS: where
+# one side gives none (a model that left it to the server), the other's is left out of the comparison, else a model
+# would differ from every database it built, by the time it was built (generate-models writes the server's STARTS,
+# so a rebuilt database is equal by the dump). Written as the server prints it: EVERY n UNIT STARTS '…'.
+_STARTS = re.compile(r"^(ON SCHEDULE EVERY (?:'[^']*'|\S+) \w+) STARTS '[^']*'", re.IGNORECASE)
+
+
+def without_starts(definition: str) -> str:
+    """An event's definition without the STARTS of its schedule."""
+    return _STARTS.sub(r"\1", definition, count=1)
+
+
+def same_object(a: SchemaObject, b: SchemaObject) -> bool:
+    if a.kind == b.kind == "event" and (_STARTS.match(a.definition) is None) != (_STARTS.match(b.definition) is None):
+        return replace(a, definition=without_starts(a.definition)) == replace(b, definition=without_starts(b.definition))
+    return a == b
+
+
+def _uncommented(obj: SchemaObject) -> SchemaObject:
+    return replace(obj, options={k: v for k, v in obj.options.items() if k != "comment"})
+
+
+def _uses(obj: SchemaObject) -> re.Pattern[str] | None:
+    """How a definition names ``obj`` where the server records a dependency on it: a routine called by name (or
+    an aggregate's support function, ``SFUNC = name``), a text-search configuration as a ``'name'::regconfig``
+    constant; None for other kinds."""
+    from .entities import ROUTINES
+
+    name = re.escape(obj.name)
+    if obj.kind in ROUTINES:
+        return re.compile(rf'(?<![\w$])"?{name}"?\s*\(|FUNC\s*=\s*(?:[\w"]+\.)?"?{name}"?(?![\w$])', re.IGNORECASE)
+    if obj.kind == "text search configuration":
+        return re.compile(rf"'(?:[\w\"]+\.)?\"?{name}\"?'::regconfig")
+    return None
+
+
+def users_of(old: Snapshot, new: Snapshot, obj: SchemaObject) -> tuple[str, ...]:
+    """What uses the routine (or text-search object) ``obj`` in ``old`` and is still there in ``new``: views,
+    triggers, policies, rules, other routines, text-search configurations, domains, column defaults and generated
+    columns, checks and indexes ("view film_titles", "default of film.code"). Read from the definitions as the
+    server prints them, so a use by name counts (an overload of the same name too: naming one more than needed is
+    safer than naming one less)."""
+    if obj.kind == "text search dictionary":  # used by the configurations that map tokens to it
+        word = re.compile(rf'(?<![\w$])"?{re.escape(obj.name)}"?(?![\w$])')
+        return tuple(key for key, o in old.objects.items() if key in new.objects and o.kind == "text search configuration"
+                     and any(word.search(dicts) for dicts in (o.options.get("mappings") or {}).values()))
+    calls = _uses(obj)
+    if calls is None:
+        return ()
+    found: list[str] = []
+    for key, view in old.views.items():
+        if key in new.views and calls.search(view.definition):
+            found.append(f"{'materialized view' if view.materialized else 'view'} {key}")
+    for key, other in old.objects.items():
+        if key in new.objects and key != obj.key and other.kind != "grant" and calls.search(other.definition):
+            found.append(other.key)
+    for name_, domain in old.domains.items():
+        if name_ in new.domains and calls.search(json.dumps(domain, default=str)):
+            found.append(f"domain {name_}")
+    for key, table in old.tables.items():
+        kept = new.tables.get(key)
+        if kept is None:
+            continue
+        for col in table.columns:
+            if kept.column(col.name) is None:
+                continue
+            if col.default and calls.search(col.default):
+                found.append(f"default of {key}.{col.name}")
+            if col.computed and calls.search(col.computed.expression):
+                found.append(f"generated column {key}.{col.name}")
+        found += [f"check {c.name or c.expression} on {key}" for c in table.checks if calls.search(c.expression)]
+        found += [f"index {ix.name} on {key}" for ix in table.indexes
+                  if any(calls.search(e.expression or "") for e in ix.elements) or calls.search(ix.where or "")]
+    return tuple(found)
 
 
 ON_VIEWS = ("trigger", "rule", "grant")  # what a view loses when it is dropped and created again

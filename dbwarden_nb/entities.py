@@ -83,6 +83,28 @@ class Extension(Entity):
         super().__init__(name, schema=schema, metadata=metadata, **({"version": version} if version else {}))
 
 
+class TextSearchDictionary(Entity):
+    """PostgreSQL ``CREATE TEXT SEARCH DICTIONARY name (TEMPLATE = pg_catalog.snowball, language = 'english')``:
+    the definition is the parenthesized list. Templates stay outside (they are C code)."""
+
+    kind = "text search dictionary"
+
+
+class TextSearchConfiguration(Entity):
+    """PostgreSQL ``CREATE TEXT SEARCH CONFIGURATION name (PARSER = pg_catalog."default")`` (or ``(COPY =
+    english)``) and its token mappings, ``mappings={"asciiword": "english_stem", "word": "simple"}``: one ``ALTER
+    ... ADD MAPPING FOR token WITH dictionaries`` each, as pg_dump prints them (after COPY, those given replace the
+    copied ones)."""
+
+    kind = "text search configuration"
+
+    def __init__(self, name: str, definition: str, *, mappings: dict[str, str] | None = None,
+                 schema: str | None = None, comment: str | None = None, metadata: Any = None):
+        super().__init__(name, definition, schema=schema, metadata=metadata,
+                         **({"mappings": dict(mappings)} if mappings else {}),
+                         **({"comment": comment} if comment is not None else {}))
+
+
 class _Routine(Entity):
     """A function-like object: its definition starts with its argument list, which (with the name) identifies it."""
 
@@ -124,6 +146,14 @@ class Trigger(Entity):
                          **({"comment": comment} if comment is not None else {}))
 
 
+class Event(Entity):
+    """MySQL/MariaDB ``CREATE EVENT name <definition>``: ``"ON SCHEDULE EVERY 1 DAY DO DELETE FROM log WHERE ..."``.
+    Without ``STARTS`` the server starts it when it is created (and prints that time): such an event is compared
+    without the time the server filled in."""
+
+    kind = "event"
+
+
 class Rule(Entity):
     """``CREATE RULE name <definition>`` (``AS ON DELETE TO t DO INSTEAD NOTHING``) on ``table``."""
 
@@ -151,7 +181,8 @@ class RowLevelSecurity(Entity):
     kind = "row security"
 
     def __init__(self, table: str, *, forced: bool = False, schema: str | None = None, metadata: Any = None):
-        super().__init__(table, schema=schema, metadata=metadata, **({"forced": True} if forced else {}))
+        options: dict[str, Any] = {"forced": True} if forced else {}
+        super().__init__(table, schema=schema, metadata=metadata, **options)
 
 
 class Grant(Entity):
@@ -187,8 +218,10 @@ def argument_list(definition: str) -> str:
 
 
 ROUTINES = ("function", "procedure", "aggregate")  # kinds told apart by their arguments too
-KINDS: dict[str, type[Entity]] = {cls.kind: cls for cls in (Schema, Collation, Extension, Function, Procedure,
-                                                             Aggregate, Trigger, Rule, Policy, RowLevelSecurity, Grant)}
+PROCEDURAL = (*ROUTINES, "trigger", "event")  # code written for one engine (the --dev translation drops it)
+KINDS: dict[str, type[Entity]] = {cls.kind: cls for cls in (Schema, Collation, Extension, TextSearchDictionary,
+                                                             TextSearchConfiguration, Function, Procedure, Aggregate,
+                                                             Trigger, Event, Rule, Policy, RowLevelSecurity, Grant)}
 
 
 def declared(metadata: Any) -> list[Entity]:

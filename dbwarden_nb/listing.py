@@ -8,7 +8,7 @@ spelling. Plain data to text: no IPython, no database.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .schema import Snapshot, Table
 

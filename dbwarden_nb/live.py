@@ -7,6 +7,7 @@ from typing import Any
 from .errors import ConfigError
 from .schema import Snapshot
 
+
 def backend_of_url(url: str) -> str:
     from .config import DATABASE_TYPES, mask_url, url_database_type
 

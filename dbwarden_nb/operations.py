@@ -6,15 +6,16 @@ is rendered from the reversed operations and can never disagree with its upgrade
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Iterable, Iterator, Union
+from typing import Any, ClassVar
 
 from .schema import Check, Column, ForeignKey, Index, Options, PrimaryKey, SchemaObject, Table, Unique, View
 from .session import view
 
 SEVERITIES = ("INFO", "WARN", "CRITICAL")
 
-Constraint = Union[PrimaryKey, ForeignKey, Unique, Check]
+Constraint = PrimaryKey | ForeignKey | Unique | Check
 
 
 def max_severity(levels: Iterable[str]) -> str:
@@ -69,7 +70,7 @@ class Operation:
         raise NotImplementedError
 
     def to_json(self) -> dict[str, Any]:
-        doc = {
+        doc: dict[str, Any] = {
             "kind": self.kind,
             "table": self.table,
             "severity": self.severity,
@@ -703,6 +704,7 @@ class DropDomain(NamedObjectOperation):
 BEHAVIOUR = {"function": "code that calls it (queries, defaults, triggers) fails",
              "procedure": "code that calls it fails", "aggregate": "queries that use it fail",
              "trigger": "what it did on each change stops happening, silently",
+             "event": "what it ran on its schedule stops happening, silently",
              "extension": "what it provides (types, functions, operator classes) goes with it",
              "policy": "which rows each role may see or change changes",
              "row security": "every row becomes visible to every role the table is granted to",
@@ -726,10 +728,17 @@ class CreateObject(Operation):
         return f"create {self.object.key}"
 
 
+def used_by(dependents: tuple[str, ...]) -> str:
+    return f"used by {', '.join(dependents)}" if dependents else ""
+
+
 @dataclass(frozen=True)
 class DropObject(Operation):
+    """``dependents``: what the old schema has that calls the object (a routine's views, triggers, defaults, …)."""
+
     kind: ClassVar[str] = "drop_object"
     object: SchemaObject
+    dependents: tuple[str, ...] = ()
 
     @property
     def table(self) -> str:
@@ -740,11 +749,13 @@ class DropObject(Operation):
 
     @property
     def default_severity(self) -> str:  # type: ignore[override]
-        return "WARN" if self.object.kind in BEHAVIOUR else "INFO"
+        return "WARN" if self.object.kind in BEHAVIOUR or self.dependents else "INFO"
 
     @property
     def default_risk(self) -> str:
-        return BEHAVIOUR.get(self.object.kind, "")
+        used = used_by(self.dependents)
+        return f"{used}: {BEHAVIOUR.get(self.object.kind, 'they fail without it')}" if used else BEHAVIOUR.get(
+            self.object.kind, "")
 
     def describe(self) -> str:
         return f"drop {self.object.key}"
@@ -757,13 +768,22 @@ class ReplaceObject(Operation):
     kind: ClassVar[str] = "replace_object"
     old: SchemaObject
     new: SchemaObject
+    dependents: tuple[str, ...] = ()  # as DropObject's: they run the new definition from now on
 
     @property
     def table(self) -> str:
         return self.new.key
 
     def reverse(self) -> Operation:
-        return ReplaceObject(self.new, self.old)
+        return ReplaceObject(self.new, self.old, self.dependents)
+
+    @property
+    def default_severity(self) -> str:  # type: ignore[override]
+        return "WARN" if self.dependents else "INFO"
+
+    @property
+    def default_risk(self) -> str:
+        return f"{used_by(self.dependents)}: they run the new definition" if self.dependents else ""
 
     def describe(self) -> str:
         return f"replace {self.new.key}"

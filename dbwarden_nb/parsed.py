@@ -16,9 +16,10 @@ import hashlib
 import os
 import pickle
 import sys
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 FORMAT = "dbwarden-parsed/1"
@@ -45,7 +46,7 @@ def parsed(folder: Path | None, kind: str, path: str, data: bytes, parse: Callab
     try:
         with open(entry, "rb") as f:
             return pickle.load(f)
-    except Exception:  # missing, cut short, or from other classes: parse it
+    except Exception:  # noqa: BLE001, S110  missing, cut short, or from other classes: parse it
         pass
     finally:
         if paused:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .errors import IntegrityError, MigrationError, UsageError
 from .reports import Report
@@ -200,7 +201,7 @@ def run_statements(db: Database, scratch: Connection, statements: Sequence[State
                     scratch.execute(stmt.sql)
             else:
                 scratch.execute_autocommit(stmt.sql)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  any driver's error, as one line
             raise MigrationError(f"{what} fails in the scratch database: {db.backend.failure(exc, stmt.sql)}") from None
 
 
@@ -328,8 +329,8 @@ def rebase(db: Database, dry_run: bool = False) -> RebaseReport:
                                  f"rebased for another database, has them ({facts(files[:len(kept)])}); a rebase "
                                  "cannot renumber what that database applied: roll one of the two databases back to "
                                  "the versions they share")
-        steps = tuple(Step(f.filename, f.filename, f in kept, False, f.base, f.target) for f in files)
-        return RebaseReport(db.name, db.display_dir, db.masked_url, steps, dry_run)
+        unchanged = tuple(Step(f.filename, f.filename, f in kept, False, f.base, f.target) for f in files)
+        return RebaseReport(db.name, db.display_dir, db.masked_url, unchanged, dry_run)
 
     order = new_order(files, kept)
     # A file is re-planned when what it starts from is no longer what it was made on.
@@ -343,7 +344,8 @@ def rebase(db: Database, dry_run: bool = False) -> RebaseReport:
             replanned.add(f.filename)
     schemas = replay(db, order, replanned, files)
 
-    steps, writes = [], []
+    steps: list[Step] = []
+    writes = []
     for version, (f, live) in enumerate(zip(order, schemas), 1):
         new_base = schemas[version - 2].checksum if version > 1 else f.base
         base = new_base if f.filename in replanned else f.base

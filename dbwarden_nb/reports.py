@@ -7,8 +7,9 @@ view when imported (``session.view``), so nothing here imports it or knows IPyth
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import DbwardenError, DifferencesFound, IntegrityError, RisksFound
 from .session import view
@@ -25,7 +26,10 @@ GLYPHS = {"INFO": "+", "WARN": "!", "CRITICAL": "!!"}
 
 
 class Report:
-    exit_code = 0
+    @property
+    def exit_code(self) -> int:  # reports that can fail say when
+        return 0
+
     failure_type: ClassVar[type[DbwardenError]] = DbwardenError  # the error a nonzero exit code means
 
     @property
@@ -103,7 +107,7 @@ class DiffReport(Report):
     failure_type = DifferencesFound
 
     @property
-    def exit_code(self) -> int:  # type: ignore[override]
+    def exit_code(self) -> int:
         return 2 if self.check and not self.empty else 0
 
     @property
@@ -250,7 +254,7 @@ class EnvironmentStatusReport(Report):
     failure_type = IntegrityError
 
     @property
-    def exit_code(self) -> int:  # type: ignore[override]
+    def exit_code(self) -> int:
         return 1 if any(c.problems for c in self.columns) else 0
 
     @property
@@ -315,7 +319,7 @@ class CheckReport(Report):
     failure_type = RisksFound
 
     @property
-    def exit_code(self) -> int:  # type: ignore[override]
+    def exit_code(self) -> int:
         return 1 if self.problems else 2 if self.risky else 0
 
     @property
@@ -402,8 +406,8 @@ class RunReport(Report):
         if r.dry_run:
             if not r.planned:
                 return f"{self.database}: {verb} (dry run): nothing to do"
-            lines = [f"{self.database}: {verb} (dry run) would {'apply' if verb == 'migrate' else 'roll back'} "
-                     f"{len(r.planned)} migration(s):"]
+            lines = [(f"{self.database}: {verb} (dry run) would {'apply' if verb == 'migrate' else 'roll back'} "
+                      f"{len(r.planned)} migration(s):")]
             for f in r.planned:
                 ran, total = r.resumes.get(f.version, (0, 0))
                 resume = (f" (resumes at statement {ran + 1} of {total}: {ran} ran before)"
@@ -414,12 +418,15 @@ class RunReport(Report):
             return f"{self.database}: up to date; nothing to {verb}"
         done = "applied" if r.direction == "upgrade" else "rolled back"
         lines = [f"{self.database}: {done} {len(r.applied)} migration(s)"]
-        lines += [f"  {a.version:04d} {a.description} ({a.statements} statement(s))" for a in r.applied]
+        lines += [f"  {a.version:04d} {a.description} ({a.statements} statement(s)" + (
+            f"; committed in {a.transactions} transactions of at most about {a.lock_budget} locks each, as the "
+            "server's lock table is shared: a failure would have left it partial, to continue from there)"
+            if a.transactions else ")") for a in r.applied]
         lines += [f"  error: {d}" for d in (*self.drift, *self.hook_errors)]
         return "\n".join(lines)
 
     @property
-    def exit_code(self) -> int:  # type: ignore[override]
+    def exit_code(self) -> int:
         return 1 if self.drift or self.hook_errors else 0
 
     @property
@@ -482,7 +489,7 @@ class MultiReport(Report):
     parts: Sequence[Report]
 
     @property
-    def exit_code(self) -> int:  # type: ignore[override]
+    def exit_code(self) -> int:
         return max((p.exit_code for p in self.parts), default=0)
 
     def failure(self) -> DbwardenError | None:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from .backends.sqlite.ddl import Token, join
+from .entities import PROCEDURAL
 from .errors import TranslationError
 from .reports import Report
 from .schema import Check, Column, ForeignKey, Index, IndexElement, Snapshot, Table, View
@@ -229,7 +231,8 @@ class _Translator:
         self.decisions: list[Decision] = []
         self.types = Types(snapshot)
         self.names, self.index_names = _bare_names(snapshot)
-        moved = {(o.schema, o.name): o.name for o in (*snapshot.tables.values(), *snapshot.views.values()) if o.schema}
+        relations: list[Table | View] = [*snapshot.tables.values(), *snapshot.views.values()]
+        moved = {(o.schema, o.name): o.name for o in relations if o.schema}
         self.expressions = Expressions(snapshot, self.types, moved)
         self.scratch = _Scratch()
 
@@ -259,22 +262,23 @@ class _Translator:
     # -- objects outside tables -------------------------------------------------------------------
 
     def objects(self) -> None:
-        for key, obj in (*self.src.tables.items(), *self.src.views.items()):
-            if obj.schema:
-                self.note(obj.name, None, "schema", key, obj.name, "converted", "SQLite has one schema: the bare name")
+        relations: list[tuple[str, Table | View]] = [*self.src.tables.items(), *self.src.views.items()]
+        for key, rel in relations:
+            if rel.schema:
+                self.note(rel.name, None, "schema", key, rel.name, "converted", "SQLite has one schema: the bare name")
         for key, values in self.src.enums.items():
             self.note(key, None, "enum", f"{key} ({', '.join(values)})", "TEXT + CHECK (… IN (…))", "converted",
                       "each column of the enum type keeps its values in a CHECK")
         for key, domain in self.src.domains.items():
             self.note(key, None, "domain", f"{key} ({domain.get('type')})", "base type + CHECK", "converted",
                       "each column of the domain gets the base type and the domain's translatable checks")
-        for key, sequence in self.src.sequences.items():
+        for key in self.src.sequences:
             self.note(key, None, "sequence", key, NOTHING, "dropped",
                       "SQLite has no sequences: nextval() defaults are dropped too")
         for key, obj in self.src.objects.items():
             if obj.kind == "schema":
                 continue
-            procedural = obj.kind in ("function", "procedure", "aggregate", "trigger")
+            procedural = obj.kind in PROCEDURAL
             self.note(obj.options.get("table"), None, obj.kind, key, NOTHING, "dropped",
                       "procedural code: written for the production engine, it does not run on SQLite" if procedural
                       else f"SQLite has no {obj.kind}s")
@@ -343,8 +347,9 @@ class _Translator:
                                       lambda e: self.scratch.default(typed.sqlite, e))
         computed, nullable = c.computed, c.nullable and not typed.not_null
         if computed is not None:
+            stored = computed.stored
             text = self.expression(name, c.name, "generated", computed.expression, computed.expression,
-                                   lambda e: self.scratch.generated(name, c.name, typed.sqlite, e, computed.stored),
+                                   lambda e: self.scratch.generated(name, c.name, typed.sqlite, e, stored),
                                    failed="fallback", failed_result="plain nullable column")
             computed = None if text is None else replace(computed, expression=text)
             nullable = nullable or computed is None  # inserts never gave it a value: as a plain column it may be NULL
@@ -443,7 +448,7 @@ class _Translator:
             return None
         notes += where.notes if where else []
         new = Index(ix.name, tuple(elements), ix.unique, where.text if where else None)
-        keys = ", ".join(quote(e.column) if e.expression is None else e.expression for e in elements)
+        keys = ", ".join(quote(e.column_name) if e.expression is None else e.expression for e in elements)
         error = self.scratch.index(table, keys, new.where)
         if error:
             self.note(table, None, "index", label, NOTHING, "dropped", f"SQLite rejects it: {error}")

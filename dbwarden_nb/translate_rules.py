@@ -5,19 +5,11 @@ backend, and source expressions → SQLite expressions, rewritten token by token
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Callable, Mapping, Sequence
 
 from .backends import lexical as backend_lexical
-from .backends.base.translation import (
-    BIG_UNSIGNED,
-    UNSIGNED,
-    TranslationRules,
-    TypeResult,
-    TypeRule,
-    lossy,
-    unquote,
-)
+from .backends.base.translation import BIG_UNSIGNED, UNSIGNED, TranslationRules, TypeResult, TypeRule, lossy, unquote
 from .backends.sqlite.ddl import Token, join
 from .schema import Snapshot
 
@@ -32,7 +24,7 @@ def one_line(text: str) -> str:
 
 
 
-_TYPE_SHAPE = re.compile(r"^\s*([A-Za-z_][\w. ]*?)\s*(\((.*)\))?\s*((?:unsigned|zerofill|signed|\s)*)$", re.S | re.I)
+_TYPE_SHAPE = re.compile(r"^\s*([A-Za-z_][\w. ]*?)\s*(\((.*)\))?\s*((?:unsigned|zerofill|signed|\s)*)$", re.DOTALL | re.IGNORECASE)
 
 
 def literal(value: str) -> str:
@@ -110,7 +102,7 @@ class Types:
                        not_null=not domain.get("nullable", True), checks=checks)
 
 
-_PG_PRECISION = re.compile(r"^(timestamp|time)\((\d+)\) (with|without)", re.I)
+_PG_PRECISION = re.compile(r"^(timestamp|time)\((\d+)\) (with|without)", re.IGNORECASE)
 
 
 def _bare_type(text: str) -> str:
@@ -119,7 +111,7 @@ def _bare_type(text: str) -> str:
 
 def _domain_check(text: str) -> str:
     """``name CHECK (expr)`` (as PostgreSQL reports a domain's constraint) → ``expr``."""
-    m = re.search(r"(?:^|\s)CHECK\s*(?=\()", text, re.I)
+    m = re.search(r"(?:^|\s)CHECK\s*(?=\()", text, re.IGNORECASE)
     body = text[m.end():].strip() if m else text
     if body.startswith("(") and body.endswith(")"):
         body = body[1:-1]

@@ -44,8 +44,18 @@ TITLES = {"postgresql": "PostgreSQL", "mysql": "MySQL", "mariadb": "MariaDB"}
 EXAMPLE_URLS = {"postgresql": "postgresql://postgres@127.0.0.1:5432/postgres", "mysql": "mysql://root@127.0.0.1:3306",
                 "mariadb": "mariadb://root@127.0.0.1:3306"}
 
-__all__ = ["ENV_VAR", "ENV_VARS", "ScratchFolder", "Database", "ServerUnavailable", "scratch_folder", "database",
-           "postgresql_database", "mysql_database", "mariadb_database"]
+__all__ = [
+    "ENV_VAR",
+    "ENV_VARS",
+    "Database",
+    "ScratchFolder",
+    "ServerUnavailable",
+    "database",
+    "mariadb_database",
+    "mysql_database",
+    "postgresql_database",
+    "scratch_folder",
+]
 
 
 class ScratchFolder:

@@ -22,8 +22,8 @@ _support.py raises the provisioning error itself, and this hook would not turn i
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import pytest
 

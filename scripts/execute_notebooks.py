@@ -96,7 +96,7 @@ def main(argv: list[str]) -> int:
         shown = os.path.relpath(path)
         try:
             seconds = execute(path)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  one line per failed notebook
             print(f"{shown}: failed, left as it was: {exc}", file=sys.stderr)
             return 1
         print(f"{shown}: executed and stored ({seconds:.1f}s)", flush=True)

@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 bash scripts/venv.sh dev
 # tests/notebook/test_browser.py needs Chromium (it must run in CI); install it when we are root and it is missing.
 command -v chromium >/dev/null 2>&1 || { [ "$(id -u)" = 0 ] && { apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }; }; } || true
+# Lint and type-check first; either failing stops the run with its own report (pyproject's [tool.ruff], [tool.mypy]).
+.venv/bin/ruff check .
+.venv/bin/mypy dbwarden_nb
 # One pytest run: tests/ and, through nbval, the example notebooks (notebooks/*.ipynb; pyproject's testpaths),
 # each re-executed in a kernel of this venv's Python and compared with its stored outputs, text/plain and
 # stdout only (notebooks/conftest.py). Paths given as arguments narrow the run as usual.

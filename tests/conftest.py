@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # `servers` stays importable under any --import-mode
-import servers  # noqa: E402
-from hypothesis import settings  # noqa: E402
+import servers
+from hypothesis import settings
 
 # In CI ($CI set) property tests are derandomized: the same cases on every run, no example database.
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)

@@ -35,10 +35,11 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import yaml
 
@@ -72,14 +73,14 @@ _OR_REPLACE = r"(?:OR\s+REPLACE\s+)?"
 OUT_OF_SCOPE: tuple[tuple[str, str], ...] = (
     (
         "triggers",
-        rf"^CREATE\s+{_OR_REPLACE}{_DEFINER}(?:CONSTRAINT\s+|TEMP\s+|TEMPORARY\s+|EVENT\s+)?TRIGGER\b"
-        r"|^COMMENT\s+ON\s+(?:EVENT\s+)?TRIGGER\b"
-        r"|^ALTER\s+TABLE\b.*\b(?:ENABLE|DISABLE)\s+(?:ALWAYS\s+|REPLICA\s+)?TRIGGER\b",
+        (rf"^CREATE\s+{_OR_REPLACE}{_DEFINER}(?:CONSTRAINT\s+|TEMP\s+|TEMPORARY\s+|EVENT\s+)?TRIGGER\b"
+         r"|^COMMENT\s+ON\s+(?:EVENT\s+)?TRIGGER\b"
+         r"|^ALTER\s+TABLE\b.*\b(?:ENABLE|DISABLE)\s+(?:ALWAYS\s+|REPLICA\s+)?TRIGGER\b"),
     ),
     (
         "functions and procedures",
-        rf"^CREATE\s+{_OR_REPLACE}{_DEFINER}(?:FUNCTION|PROCEDURE|AGGREGATE)\b"
-        r"|^COMMENT\s+ON\s+(?:FUNCTION|PROCEDURE|AGGREGATE)\b",
+        (rf"^CREATE\s+{_OR_REPLACE}{_DEFINER}(?:FUNCTION|PROCEDURE|AGGREGATE)\b"
+         r"|^COMMENT\s+ON\s+(?:FUNCTION|PROCEDURE|AGGREGATE)\b"),
     ),
     ("events", rf"^CREATE\s+{_DEFINER}EVENT\b(?!\s+TRIGGER)"),
     ("row-level security policies", r"^CREATE\s+POLICY\b|^ALTER\s+POLICY\b|\bROW\s+LEVEL\s+SECURITY\b"),
@@ -88,7 +89,7 @@ OUT_OF_SCOPE: tuple[tuple[str, str], ...] = (
     ("grants and privileges", r"^(?:GRANT|REVOKE)\b|^ALTER\s+DEFAULT\s+PRIVILEGES\b"),
     ("extensions", r"^CREATE\s+EXTENSION\b"),
 )
-_OUT_OF_SCOPE = tuple((reason, re.compile(pattern, re.S)) for reason, pattern in OUT_OF_SCOPE)
+_OUT_OF_SCOPE = tuple((reason, re.compile(pattern, re.DOTALL)) for reason, pattern in OUT_OF_SCOPE)
 
 # Keys of a case that decide, without a database, that it cannot run here (see testcase.schema.json).
 # ``flavor``/``min_version``/``max_version`` are checked against the target; ``error`` cases expect
@@ -219,7 +220,7 @@ def load_cases(path: Path) -> dict[str, dict[str, Any]]:
     with open(path, encoding="utf-8") as fh:
         doc = yaml.safe_load(fh) or {}
     if not isinstance(doc, dict):
-        raise ValueError(f"{path}: expected a mapping of case names to cases")
+        raise ValueError(f"{path}: expected a mapping of case names to cases")  # noqa: TRY004  a file's content
     return {str(name): (case or {}) for name, case in doc.items()}
 
 
@@ -279,7 +280,7 @@ _LEX = re.compile(
       | (?P<qid>"(?:[^"]|"")*"?|`(?:[^`]|``)*`?|\[[^\]\n]*\]?)
       | (?P<word>[^\W\d][\w$]*)
       | (?P<other>.)""",
-    re.S | re.X,
+    re.DOTALL | re.VERBOSE,
 )
 
 

@@ -26,12 +26,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL, make_url
+
+if TYPE_CHECKING:
+    from typing import Self
 
 KINDS = ("postgresql", "mariadb", "mysql")
 ENV_VARS = {kind: f"DBWARDEN_TEST_{kind.upper()}_URL" for kind in KINDS}
@@ -81,7 +85,7 @@ class Server:
         if stop is not None:
             stop()
 
-    def __enter__(self) -> Server:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -300,7 +304,7 @@ def _wait_ready(kind: str, url: str, proc: subprocess.Popen, log: Path) -> str:
 def _run(what: str, command, log: Path, **kwargs) -> None:
     with open(log, "ab") as out:
         args = [str(arg) for arg in command]
-        done = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, **kwargs)
+        done = subprocess.run(args, check=False, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, **kwargs)
     if done.returncode:
         raise ProvisioningError(f"{what}: {' '.join(args)} failed with code {done.returncode}{_tail(log)}")
 

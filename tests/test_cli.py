@@ -20,7 +20,7 @@ def test_light_imports(code: str) -> None:
 
 
 def test_python_m_and_console_script_agree(tmp_path: Path) -> None:
-    ran = subprocess.run([sys.executable, "-m", "dbwarden_nb", "version"], capture_output=True, text=True, cwd=tmp_path)
+    ran = subprocess.run([sys.executable, "-m", "dbwarden_nb", "version"], check=False, capture_output=True, text=True, cwd=tmp_path)
     assert ran.returncode == 0 and ran.stdout.startswith("dbwarden_nb ")
 
 
@@ -33,7 +33,7 @@ def test_usage_errors_are_one_line_with_exit_2(tmp_path: Path, sqlite_url: str) 
 
 
 def test_missing_config_is_one_clear_line(tmp_path: Path) -> None:
-    ran = subprocess.run([sys.executable, "-m", "dbwarden_nb", "status"], capture_output=True, text=True, cwd=tmp_path,
+    ran = subprocess.run([sys.executable, "-m", "dbwarden_nb", "status"], check=False, capture_output=True, text=True, cwd=tmp_path,
                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert ran.returncode == 1
     assert ran.stderr.startswith("dbwarden: error: no dbwarden.py found in") and ran.stderr.count("\n") == 1

@@ -26,8 +26,9 @@ import subprocess
 import sys
 import tempfile
 import types
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import sqlalchemy.exc
@@ -251,9 +252,9 @@ def draw_primary_key(draw: Callable[..., Any], t: TableDraft, strict: bool) -> N
     t.primary_key = PrimaryKey(t.constraint_name(draw), cols)
     if draw(st.integers(0, 2)) == 0:
         t.options["without_rowid"] = True
-    elif len(cols) == 1 and t.col(cols[0]).type == "INTEGER" and draw(st.booleans()):
-        if t.primary_key.name is None:  # bug 5: AUTOINCREMENT drops the key's name (xfail test below)
-            t.options["autoincrement"] = True
+    elif len(cols) == 1 and t.col(cols[0]).type == "INTEGER" and draw(st.booleans()) and t.primary_key.name is None:
+        # bug 5: AUTOINCREMENT drops the key's name (xfail test below)
+        t.options["autoincrement"] = True
     for i, c in enumerate(t.columns):
         # SQLite reports NOT NULL for the key columns of WITHOUT ROWID and STRICT tables; an INTEGER
         # PRIMARY KEY is the rowid, never NULL (introspection says so whatever the pragma reports)
@@ -486,33 +487,33 @@ def assert_database_round_trip(snapshot: Snapshot) -> None:
     assert back == snapshot, explain(snapshot, back, "DDL:\n" + ";\n".join(statements))
 
 
-SETTINGS = dict(
-    derandomize=True, deadline=None, database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
-)
+SETTINGS = {
+    "derandomize": True, "deadline": None, "database": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+}
 
 
-@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 150)), **SETTINGS)
+@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", "150")), **SETTINGS)
 @given(snapshots())
 def test_extract_of_generated_module_is_the_snapshot(snapshot: Snapshot) -> None:
     assert_module_round_trip(snapshot)
 
 
-@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 60)), **SETTINGS)
+@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", "60")), **SETTINGS)
 @given(snapshots())
 def test_extract_of_generated_package_is_the_snapshot(snapshot: Snapshot) -> None:
     assert_package_round_trip(snapshot)
 
 
 @pytest.mark.parametrize("style", ["dataclass", "tables"])
-@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 40)), **SETTINGS)
+@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", "40")), **SETTINGS)
 @given(snapshot=snapshots())
 def test_every_style_extracts_to_the_snapshot(style: str, snapshot: Snapshot) -> None:
     code, back = via_module(snapshot, style)
     assert back == snapshot, explain(snapshot, back, f"generated module ({style}):\n" + code)
 
 
-@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 150)), **SETTINGS)
+@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", "150")), **SETTINGS)
 @given(snapshots())
 def test_introspection_of_rendered_ddl_is_the_snapshot(snapshot: Snapshot) -> None:
     assert_database_round_trip(snapshot)
@@ -545,7 +546,7 @@ def generated(snapshot: Snapshot, keys: list[str] | None = None) -> tuple[str, d
     return CodeGenerator(B, snapshot).generate(keys), CodeGenerator(B, snapshot).generate_package(keys)
 
 
-@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 60)), **SETTINGS)
+@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", "60")), **SETTINGS)
 @given(snapshots())
 def test_generated_code_is_byte_stable(snapshot: Snapshot) -> None:
     first = generated(snapshot)
@@ -605,7 +606,7 @@ def workers():
         w.close()
 
 
-@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", 25)), **SETTINGS)
+@settings(max_examples=int(os.environ.get("DBW_PROP_EXAMPLES", "25")), **SETTINGS)
 @given(snapshot=snapshots())
 def test_generated_code_does_not_depend_on_the_hash_seed(workers: list[Worker], snapshot: Snapshot) -> None:
     here = generated(snapshot)

@@ -16,6 +16,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper
 
 from dbwarden_nb import config
+from dbwarden_nb.backends.clickhouse.connection import parse_clickhouse_url
 from dbwarden_nb.config import (
     DatabaseConfig,
     ProjectConfig,
@@ -27,7 +28,6 @@ from dbwarden_nb.config import (
     session_config,
     sqlalchemy_url,
 )
-from dbwarden_nb.backends.clickhouse.connection import parse_clickhouse_url
 from dbwarden_nb.errors import ConfigError
 from dbwarden_nb.models.loader import load_tables
 
@@ -207,8 +207,8 @@ def test_unknown_database_type():
         ),
         (
             {"database_type": "postgresql", "database_url": "mysql://u:secret@h/db"},
-            "database 'x': database_url 'mysql://u:***@h/db' is not a postgresql URL "
-            "(expected postgresql:// or postgres://)",
+            ("database 'x': database_url 'mysql://u:***@h/db' is not a postgresql URL "
+             "(expected postgresql:// or postgres://)"),
         ),
         (
             {"database_type": "postgresql", "database_url": "postgresql://h", "dev_database_url": "postgresql://h"},
@@ -236,8 +236,8 @@ def test_unknown_database_type():
         ),
         (
             {"database_type": "mysql", "database_url": "mysql://h", "statement_timeout": "5s"},
-            "database 'x': statement_timeout is only supported for database_type mariadb, postgresql (MySQL's "
-            "max_execution_time limits only SELECT statements)",
+            ("database 'x': statement_timeout is only supported for database_type mariadb, postgresql (MySQL's "
+             "max_execution_time limits only SELECT statements)"),
         ),
         (
             {"database_type": "sqlite", "database_url": "sqlite://", "lock_timeout": "5s"},
@@ -245,8 +245,8 @@ def test_unknown_database_type():
         ),
         (
             {"database_type": "postgresql", "database_url": "postgresql://h", "lock_timeout": "5 seconds"},
-            "database 'x': lock_timeout must be a duration such as \"5s\", \"500ms\", \"10min\" or \"1h\" "
-            "(a bare number is milliseconds; more than 0, at most 24 days), got '5 seconds'",
+            ("database 'x': lock_timeout must be a duration such as \"5s\", \"500ms\", \"10min\" or \"1h\" "
+             "(a bare number is milliseconds; more than 0, at most 24 days), got '5 seconds'"),
         ),
         (
             {"database_type": "postgresql", "database_url": "postgresql://h", "statement_timeout": 0},
@@ -541,8 +541,8 @@ def test_sqlalchemy_url_relative_sqlite_paths():
     assert sqlalchemy_url("sqlite:///./dev.db") == "sqlite:///./dev.db"  # no root: left to SQLite's cwd
 
 
-SERVER = dict(interface="http", host="localhost", port=8123, username="default", password="", database=None)
-CHDB = dict(interface="chdb", host=None, port=None, username=None, password=None, database=None, secure=False)
+SERVER = {"interface": "http", "host": "localhost", "port": 8123, "username": "default", "password": "", "database": None}
+CHDB = {"interface": "chdb", "host": None, "port": None, "username": None, "password": None, "database": None, "secure": False}
 
 
 @pytest.mark.parametrize(
@@ -754,8 +754,8 @@ def test_a_table_defined_twice(tmp_path):
                 "Table('t', m, Column('a'))\n"
             },
             "twice.py",
-            r"^database 'main': model path 'twice.py': .*twice.py:4: InvalidRequestError: Table 't' is already defined "
-            r"for this MetaData instance. Specify",  # raised inside SQLAlchemy, located in the model file
+            (r"^database 'main': model path 'twice.py': .*twice.py:4: InvalidRequestError: Table 't' is already defined "
+             r"for this MetaData instance. Specify"),  # raised inside SQLAlchemy, located in the model file
         ),
     ],
 )

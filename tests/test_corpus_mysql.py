@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # `corpus` stays importable under any --import-mode
-from corpus import FAIL, PASS, SKIP, FileReport, Target, corpus_files, corpus_missing, run_file  # noqa: E402
+from corpus import FAIL, PASS, SKIP, FileReport, Target, corpus_files, corpus_missing, run_file
 
 CORPUS = Path(__file__).parents[1] / ".." / "shared" / "corpus"
 CASES = CORPUS / "sqldef" / "mysqldef"

@@ -30,17 +30,17 @@ import os
 import queue
 import re
 import sys
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # `corpus`, `servers` stay importable under any --import-mode
-from dumps import engine_dump  # noqa: E402
-from corpus import (  # noqa: E402
+from corpus import (
     FAIL,
     PASS,
     SKIP,
@@ -53,6 +53,7 @@ from corpus import (  # noqa: E402
     run_case,
     statements,
 )
+from dumps import engine_dump
 
 CORPUS = Path(__file__).parents[1] / ".." / "shared" / "corpus"
 PG_CASES = CORPUS / "sqldef" / "psqldef"
@@ -297,8 +298,8 @@ def reset_database(conn: Any) -> None:
 # schema give the connection the same default schema.
 USER_SCHEMA = "foo"
 
-_CREATE_SCHEMA = re.compile(r'^CREATE\s+SCHEMA\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[^\s;"(]+)', re.I)
-_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+_CREATE_SCHEMA = re.compile(r'^CREATE\s+SCHEMA\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[^\s;"(]+)', re.IGNORECASE)
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
 def declared_schemas(ddl: str) -> set[str]:

@@ -13,14 +13,14 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # `corpus` stays importable under any --import-mode
-from corpus import FileReport, Target, corpus_files, corpus_missing, format_reports, run_file  # noqa: E402
+from corpus import FileReport, Target, corpus_files, corpus_missing, format_reports, run_file
 
 CORPUS = Path(__file__).parents[1] / ".." / "shared" / "corpus"
 SQLITE_CASES = CORPUS / "sqldef" / "sqlite3def"

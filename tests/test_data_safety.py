@@ -20,7 +20,7 @@ class Db:
     def __init__(self, kind: str, url: str, root):
         self.kind = kind
         self.project = ProjectDir(root, url, kind)
-        scheme, rest = url.split("://", 1)
+        _scheme, rest = url.split("://", 1)
         self.engine = sa.create_engine(f"{DRIVER[kind]}://{rest}", poolclass=sa.pool.NullPool)
 
     def models(self, columns: str) -> None:

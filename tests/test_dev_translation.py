@@ -10,10 +10,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
-from dbwarden_nb.api import Project
 from projects import ProjectDir
 from translation_models import MODELS, ROWS
+
+from dbwarden_nb.api import Project
 
 DEV_CONFIG = '\ndev_database_type="sqlite",\ndev_database_url="sqlite:///./dev.db",'
 URL_FIXTURES = {"postgresql": "pg_url", "mysql": "mysql_url", "mariadb": "mariadb_url", "clickhouse": "clickhouse_url"}

@@ -118,8 +118,8 @@ class TestSplitter:
         )
         assert sqls(text) == [
             "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql",
-            "CREATE FUNCTION g() RETURNS trigger AS $body$\nBEGIN\n  x := 'a'; -- ;\n  RETURN $$;$$;\nEND;\n"
-            "$body$ LANGUAGE plpgsql",
+            ("CREATE FUNCTION g() RETURNS trigger AS $body$\nBEGIN\n  x := 'a'; -- ;\n  RETURN $$;$$;\nEND;\n"
+             "$body$ LANGUAGE plpgsql"),
             "SELECT 3",
         ]
 
@@ -261,8 +261,8 @@ class TestDirectives:
     @pytest.mark.parametrize(("upgrade", "rollback", "message"), [
         ("A;", "-- dbwarden: undoes 0\nZ;", "line 5: expected '-- dbwarden: undoes N' or 'undoes N-M'"),
         ("A;\nB;", "-- dbwarden: undoes 2-1\nZ;", "line 6: expected '-- dbwarden: undoes N' or 'undoes N-M'"),
-        ("A;", "-- dbwarden: undoes 2\nZ;", "line 6: '-- dbwarden: undoes' names upgrade statement 2, but the "
-                                             "'-- upgrade' section has 1"),
+        ("A;", "-- dbwarden: undoes 2\nZ;", ("line 6: '-- dbwarden: undoes' names upgrade statement 2, but the "
+                                             "'-- upgrade' section has 1")),
         ("-- dbwarden: undoes 1\nA;", "Z;", "line 4: '-- dbwarden: undoes' belongs in a rollback section"),
         ("A;", "-- dbwarden: undoes 1\n-- dbwarden: undoes 1\nZ;", "line 6: duplicate directive"),
     ])

@@ -76,7 +76,7 @@ class Project:
         env = {k: v for k, v in os.environ.items() if k not in ("DBWARDEN_MODEL_CACHE", "PYTHONPATH")}
         env["PYTHONPATH"] = os.pathsep.join([str(Path(dw.__file__).resolve().parents[1]), *path])
         done = subprocess.run([sys.executable, "-m", "dbwarden_nb", *args], cwd=self.root, env=env,
-                              capture_output=True, text=True, timeout=120)
+                              check=False, capture_output=True, text=True, timeout=120)
         assert done.returncode in (0, 1), done.stderr
         return done.stdout, done.stderr
 

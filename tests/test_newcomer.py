@@ -328,20 +328,20 @@ def test_each_bad_input_is_one_line(tmp_path: Path, pg_url: str, mariadb_url: st
         ({}, None, None, ["migrate", "--lock-timeout", "nan"], 2,
          "--lock-timeout nan: expected a number of seconds, 0 or more (e.g. 60)"),
         ({}, "postgresql://postgres@127.0.0.1:abc/db", None, ["status"], 1,
-         "database 'primary': database_url 'postgresql://postgres@127.0.0.1:abc/db' is malformed: the port 'abc' is "
-         "not a number"),
+         ("database 'primary': database_url 'postgresql://postgres@127.0.0.1:abc/db' is malformed: the port 'abc' is "
+          "not a number")),
         ({}, "postgresql://postgres@[::1/db", None, ["status"], 1,
-         "database 'primary': database_url 'postgresql://postgres@[::1/db' is malformed: an unbalanced '[' or ']' in "
-         "the host (an IPv6 address is written [::1]:5432)"),
+         ("database 'primary': database_url 'postgresql://postgres@[::1/db' is malformed: an unbalanced '[' or ']' in "
+          "the host (an IPv6 address is written [::1]:5432)")),
         ({}, "postgresql://postgres@::1]:5432/db", None, ["diff"], 1,
-         "database 'primary': database_url 'postgresql://postgres@::1]:5432/db' is malformed: an unbalanced '[' or "
-         "']' in the host (an IPv6 address is written [::1]:5432)"),
+         ("database 'primary': database_url 'postgresql://postgres@::1]:5432/db' is malformed: an unbalanced '[' or "
+          "']' in the host (an IPv6 address is written [::1]:5432)")),
         ({}, None, AUTHORS.replace('"author"', '"dbwarden_migrations"'), ["make-migrations", "x"], 1,
-         "model table dbwarden_migrations: dbwarden_migrations is the name of dbwarden's own history table; give the "
-         "model's table another name (__tablename__)"),
+         ("model table dbwarden_migrations: dbwarden_migrations is the name of dbwarden's own history table; give the "
+          "model's table another name (__tablename__)")),
         ({}, None, AUTHORS.replace('"author"', '"dbwarden_lock"'), ["diff"], 1,
-         "model table dbwarden_lock: dbwarden_lock is the name of dbwarden's own lock table; give the model's table "
-         "another name (__tablename__)"),
+         ("model table dbwarden_lock: dbwarden_lock is the name of dbwarden's own lock table; give the model's table "
+          "another name (__tablename__)")),
     ]
     config = project.root / "dbwarden.py"
     original = config.read_text()
@@ -409,8 +409,8 @@ def test_scratch_databases_of_killed_runs_are_named_then_dropped(tmp_path: Path,
         project.models(AUTHORS)
         out = project.ok("lock-status").out.splitlines()
         assert out == ["primary: migration lock: free",
-                       f"primary: scratch database(s) left by a killed run: {legacy}, {old}, {young} (the next "
-                       "make-migrations drops them once they are 5 minutes old; DROP DATABASE drops them now)"]
+                       (f"primary: scratch database(s) left by a killed run: {legacy}, {old}, {young} (the next "
+                        "make-migrations drops them once they are 5 minutes old; DROP DATABASE drops them now)")]
         project.ok("make-migrations", "initial")  # normalizes the models in a scratch database of its own
         assert project.ok("--json", "lock-status").json()["leftovers"] == [young]
     finally:
@@ -427,7 +427,7 @@ def test_a_lease_of_a_dead_process_on_this_host_is_taken_over_at_once(tmp_path: 
     project.models(AUTHORS)
     project.ok("make-migrations", "initial")
     project.ok("lock-status")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=False, capture_output=True, text=True)
     owner = f"{socket.gethostname()}:{int(dead.stdout)}:0badc0de"
     from dbwarden_nb.backends import get_backend
     from dbwarden_nb.migrations.lock import LeaseLock

@@ -49,7 +49,7 @@ def test_no_column_is_dropped_and_added_without_saying_so(backend):
         key = Column("id", INTEGER[backend], nullable=False)
 
         def snapshot(col: Column) -> Snapshot:
-            table = Table("t", columns=(key, Column("a", INTEGER[backend]), col), primary_key=PrimaryKey(None, ("id",)))
+            table = Table("t", columns=(key, Column("a", INTEGER[backend]), col), primary_key=PrimaryKey(None, ("id",)))  # noqa: B023  called at once
             return Snapshot.of(backend, [table])
 
         old, new = snapshot(old_col), snapshot(new_col)

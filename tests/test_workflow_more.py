@@ -4,11 +4,12 @@ migrate --count/--to-version/--dry-run/--sql/--force, rollback, downgrade, histo
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from projects import ProjectDir
@@ -163,7 +164,7 @@ def test_migrate_sql_prints_the_full_script_and_changes_nothing(project: Project
     script = project.ok("migrate", "--sql").out
     files = {m.version: m for m in parsed_files(project)}
     # one block per pending migration, in order: header comment, BEGIN, its statements, its history row, COMMIT
-    heads = [int(m) for m in re.findall(r"^-- migrations/primary/(\d{4})_", script, re.M)]
+    heads = [int(m) for m in re.findall(r"^-- migrations/primary/(\d{4})_", script, re.MULTILINE)]
     assert heads == [2, 3, 4]
     assert script.count("BEGIN;") == 3 and script.count("COMMIT;") == 3
     for version in (2, 3, 4):
@@ -470,14 +471,14 @@ def chain_sources(n: int) -> Iterator[tuple[str, str]]:
             tables[f"t{made:02d}"] = {"cols": {"c0": 20}, "indexes": [], "next": 1}
             made += 1
         elif kind == "drop table":
-            del tables[sorted(tables)[0]]
+            del tables[min(tables)]
         else:
-            t = tables[sorted(tables)[-1]]
+            t = tables[max(tables)]
             if kind == "add column":
                 t["cols"][f"c{t['next']}"] = 10
                 t["next"] += 1
             elif kind == "add index":
-                t["indexes"].append(sorted(t["cols"])[-1])
+                t["indexes"].append(max(t["cols"]))
             elif kind == "drop index":
                 assert t["indexes"], "the chain adds an index before it drops one"
                 t["indexes"].pop()
@@ -518,7 +519,7 @@ def test_fifty_migration_chain_applies_reverts_and_reapplies(project: ProjectDir
     final = stored(project, 50)
     # each file starts where the previous one ended
     files = parsed_files(project)
-    assert all(b.base == a.target for a, b in zip(files, files[1:]))
+    assert all(b.base == a.target for a, b in itertools.pairwise(files))
 
     out = project.ok("migrate", "--force").out
     assert "applied 50 migration(s)" in out and "warning" not in out

@@ -8,9 +8,10 @@ SQLAlchemy URLs (checked as SQLAlchemy reads them) or the backend's own (a path,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from .. import sqllex
 from ..errors import ConfigError

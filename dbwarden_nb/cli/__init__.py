@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..errors import DbwardenError
 
@@ -26,6 +28,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     SESSION.cache_served.clear()  # the note below is about this run (main may run many times in one process)
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in argv or "--verbose" in argv
+    # The cyclic collector re-traverses every object alive on each full pass: importing 2,000 model classes and
+    # building their snapshots spent ~25 % of a command's CPU there, to free next to nothing (the same peak RSS).
+    # A command is one short process: collect rarely (never a full pass in practice), as before afterwards.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 1000)
     try:
         args = build_parser().parse_args(argv)
         result = run(args, progress=TerminalProgress())  # one line per migration on stderr
@@ -46,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dbwarden: interrupted", file=sys.stderr)
         return 130
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _cache_note() -> None:

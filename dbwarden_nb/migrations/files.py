@@ -33,18 +33,22 @@ import hashlib
 import json
 import re
 import unicodedata
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, overload
 
-from .. import sqllex
 from dbwarden_nb.backends import lexical as backend_lexical
 from dbwarden_nb.errors import MigrationFileError
 from dbwarden_nb.session import view
 
+from .. import sqllex
+
 __all__ = [
     "SEVERITIES",
     "MigrationFile",
+    "Section",
     "Statement",
     "migration_filename",
     "parse_migration",
@@ -52,6 +56,7 @@ __all__ = [
     "read_migrations",
     "slugify",
     "split_statements",
+    "with_directives",
 ]
 
 SEVERITIES = ("INFO", "WARN", "CRITICAL")
@@ -171,6 +176,19 @@ class MigrationFile:
         """Whether a recorded checksum is this file's upgrade: of either kind (the first kind costs a split, once
         per content with the parsed-file cache)."""
         return checksum == self.checksum or checksum == self.legacy_checksums[0]
+
+    def section(self, name: str) -> Sequence[Statement] | None:
+        """The statements of section ``name`` (``upgrade``, ``rollback``, ``dev-upgrade``, ``dev-rollback``; None for
+        dev sections the file does not have). A file read header-only is split once, keeping where each statement
+        lies rather than the statements (``migrate`` runs a file of any size this way); a file parsed whole or
+        built in code answers with its tuples."""
+        attribute = name.replace("-", "_")
+        source = self.__dict__.get("_source")
+        if source is None or attribute in self.__dict__:
+            return getattr(self, attribute)
+        if "_sections" not in self.__dict__:
+            object.__setattr__(self, "_sections", source.sections())
+        return self.__dict__["_sections"].get(name)
 
     @property
     def filename(self) -> str:
@@ -315,23 +333,16 @@ def split_statements(sql: str, dialect: str | sqllex.Lexical | None = None) -> l
     """Split SQL text into statements, honouring quotes, comments, dollar quotes, BEGIN ... END and directives, as
     ``dialect`` (a backend name or its lexical rules) reads them; without one, ANSI: every quote doubled."""
     lexical = dialect if isinstance(dialect, sqllex.Lexical) else backend_lexical(dialect)
-    items = _Splitter(_normalize(sql), None, 1, sections=False, lexical=lexical).run()
-    return [item.statement for item in items if isinstance(item, _Located)]
+    ((_, section),) = _Splitter(_normalize(sql), None, 1, sections=False, lexical=lexical).run()
+    return list(section)
 
 
 def parse_migration(text: str, path: Path | None = None) -> MigrationFile:
     """Parse a migration file's text; ``path`` names the file in errors and is checked against the header."""
-    source = str(path) if path is not None else None
-    text = _normalize(text)
-    head = _read_head(text, source, path)
-    lines = text.split("\n")
-    items = _Splitter("\n".join(lines[head.first_section:]), source, head.first_section + 1, sections=True,
-                      lexical=_file_lexical(head.headers)).run()
-    _same_markers(head.markers, items, source)
-    sections = _group_sections(items, source)
+    head, sections = _split_file(_normalize(text), path)
 
     def statements(name: str) -> tuple[Statement, ...]:
-        return tuple(item.statement for item in sections[name][1])
+        return tuple(sections[name])
 
     has_dev = "dev-upgrade" in sections
     m = MigrationFile(
@@ -345,6 +356,84 @@ def parse_migration(text: str, path: Path | None = None) -> MigrationFile:
     return m
 
 
+def _split_file(text: str, path: Path | None, head: _Head | None = None) -> tuple[_Head, dict[str, Section]]:
+    """A file's (normalized) text read whole: its head (``head``: read before from this text) and every section's
+    statements, found by one split."""
+    source = str(path) if path is not None else None
+    head = head or _read_head(text, source, path)
+    # the sections' text starts at the first marker's line: offsets stay those of ``text``, lines are counted on
+    parts = _Splitter(text, source, head.first_section + 1, sections=True,
+                      lexical=_file_lexical(head.headers), start=head.section_offset).run()
+    _same_markers(head.markers, [marker for marker, _ in parts], source)
+    return head, _group_sections(parts, source)
+
+
+class Section(Sequence[Statement]):
+    """The statements of one section, kept as where each lies in the file's text rather than as objects: a statement
+    is built when asked for, so a file of hundreds of thousands of statements runs without being held whole
+    (``MigrationFile.section``). Statements with directives keep them aside, by index."""
+
+    __slots__ = ("_directives", "_spans", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._spans = array("q")  # start, end, line of each statement
+        self._directives: dict[int, tuple[bool, str | None, tuple[int, int] | None, tuple[RowCheck, ...]]] = {}
+
+    def _add(self, start: int, end: int, line: int, directives: tuple[bool, str | None, tuple[int, int] | None,
+                                                                         tuple[RowCheck, ...]]) -> None:
+        if directives != _NO_DIRECTIVES:
+            self._directives[len(self)] = directives
+        self._spans.extend((start, end, line))
+
+    def __len__(self) -> int:
+        return len(self._spans) // 3
+
+    @overload
+    def __getitem__(self, index: int) -> Statement: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Statement, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Statement | tuple[Statement, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        sql = self.text[self._spans[3 * index]:self._spans[3 * index + 1]]
+        directives = self._directives.get(index)
+        return Statement(sql) if directives is None else Statement(sql, *directives)
+
+    def __iter__(self) -> Iterator[Statement]:
+        for index in range(len(self)):
+            yield self[index]
+
+    def line(self, index: int) -> int:
+        """The line of the file where statement ``index`` (from 0) starts."""
+        return self._spans[3 * index + 2]
+
+    def with_directives(self) -> Iterator[tuple[int, Statement]]:
+        """(index, statement) of the statements that carry a directive (the others have none to look at)."""
+        for index in sorted(self._directives):
+            yield index, self[index]
+
+
+_NO_DIRECTIVES: tuple[bool, None, None, tuple[RowCheck, ...]] = (True, None, None, ())
+
+
+def with_directives(statements: Sequence[Statement]) -> Iterator[tuple[int, Statement]]:
+    """(index, statement) of the statements that carry a directive; of a :class:`Section`, without building the
+    others."""
+    if isinstance(statements, Section):
+        yield from statements.with_directives()
+        return
+    for index, s in enumerate(statements):
+        if (s.transactional, s.irreversible, s.undoes, s.checks) != _NO_DIRECTIVES:
+            yield index, s
+
+
 @dataclass
 class _Head:
     """What a file says without splitting its statements: the header, where its sections start, their checksums."""
@@ -355,16 +444,17 @@ class _Head:
     first_section: int  # index of the first section marker line
     markers: list[_Marker]
     checksums: tuple[str, str]
+    section_offset: int  # where that line starts in the text
 
     def fields(self, path: Path | None) -> dict[str, Any]:
         def header(key: str, default: str | None = None) -> str | None:
             return self.headers[key][0] if key in self.headers else default
 
         dev = next((m.backend for m in self.markers if m.name == "dev-upgrade"), None)
-        return dict(version=self.version, description=self.description, backend=header("backend"),
-                    base=header("base"), target=header("target"), severity=header("severity", "INFO"),
-                    rollback_severity=header("undo-severity", "INFO"), generated=header("generated"),
-                    renames=header("renames"), dev_backend=dev, path=path)
+        return {"version": self.version, "description": self.description, "backend": header("backend"),
+                "base": header("base"), "target": header("target"), "severity": header("severity", "INFO"),
+                "rollback_severity": header("undo-severity", "INFO"), "generated": header("generated"),
+                "renames": header("renames"), "dev_backend": dev, "path": path}
 
 
 def _read_head(text: str, source: str | None, path: Path | None) -> _Head:
@@ -391,15 +481,15 @@ def _read_head(text: str, source: str | None, path: Path | None) -> _Head:
     markers = _scan_markers(text, offset, number, source, _file_lexical(headers))
     _check_headers(headers, source)
     _check_markers([m for m, _, _ in markers], source)
-    if path is not None and (named := _FILENAME.fullmatch(path.name)) and len(named.group(1)) <= 9:
-        if int(named.group(1)) != version:
-            raise _error(source, None, f"file name {path.name} does not match its header version {version:04d}")
+    if (path is not None and (named := _FILENAME.fullmatch(path.name)) and len(named.group(1)) <= 9
+            and int(named.group(1)) != version):
+        raise _error(source, None, f"file name {path.name} does not match its header version {version:04d}")
     digests = {}
     for n, (marker, body, _) in enumerate(markers):
         stop = markers[n + 1][2] if n + 1 < len(markers) else len(text)
         digests[marker.name] = _lines_digest_of(text, body, stop)
     return _Head(version, title.group(2).strip(), headers, markers[0][0].line - 1, [m for m, _, _ in markers],
-                 _sums(digests["upgrade"], digests["rollback"]))
+                 _sums(digests["upgrade"], digests["rollback"]), markers[0][2])
 
 
 def _lines(text: str, start: int = 0, number: int = 1) -> Iterator[tuple[int, int, str]]:
@@ -473,10 +563,10 @@ def _header_line(headers: dict[str, tuple[str, int]], stripped: str, number: int
         headers[key] = (header.group(2).strip(), number)
 
 
-def _same_markers(markers: list[_Marker], items: list[_Marker | _Located], source: str | None) -> None:
+def _same_markers(markers: list[_Marker], split: list[_Marker | None], source: str | None) -> None:
     """The splitter finds the sections where the scan of strings and comments found them (checksums and header-only
     reads go by the scan); a difference would be a bug of one of them, never a file to run."""
-    if [(m.name, m.line) for m in markers] != [(i.name, i.line) for i in items if isinstance(i, _Marker)]:
+    if [(m.name, m.line) for m in markers] != [(m.name, m.line) for m in split if m is not None]:
         raise _error(source, None, "its sections are read differently by the statement splitter and the section "
                                    "scan (a bug of dbwarden: please report it with the file)")
 
@@ -488,6 +578,8 @@ class _Source:
     path: Path
     cache: Path | None
     checksums: tuple[str, str]
+    head: _Head
+    digest: bytes  # SHA-256 of the bytes the head was read from
 
     def parse(self) -> MigrationFile:
         from ..parsed import parsed
@@ -495,6 +587,14 @@ class _Source:
         data = _read_bytes(self.path)
         return self._same(parsed(self.cache, "migration", str(self.path), data,
                                  lambda: parse_migration(_decode(self.path, data), self.path), (__name__,)))
+
+    def sections(self) -> dict[str, Section]:
+        """Every section's statements as spans of the text: one split, statements not kept (not cached either: the
+        cache would hold them all)."""
+        data = _read_bytes(self.path)
+        if hashlib.sha256(data).digest() != self.digest:
+            self._unchanged(None)
+        return _split_file(_normalize(_decode(self.path, data)), self.path, self.head)[1]
 
     def legacy(self) -> tuple[str, str]:
         """The first kind of checksums, cached alone (a few bytes) rather than with the statements."""
@@ -506,19 +606,27 @@ class _Source:
                       (__name__,))
 
     def _same(self, full: MigrationFile) -> MigrationFile:
-        if full.text_checksums != self.checksums:
-            raise MigrationFileError(f"{self.path}: changed while it was being read; run the command again")
+        self._unchanged(full.text_checksums)
         return full
+
+    def _unchanged(self, checksums: tuple[str, str] | None) -> None:
+        if checksums != self.checksums:
+            raise MigrationFileError(f"{self.path}: changed while it was being read; run the command again")
 
 
 def _read_lazy(path: Path, cache: Path | None) -> MigrationFile:
     """A migration file's header and checksums; its statements are parsed when something first asks for them."""
-    head = _read_head(_normalize(_decode(path, _read_bytes(path))), str(path), path)
+    from ..parsed import parsed
+
+    data = _read_bytes(path)
+    # the scan of a large file's strings takes seconds (8 s at 800,000 statements): read once per content
+    head = parsed(cache, "head", str(path), data, lambda: _read_head(_normalize(_decode(path, data)), str(path), path),
+                  (__name__,))
     m = object.__new__(MigrationFile)
     for key, value in head.fields(path).items():
         object.__setattr__(m, key, value)
     object.__setattr__(m, "text_checksums", head.checksums)
-    object.__setattr__(m, "_source", _Source(path, cache, head.checksums))
+    object.__setattr__(m, "_source", _Source(path, cache, head.checksums, head, hashlib.sha256(data).digest()))
     return m
 
 
@@ -643,12 +751,6 @@ class _Marker:
     line: int
 
 
-@dataclass(frozen=True)
-class _Located:
-    statement: Statement
-    line: int
-
-
 def _check_markers(markers: list[_Marker], source: str | None) -> None:
     """The sections a file must have, once each; dev sections in pairs, for one backend."""
     named: dict[str, _Marker] = {}
@@ -669,33 +771,26 @@ def _check_markers(markers: list[_Marker], source: str | None) -> None:
                                                 f"dev-upgrade backend '{dev_upgrade.backend}'")
 
 
-def _group_sections(
-    items: list[_Marker | _Located], source: str | None
-) -> dict[str, tuple[_Marker, list[_Located]]]:
-    _check_markers([item for item in items if isinstance(item, _Marker)], source)
-    sections: dict[str, tuple[_Marker, list[_Located]]] = {}
-    current: list[_Located] | None = None
-    for item in items:
-        if isinstance(item, _Marker):
-            current = []
-            sections[item.name] = (item, current)
-        elif current is None:
-            raise _error(source, item.line, "SQL before the '-- upgrade' section")
-        else:
-            current.append(item)
+def _group_sections(parts: list[tuple[_Marker | None, Section]], source: str | None) -> dict[str, Section]:
+    _check_markers([marker for marker, _ in parts if marker is not None], source)
+    sections = {marker.name: section for marker, section in parts if marker is not None}
     for name in ("upgrade", "dev-upgrade"):
-        for located in sections[name][1] if name in sections else ():
-            if located.statement.irreversible is not None:
-                raise _error(source, located.line, "'-- dbwarden: irreversible' belongs in a rollback section")
-            if located.statement.undoes is not None:
-                raise _error(source, located.line, "'-- dbwarden: undoes' belongs in a rollback section")
+        section = sections.get(name)
+        for index, statement in section.with_directives() if section is not None else ():
+            assert section is not None  # for type checkers: the loop runs only then
+            if statement.irreversible is not None:
+                raise _error(source, section.line(index), "'-- dbwarden: irreversible' belongs in a rollback section")
+            if statement.undoes is not None:
+                raise _error(source, section.line(index), "'-- dbwarden: undoes' belongs in a rollback section")
     for name, upgrade in (("rollback", "upgrade"), ("dev-rollback", "dev-upgrade")):
-        count = len(sections[upgrade][1]) if upgrade in sections else 0
-        for located in sections[name][1] if name in sections else ():
-            undoes = located.statement.undoes
+        count = len(sections[upgrade]) if upgrade in sections else 0
+        section = sections.get(name)
+        for index, statement in section.with_directives() if section is not None else ():
+            assert section is not None
+            undoes = statement.undoes
             if undoes is not None and undoes[1] > count:
-                raise _error(source, located.line, f"'-- dbwarden: undoes' names upgrade statement {undoes[1]}, "
-                                                   f"but the '-- {upgrade}' section has {count}")
+                raise _error(source, section.line(index), f"'-- dbwarden: undoes' names upgrade statement "
+                                                          f"{undoes[1]}, but the '-- {upgrade}' section has {count}")
     return sections
 
 
@@ -718,13 +813,15 @@ class _Splitter:
     """
 
     def __init__(self, text: str, source: str | None, first_line: int, *, sections: bool,
-                 lexical: sqllex.Lexical) -> None:
+                 lexical: sqllex.Lexical, start: int = 0) -> None:
         self.text = text
         self.source = source
         self.sections = sections
+        self.start_pos = start
         self.line = first_line  # the line number at offset line_pos
-        self.line_pos = 0
-        self.items: list[_Marker | _Located] = []
+        self.line_pos = start
+        # statements go to the section of the marker before them (text that is not a file: one section, no marker)
+        self.parts: list[tuple[_Marker | None, Section]] = [] if sections else [(None, Section(text))]
         self.file_lexical = lexical
         self._lexical(lexical, ";")
         self._new_statement()
@@ -754,8 +851,8 @@ class _Splitter:
         self.line_pos = at
         return self.line
 
-    def run(self) -> list[_Marker | _Located]:
-        text, pos = self.text, 0
+    def run(self) -> list[tuple[_Marker | None, Section]]:
+        text, pos = self.text, self.start_pos
         while True:
             found = self.search(text, pos)
             at = len(text) if found is None else found.start()
@@ -783,7 +880,7 @@ class _Splitter:
                 self._mark(at, pos)
         self._finish()
         self._no_pending_directive()
-        return self.items
+        return self.parts
 
     def _fail(self, line: int, message: str) -> MigrationFileError:
         return _error(self.source, line, message)
@@ -831,9 +928,10 @@ class _Splitter:
             return  # only comments and whitespace: not a statement
         if self.depth:
             raise self._fail(self.block_line, "unterminated BEGIN ... END block")
-        statement = Statement(self.text[self.start : self.end], self.transactional, self.irreversible, self.undoes,
-                              tuple(self.checks))
-        self.items.append(_Located(statement, self.start_line))
+        if not self.parts:
+            raise self._fail(self.start_line, "SQL before the '-- upgrade' section")
+        self.parts[-1][1]._add(self.start, self.end, self.start_line,
+                               (self.transactional, self.irreversible, self.undoes, tuple(self.checks)))
         self._new_statement()
 
     def _no_pending_directive(self) -> None:
@@ -851,7 +949,7 @@ class _Splitter:
             self._finish()
             self._no_pending_directive()
             found = _marker(marker, comment, self.line_at(at), self.source)
-            self.items.append(found)
+            self.parts.append((found, Section(self.text)))
             self._lexical(_section_lexical(found, self.file_lexical), ";")
             self.words = True
         elif directive := _DIRECTIVE.match(comment):

@@ -13,6 +13,7 @@ or adopted by ``baseline``, never updated or deleted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -84,8 +85,7 @@ class History:
         q = self.backend.quote
         cols = ", ".join(q(f) for f in HISTORY_FIELDS)
         rows = self.conn.query(f"SELECT {cols} FROM {table} ORDER BY {q(order)}, {q('version')}")
-        return [HistoryRow(*(int(v) if f in ("version", "statements_completed", "duration_ms") else v
-                             for f, v in zip(HISTORY_FIELDS, r))) for r in rows]
+        return [HistoryRow(*_values(r)) for r in rows]
 
     def _insert(self, table: str, row: HistoryRow) -> None:
         cols = ", ".join(self.backend.quote(f) for f in HISTORY_FIELDS)
@@ -111,12 +111,10 @@ class History:
             self.conn.query(f"DELETE FROM {self.table} WHERE {mine}", row.to_json())
             return
         ahead = [s for s, rank in _PROGRESS.items() if rank > _PROGRESS[row.status]]
-        if ahead and self.conn.query(
+        if (ahead and self.conn.query(
                 f"SELECT 1 FROM {self.table} WHERE {mine} AND ({q('statements_completed')} > :statements_completed "
                 f"OR {q('statements_completed')} = :statements_completed AND {q('status')} IN :ahead) LIMIT 1",
-                {**row.to_json(), "ahead": tuple(ahead)}):
-            self.conn.query(f"DELETE FROM {self.table} WHERE {mine}", row.to_json())
-        elif row.status == APPLIED:
+                {**row.to_json(), "ahead": tuple(ahead)})) or row.status == APPLIED:
             self.conn.query(f"DELETE FROM {self.table} WHERE {mine}", row.to_json())
 
     def set_checksum(self, row: HistoryRow, checksum: str) -> None:
@@ -142,3 +140,8 @@ def row_progress(row: HistoryRow) -> str:
         return (f"{row.statements_completed} statement(s) ran; statement {row.statements_completed + 1} was started "
                 "and may or may not have taken effect")
     return f"{row.statements_completed} statement(s) ran"
+
+
+def _values(row: Sequence[Any]) -> list[Any]:
+    """A history table row's values in HISTORY_FIELDS order, the numeric ones as int."""
+    return [int(v) if f in ("version", "statements_completed", "duration_ms") else v for f, v in zip(HISTORY_FIELDS, row)]

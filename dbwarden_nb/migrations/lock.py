@@ -14,12 +14,15 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, LockError
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from ..backends.base import Connection
 
 LOCK_NAME = "migrate"
@@ -138,7 +141,7 @@ class Lock:
         """End the lock whoever holds it; returns what it was."""
         raise NotImplementedError
 
-    def __enter__(self) -> Lock:
+    def __enter__(self) -> Self:
         self.acquire()
         return self
 

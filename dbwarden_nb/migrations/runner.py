@@ -9,18 +9,31 @@ statement, so a failure leaves a stated ``partial`` row that the next run contin
 from __future__ import annotations
 
 import time
-from itertools import pairwise
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
+from ..backends.base.connection import PipelineFailure
 from ..errors import DbwardenError, FailedAfterEffect, IntegrityError, LockError, MigrationError, UsageError
 from .classify import SEVERITIES, classify, first_line
-from .files import MigrationFile, RowCheck, Statement, read_migrations
-from .history import (APPLIED, FAILED, HISTORY_FIELDS, PARTIAL, REPAIRED, ROLLED_BACK, ROLLING_BACK, RUNNING, History,
-                      HistoryRow, row_progress)
+from .files import MigrationFile, RowCheck, Statement, read_migrations, with_directives
+from .history import (
+    APPLIED,
+    FAILED,
+    HISTORY_FIELDS,
+    PARTIAL,
+    REPAIRED,
+    ROLLED_BACK,
+    ROLLING_BACK,
+    RUNNING,
+    History,
+    HistoryRow,
+    row_progress,
+)
 
 if TYPE_CHECKING:
     from ..backends.base import Backend, Connection
@@ -127,10 +140,13 @@ class Applied:
     statements: int
     duration_ms: int = 0
     resumed_from: int = 0
+    transactions: int = 0  # committed in this many transactions to stay within the server's lock table (0: one)
+    lock_budget: int = 0  # the locks each of them was allowed
 
     def to_json(self) -> dict[str, Any]:
         return {"version": self.version, "description": self.description, "direction": self.direction,
-                "statements": self.statements, "resumed_from": self.resumed_from}
+                "statements": self.statements, "resumed_from": self.resumed_from,
+                "transactions": self.transactions or 1}
 
 
 @dataclass
@@ -169,16 +185,19 @@ class Runner:
 
     # -- choosing ---------------------------------------------------------------------------------
 
-    def statements(self, f: MigrationFile, direction: str) -> tuple[Statement, ...]:
+    def statements(self, f: MigrationFile, direction: str) -> Sequence[Statement]:
+        """The statements ``migrate``/``rollback`` run (with --dev, the SQLite ones), built one at a time as they run
+        (``MigrationFile.section``): a file of any size is never held as statement objects."""
         if not self.dev:
-            return f.upgrade if direction == "upgrade" else f.rollback
-        if f.dev_upgrade is None or f.dev_rollback is None:
+            return f.section(direction) or ()
+        found = f.section(f"dev-{direction}")
+        if found is None or f.section("dev-rollback" if direction == "upgrade" else "dev-upgrade") is None:
             raise MigrationError(
                 f"{self.display_dir}/{f.filename} has no '-- dev-upgrade: sqlite' / '-- dev-rollback: sqlite' "
                 "sections; run 'dbwarden translate --add-dev-sections' (or add SQLite versions of its statements) "
                 "to run it with --dev"
             )
-        return f.dev_upgrade if direction == "upgrade" else f.dev_rollback
+        return found
 
     def select(self, state: State, count: int | None, to_version: int | None) -> list[MigrationFile]:
         pending = state.pending
@@ -213,10 +232,12 @@ class Runner:
                 because = f" ({why})" if why else ""
                 raise MigrationError(f"{what}{because} (see 'dbwarden check'); re-run with --force to "
                                      f"{'apply' if direction == 'upgrade' else 'roll back'} it")
-            if f.irreversible:
+            reason = next((s.irreversible for _, s in with_directives(f.section("rollback") or ()) if s.irreversible),
+                          None)
+            if reason is not None:
                 if direction == "upgrade":
-                    raise MigrationError(f"{where} cannot be rolled back ({f.irreversible[0]}); re-run with --force to apply it")
-                raise MigrationError(f"rollback of {where} is irreversible ({f.irreversible[0]}); re-run with --force")
+                    raise MigrationError(f"{where} cannot be rolled back ({reason}); re-run with --force to apply it")
+                raise MigrationError(f"rollback of {where} is irreversible ({reason}); re-run with --force")
 
     def script(self, files: Sequence[MigrationFile]) -> str:
         """The full SQL a migrate would run, history writes included, for review (``migrate --sql``)."""
@@ -264,7 +285,7 @@ class Runner:
         try:
             self.conn.rollback()
             lock.release()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  whatever broke, the lock's state decides
             if failed or (lock.session and self.conn.lost):  # the server ended the session, and the lock with it
                 return
             raise LockError(f"the run finished, but releasing the migration lock failed ({_reason(exc)}); it is free "
@@ -468,13 +489,16 @@ class Runner:
         statements = self.statements(f, direction) if statements is None else statements
         as_generated = f.generated is not None and not f.edited
         deferred = (self.checked(f, direction, statements, skip, force) if as_generated
-                    else {id(s) for s in statements if s.checks})
+                    else {n for n, s in with_directives(statements) if s.checks})
 
         def run(at: int, stmt: Statement) -> None:
-            if id(stmt) in deferred:
+            if at in deferred:
                 self._check_rows(f, direction, at, stmt, force, must_read=True)
             _running(progress, f, at, total, stmt)
             self._execute(stmt)
+
+        def check(at: int, stmt: Statement) -> None:
+            self._check_rows(f, direction, at, stmt, force, must_read=True)
 
         started = time.monotonic()
         total = len(statements)
@@ -483,36 +507,86 @@ class Runner:
             progress("start", f, skip, total)
         self.backend.before_migration(self.conn)
         done = skip  # statements whose effect is committed
-        chunks = _chunks(statements, skip, self._atomic)
-        for n, chunk in enumerate(chunks):
-            at = chunk[0][0]
-            atomic = self._atomic(chunk[0][1])
-            try:
-                if atomic:
-                    with self.conn.transaction():
-                        for at, stmt in chunk:
-                            run(at, stmt)
-                        if n == len(chunks) - 1:
-                            self.backend.before_commit(self.conn)
-                        self._recorded(f, direction, done + len(chunk), total, started, undoing=undo_marks)
-                else:
-                    self._recorded(f, direction, done, total, started, RUNNING, undo_marks)
-                    run(at, chunk[0][1])
-                    self._recorded(f, direction, done + 1, total, started, undoing=undo_marks)
-                done += len(chunk)
-            except MigrationError as exc:
-                self._fail(f, direction, statements, at, done, started, exc, resumed if at == skip else None)
-            except Exception as exc:  # writing history or committing: the connection broke, or the lease was lost
-                raise self._unrecorded(f, at, total, exc) from None
-            if progress:
-                progress("step", f, done, total)
-        if not chunks:  # an empty migration still becomes history
+        budget = self._lock_budget()
+        transactions = 0
+        for first, stop, atomic, last in _chunks(statements, skip, self._atomic):
+            at = begin = first
+            while begin < stop:
+                try:
+                    if atomic:
+                        with self.conn.transaction():
+                            end = self._run_atomic(f, statements, begin, stop, deferred, check, progress, budget)
+                            if last and end == stop:
+                                self.backend.before_commit(self.conn)
+                            self._recorded(f, direction, end, total, started, undoing=undo_marks)
+                        transactions += 1
+                    else:
+                        end = stop
+                        self._recorded(f, direction, done, total, started, RUNNING, undo_marks)
+                        run(at, statements[at])
+                        self._recorded(f, direction, stop, total, started, undoing=undo_marks)
+                    done = begin = end
+                except _Failed as failed:
+                    self._fail(f, direction, statements, failed.at, done, started, failed.error,
+                               resumed if failed.at == skip else None)
+                except MigrationError as exc:
+                    self._fail(f, direction, statements, at, done, started, exc, resumed if at == skip else None)
+                except Exception as exc:  # noqa: BLE001 (writing history or committing: the connection broke, or the lease was lost)
+                    raise self._unrecorded(f, at, total, exc) from None
+                if progress:
+                    progress("step", f, done, total)
+        if skip >= total:  # an empty migration still becomes history
             with self.conn.transaction():
                 self.backend.before_commit(self.conn)
                 self._recorded(f, direction, done, total, started, undoing=undo_marks)
         if progress:
             progress("done", f, total, total)
-        return Applied(f.version, f.description, direction, total - skip, int((time.monotonic() - started) * 1000), skip)
+        return Applied(f.version, f.description, direction, total - skip, int((time.monotonic() - started) * 1000), skip,
+                       transactions if budget is not None and transactions > 1 else 0, budget or 0)
+
+    def _lock_budget(self) -> int | None:
+        """The locks one transaction of a migration may take before it commits and goes on in the next: a quarter of
+        the server's lock table (shared by every session; a statement or a batch may go past it), None where the
+        server has no such limit."""
+        capacity = self.backend.lock_capacity(self.conn) if self.backend.transactional_ddl else None
+        return None if capacity is None else max(capacity // 4, 1)
+
+    def _run_atomic(self, f: MigrationFile, statements: Sequence[Statement], begin: int, stop: int, deferred: set[int],
+                    check: Callable[[int, Statement], None], progress: Progress | None, budget: int | None) -> int:
+        """Run ``statements[begin:stop]`` in the open transaction, sent in batches without waiting for each result
+        where the driver can (psycopg's pipeline mode): a failure names its own statement. Returns where it stopped:
+        ``stop``, or earlier once the transaction holds ``budget`` locks (a 2,000-table migration takes ~14,000,
+        more than a default PostgreSQL's lock table holds), to commit there and go on in a new transaction."""
+        at = begin
+        while at < stop:
+            if at in deferred:  # its check reads what the statements before it create: run outside any batch
+                try:
+                    check(at, statements[at])
+                except MigrationError as exc:
+                    raise _Failed(at, exc) from None
+            end = min([stop, at + _BATCH] + [n for n in deferred if at < n < stop])
+            self._send(f, statements, at, end, progress)
+            at = end
+            if budget is not None and at < stop and self.backend.locks_held(self.conn) >= budget:
+                return at
+        return stop
+
+    def _send(self, f: MigrationFile, statements: Sequence[Statement], begin: int, end: int,
+              progress: Progress | None) -> None:
+        """Send ``statements[begin:end]`` in one pipeline and wait for them; a failure names its statement."""
+        with self.backend.pipeline(self.conn) as pipe:
+            try:
+                for at in range(begin, end):
+                    stmt = statements[at]
+                    _running(progress, f, at, len(statements), stmt)
+                    pipe.send(stmt.sql)
+                pipe.sync()
+            except PipelineFailure as exc:
+                failed = begin + exc.position
+                error = exc.error if isinstance(exc.error, MigrationError) else \
+                    self.backend.failure(exc.error, statements[failed].sql)
+                raise _Failed(failed, error) from None
+
 
     def _atomic(self, stmt: Statement) -> bool:
         """Whether the statement's effect commits or rolls back with the history write of its transaction."""
@@ -523,13 +597,13 @@ class Runner:
     def counted(self, f: MigrationFile, direction: str = "upgrade") -> list[tuple[int, RowCheck, int | None]]:
         """Every check of ``f``'s statements run now, read-only: (statement number, check, rows; None when it reads
         what an earlier statement creates)."""
-        out = []
-        for n, stmt in enumerate(self.statements(f, direction)):
+        out: list[tuple[int, RowCheck, int | None]] = []
+        for n, stmt in with_directives(self.statements(f, direction)):
             for check in stmt.checks:
                 try:
                     rows = self.conn.query(check.sql)
                     out.append((n + 1, check, int(rows[0][0] or 0) if rows else 0))
-                except Exception:
+                except Exception:  # noqa: BLE001  an unreadable check is reported as such
                     if not self.conn.lost:
                         self.conn.rollback()
                     out.append((n + 1, check, None))
@@ -537,16 +611,16 @@ class Runner:
 
     def checked(self, f: MigrationFile, direction: str, statements: Sequence[Statement], skip: int,
                 force: bool) -> set[int]:
-        """Run every check of ``statements`` (after ``skip``) that can run now; return the ids of the statements whose
-        checks must wait for the statements before them (they read what those create)."""
+        """Run every check of ``statements`` (after ``skip``) that can run now; return the indexes of the statements
+        whose checks must wait for the statements before them (they read what those create)."""
         deferred: set[int] = set()
-        for n, stmt in enumerate(statements):
+        for n, stmt in with_directives(statements):
             if n < skip or not stmt.checks:
                 continue
             try:
                 self._check_rows(f, direction, n, stmt, force)
             except _CheckUnreadable:
-                deferred.add(id(stmt))
+                deferred.add(n)
         return deferred
 
     def _check_rows(self, f: MigrationFile, direction: str, n: int, stmt: Statement, force: bool,
@@ -554,7 +628,7 @@ class Runner:
         for check in stmt.checks:
             try:
                 rows = self.conn.query(check.sql)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001  an unreadable check is reported as such
                 self.conn.rollback() if not self.conn.lost else None
                 if not must_read:
                     raise _CheckUnreadable() from None
@@ -646,7 +720,7 @@ class Runner:
             self.conn.rollback()
             with self.conn.transaction():
                 self.history.log(row)
-        except Exception:
+        except Exception:  # noqa: BLE001, S110  the failure being reported matters more than its history row
             pass
 
     def _settle_failed(self, f: MigrationFile, done: int, total: int, started: float) -> None:
@@ -660,7 +734,7 @@ class Runner:
                     self._record(f, "upgrade", done, total, started, PARTIAL)
                 else:
                     self.history.remove(f.version)
-        except Exception:  # history keeps "running": still true, only less precise
+        except Exception:  # noqa: BLE001, S110  history keeps "running": still true, only less precise
             pass
 
     def _unrecorded(self, f: MigrationFile, at: int, total: int, exc: BaseException) -> DbwardenError:
@@ -671,6 +745,16 @@ class Runner:
             f"{self.display_dir}/{f.filename}: recording progress at statement {at + 1} of {total} failed: "
             f"{_reason(exc)}; history keeps what was last committed ('dbwarden status' shows it)"
         )
+
+
+_BATCH = 100  # statements sent before waiting for their results: a failure is known at most this late
+
+
+class _Failed(Exception):
+    """Statement ``at`` failed with ``error`` (nothing after it ran)."""
+
+    def __init__(self, at: int, error: MigrationError):
+        self.at, self.error = at, error
 
 
 class _CheckUnreadable(Exception):
@@ -705,14 +789,16 @@ def _reason(exc: BaseException) -> str:
     return (" ".join(str(orig).split()) or type(orig).__name__)[:300]
 
 
-def _chunks(statements: Sequence[Statement], skip: int, atomic: Callable[[Statement], bool]) -> list[list[tuple[int, Statement]]]:
-    """Runs of statements that share one transaction with their history write; any other statement stands alone."""
-    chunks: list[list[tuple[int, Statement]]] = []
-    for i, stmt in enumerate(statements):
-        if i < skip:
-            continue
-        if atomic(stmt) and chunks and atomic(chunks[-1][-1][1]):
-            chunks[-1].append((i, stmt))
-        else:
-            chunks.append([(i, stmt)])
-    return chunks
+def _chunks(statements: Sequence[Statement], skip: int,
+            atomic: Callable[[Statement], bool]) -> Iterator[tuple[int, int, bool, bool]]:
+    """(first, stop, atomic, last) of each run of statements from ``skip`` that share one transaction with their
+    history write (``atomic``); any other statement stands alone. Read one statement at a time, one ahead."""
+    first, kind = skip, None
+    for i in range(skip, len(statements)):
+        joins = atomic(statements[i])
+        if kind is not None and not (joins and kind):
+            yield first, i, kind, False
+            first = i
+        kind = joins
+    if kind is not None:
+        yield first, len(statements), kind, True

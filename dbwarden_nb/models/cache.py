@@ -39,10 +39,11 @@ import pickle
 import sys
 import time
 import weakref
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..atomic import write_atomic
 from ..schema import Snapshot
@@ -223,7 +224,7 @@ class ModelCache:
             with open(self.path, "rb") as f:
                 pickle.load(f)  # the header, read already
                 snap = pickle.load(f)
-        except Exception:  # removed or cut short since: a miss
+        except Exception:  # noqa: BLE001  removed or cut short since: a miss
             self.entry = None
             return None
         finally:
@@ -246,7 +247,7 @@ class ModelCache:
         try:
             with open(self.path, "rb") as f:
                 entry = pickle.load(f)
-        except Exception:  # missing, cut short, or from another version of the classes
+        except Exception:  # noqa: BLE001  missing, cut short, or from another version of the classes
             return None
         if not isinstance(entry, dict) or entry.get("format") != FORMAT:
             return None
@@ -258,7 +259,7 @@ class ModelCache:
             if any(_located(name, None if search is None else tuple(search)) != where
                    for name, search, where in entry["imports"]):
                 return None
-        except Exception:  # a finder that fails: nothing to compare
+        except Exception:  # noqa: BLE001  a finder that fails: nothing to compare
             return None
         return entry
 
@@ -272,7 +273,7 @@ class ModelCache:
         tables, metadata = self.db.model_set()
         try:
             imports = [[name, search, _located(name, search)] for name, search in _probes.asked]
-        except Exception:  # a finder that fails: the entry could not be checked
+        except Exception:  # noqa: BLE001  a finder that fails: the entry could not be checked
             return snap
         entry = {"format": FORMAT, "files": files, "imports": imports,
                  "schemas": used_schemas(tables, self.default, metadata)}

@@ -11,8 +11,9 @@ from __future__ import annotations
 import keyword
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ..schema import Column, Index, Snapshot, Table, View
 from .relations import Relationship, infer
@@ -80,7 +81,7 @@ def identifier(name: str, taken: set[str], reserved: Iterable[str] = ()) -> str:
     base = unicodedata.normalize("NFKC", "".join(c if ("a" + c).isidentifier() else "_" for c in name))
     base = "".join(c if ("a" + c).isidentifier() else "_" for c in base)  # NFKC may map to other characters
     # a character that may continue an identifier but not start one (a digit, '·', a combining mark) goes after col_
-    if not base.isidentifier() or base.startswith("__") or base.startswith("_sa_"):
+    if not base.isidentifier() or base.startswith(("__", "_sa_")):
         base = "col_" + base.lstrip("_") if base.startswith("_") else "col_" + base
     if keyword.iskeyword(base) or base in reserved:
         base += "_"
@@ -150,6 +151,7 @@ class CodeGenerator:
         self.imports = Imports()
         self.needs_raw_type = False
         self.dialect = backend.dialect()
+        self.spelling: dict[str, list[tuple[str, Any]]] = {}  # a type's spelling → _type_of(spelling)
         self.enum_classes: dict[str, str] = {}  # enum key → the Python class generated for it
         self.inline_enums: dict[str, str] = {}  # a column type that lists its labels (MySQL ENUM) → its class
         self.class_names: dict[str, str] = {}  # table key → its class (tables with a primary key)
@@ -167,21 +169,31 @@ class CodeGenerator:
             code = self.backend.array_type_code(named) if spelled.endswith("[]") else named
             self._import_type(code)
             return code
+        found = self.spelling.get(spelled)
+        if found is None:
+            found = self.spelling[spelled] = self._type_of(spelled)
+        for code, obj in found:
+            if collation is not None:
+                if not hasattr(obj, "collation"):
+                    break
+                code = code[:-1] + (", " if not code.endswith("()") else "") + f"collation={collation!r})"
+            if spelled in self.inline_enums:  # the same labels, from the enum class
+                self.local_names.add(self.inline_enums[spelled])
+                extra = f", collation={collation!r}" if collation is not None else ""
+                code = self.backend.enum_class_type(f"{self.inline_enums[spelled]}, values_callable={ENUM_VALUES}{extra}")
+            self._import_type(code)
+            return code
+        self.needs_raw_type = True
+        return f"RawType({spelled!r}" + (f", collation={collation!r})" if collation else ")")
+
+    def _type_of(self, spelled: str) -> list[tuple[str, Any]]:
+        """The first candidate expression (and its type object) that compiles to ``spelled``, as a list of at most
+        one; compiled once per spelling (a schema has thousands of columns and a few dozen types)."""
         for code in self.backend.type_candidates(spelled):
             obj = eval(code, {"sa": _sa(), **self.backend.codegen_namespace()})  # candidates are our own literals
             if self.backend.canonical_type(obj.compile(dialect=self.dialect)) == spelled:
-                if collation is not None:
-                    if not hasattr(obj, "collation"):
-                        break
-                    code = code[:-1] + (", " if not code.endswith("()") else "") + f"collation={collation!r})"
-                if spelled in self.inline_enums:  # the same labels, from the enum class
-                    self.local_names.add(self.inline_enums[spelled])
-                    extra = f", collation={collation!r}" if collation is not None else ""
-                    code = self.backend.enum_class_type(f"{self.inline_enums[spelled]}, values_callable={ENUM_VALUES}{extra}")
-                self._import_type(code)
-                return code
-        self.needs_raw_type = True
-        return f"RawType({spelled!r}" + (f", collation={collation!r})" if collation else ")")
+                return [(code, obj)]
+        return []
 
     def named_key(self, spelled: str) -> str | None:
         """The key of the enum or domain of the snapshot that a column type names, or None."""
@@ -246,12 +258,12 @@ class CodeGenerator:
             opts = [f"always={i.always}"] + [f"{k}={getattr(i, k)!r}" for k in ("start", "increment", "minvalue", "maxvalue", "cache", "cycle") if getattr(i, k) is not None]
             args.append(f"sa.Identity({', '.join(opts)})")
         pk = table.primary_key.columns if table.primary_key else ()
-        implied = annotation is not None and self.backend.nullable_from_annotation  # by `X | None` or its absence
+        by_annotation = annotation is not None and self.backend.nullable_from_annotation  # by `X | None` or its absence
         if col.name in pk and self._inline_pk(table):
             args.append("primary_key=True")
-            if col.nullable and not implied:
+            if col.nullable and not by_annotation:
                 args.append("nullable=True")
-        elif not implied or (col.name in pk and col.nullable):  # a PrimaryKeyConstraint makes an unsaid one NOT NULL
+        elif not by_annotation or (col.name in pk and col.nullable):  # a PrimaryKeyConstraint makes an unsaid one NOT NULL
             args.append(f"nullable={col.nullable}")
         autoincrement = self.backend.autoincrement_kwarg(table, col) if col.name in pk else None
         if autoincrement is not None:
@@ -364,7 +376,7 @@ class CodeGenerator:
         annotation = f"list[{target}]" if r.collection else f"{target} | None" if r.optional or r.kind == "one_to_one" else target
         args = [f"back_populates={r.back_populates!r}"]
 
-        def attrs(pairs: Iterable[tuple[str, str]]) -> str:
+        def attrs(pairs: Iterable[tuple[str, ...]]) -> str:
             names = [f"{self.class_names[k]}.{self.attributes[k][c]}" for k, c in pairs]
             return repr(names[0] if len(names) == 1 else f"[{', '.join(names)}]")
 
@@ -432,7 +444,7 @@ class CodeGenerator:
             name = self.inline_enums[col.type]
         elif key in self.enum_classes:
             name = "list[" * dims + self.enum_classes[key] + "]" * dims
-        elif key in self.snapshot.domains:
+        elif key is not None and key in self.snapshot.domains:
             name = "list[" * dims + self.backend.python_type(self.snapshot.domains[key]["type"]) + "]" * dims
         else:
             name = self.backend.python_type(col.type)
@@ -570,7 +582,7 @@ class CodeGenerator:
             if self.related:  # the classes relationships name, for the annotations (importing them would cycle)
                 self.imports.add("typing", "TYPE_CHECKING")
                 typing = "\n\nif TYPE_CHECKING:" + "".join(
-                    f"\n    from .{module_of[k]} import {self.class_names[k]}" for k in sorted(self.related, key=module_of.get))
+                    f"\n    from .{module_of[k]} import {self.class_names[k]}" for k in sorted(self.related, key=module_of.__getitem__))
             imports = self._imports(self.imports, [body])
             after = "\n\n\n" if body.startswith(("class ", "def ", "@")) or typing else "\n\n"  # as isort spaces them
             files[f"{module_of[key]}.py"] = f"{self.header()}\n\n\n{imports}\n\nfrom {local}{typing}{after}{body}\n"
@@ -617,7 +629,7 @@ DEFAULT_TYPES = {
     "datetime.time": "sa.Time()", "datetime.timedelta": "sa.Interval()", "bytes": "sa.LargeBinary()",
     "uuid.UUID": "sa.Uuid()",
 }
-WIDTH = 100  # the longest line generated code has (a longer string literal is marked ``# noqa: E501``)
+WIDTH = 100  # the longest line generated code has (a longer string literal gets a noqa comment for E501)
 _SA = re.compile(r"(?<![\w.])sa\.")
 _ARRAY = re.compile(r"(\[\])+$")
 _MODULE = re.compile(r"\b([a-z_][a-z0-9_]*)\.[A-Za-z_]")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BackendError
 from ..schema import (
@@ -36,7 +37,7 @@ class Extractor:
     def __init__(self, backend: Backend, default_schema: str | None = None):
         self.backend = backend
         self.dialect = backend.dialect()
-        self.ddl = self.dialect.ddl_compiler(self.dialect, None)
+        self.ddl = self.dialect.ddl_compiler(self.dialect, None)  # type: ignore[arg-type]  # no statement: only its visit_* are used
         self.default_schema = default_schema
         self._types: dict[str, str] = {}  # spelled → canonical: a model set repeats a handful of types
 
@@ -54,7 +55,7 @@ class Extractor:
             sa_type.collation = None  # type: ignore[attr-defined]
         try:
             spelled = sa_type.compile(dialect=self.dialect)
-        except Exception as exc:  # an unknown or unsupported type names the column at fault
+        except Exception as exc:  # noqa: BLE001  an unknown or unsupported type names the column at fault
             _refuse_unresolved_foreign_key(column)
             raise BackendError(
                 f"column {column.table.name}.{column.name}: type {column.type!r} has no {self.backend.name} spelling ({exc})"
@@ -167,14 +168,14 @@ class Extractor:
                 descending = expr.modifier is operators.desc_op
                 expr = expr.element
             if isinstance(expr, BinaryExpression) and expr.operator is operators.collate:
-                collation = expr.right.collation  # type: ignore[attr-defined]
+                collation = expr.right.collation
                 expr = expr.left
             column = None
             if isinstance(expr, ColumnClause) and getattr(expr, "table", None) in (None, table):
                 # a materialized view is declared without columns: sa.column("x") names one of its columns
                 column = table.c.get(expr.name) if table.c else expr
             elif type(expr).__name__ == "_textual_label_reference":  # sa.desc("name"): a name given as a string
-                column = table.c.get(expr.element)  # type: ignore[attr-defined]
+                column = table.c.get(expr.element)  # type: ignore[union-attr]  # a private SQLAlchemy class
             # only a NULLS placement other than the default (last ascending, first descending) is a fact
             nulls = None if nulls_first is None or nulls_first == descending else ("first" if nulls_first else "last")
             if column is not None:

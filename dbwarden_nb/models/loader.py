@@ -72,7 +72,7 @@ def load_models(db: DatabaseConfig) -> tuple[list[Table], list[MetaData]]:
             modules.update((module.__name__, module) for module in _import_model_path(model_path, root))
         except ConfigError as exc:
             raise ConfigError(f"{prefix}: {exc}") from exc
-        except (Exception, SystemExit) as exc:  # a model module's sys.exit() is its error too, not the end of us
+        except (Exception, SystemExit) as exc:  # noqa: BLE001  a model module's sys.exit() is its error too, not the end of us
             location = error_location(exc, root)
             message = f"{prefix}: {location + ': ' if location else ''}{error_summary(exc)}"
             if _is_missing(exc, model_path):  # a new project: nothing written there yet
@@ -117,7 +117,8 @@ def _forget_foreign(top: str, root: Path) -> None:
     if module is None or spec is None:
         return
     wanted = {Path(p).resolve() for p in ([spec.origin] if spec.origin else spec.submodule_search_locations or [])}
-    found = {Path(p).resolve() for p in ([module.__file__] if getattr(module, "__file__", None) else getattr(module, "__path__", []))}
+    file = getattr(module, "__file__", None)
+    found = {Path(p).resolve() for p in ([file] if file else getattr(module, "__path__", []))}
     # a namespace package spans every sys.path entry holding its folder: only an exact match is ours
     if (wanted & found) if spec.origin else (wanted == found):
         return

@@ -37,7 +37,8 @@ class TableCache:
             self.known = {}
 
     def normalize(self, backend: Backend, raw: Snapshot, conn: Connection) -> Snapshot:
-        types = json.dumps([raw.to_dict()[k] for k in ("enums", "domains", "sequences")], sort_keys=True)
+        body = raw._body(with_tables=False)  # not to_dict(): that builds every table's JSON, for three keys
+        types = json.dumps([body[k] for k in ("enums", "domains", "sequences")], sort_keys=True)
 
         def key(table: Table, seen: frozenset[str] = frozenset()) -> str:
             # a referenced table does not change how the server spells this one; a parent (inherited,

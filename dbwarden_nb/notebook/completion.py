@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from IPython.core.completer import CompletionContext, SimpleCompletion, context_matcher
 
@@ -43,7 +44,7 @@ class ProjectValues:
 
             try:
                 self._project = Project.load(self.config)
-            except Exception:  # no dbwarden.py here, or a broken one: nothing to offer
+            except Exception:  # noqa: BLE001  no dbwarden.py here, or a broken one: nothing to offer
                 self._failed = True
         return self._project
 
@@ -154,7 +155,7 @@ def _flag(spec: Sequence[Arg], word: str) -> Arg | None:
 def _quietly(read: Callable[[], Any], default: Any) -> Any:
     try:
         return read()
-    except Exception:  # completion never fails; the command will show the error when it runs
+    except Exception:  # noqa: BLE001  completion never fails; the command will show the error when it runs
         return default
 
 

@@ -21,13 +21,14 @@ import html
 import os
 import re
 import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import PurePath
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ..config import mask_text, mask_url
 from ..listing import constraints, counts, snapshot_lines, table_lines
@@ -495,8 +496,10 @@ def _definition_diff(old: SchemaObject, new: SchemaObject) -> str:
     """A changed definition, line by line (folded): what a function body, trigger or policy was and becomes."""
     import difflib
 
-    def lines(o: SchemaObject) -> list[str]:
-        return o.definition.split("\n") + [f"-- {k}: {v}" for k, v in sorted(o.options.items())]
+    def lines(o: SchemaObject) -> list[str]:  # a mapping option (a text-search configuration's) one line a key
+        return o.definition.split("\n") + [f"-- {k} {kk}: {vv}" if isinstance(v, dict) else f"-- {k}: {v}"
+                                           for k, v in sorted(o.options.items())
+                                           for kk, vv in (v.items() if isinstance(v, dict) else [(None, v)])]
 
     diff = list(difflib.unified_diff(lines(old), lines(new), "before", "after", lineterm="", n=2))[2:]
     body = "\n".join(f'<span class="dbw-{"add" if d[:1] == "+" else "del" if d[:1] == "-" else "ctx"}">{_e(d)}</span>'
@@ -505,11 +508,14 @@ def _definition_diff(old: SchemaObject, new: SchemaObject) -> str:
 
 
 def _definition(o: SchemaObject) -> str:
-    """A definition, its first line shown and the rest folded when it has several."""
-    first, _, rest = o.definition.partition("\n")
+    """A definition, its first line shown and the rest folded when it has several (a text-search configuration's
+    mappings follow it, one a line)."""
+    text = o.definition + "".join(f"\nMAPPING FOR {token} WITH {dicts}"
+                                  for token, dicts in (o.options.get("mappings") or {}).items())
+    first, _, rest = text.partition("\n")
     if not rest:
         return _e(first)
-    return f'<details class="dbw-s"><summary class="dbw-mono">{_e(first)} …</summary><pre>{_e(o.definition)}</pre></details>'
+    return f'<details class="dbw-s"><summary class="dbw-mono">{_e(first)} …</summary><pre>{_e(text)}</pre></details>'
 
 
 def _plan_table(plan: Plan, group_by: str | None = None) -> str:
@@ -962,4 +968,4 @@ def _report(r: Report) -> Rendered:  # any other report: its text, escaped
     return Rendered("report", text, _pre(text))
 
 
-from . import display_translation  # noqa: E402,F401  (registers the TranslationReport renderer; imports this module)
+from . import display_translation  # noqa: F401  (registers the TranslationReport renderer; imports this module)

@@ -12,8 +12,8 @@ Mermaid's ``[A-Za-z0-9_()[\\]-]`` alphabet, the original name going into the att
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from ..schema import ForeignKey, Snapshot, Table
 

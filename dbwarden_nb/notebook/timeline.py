@@ -11,7 +11,7 @@ is escaped. At most ``limit`` markers: the latest ones, the others counted at th
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..migrations.history import APPLIED, FAILED, PARTIAL, RUNNING, HistoryRow
 
@@ -30,8 +30,8 @@ def timeline_svg(rows: Sequence[HistoryRow], limit: int = 60) -> str:
     hidden, rows = rows[:-limit] if len(rows) > limit else [], rows[-limit:]
     width = 2 * LEFT + STEP * (len(rows) - 1)
     label = f"migration timeline: {len(rows) + len(hidden)} history row(s), versions {rows[0].version:04d} to {rows[-1].version:04d}"
-    parts = [f'<svg class="dbw-timeline" role="img" aria-label="{_e(label)}" width="{width}" height="{HEIGHT}" '
-             f'viewBox="0 0 {width} {HEIGHT}" xmlns="http://www.w3.org/2000/svg">',
+    parts = [(f'<svg class="dbw-timeline" role="img" aria-label="{_e(label)}" width="{width}" height="{HEIGHT}" '
+              f'viewBox="0 0 {width} {HEIGHT}" xmlns="http://www.w3.org/2000/svg">'),
              f'<line class="dbw-tl-axis" x1="{LEFT}" y1="{AXIS}" x2="{width - LEFT}" y2="{AXIS}"/>']
     if hidden:
         parts.append(f'<text class="dbw-tl-more" x="2" y="{AXIS + 4}">+{len(hidden)}</text>')

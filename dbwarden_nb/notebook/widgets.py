@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DbwardenError, MigrationError, UsageError
 
@@ -234,7 +235,7 @@ class ExplorerController:
             self.renames = []
             self._diff = self.preview = None
 
-    def _rename_args(self) -> dict[str, list[str]]:
+    def _rename_args(self) -> dict[str, Any]:  # rename=..., rename_table=...
         return {"rename": [r.spec for r in self.renames if r.flag == "--rename"],
                 "rename_table": [r.spec for r in self.renames if r.flag == "--rename-table"]}
 
@@ -325,7 +326,7 @@ class ExplorerController:
             self.error = self.last_exception = None
         try:
             yield
-        except Exception as exc:  # the explorer never raises into a widget callback
+        except Exception as exc:  # noqa: BLE001  the explorer never raises into a widget callback
             if clear or self.error is None:  # a read's failure never hides the action's own
                 self.report(exc)
 
@@ -530,7 +531,7 @@ class ExplorerWidget:
         def guarded(*args: Any) -> None:
             try:
                 callback(*args)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001  a widget callback never raises into ipywidgets
                 self.controller.report(exc)
             self._render_status()
 
@@ -559,7 +560,7 @@ def html_of(obj: Any, fallback: str | None = None) -> str:
         else:
             try:
                 bundle = mimebundle(obj)
-            except Exception:  # an object the display layer does not know: fall back to text
+            except Exception:  # noqa: BLE001  an object the display layer does not know: fall back to text
                 bundle = None
     if isinstance(bundle, tuple):  # (data, metadata)
         bundle = bundle[0]

@@ -44,7 +44,7 @@ def run() -> None:
         root = Path(tmp) / "quickstart"
         shutil.copytree(HERE, root, ignore=shutil.ignore_patterns("run.py", "__pycache__", "*.db", "migrations", ".dbwarden"))
         os.chdir(root)
-        print(f"# a copy of examples/quickstart in a scratch folder; models in shop/models.py")
+        print("# a copy of examples/quickstart in a scratch folder; models in shop/models.py")
         dbwarden("make-migrations", "create shop tables")
         dbwarden("migrate")
         dbwarden("status")

@@ -78,8 +78,8 @@ def test_on_cluster_is_rendered_everywhere():
     ("primary_key", "(id, d)", "cannot change the PRIMARY KEY"),
     ("order_by", "(id, old)", "cannot change ORDER BY"),
     # fixed at CREATE TABLE: MODIFY SETTING would fail on the server half-way through a migration
-    ("settings", {"add_minmax_index_for_numeric_columns": "1"}, "cannot change the setting add_minmax_index_for_numeric"
-                                                              "_columns of table t in place .* --rebuild t"),
+    ("settings", {"add_minmax_index_for_numeric_columns": "1"}, ("cannot change the setting add_minmax_index_for_numeric"
+                                                              "_columns of table t in place .* --rebuild t")),
     ("settings", {"index_granularity": "1024"}, "cannot change the setting index_granularity"),
 ])
 def test_what_alter_cannot_do_is_refused_by_name(key, value, reason):
@@ -129,6 +129,10 @@ def test_nullability_rule_and_declared_widths():
     wide = _models('sa.Table("w", md, sa.Column("s", sa.String(64)), engines.MergeTree(order_by="s"))')
     with pytest.raises(BackendError, match=r"w\.s: VARCHAR\(64\).*FixedString"):
         ClickHouseBackend().extract_models(wide)
+    unnamed = _models('sa.Table("c", md, sa.Column("s", ch.String), sa.CheckConstraint("s != \'\'"), '
+                      'engines.MergeTree(order_by="s"))')
+    with pytest.raises(BackendError, match=r"^check constraint \"s != ''\" of table c: a ClickHouse constraint needs a name"):
+        ClickHouseBackend().extract_models(unnamed)
     no_engine = _models('sa.Table("x", md, sa.Column("s", ch.String))')
     with pytest.raises(BackendError, match="needs an engine"):
         ClickHouseBackend().extract_models(no_engine)
@@ -146,6 +150,7 @@ BASE = """
             engines.MergeTree(order_by="id", partition_by="toYYYYMM(d)", ttl="d + INTERVAL 1 YEAR",
                               settings={"merge_with_ttl_timeout": 3600}),
             sa.Index("ix_v", "v", info={"dbwarden": {"type": "minmax", "granularity": 1}}),
+            sa.CheckConstraint("v > -100", name="ck_v"),
             {"comment": "base", "info": {"dbwarden": {"projections": {"p": "SELECT v, id ORDER BY v"}}}},
         )
         id: Mapped[int] = mapped_column(ch.UInt64, primary_key=True)
@@ -180,6 +185,10 @@ CHANGES: dict[str, tuple[tuple[str, str], ...] | str] = {
     "default added": (('mapped_column(ch.Date)', 'mapped_column(ch.Date, server_default=sa.text("today()"))'),),
     "column added": (('n: Mapped', 'extra: Mapped[int] = mapped_column(ch.UInt8, server_default=sa.text("7"))\n    n: Mapped'),),
     "column dropped": (('    n: Mapped[str | None] = mapped_column(ch.Nullable(ch.String))\n', ''),),
+    "check added": (('sa.CheckConstraint("v > -100", name="ck_v"),', ('sa.CheckConstraint("v > -100", name="ck_v"), '
+                                                                        'sa.CheckConstraint("length(s) < 100 AND s != \'it\'\'s\'", name="ck s"),')),),
+    "check changed": (('"v > -100"', '"v > -1000 OR v = 7"'),),
+    "check removed": (('sa.CheckConstraint("v > -100", name="ck_v"),', ''),),
     "ORDER BY extension": (('order_by="id"', 'order_by=("id", "k"), primary_key="id"'),
                            ('n: Mapped', 'k: Mapped[int] = mapped_column(ch.UInt8)\n    n: Mapped')),
     "engine": "cannot change the engine",
@@ -297,7 +306,23 @@ def test_unreachable_server_is_one_masked_line(tmp_path):
         "from dbwarden_nb import database_config\n"
         "database_config(database_name='primary', database_type='clickhouse',\n"
         "                database_url='clickhouse://app:Zq9-SuperSecret@127.0.0.1:1/shop', model_paths=[])\n")
-    ran = subprocess.run([sys.executable, "-m", "dbwarden_nb", "status"], cwd=tmp_path, capture_output=True, text=True)
+    ran = subprocess.run([sys.executable, "-m", "dbwarden_nb", "status"], check=False, cwd=tmp_path, capture_output=True, text=True)
     assert ran.returncode == 1
     assert ran.stderr.count("\n") == 1 and ran.stderr.startswith("dbwarden: error: database 'primary': database_url:")
     assert "Zq9-SuperSecret" not in ran.stdout + ran.stderr and "***" in ran.stderr
+
+
+def test_a_check_over_rows_that_violate_it_is_added_with_force_only(tmp_path, clickhouse_url, clickhouse_client):
+    """ClickHouse adds a CHECK without looking at the rows already there: those that violate it are counted first."""
+    project = ProjectDir(tmp_path / "project", clickhouse_url, "clickhouse")
+    project.models(BASE)
+    project.ok("make-migrations", "base")
+    project.ok("migrate")
+    clickhouse_client.command("INSERT INTO t (id, d, v, s) VALUES (1, today(), 5, 'x')")
+    project.models(_apply(textwrap.dedent(BASE), (('"v > -100"', '"v > 10"'),)))
+    project.ok("make-migrations", "stricter")
+    refused = project.cli("migrate")
+    assert refused.code == 1 and "1 rows of t that violate check ck_v, which stay" in refused.err, refused.err
+    project.ok("migrate", "--force")
+    proj = dw.project(project.root / "dbwarden.py")
+    assert proj.snapshot() == proj.models()

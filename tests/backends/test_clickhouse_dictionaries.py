@@ -181,14 +181,17 @@ def test_what_the_snapshot_cannot_carry_is_listed_not_managed(tmp_path, clickhou
     project = ProjectDir(tmp_path / "project", clickhouse_url, "clickhouse")
     snap = project.ok("--json", "snapshot", "--out", "json").json()
     assert list(snap["tables"]) == ["src"] and snap["views"] == {}
-    assert snap["unmanaged"] == {"constraint": ["positive on src", "small id on src"],
+    assert snap["tables"]["src"]["checks"] == [{"name": "positive", "expression": "id > 0", "options": {}}]  # managed
+    assert snap["unmanaged"] == {"constraint": ["small id on src"],  # an ASSUME: an optimizer hint
                                  "dictionary": ["secret_d (the server hides a credential of its definition)"],
                                  "materialized view": ["inner_mv (its rows are kept in an inner table)"]}
-    assert "not managed: 2 constraints, 1 dictionary, 1 materialized view" in project.ok("snapshot").out
-    # never dropped by models that do not declare them
+    assert "not managed: 1 constraint, 1 dictionary, 1 materialized view" in project.ok("snapshot").out
+    # never dropped by models that do not declare them; the CHECK is the models' to keep or drop
     project.models(HEAD.replace("class Region", "class Src").replace('"regions"', '"src"').replace("parent", "v")
                    .replace("ch.UInt64)\n            name: Mapped[str] = mapped_column(ch.String)", "ch.String)"))
-    assert "DROP" not in project.ok("diff", "--out", "sql").out
+    planned = project.ok("diff", "--out", "sql").out
+    assert "ALTER TABLE `src` DROP CONSTRAINT `positive`" in planned and "small id" not in planned
+    assert planned.count("DROP") == 1, planned
 
 
 def test_models_the_server_would_show_otherwise_are_refused(tmp_path, clickhouse_url):

@@ -29,6 +29,8 @@ SCHEMAS: dict[str, list[str]] = {
                                   settings={"index_granularity": 4096, "merge_with_ttl_timeout": 3600}),
                 sa.Index("ix_kind", "kind", info={"dbwarden": {"type": "set(100)", "granularity": 2}}),
                 sa.Index("ix_note", sa.text("lower(note)"), info={"dbwarden": {"type": "bloom_filter(0.01)"}}),
+                sa.CheckConstraint("amount >= 0", name="ck_amount"),
+                sa.CheckConstraint("kind != 'it''s' AND length(code) = 3", name="ck kind"),
                 {"comment": "all events",
                  "info": {"dbwarden": {"projections": {"p_kind": "SELECT kind, count() GROUP BY kind"}}}},
             )
@@ -184,7 +186,8 @@ def test_round_trip_from_hand_written_ddl(tmp_path, clickhouse_url):
             `day` Date MATERIALIZED toDate(at),
             `e16` Enum16('a' = 1, 'b' = 1000),
             `nested` Array(Map(String, Tuple(UInt8, Nullable(String)))),
-            INDEX ix_user user TYPE bloom_filter GRANULARITY 3
+            INDEX ix_user user TYPE bloom_filter GRANULARITY 3,
+            CONSTRAINT `positive amount` CHECK amount > 0 OR amount IS NULL
         ) ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(at) PRIMARY KEY id ORDER BY (id, at)
           TTL at + INTERVAL 90 DAY SETTINGS index_granularity = 1024 COMMENT 'by hand'""",
         "CREATE TABLE plain_log (msg String) ENGINE = Log",
@@ -195,3 +198,4 @@ def test_round_trip_from_hand_written_ddl(tmp_path, clickhouse_url):
     assert visits.column("user").nullable and visits.column("user").type == "LowCardinality(String)"
     assert visits.column("id").options["codec"] == "DoubleDelta"
     assert [i.options["type"] for i in visits.indexes] == ["bloom_filter"]
+    assert [c.name for c in visits.checks] == ["positive amount"]

@@ -21,8 +21,8 @@ def test_round_trip(name: str, tmp_path: Path, mariadb_url: str) -> None:
 
 HAND_WRITTEN = HAND_WRITTEN_COMMON + [
     "CREATE SEQUENCE invoice_seq START WITH 1000 INCREMENT BY 10",
-    "CREATE TABLE history (id int PRIMARY KEY, price int CHECK (price > 0), doc json DEFAULT '[]', "
-    "KEY ix_price (price) IGNORED) WITH SYSTEM VERSIONING",
+    ("CREATE TABLE history (id int PRIMARY KEY, price int CHECK (price > 0), doc json DEFAULT '[]', "
+     "KEY ix_price (price) IGNORED) WITH SYSTEM VERSIONING"),
 ]
 
 

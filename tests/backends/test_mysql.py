@@ -5,8 +5,9 @@ introspection whose query count does not grow with the number of tables."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -53,7 +54,7 @@ TYPES: list[Any] = [
 
 def test_type_matrix(server: tuple[str, str]) -> None:
     """Each type created by SQLAlchemy's own DDL: the offline canonical spelling equals what the server reports."""
-    kind, url = server
+    kind, _url = server
     backend = get_backend(kind)
     table = sa.Table("matrix", sa.MetaData(), *(sa.Column(f"c{i}", t) for i, t in enumerate(TYPES)))
     ddl = str(sa.schema.CreateTable(table).compile(dialect=backend.dialect()))

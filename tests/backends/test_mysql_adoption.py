@@ -6,7 +6,6 @@ original and of a fresh database built from the generated models."""
 
 from __future__ import annotations
 
-
 import pytest
 from dumps import engine_dump, load_ddl
 from projects import ProjectDir
@@ -379,8 +378,8 @@ def test_binary_defaults_in_the_servers_spelling(server, fresh_url, tmp_path):
 
 
 def test_what_is_not_managed_is_listed(server, tmp_path):
-    """Events and table grants: snapshot and generate-models say so, and none of them is dropped (triggers,
-    functions and procedures are managed)."""
+    """Table grants (and MariaDB's packages): snapshot and generate-models say so, and none of them is dropped
+    (triggers, functions, procedures and events are managed)."""
     kind, url = server
     database = url.rsplit("/", 1)[1]  # also the name of the grantee, dropped at the end (users are server-wide)
     try:
@@ -417,14 +416,14 @@ def _list_what_is_not_managed(kind, url, database, tmp_path):
         """)
     project = ProjectDir.initialized(tmp_path / "project", url, kind)
     packages = "1 package, 1 package body, " if kind == "mariadb" else ""
-    line = f"not managed: 1 event, {packages}1 table grant (dbwarden does not create or drop them)"
+    line = f"not managed: {packages}1 table grant (dbwarden does not create or drop them)"
     assert line in project.ok("snapshot").out
     assert line in project.ok("generate-models", "--output", "models").out
     doc = project.ok("--json", "snapshot", "--out", "json").json()
     assert {k: v for k, v in doc["unmanaged"].items() if not k.startswith("package")} == {
-        "event": ["film_cleanup"], "table grant": [f"'{database}'@'localhost' on film"]}
+        "table grant": [f"'{database}'@'localhost' on film"]}
     assert sorted(key.split("(")[0] for key in doc["objects"]) == [  # int or int(11): the server's spelling
-        "function twice", "procedure rename_film", "trigger film_new on film", "trigger film_touch on film"]
+        "event film_cleanup", "function twice", "procedure rename_film", "trigger film_new on film", "trigger film_touch on film"]
     assert project.cli("diff", "--check").code == 0
     project.ok("baseline")
     assert "nothing written" in project.ok("make-migrations", "nothing").out

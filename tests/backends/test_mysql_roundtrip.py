@@ -20,8 +20,8 @@ def test_round_trip(name: str, tmp_path: Path, mysql_url: str) -> None:
 
 
 HAND_WRITTEN = HAND_WRITTEN_COMMON + [
-    "CREATE TABLE places (id int PRIMARY KEY, spot point NOT NULL SRID 4326, SPATIAL KEY sp (spot), "
-    "KEY ix_expr ((lower(id)), id DESC) INVISIBLE, CONSTRAINT ck_id CHECK (id > 0) NOT ENFORCED)",
+    ("CREATE TABLE places (id int PRIMARY KEY, spot point NOT NULL SRID 4326, SPATIAL KEY sp (spot), "
+     "KEY ix_expr ((lower(id)), id DESC) INVISIBLE, CONSTRAINT ck_id CHECK (id > 0) NOT ENFORCED)"),
 ]
 
 

@@ -258,8 +258,8 @@ def test_concurrently_is_refused_where_the_engine_has_no_such_build(tmp_path, ma
     project.models(ITEMS + '    __table_args__ = (sa.Index("ix_items_qty", "qty"),)\n')
     refused = project.cli("make-migrations", "index", "--concurrently")
     assert refused.code == 2 and refused.err.strip().splitlines() == [
-        "dbwarden: error: primary: --concurrently is for PostgreSQL; mariadb builds plain indexes online by itself "
-        "where it can (ALGORITHM=INPLACE, LOCK=NONE)"], refused.err
+        ("dbwarden: error: primary: --concurrently is for PostgreSQL; mariadb builds plain indexes online by itself "
+         "where it can (ALGORITHM=INPLACE, LOCK=NONE)")], refused.err
     bad = ProjectDir(tmp_path / "bad", mariadb_url, "mariadb", extra_config='\nstatement_timeout="soon",')
     failed = bad.cli("status")
     assert failed.code == 1 and len(failed.err.strip().splitlines()) == 1 and "statement_timeout must be a duration" in failed.err
@@ -270,7 +270,7 @@ def test_a_unique_constraint_gets_its_index_built_concurrently(tmp_path, pg_url)
                                 config="\nconcurrent_indexes=True,")
     project.models(ITEMS + '    __table_args__ = (sa.UniqueConstraint("qty", name="items_qty_key"),)\n')
     project.ok("make-migrations", "unique")
-    upgrade, rollback = _sections(project.migration_files()[1].read_text())
+    upgrade, _rollback = _sections(project.migration_files()[1].read_text())
     statements = [line for line in upgrade.splitlines() if not line.startswith("-- dbwarden: check")]
     assert statements == ['-- dbwarden: no-transaction', 'CREATE UNIQUE INDEX CONCURRENTLY "items_qty_key" ON "items" ("qty");',
                           'ALTER TABLE "items" ADD CONSTRAINT "items_qty_key" UNIQUE USING INDEX "items_qty_key";'], upgrade

@@ -86,10 +86,11 @@ def test_a_changed_function_body_is_replaced_in_place_and_rolled_back(applied):
     before = db.definitions()
     text = _step(project, "mark v2", models(mark="v2"))
     assert 'CREATE OR REPLACE FUNCTION "mark"()' in text and "DROP FUNCTION" not in text, text
-    project.ok("migrate")
+    assert "used by trigger film_mark on film: they run the new definition" in project.cli("check").out
+    project.ok("migrate", "--force")
     db.run("INSERT INTO film (id, title) VALUES (3, 'c')")
     assert db.one("SELECT stamp FROM film WHERE id = 3") == "v2"
-    project.ok("rollback")
+    project.ok("rollback", "--force")
     assert db.definitions() == before
     db.run("INSERT INTO film (id, title) VALUES (4, 'd')")
     assert db.one("SELECT stamp FROM film WHERE id = 4") == "v1"
@@ -281,4 +282,142 @@ def test_grants_round_trip_when_managed(pg_url, fresh_url, tmp_path):
     finally:
         db.run(f"DROP OWNED BY {reader}")
         db.run(f"DROP ROLE IF EXISTS {reader}")
+        db.engine.dispose()
+
+
+USED = """
+    from dbwarden_nb.entities import Function, Policy, RowLevelSecurity, Trigger
+
+    Function("twice", "(x integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT x * {factor} $$",
+             metadata=Base.metadata)
+    {mark}
+    class Item(Base):
+        __tablename__ = "item"
+        id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+        code: Mapped[int] = mapped_column(server_default=sa.text("twice(7)"))
+        __table_args__ = (sa.CheckConstraint("twice(id) >= 0", name="item_even"),
+                          sa.Index("item_twice", sa.text("twice(code)")))
+
+    doubled = sa.Table("doubled", Base.metadata, info={{"dbwarden": {{"view": "SELECT id, twice(id) AS double FROM item"}}}})
+
+    RowLevelSecurity("item", metadata=Base.metadata)
+    Policy("item_small", "FOR SELECT USING (twice(id) < 100)", table="item", metadata=Base.metadata)
+    Trigger("item_mark", "BEFORE INSERT ON item FOR EACH ROW EXECUTE FUNCTION mark()", table="item",
+            metadata=Base.metadata)
+"""
+
+
+MARK_FN = """Function("mark", "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.code := twice(NEW.id); RETURN NEW; END $$",
+             metadata=Base.metadata)
+"""
+
+
+def test_replacing_or_dropping_a_used_function_is_warn_naming_its_users(pg_url, tmp_path):
+    """A function that a view, another function, a default, a check, an index and a policy use: changing its body
+    is WARN naming each of them (and needs --force); dropping a trigger's function is WARN naming the trigger."""
+    project = ProjectDir(tmp_path / "p", pg_url, "postgresql")
+    project.models(USED.format(factor=2, mark=MARK_FN))
+    project.ok("make-migrations", "item")
+    project.ok("migrate")
+    project.models(USED.format(factor=3, mark=MARK_FN))
+    out = project.ok("make-migrations", "triple").out
+    line = next(x for x in out.splitlines() if "replace function twice(x integer)" in x)
+    for user in ("view doubled", "function mark()", "default of item.code", "check item_even on item",
+                 "index item_twice on item", "policy item_small on item"):
+        assert user in line, line
+    assert "[WARN: used by" in line and "trigger item_mark" not in line, line
+    refused = project.cli("migrate")
+    assert refused.code == 1 and "--force" in refused.err, refused.err
+    project.ok("migrate", "--force")
+    check = project.cli("check")
+    assert check.code == 0, check.out
+    project.models(USED.format(factor=3, mark=""))
+    out = project.cli("diff").out
+    line = next(x for x in out.splitlines() if "drop function mark()" in x)
+    assert "used by trigger item_mark on item: code that calls it" in line, line
+    # a new result type is DROP + CREATE, which PostgreSQL refuses while they use it: said before anything runs
+    project.models(USED.format(factor=3, mark=MARK_FN).replace("RETURNS integer", "RETURNS bigint"))
+    out = project.cli("diff").out
+    line = next(x for x in out.splitlines() if "replace function twice(x integer)" in x)
+    assert "[CRITICAL: used by view doubled" in line and "PostgreSQL refuses to drop it" in line, line
+
+
+TEXT_SEARCH = """
+    CREATE TEXT SEARCH DICTIONARY english_nostop (TEMPLATE = snowball, language = 'english');
+    CREATE TEXT SEARCH CONFIGURATION english_nostop (COPY = english);
+    ALTER TEXT SEARCH CONFIGURATION english_nostop ALTER MAPPING FOR asciiword, word WITH english_nostop;
+    COMMENT ON TEXT SEARCH CONFIGURATION english_nostop IS 'no stop words';
+    CREATE TEXT SEARCH CONFIGURATION plain (PARSER = default);
+    ALTER TEXT SEARCH CONFIGURATION plain ADD MAPPING FOR asciiword WITH simple, english_stem;
+    CREATE TABLE doc (id int PRIMARY KEY, body text,
+                      tsv tsvector GENERATED ALWAYS AS (to_tsvector('english_nostop', body)) STORED);
+    CREATE INDEX doc_fts ON doc USING gin (to_tsvector('plain'::regconfig, body));
+"""
+
+
+def test_text_search_configurations_round_trip_by_pg_dump(pg_url, fresh_url, tmp_path):
+    """A dictionary and two configurations (one copied and remapped, one from the parser), used by a generated
+    column and an index: adopted, generated, and a fresh database built from the generated models equals the
+    original by pg_dump (CREATE TEXT SEARCH … and each ADD MAPPING)."""
+    from roundtrip import adopt
+
+    project = adopt(tmp_path / "p", pg_url, "postgresql", TEXT_SEARCH, fresh_url(pg_url))
+    snap = project.ok("--json", "snapshot", "--out", "json").json()
+    kinds = sorted(o["kind"] + " " + o["name"] for o in snap["objects"].values() if o["kind"].startswith("text"))
+    assert kinds == ["text search configuration english_nostop", "text search configuration plain",
+                     "text search dictionary english_nostop"], kinds
+    assert not [k for k in snap.get("unmanaged", {}) if k.startswith("text search")]
+    plain = snap["objects"]["text search configuration plain"]
+    assert plain["definition"] == '(PARSER = pg_catalog."default")'
+    assert plain["options"]["mappings"] == {"asciiword": "simple, english_stem"}
+
+
+TS_MODELS = """
+    from dbwarden_nb.entities import TextSearchConfiguration, TextSearchDictionary
+
+    TextSearchDictionary("english_nostop", "(TEMPLATE = snowball, language = {language!r})", metadata=Base.metadata)
+    TextSearchConfiguration("english_nostop", "(COPY = english)", mappings={{"asciiword": "{dicts}"}},
+                            metadata=Base.metadata)
+
+    class Doc(Base):
+        __tablename__ = "doc"
+        id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+        body: Mapped[str]
+        __table_args__ = (sa.Index("doc_fts", sa.text("to_tsvector('english_nostop'::regconfig, body)"),
+                                   postgresql_using="gin"),)
+"""
+
+
+def test_a_changed_mapping_or_dictionary_option_is_altered_in_place_and_rolled_back(pg_url, tmp_path):
+    """Declared with COPY: no diff after it is created; a new dictionary list for a token is one ALTER MAPPING
+    (the index that uses the configuration stays, and is named: WARN), a dictionary's new option one ALTER (the
+    configuration that maps to it named), both rolled back."""
+    project = ProjectDir(tmp_path / "p", pg_url, "postgresql")
+    project.models(TS_MODELS.format(language="english", dicts="english_nostop"))
+    project.ok("make-migrations", "doc")
+    project.ok("migrate")
+    db = Db(pg_url)
+    try:
+        mapped = "SELECT array_to_string(dictionaries, ',') FROM ts_debug('english_nostop', 'the')"
+        assert project.cli("diff", "--check").code == 0
+        assert "nothing written" in project.ok("make-migrations", "again").out
+        text = _step(project, "simple", TS_MODELS.format(language="english", dicts="simple, english_nostop"))
+        upgrade = text.split("-- upgrade\n")[1].split("-- rollback")[0].strip()
+        assert upgrade == ('ALTER TEXT SEARCH CONFIGURATION "english_nostop" ALTER MAPPING FOR asciiword '
+                           'WITH simple, english_nostop;'), text
+        assert "used by index doc_fts on doc: they run the new definition" in project.cli("check").out
+        project.ok("migrate", "--force")
+        assert db.one(mapped) == "simple,english_nostop"
+        project.ok("rollback", "--force")
+        assert db.one(mapped) == "english_nostop"
+        text = _step(project, "stop words", TS_MODELS.format(language="english", dicts="simple, english_nostop").replace(
+            "language = {language!r}".format(language="english"), "language = 'english', stopwords = 'english'"))
+        assert "ALTER TEXT SEARCH DICTIONARY \"english_nostop\" (stopwords = 'english')" in text, text
+        assert "used by text search configuration english_nostop" in project.cli("check").out
+        project.ok("migrate", "--force")  # the mapping again, then the option
+        assert db.one("SELECT dictinitoption FROM pg_ts_dict WHERE dictname = 'english_nostop'") == \
+            "language = 'english', stopwords = 'english'"
+        project.ok("rollback", "--force")
+        assert db.one("SELECT dictinitoption FROM pg_ts_dict WHERE dictname = 'english_nostop'") == "language = 'english'"
+    finally:
         db.engine.dispose()

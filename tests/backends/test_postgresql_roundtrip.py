@@ -9,8 +9,6 @@ import pytest
 from projects import ProjectDir
 from roundtrip import round_trip, round_trip_from_ddl
 
-
-
 SCHEMAS: dict[str, list[str]] = {
     "types, defaults, serial": ["""
         class Item(Base):

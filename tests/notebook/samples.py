@@ -40,7 +40,6 @@ from dbwarden_nb.reports import (
     StatusReport,
     TextReport,
 )
-from dbwarden_nb.seeds import CHANGED_REPEATABLE, SeedLine, SeedStatusReport
 from dbwarden_nb.schema import (
     Check,
     Column,
@@ -54,6 +53,7 @@ from dbwarden_nb.schema import (
     Unique,
     View,
 )
+from dbwarden_nb.seeds import CHANGED_REPEATABLE, SeedLine, SeedStatusReport
 
 HOSTILE_NAME = "<script>window.__pwned=1</script>"
 HOSTILE_COMMENT = "\"quoted\" & 'single' <img src=x onerror=\"window.__pwned=2\"> naïve ✓ 表 </table></details>"
@@ -184,7 +184,7 @@ def sqlite_plan_and_sql() -> tuple[Plan, list[str]]:
 
 
 def migration_file(version: int = 3) -> MigrationFile:
-    plan, sql = plan_and_sql()
+    _plan, sql = plan_and_sql()
     upgrade = split_statements(";\n".join(sql) + ";")
     rollback = split_statements(
         "-- dbwarden: irreversible the rows of table <script>x</script> are not restored\n"

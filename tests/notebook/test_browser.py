@@ -33,9 +33,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-import samples  # noqa: E402
+import samples
 
-from dbwarden_nb.notebook import display  # noqa: E402
+from dbwarden_nb.notebook import display
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"

@@ -22,12 +22,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-import samples  # noqa: E402
+import samples
 
-from dbwarden_nb.backends import get_backend  # noqa: E402
-from dbwarden_nb.notebook import display  # noqa: E402
-from dbwarden_nb.notebook.erd import ERD, erd  # noqa: E402
-from dbwarden_nb.reports import MultiReport, Report, StatusReport, TextReport  # noqa: E402
+from dbwarden_nb.backends import get_backend
+from dbwarden_nb.notebook import display
+from dbwarden_nb.notebook.erd import ERD, erd
+from dbwarden_nb.reports import MultiReport, Report, StatusReport, TextReport
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("DBWARDEN_UPDATE_SNAPSHOTS", "") not in ("", "0")
@@ -365,12 +365,12 @@ def test_real_sqlite_database_renders(tmp_path: Path) -> None:
 
 def test_the_engine_and_html_never_import_ipython_or_pandas() -> None:
     code = (
-        "import sys; sys.path.insert(0, %r); import samples;"
+        f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); import samples;"
         "from dbwarden_nb.notebook import display;"
         "[display.mimebundle(o) for o in samples.engine_objects().values()];"
         "samples.snapshot().erd()._repr_mimebundle_();"
         "print(sorted(m for m in ('IPython', 'ipywidgets', 'pandas') if m in sys.modules))"
-    ) % os.path.dirname(__file__)
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -517,3 +517,20 @@ def test_a_changed_definition_shows_line_by_line_and_a_long_one_folds() -> None:
     snap = Snapshot.of("postgresql", [], [], [new])
     html_ = bundle(snap)["text/html"]
     assert '<summary class="dbw-mono">() …</summary><pre>()\n RETURNS int' in html_
+
+
+def test_a_text_search_configuration_shows_its_mappings() -> None:
+    """A configuration's mappings fold under its definition in a snapshot, and a changed one is a diff line of its own."""
+    from dbwarden_nb.operations import Plan, ReplaceObject
+    from dbwarden_nb.reports import DiffReport
+    from dbwarden_nb.schema import SchemaObject, Snapshot
+
+    old = SchemaObject("text search configuration", "en", None, '(PARSER = pg_catalog."default")',
+                       {"mappings": {"asciiword": "simple", "word": "english_stem"}})
+    new = SchemaObject("text search configuration", "en", None, old.definition,
+                       {"mappings": {"asciiword": "simple, english_stem", "word": "english_stem"}})
+    html_ = bundle(Snapshot.of("postgresql", [], [], [old]))["text/html"]
+    assert "MAPPING FOR asciiword WITH simple\nMAPPING FOR word WITH english_stem</pre>" in html_
+    shown = bundle(DiffReport("primary", "live database", "the models", Plan((ReplaceObject(old, new),)), ()))
+    assert '<span class="dbw-add">+-- mappings asciiword: simple, english_stem</span>' in shown["text/html"]
+    assert '<span class="dbw-ctx"> -- mappings word: english_stem</span>' in shown["text/html"]

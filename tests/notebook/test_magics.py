@@ -17,18 +17,18 @@ from projects import ProjectDir
 
 pytest.importorskip("IPython")
 
-from IPython.core.completer import provisionalcompleter  # noqa: E402
-from IPython.core.error import UsageError as IPythonUsageError  # noqa: E402
-from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
+from IPython.core.completer import provisionalcompleter
+from IPython.core.error import UsageError as IPythonUsageError
+from IPython.core.interactiveshell import InteractiveShell
 
-import dbwarden_nb as dw  # noqa: E402
-from dbwarden_nb.commands import COMMANDS  # noqa: E402
-from dbwarden_nb.errors import ConfigError, DifferencesFound, IntegrityError, MigrationError, RisksFound  # noqa: E402
-from dbwarden_nb.migrations.files import MigrationFile  # noqa: E402
-from dbwarden_nb.notebook import progress as progress_module  # noqa: E402
-from dbwarden_nb.notebook.completion import ProjectValues, complete  # noqa: E402
-from dbwarden_nb.reports import DiffReport, HistoryReport, MakeMigrationsReport, RunReport, StatusReport, TextReport  # noqa: E402
-from dbwarden_nb.schema import Snapshot  # noqa: E402
+import dbwarden_nb as dw
+from dbwarden_nb.commands import COMMANDS
+from dbwarden_nb.errors import ConfigError, DifferencesFound, IntegrityError, MigrationError, RisksFound
+from dbwarden_nb.migrations.files import MigrationFile
+from dbwarden_nb.notebook import progress as progress_module
+from dbwarden_nb.notebook.completion import ProjectValues, complete
+from dbwarden_nb.reports import DiffReport, HistoryReport, MakeMigrationsReport, RunReport, StatusReport, TextReport
+from dbwarden_nb.schema import Snapshot
 
 USERS = """
     class User(Base):
@@ -381,7 +381,7 @@ def test_every_nonzero_exit_of_the_cli_fails_the_cell_with_its_line(
         (["--dev", "status"], ConfigError),
     ]
     for argv, expected in steps:
-        code, cli_line, error, out = cli_and_cell(shell, project, argv, capsys)
+        code, cli_line, error, _out = cli_and_cell(shell, project, argv, capsys)
         assert code != 0 and type(error) is expected, (argv, code, error)
         assert getattr(error, "exit_code", 2) == code, argv  # IPython's UsageError: the CLI's 2
         assert without_prog(str(error)) == without_prog(cli_line) and "\n" not in str(error), (argv, cli_line, error)
@@ -598,9 +598,8 @@ def test_widget_progress_is_closed_when_the_run_fails(project: ProjectDir, monke
     pytest.importorskip("ipywidgets")
     made: list[progress_module.WidgetProgress] = []
     monkeypatch.setattr(progress_module.WidgetProgress, "close", lambda self: made.append(self))
-    with pytest.raises(RuntimeError):
-        with progress_module.notebook_progress("widget") as bar:
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), progress_module.notebook_progress("widget") as bar:
+        raise RuntimeError("boom")
     assert made == [bar]
     with progress_module.notebook_progress("none") as nothing:
         assert nothing is None

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # `harness` stays importable under any --import-mode
-from harness import FLAVORS, Target  # noqa: E402
+from harness import FLAVORS, Target
 
 
 @pytest.fixture

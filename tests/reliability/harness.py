@@ -14,9 +14,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 from unittest.mock import patch
 
 from projects import ProjectDir, Result
@@ -44,8 +45,8 @@ class Flavor:
 
 _MYSQL_SESSIONS = ("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID() "
                    "AND INFO LIKE :pattern")
-_MYSQL = dict(sleep="DO SLEEP((SELECT seconds FROM nap))", pattern="%SLEEP((SELECT seconds%", sessions=_MYSQL_SESSIONS,
-              terminate="KILL {id}")
+_MYSQL = {"sleep": "DO SLEEP((SELECT seconds FROM nap))", "pattern": "%SLEEP((SELECT seconds%", "sessions": _MYSQL_SESSIONS,
+          "terminate": "KILL {id}"}
 FLAVORS = {
     "postgresql": Flavor(
         "postgresql", "pg_url", sleep="SELECT pg_sleep((SELECT seconds FROM nap))", pattern="%pg_sleep((SELECT seconds%",

@@ -18,7 +18,7 @@ from backend_params import IN_PROCESS, backends
 from harness import DEADLINE, FLAVORS, WAITING, Target, wait_for
 
 from dbwarden_nb.backends import get_backend
-from dbwarden_nb.migrations.runner import RunResult, Runner
+from dbwarden_nb.migrations.runner import Runner, RunResult
 
 PROCESSES = 8
 MIGRATIONS = 3

@@ -250,7 +250,7 @@ def assert_inert(obj: object, texts: list[str], plain_texts: list[str] | None = 
     bundle = obj._repr_mimebundle_()  # type: ignore[attr-defined]
     page, plain = bundle["text/html"], bundle["text/plain"]
     assert "<script" not in page.lower() and "<img" not in page.lower()
-    assert not re.search(r"<[^>]*\son\w+\s*=", page, re.I), "an on* attribute in a tag"
+    assert not re.search(r"<[^>]*\son\w+\s*=", page, re.IGNORECASE), "an on* attribute in a tag"
     parser = _Inspector()
     parser.feed(page)
     parser.close()
@@ -301,7 +301,7 @@ def check_reports(project: ProjectDir, d: Dialect) -> None:
 # -------------------------------------------------------------------------------------------------- round trip
 
 
-def connect(kind: str, url: str):  # noqa: ANN201 - the backend's Connection
+def connect(kind: str, url: str):  # -> the backend's Connection
     from dbwarden_nb.backends import get_backend
     from dbwarden_nb.config import sqlalchemy_url
 
@@ -395,18 +395,18 @@ REFUSALS: dict[str, list[tuple[str, str, str]]] = {
          "t = sa.Table('t', Base.metadata, sa.Column('id', sa.Integer, primary_key=True), comment='party 🎉')",
          "comment of table 't'"),
         ("default with an emoji (stored as '?')",
-         "t = sa.Table('t', Base.metadata, sa.Column('id', sa.Integer, primary_key=True), "
-         "sa.Column('a', sa.String(9), server_default='🎉'), mysql_charset='utf8mb4')",
+         ("t = sa.Table('t', Base.metadata, sa.Column('id', sa.Integer, primary_key=True), "
+          "sa.Column('a', sa.String(9), server_default='🎉'), mysql_charset='utf8mb4')"),
          "default of column 'a' of table 't'"),
         ("check with an emoji (MariaDB stores '????')",
-         "t = sa.Table('t', Base.metadata, sa.Column('id', sa.Integer, primary_key=True), "
-         "sa.CheckConstraint(\"id <> '🎉'\", name='ck'), mysql_charset='utf8mb4')",
+         ("t = sa.Table('t', Base.metadata, sa.Column('id', sa.Integer, primary_key=True), "
+          "sa.CheckConstraint(\"id <> '🎉'\", name='ck'), mysql_charset='utf8mb4')"),
          "check constraint 'ck' of table 't'"),
     ],
     "clickhouse": [
         ("table name of 250 characters (the server's file-name limit)",
-         "from clickhouse_connect.cc_sqlalchemy.ddl import tableengine as engines\n"
-         f"t = sa.Table({'t' * 250!r}, Base.metadata, sa.Column('id', sa.Integer), engines.MergeTree(order_by='id'))",
+         ("from clickhouse_connect.cc_sqlalchemy.ddl import tableengine as engines\n"
+          f"t = sa.Table({'t' * 250!r}, Base.metadata, sa.Column('id', sa.Integer), engines.MergeTree(order_by='id'))"),
          "t" * 250),
     ],
 }

@@ -26,8 +26,8 @@ import pytest
 import servers
 from backend_params import backends
 from projects import ProjectDir
-from test_bad_input import AGE, USERS, run_in
 from sqlalchemy.engine import make_url
+from test_bad_input import AGE, USERS, run_in
 
 import dbwarden_nb as dw
 from dbwarden_nb.commands import BY_NAME, document
@@ -235,7 +235,7 @@ def run_commands(w: Witness, project: ProjectDir) -> None:
 def run_failing_statement(w: Witness, project: ProjectDir) -> None:
     """A migration whose statement fails, in text, JSON and -v."""
     w.cli(project.root, "new", "broken")
-    broken = sorted((project.root / "migrations" / "primary").glob("*_broken.sql"))[-1]
+    broken = max((project.root / "migrations" / "primary").glob("*_broken.sql"))
     broken.write_text(broken.read_text().replace("-- rollback", "INSERT INTO no_such_table VALUES (1);\n-- rollback"))
     for flags in ([], ["--json"], ["-v"]):
         code, _, err = w.cli(project.root, *flags, "migrate", "--force")

@@ -108,3 +108,19 @@ def test_keys() -> None:
 def test_plural() -> None:
     assert [plural(k, n) for k, n in (("function", 1), ("policy", 2), ("index", 3), ("key", 2))] == [
         "1 function", "2 policies", "3 indexes", "2 keys"]
+
+
+@pytest.mark.parametrize("value", [
+    {"b": [1, 2.5, -0.0, 10**30, None, True, False, "é\n\"\\\u2028\x00"], "a": {}, "c": [], "d": {"z": [[], {}], "ä": ()}},
+    [("x", "y"), ["a"], [1, "a"]], "plain", 3, None,
+    {1: "int key"}, {"x": float("nan")}, {"x": float("-inf")}, [True, 1], {"k": {"n": 1.5e-300}},
+])
+def test_file_form_is_the_standard_librarys_indented_json(value: object) -> None:
+    from dbwarden_nb.schema import _indented_json
+
+    assert _indented_json(value) == json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False)
+
+
+def test_snapshot_file_form_is_unchanged() -> None:
+    snap = rich()
+    assert snap.to_json() == json.dumps(snap.to_dict(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"

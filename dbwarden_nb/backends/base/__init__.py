@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import BackendError, ConfigError, MigrationError
-from ...operations import Operation, Plan
-from ...schema import Snapshot
-from .connection import Connection, ConnectionProtocol  # noqa: F401 (the protocol's home)
+from ...operations import Constraint, Operation, Plan
+from ...schema import Index, Snapshot
+from .connection import Connection, ConnectionProtocol, Pipeline  # noqa: F401 (the protocol's home)
 from .render import Renderer
 from .translation import TranslationRules
 
@@ -80,7 +81,7 @@ def _named_parts(snap: Snapshot) -> Iterator[tuple[str, str, bool]]:
             yield f"comment of column {c.name!r} of {where}", c.comment or "", False
             yield f"default of column {c.name!r} of {where}", c.default or "", False
             yield f"expression of column {c.name!r} of {where}", c.computed.expression if c.computed else "", False
-        constraints = [("primary key", t.primary_key)] if t.primary_key else []
+        constraints: list[tuple[str, Constraint | Index]] = [("primary key", t.primary_key)] if t.primary_key else []
         constraints += [("foreign key", k) for k in t.foreign_keys] + [("unique constraint", u) for u in t.uniques]
         constraints += [("check constraint", k) for k in t.checks] + [("index", i) for i in t.indexes]
         for kind, obj in constraints:
@@ -464,12 +465,18 @@ class Backend(Renderer):
 
     # -- planning and rendering ---------------------------------------------------------------------
 
-    def plan(self, old: Snapshot, new: Snapshot, renames: Any = None, rebuild: Sequence[str] = ()) -> Plan:
-        """The plan from ``old`` to ``new`` on this engine: diffed, adapted to what it can run, each step assessed."""
+    def plan(self, old: Snapshot, new: Snapshot, renames: Any = None, rebuild: Sequence[str] = (),
+             refuse: bool = True) -> Plan:
+        """The plan from ``old`` to ``new`` on this engine: diffed, adapted to what it can run, refused in one line
+        when a step is one the engine cannot run (its ``unsupported`` table), each step assessed. ``refuse=False``:
+        the differences only, never run (what migrate reports when the database differs from its target)."""
         from ...differ import diff
 
         plan = diff(old, new, renames, forward_references=self.supports_forward_references)
-        return self.assessed(self.adapt(plan.replace(rebuild=tuple(rebuild)), old, new))
+        adapted = self.adapt(plan.replace(rebuild=tuple(rebuild)), old, new)
+        if refuse:
+            self.refuse_unsupported(adapted)
+        return self.assessed(adapted)
 
     def assessed(self, plan: Plan, undoing: bool = False) -> Plan:
         """``plan`` with each step's assessment for this engine (severity by effect, data checks, locks);
@@ -627,6 +634,21 @@ class Backend(Renderer):
 
     def before_commit(self, conn: Connection) -> None:
         """Called inside the last transaction of a migration; raise to roll it back."""
+
+    @contextmanager
+    def pipeline(self, conn: Connection) -> Iterator[Pipeline]:
+        """Send statements of the transaction ``conn`` has open without waiting for each result, where the driver
+        can; here each runs as it is sent."""
+        yield Pipeline(conn)
+
+    def lock_capacity(self, conn: Connection) -> int | None:
+        """How many locks the server's lock table holds for all sessions, where a transaction can run out of them
+        (None: no such limit)."""
+        return None
+
+    def locks_held(self, conn: Connection) -> int:
+        """The locks this session's transaction holds in that table."""
+        return 0
 
     def failure(self, exc: BaseException, sql: str) -> MigrationError:
         """A one-line error for a failed statement."""

@@ -11,6 +11,7 @@ so such a step needs ``--force`` only when some row is at fault, and a narrowing
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,7 @@ _CONSTANT = re.compile(r"\(*(?:'(?:[^']|'')*'|-?\d+(?:\.\d+)?|true|false)\)*(?::
                        re.IGNORECASE)
 
 
-def type_shape(spelled: str, families: dict[str, tuple[str, int | None]]) -> TypeShape:
+def type_shape(spelled: str, families: Mapping[str, tuple[str, int | None]]) -> TypeShape:
     """The shape of a canonical type spelling; ``families`` maps base names to (family, implied length)."""
     text = spelled.lower().strip()
     m = _PARAMS.search(text)
@@ -246,8 +247,8 @@ class Assessor:
             check = self.narrowing(op, old, new)
             if check is None:  # the engine does not enforce the bound (SQLite): nothing to lose
                 return "INFO", f"{op.old.type} -> {op.new.type}: {self.backend.name} does not enforce the bound", None, []
-            return ("CRITICAL", f"{op.old.type} -> {op.new.type} is narrower: rows whose values do not fit stop the "
-                                "migration (they are counted first, never cut or rounded)",
+            return ("CRITICAL", (f"{op.old.type} -> {op.new.type} is narrower: rows whose values do not fit stop the "
+                                 "migration (they are counted first, never cut or rounded)"),
                     f"values of {name} wider than {op.old.type} cannot come back", [check])
         return None
 

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Any, ContextManager, Iterator, Mapping, Protocol
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, suppress
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ...errors import BackendError
 
 if TYPE_CHECKING:
+    from typing import Self
+
     import sqlalchemy as sa
 
     from . import Backend
@@ -22,7 +25,7 @@ class ConnectionProtocol(Protocol):
 
     def execute(self, sql: str) -> None: ...
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]: ...
-    def transaction(self) -> ContextManager[None]: ...
+    def transaction(self) -> AbstractContextManager[None]: ...
     def execute_autocommit(self, sql: str) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
@@ -62,6 +65,7 @@ class Connection:
     def _raw(self, sql: str) -> list[tuple[Any, ...]]:
         self._alive()
         dbapi = self._conn.connection.dbapi_connection
+        assert dbapi is not None, "a connection that is not lost has its DBAPI connection"
         cursor = dbapi.cursor()
         try:
             cursor.execute(sql)
@@ -73,7 +77,7 @@ class Connection:
         except Exception as exc:
             if self.backend.interrupted(exc):  # the driver stopped the statement for a Ctrl-C (the connection lives)
                 raise KeyboardInterrupt from None
-            self._lost = self._lost or self.engine.dialect.is_disconnect(exc, dbapi, cursor)
+            self._lost = self._lost or self.engine.dialect.is_disconnect(exc, dbapi, cursor)  # type: ignore[arg-type]  # any error
             raise
         finally:
             with suppress(Exception):
@@ -172,7 +176,7 @@ class Connection:
             return
         try:
             rollback()
-        except Exception:
+        except Exception:  # noqa: BLE001  a failed rollback: the connection is gone
             self._lost = True
 
     def close(self) -> None:
@@ -180,13 +184,41 @@ class Connection:
         if self.lost:  # closing would try to roll back on the dead session first
             try:
                 self._conn.invalidate()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110  closing a broken connection: nothing left to tell
                 pass
         self._conn.close()
         self.engine.dispose()
 
-    def __enter__(self) -> Connection:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class PipelineFailure(Exception):
+    """The statement sent ``position``-th (from 0) since the last sync failed with ``error`` (what ``execute`` would
+    have raised); none sent after it ran."""
+
+    def __init__(self, position: int, error: BaseException):
+        super().__init__(str(error))
+        self.position, self.error = position, error
+
+
+class Pipeline:
+    """Statements of the open transaction sent in order; :meth:`sync` waits until all sent have run. This one runs
+    each as it is sent (a backend whose driver can send without waiting has its own, ``Backend.pipeline``)."""
+
+    def __init__(self, conn: ConnectionProtocol):
+        self.conn = conn
+        self.sent = 0
+
+    def send(self, sql: str) -> None:
+        try:
+            self.conn.execute(sql)
+        except Exception as exc:  # noqa: BLE001 (any driver error: the pipeline names the statement that failed)
+            raise PipelineFailure(self.sent, exc) from None
+        self.sent += 1
+
+    def sync(self) -> None:
+        self.sent = 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 
 def top_level(text: str, backslash: bool = False, brackets: str = "([") -> Iterator[int]:

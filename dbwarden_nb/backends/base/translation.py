@@ -4,8 +4,10 @@ spellings — its type table and the type shapes only it has — and the rules t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Mapping
+from typing import ClassVar
+
 
 @dataclass(frozen=True)
 class TypeRule:
@@ -48,7 +50,7 @@ class TypeResult:
     checks: tuple[str, ...] = ()  # a domain's checks, VALUE standing for the column
 
 
-_STRING = re.compile(r"'((?:[^'\\]|''|\\.)*)'", re.S)
+_STRING = re.compile(r"'((?:[^'\\]|''|\\.)*)'", re.DOTALL)
 
 
 def string_values(text: str, backslash: bool) -> tuple[str, ...]:

@@ -10,12 +10,13 @@ Canonical snapshot of a table (what introspection reports and model normalizatio
 - ``Table.options``: ``engine`` (name and arguments, e.g. ``ReplacingMergeTree(ver)``), ``order_by``,
   ``primary_key`` (only when given apart from ORDER BY), ``partition_by``, ``sample_by``, ``ttl``,
   ``settings`` (explicit ones; the implicit ``index_granularity = 8192`` is left out) and ``projections``
-  (name → query). A table has no constraints here: no primary key, foreign keys or uniques.
+  (name → query). Its one kind of constraint is a named ``CHECK`` (``Table.checks``, read from the CREATE statement
+  the server prints): no primary key, foreign keys or uniques.
 - Skip indexes are ``Index`` objects with one expression element and ``options`` ``type`` and ``granularity``; the
   ones the server makes itself (``add_minmax_index_for_*_columns`` settings) are implied by the setting, not listed.
 - Dictionaries are tables with ``options["dictionary"]`` (see ``dictionary.py``).
 - Not managed, and listed in ``Snapshot.unmanaged``: user-defined SQL functions (global to the server), table
-  constraints, materialized views that keep their rows in an inner table, and whatever the server shows with a
+  ``ASSUME`` constraints (optimizer hints), materialized views that keep their rows in an inner table, and whatever the server shows with a
   credential masked (``'[HIDDEN]'``), which could not be written back.
 
 Models (documented in ``docs``/README): clickhouse-connect's SQLAlchemy types (``clickhouse_connect.
@@ -32,12 +33,17 @@ default does not.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from ...errors import FailedAfterEffect, MigrationError
 from ...operations import AddColumn, AlterColumn, AlterTable, DropColumn, Operation, Plan, RenameColumn
 from ...schema import Snapshot
 from ..base import Backend, TranslationRules
+from ..base.render import DOMAIN_KINDS, ENUM_KINDS, NO_DOMAINS, OBJECT_KINDS, SEQUENCE_KINDS, Unsupported, refusing
+from .catalog import ClickHouseCatalog
+from .codegen import ClickHouseCodegen
+from .connection import ClickHouseConnecting
 from .dictionary import (
     ATTRIBUTE_OPTIONS,
     DICTIONARY,
@@ -46,11 +52,8 @@ from .dictionary import (
 )
 from .engine import _keys
 from .lock import ClickHouseLocking
-from .connection import ClickHouseConnecting
-from .catalog import ClickHouseCatalog
-from .render import ClickHouseRendering
-from .codegen import ClickHouseCodegen
 from .model import ClickHouseModel
+from .render import ClickHouseRendering
 from .translation import ClickHouseTranslation
 
 MUTATION_FAILED = "341"  # UNFINISHED: an ALTER's mutation failed after its definition change was made
@@ -63,6 +66,15 @@ class ClickHouseBackend(ClickHouseModel, ClickHouseCodegen, ClickHouseRendering,
     supports_comments: ClassVar[bool] = True
     new_not_null_fill: ClassVar[str | None] = "the default value of its type (0, an empty string, the epoch)"
     normalizes_on_server: ClassVar[bool] = True
+    # what the engine has no statement for, refused when a plan is made (base/render.py); what ALTER TABLE cannot
+    # change depends on the values (ORDER BY may grow by new columns) and is refused by render_alter_table
+    unsupported: ClassVar[Unsupported] = {
+        **refusing(ENUM_KINDS, "enums are column types here (Enum8('a' = 1)), not schema objects"),
+        **refusing(SEQUENCE_KINDS, "ClickHouse has no sequences"),
+        **refusing(DOMAIN_KINDS, NO_DOMAINS),
+        **refusing(OBJECT_KINDS, "ClickHouse has no triggers or routines (SQL functions are global to the server, "
+                                 "not managed)"),
+    }
     option_keys: ClassVar[Sequence[str]] = ("ephemeral", "projections", "type", "granularity", DICTIONARY, *ATTRIBUTE_OPTIONS)
 
     def __init__(self, cluster: str | None = None):
@@ -82,6 +94,11 @@ class ClickHouseBackend(ClickHouseModel, ClickHouseCodegen, ClickHouseRendering,
         from clickhouse_connect.cc_sqlalchemy.dialect import ClickHouseDialect
 
         return ClickHouseDialect()
+
+    def assessor(self, undoing: bool = False) -> Any:
+        from .assess import ClickHouseAssessor
+
+        return ClickHouseAssessor(self, undoing)
 
     # -- models -------------------------------------------------------------------------------------
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from ...schema import Column, Computed, Index, IndexElement, Snapshot, Table, View
+from ...schema import Check, Column, Computed, Index, IndexElement, Snapshot, Table, View
+from ..base import Mixin
 from ..base.sqltext import doubled_quotes
 from .dictionary import (
     hides_a_credential,
@@ -14,13 +16,12 @@ from .dictionary import (
 from .engine import (
     _materialized_target,
     _unwrap,
-    constraint_names,
     parse_column_ttls,
     parse_engine_full,
     split_nullable,
+    table_constraints,
     unquote_name,
 )
-from ..base import Mixin
 
 # user-defined SQL functions: global to the server, listed as not managed in every database's snapshot
 UDF_QUERY = "SELECT name FROM system.functions WHERE origin = 'SQLUserDefined' ORDER BY name"
@@ -70,9 +71,14 @@ class ClickHouseCatalog(Mixin):
                 opts = parse_engine_full(engine_full) if engine_full else {"engine": engine}
                 if name in projections:
                     opts["projections"] = projections[name]
+                constraints = table_constraints(create)
+                checks = tuple(Check(c, expr) for c, kind, expr in constraints if kind == "CHECK")
                 out_tables.append(Table(name, None, tuple(self._column(r, ttls.get(r[0])) for r in columns.get(name, [])),
-                                        indexes=tuple(indexes.get(name, ())), comment=comment or None, options=opts))
-                unmanaged.setdefault("constraint", []).extend(f"{c} on {name}" for c in constraint_names(create))
+                                        indexes=tuple(indexes.get(name, ())), checks=checks, comment=comment or None,
+                                        options=opts))
+                # an ASSUME is a hint to the optimizer, which no model can declare: listed, never dropped
+                unmanaged.setdefault("constraint", []).extend(f"{c} on {name}" for c, kind, _ in constraints
+                                                               if kind != "CHECK")
             if reason is not None:
                 unmanaged.setdefault(reason[0], []).append(f"{name} ({reason[1]})")
         return Snapshot.of(self.name, out_tables, views, server_version=self.server_version(conn),

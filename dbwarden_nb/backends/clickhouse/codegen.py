@@ -6,13 +6,13 @@ import re
 from typing import Any
 
 from ...schema import Column, Index, Table
+from ..base import Mixin
 from .dictionary import (
     ATTRIBUTE_OPTIONS,
     DICTIONARY,
     is_dictionary,
 )
 from .engine import ENGINE_CLAUSES, _split_top
-from ..base import Mixin
 
 CH_PYTHON_TYPES = {
     "String": "str", "FixedString": "str", "Enum8": "str", "Enum16": "str", "Bool": "bool", "UUID": "uuid.UUID",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, unquote
 
 from ...errors import BackendError, ConfigError
@@ -18,7 +19,7 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://(.*)", re.DOTALL)
 _HOST_PORT = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|(?P<host>[^:]*))(?::(?P<port>.*))?", re.DOTALL)
 
 
-def parse_clickhouse_url(url: str, *, root: Path | None = None) -> dict[str, object]:
+def parse_clickhouse_url(url: str, *, root: Path | None = None) -> dict[str, Any]:
     """Split a ClickHouse URL into clickhouse-connect arguments.
 
     ``clickhouse://user:password@host:8123/db`` (HTTP), ``clickhouses://…`` (HTTPS, default port 8443),
@@ -43,16 +44,16 @@ def parse_clickhouse_url(url: str, *, root: Path | None = None) -> dict[str, obj
         path = unquote(target) or None
         if path is not None and root is not None and not Path(path).is_absolute():
             path = os.path.normpath(root / path)
-        return dict(
-            interface="chdb",
-            host=None,
-            port=None,
-            username=None,
-            password=None,
-            database=database,
-            path=path,
-            secure=False,
-        )
+        return {
+            "interface": "chdb",
+            "host": None,
+            "port": None,
+            "username": None,
+            "password": None,
+            "database": database,
+            "path": path,
+            "secure": False,
+        }
     secure = scheme == "clickhouses"
     userinfo, at, server = target.rpartition("@")  # the last "@": see config._userinfo_password
     username, _, password = userinfo.partition(":")
@@ -61,16 +62,16 @@ def parse_clickhouse_url(url: str, *, root: Path | None = None) -> dict[str, obj
     port = address.group("port") if address else None
     if address is None or (port is not None and not port.isdigit()):
         raise ConfigError(f"{mask_url(url)!r}: invalid host or port {host_port!r}")
-    return dict(
-        interface="https" if secure else "http",
-        host=address.group("ipv6") or address.group("host") or "localhost",
-        port=int(port) if port else (8443 if secure else 8123),
-        username=unquote(username) if at and username else "default",
-        password=unquote(password) if at else "",
-        database=unquote(path_database) or database,
-        path=None,
-        secure=secure,
-    )
+    return {
+        "interface": "https" if secure else "http",
+        "host": address.group("ipv6") or address.group("host") or "localhost",
+        "port": int(port) if port else (8443 if secure else 8123),
+        "username": unquote(username) if at and username else "default",
+        "password": unquote(password) if at else "",
+        "database": unquote(path_database) or database,
+        "path": None,
+        "secure": secure,
+    }
 
 
 class ClickHouseConnection:
@@ -100,7 +101,7 @@ class ClickHouseConnection:
         if params:
             sql = re.sub(r"(?<![:\w]):(\w+)", lambda m: str(format_query_value(params[m.group(1)]))
                          if m.group(1) in params else m.group(0), sql)
-        if re.match(r"\s*(SELECT|WITH|SHOW|DESCRIBE|EXISTS)\b", sql, re.I):
+        if re.match(r"\s*(SELECT|WITH|SHOW|DESCRIBE|EXISTS)\b", sql, re.IGNORECASE):
             return [tuple(r) for r in self.client.query(sql).result_rows]
         self.client.command(sql)
         return []
@@ -132,7 +133,7 @@ class ClickHouseConnection:
         if not self._shared:
             self.client.close()
 
-    def __enter__(self) -> ClickHouseConnection:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -140,6 +141,8 @@ class ClickHouseConnection:
 
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from . import ClickHouseBackend
 
 
@@ -165,14 +168,14 @@ class ClickHouseConnecting(Mixin):
                 if not args["path"]:
                     raise ConfigError(f"{masked}: chdb:// needs a data directory (chdb:///absolute/path)")
                 client = get_chdb_client(str(args["path"]), str(args["database"] or "default"))
-                return ClickHouseConnection(self, client, masked, shared=True)
+                return ClickHouseConnection(cast("ClickHouseBackend", self), client, masked, shared=True)  # its only class
             client = clickhouse_connect.get_client(
                 interface=args["interface"], host=args["host"], port=args["port"], username=args["username"],
                 password=args["password"], database=args["database"] or "default", secure=args["secure"])
-            return ClickHouseConnection(self, client, masked, shared=False)
+            return ClickHouseConnection(cast("ClickHouseBackend", self), client, masked, shared=False)
         except (BackendError, ConfigError):
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  the driver's error, as one masked line
             raise ConfigError(f"cannot connect to {masked}: {mask_text(str(exc).splitlines()[0], [url])}") from None
 
     def server_version(self, conn: Any) -> str:

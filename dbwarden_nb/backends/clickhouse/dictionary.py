@@ -21,8 +21,9 @@ dictionaries are listed as not managed, and models that declare a password are r
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import BackendError
 from ...operations import CreateTable, DropTable, Operation, RenameTable
@@ -31,7 +32,8 @@ from ..base.sqltext import split_top_level, top_level_words
 from .engine import column_list, full_type, split_column_name, split_nullable, unquote_name
 
 if TYPE_CHECKING:
-    from . import ClickHouseBackend
+    from .model import ClickHouseModel
+    from .render import ClickHouseRendering
 
 # clickhouse.py imports this module: the helpers taken from it are imported where they are used
 
@@ -123,7 +125,7 @@ def hides_a_credential(create_query: str) -> bool:
 # -- models -----------------------------------------------------------------------------------------
 
 
-def model_dictionary(backend: ClickHouseBackend, ex: Any, table: Any) -> Table:
+def model_dictionary(backend: ClickHouseModel, ex: Any, table: Any) -> Table:
     """The dictionary a model ``Table`` declares, as SQLAlchemy spells it (the server normalizes it after)."""
     declared = table.info["dbwarden"][DICTIONARY] or {}
     where = f"dictionary {table.name}"
@@ -150,7 +152,7 @@ def model_dictionary(backend: ClickHouseBackend, ex: Any, table: Any) -> Table:
                  comment=table.comment, options={DICTIONARY: definition})
 
 
-def _model_attribute(backend: ClickHouseBackend, ex: Any, table: Any, col: Any) -> Column:
+def _model_attribute(backend: ClickHouseModel, ex: Any, table: Any, col: Any) -> Column:
     column = backend._model_column(ex, table, col)
     if column.computed is not None or column.comment or column.options:
         raise BackendError(f"attribute {col.name} of dictionary {table.name}: a dictionary attribute has a type, a "
@@ -175,7 +177,7 @@ def _names_a_password(source: str) -> bool:
 # -- rendering --------------------------------------------------------------------------------------
 
 
-def dictionary_sql(backend: ClickHouseBackend, d: Table, replace: bool = False) -> str:
+def dictionary_sql(backend: ClickHouseRendering, d: Table, replace: bool = False) -> str:
     definition = d.options[DICTIONARY]
     attributes = []
     for c in d.columns:

@@ -4,7 +4,8 @@ snapshot facts, and the engine clauses written back; names and types as the serv
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ...schema import Column
 from ..base.sqltext import (
@@ -145,12 +146,17 @@ def parse_column_ttls(create_query: str) -> dict[str, str]:
 _NAME = r"(?:`(?:[^`\\]|``|\\.)*`|[^\s.`(]+)"  # a name as the server prints it: in backticks, or bare
 
 
-def constraint_names(create_query: str) -> list[str]:
-    """The names of a table's constraints (``CONSTRAINT c CHECK …`` / ``ASSUME …``), which the snapshot does not carry."""
+def table_constraints(create_query: str) -> list[tuple[str, str, str]]:
+    """A table's constraints as the server prints them in its CREATE statement: (name, ``CHECK`` or ``ASSUME``,
+    expression) for each ``CONSTRAINT c CHECK …`` / ``CONSTRAINT c ASSUME …``."""
     listed = column_list(create_query)
     parts = _split_top(listed[0]) if listed else []
     named = [split_column_name(p.removeprefix("CONSTRAINT ")) for p in parts if p.startswith("CONSTRAINT ")]
-    return [n[0] for n in named if n is not None]
+    out = []
+    for name, rest in (n for n in named if n is not None):
+        kind, _, expression = rest.partition(" ")
+        out.append((name, kind.upper(), expression.strip()))
+    return out
 
 
 def _materialized_target(create_query: str) -> str | None:

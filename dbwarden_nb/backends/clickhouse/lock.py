@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...migrations.lock import LOCK_NAME, Lock, LockStatus, lease_seconds, lost_lease
 from ..base import Mixin
@@ -100,9 +100,12 @@ class ClickHouseLeaseLock(Lock):
 class ClickHouseLocking(Mixin):
     """ClickHouse's migration lock: a lease in a table of its own (no transactions, no session locks): the lowest live token holds it."""
 
+    if TYPE_CHECKING:  # from ClickHouseRendering
+        def _on_cluster(self) -> str: ...
+
     def lock_ddl(self) -> list[str]:
-        return [f"CREATE TABLE IF NOT EXISTS {self.quote(self.lock_table)}{self._on_cluster()} (name String, owner String, "
-                "token UInt64, acquired_at Float64, expires_at Float64) ENGINE = MergeTree ORDER BY (name, token)"]
+        return [(f"CREATE TABLE IF NOT EXISTS {self.quote(self.lock_table)}{self._on_cluster()} (name String, owner String, "
+                 "token UInt64, acquired_at Float64, expires_at Float64) ENGINE = MergeTree ORDER BY (name, token)")]
 
     def lock(self, conn: Any) -> Lock:
         return ClickHouseLeaseLock(conn)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ...errors import BackendError
-from ...schema import Column, Computed, Index, IndexElement, Snapshot, Table, View
+from ...schema import Check, Column, Computed, Index, IndexElement, Snapshot, Table, View
+from ..base import Mixin
 from ..base.sqltext import collapse_spaces
 from .dictionary import (
     declares_dictionary,
@@ -16,7 +18,6 @@ from .dictionary import (
     model_dictionary,
 )
 from .engine import parse_engine_full, split_nullable
-from ..base import Mixin
 
 # generic SQLAlchemy spellings → ClickHouse types (the server reads them as these aliases)
 GENERIC_TYPES = {
@@ -35,6 +36,9 @@ def _views_in_order(snap: Snapshot) -> list[View]:
 
 class ClickHouseModel(Mixin):
     """The model side: SQLAlchemy tables (clickhouse-connect's types and engines) to snapshot facts, normalized through a scratch database."""
+
+    if TYPE_CHECKING:  # from ClickHouseRendering
+        def column_reference(self, name: str) -> str: ...
 
     def canonical_type(self, spelled: str) -> str:
         text = collapse_spaces(spelled)
@@ -73,7 +77,24 @@ class ClickHouseModel(Mixin):
             indexes.append(Index(ix.name, (IndexElement(expression=expr),),
                                  options={"type": ixinfo["type"], "granularity": int(ixinfo.get("granularity", 1))}))
         return Table(table.name, None, tuple(self._model_column(ex, table, c) for c in table.columns),
-                     indexes=tuple(indexes), comment=table.comment, options=opts)
+                     indexes=tuple(indexes), checks=self._model_checks(ex, table), comment=table.comment, options=opts)
+
+    @staticmethod
+    def _model_checks(ex: Any, table: Any) -> tuple[Check, ...]:
+        """The table's CheckConstraints, a column's included (ClickHouse has table constraints only); each needs a
+        name, which ClickHouse requires and dbwarden drops it by."""
+        import sqlalchemy as sa
+
+        found = [c for c in table.constraints if isinstance(c, sa.CheckConstraint)]
+        found += [c for col in table.columns for c in col.constraints
+                  if isinstance(c, sa.CheckConstraint) and c not in table.constraints]
+        checks = []
+        for c in found:
+            if not isinstance(c.name, str) or not c.name:
+                raise BackendError(f"check constraint {ex.expression(c.sqltext)!r} of table {table.name}: a ClickHouse "
+                                   "constraint needs a name: sa.CheckConstraint(..., name='...')")
+            checks.append(Check(c.name, ex.expression(c.sqltext)))
+        return tuple(checks)
 
     def _model_column(self, ex: Any, table: Any, col: Any) -> Column:
         spelled = ex.type(col)
@@ -82,7 +103,7 @@ class ClickHouseModel(Mixin):
                                "length); declare String() or FixedString(n) instead of dropping the width")
         type_, nullable = split_nullable(spelled)
         nullable = nullable or col._user_defined_nullable is True
-        kw = col.dialect_options["clickhousedb"] if "clickhousedb" in col.dialect_options else {}
+        kw = col.dialect_options.get("clickhousedb", {})
         info = dict(col.info.get("dbwarden") or {})
         opts: dict[str, Any] = {}
         codec = kw.get("codec")
@@ -134,6 +155,6 @@ class ClickHouseModel(Mixin):
     def _scratch_run(conn: Any, sql: str, what: str) -> None:
         try:
             conn.execute(sql)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  the server's error, as one line
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise BackendError(f"the server rejects the model of {what}: {reason[:300]}") from None

@@ -8,7 +8,8 @@ from typing import Any
 
 from ...errors import BackendError
 from ...migrations.files import Statement
-from ...schema import Column, Index, Table, View
+from ...schema import Check, Column, Index, Table, View
+from ..base import Mixin
 from .dictionary import (
     CreateDictionary,
     DropDictionary,
@@ -17,7 +18,6 @@ from .dictionary import (
     is_dictionary,
 )
 from .engine import _keys, engine_clauses, full_type
-from ..base import Mixin
 
 # what ALTER TABLE cannot change in place
 FIXED_OPTIONS = {"engine": "the engine", "partition_by": "PARTITION BY", "primary_key": "the PRIMARY KEY"}
@@ -36,6 +36,8 @@ def _rebuild_hint(table: str) -> str:
 
 class ClickHouseRendering(Mixin):
     """Rendering: render_<kind> for what ClickHouse runs (ON CLUSTER where a cluster is named), and the SQL pieces they share."""
+
+    cluster: str | None  # set by ClickHouseBackend.__init__
 
     def quote(self, name: str) -> str:
         """`name` with backslashes escaped and backticks doubled (not backslash-escaped, so the migration file
@@ -78,8 +80,12 @@ class ClickHouseRendering(Mixin):
         return (f"INDEX {self.quote(ix.name or '')} {ix.elements[0].expression} TYPE {ix.options['type']} "
                 f"GRANULARITY {ix.options.get('granularity', 1)}")
 
+    def check_sql(self, check: Check) -> str:
+        return f"CONSTRAINT {self.quote(check.name or '')} CHECK {check.expression}"
+
     def render_create_table_sql(self, t: Table) -> str:
         items = [self.column_sql(c) for c in t.columns] + [self.index_sql(i) for i in t.indexes]
+        items += [self.check_sql(k) for k in t.checks]
         items += [f"PROJECTION {self.quote(n)} ({q})" for n, q in sorted((t.options.get("projections") or {}).items())]
         sql = f"CREATE TABLE {self.quote(t.name)}{self._on_cluster()} (\n    " + ",\n    ".join(items) + "\n) "
         sql += engine_clauses(t.options)
@@ -150,6 +156,16 @@ class ClickHouseRendering(Mixin):
 
     def render_drop_index(self, op: Any) -> list[str]:
         return [f"{self._alter(op.parent.name)} DROP INDEX {self.quote(op.index.name or '')}"]
+
+    def render_add_constraint(self, op: Any) -> list[str]:
+        """A CHECK (the one constraint a ClickHouse snapshot holds); the server checks it on inserts from then on,
+        never on the rows already there."""
+        if not isinstance(op.constraint, Check):
+            return self.cannot(op)
+        return [f"{self._alter(op.parent.name)} ADD {self.check_sql(op.constraint)}"]
+
+    def render_drop_constraint(self, op: Any) -> list[str]:
+        return [f"{self._alter(op.parent.name)} DROP CONSTRAINT {self.quote(op.constraint.name or '')}"]
 
     def render_create_view(self, op: Any) -> list[str]:
         return [self.render_create_view_sql(op.view)]
@@ -224,7 +240,7 @@ class ClickHouseRendering(Mixin):
         return [
             self.render_create_table_sql(op.new.replace(name=new_name)),
             f"INSERT INTO {self.quote(new_name)} ({cols}) SELECT {cols} FROM {self.quote(op.old.name)}",
-            f"RENAME TABLE {self.quote(op.old.name)} TO {self.quote(old_name)}, "
-            f"{self.quote(new_name)} TO {self.quote(op.new.name)}{self._on_cluster()}",
+            (f"RENAME TABLE {self.quote(op.old.name)} TO {self.quote(old_name)}, "
+             f"{self.quote(new_name)} TO {self.quote(op.new.name)}{self._on_cluster()}"),
             f"DROP TABLE {self.quote(old_name)}{self._on_cluster()} SYNC",
         ]

@@ -3,10 +3,27 @@ their names, time zones on DateTime, and Decimal32..256(S) as Decimal(P, S)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Callable, ClassVar, Mapping
+from typing import ClassVar
 
-from ..base.translation import BIG_UNSIGNED, DATETIME, DATETIME_TZ, INTEGER, JSON, NUMERIC, REAL, TEXT, TranslationRules, TypeResult, TypeRule, UUID, lossy, rules, string_values
+from ..base.translation import (
+    BIG_UNSIGNED,
+    DATETIME,
+    DATETIME_TZ,
+    INTEGER,
+    JSON,
+    NUMERIC,
+    REAL,
+    TEXT,
+    UUID,
+    TranslationRules,
+    TypeResult,
+    TypeRule,
+    lossy,
+    rules,
+    string_values,
+)
 
 TYPES: dict[str, TypeRule] = {
     **rules("Int8,Int16,Int32,Int64,UInt8,UInt16,UInt32", INTEGER),

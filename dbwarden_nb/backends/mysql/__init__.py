@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, ContextManager, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 
 from ...errors import BackendError
 from ...operations import (
@@ -31,14 +32,14 @@ from ...operations import (
 )
 from ...schema import Column, PrimaryKey, Snapshot, Table, Unique
 from ..base import Backend, Connection, TranslationRules
-from .catalog import CatalogReader
+from ..base.render import DOMAIN_KINDS, ENUM_KINDS, NO_DOMAINS, NO_REBUILDS, SEQUENCE_KINDS, Unsupported, refusing
+from .catalog import CatalogReader, MySQLCatalog
+from .codegen import INTEGER_TYPES, MySQLCodegen
+from .connection import MySQLConnecting
 from .generated import regenerate_columns
 from .lock import MySQLLocking
-from .connection import MySQLConnecting
-from .catalog import MySQLCatalog
-from .render import MySQLRendering, STRING_TYPES
-from .codegen import INTEGER_TYPES, MySQLCodegen
 from .model import MySQLModel
+from .render import STRING_TYPES, MySQLRendering
 from .translation import MySQLTranslation
 
 if TYPE_CHECKING:
@@ -90,6 +91,13 @@ class MySQLBackend(MySQLModel, MySQLCodegen, MySQLRendering, MySQLCatalog, MySQL
     # a column drawing from a sa.Sequence takes its values from it, not from AUTO_INCREMENT (MariaDB has sequences)
     sequence_owns_counter: ClassVar[bool] = False
     drop_check: ClassVar[str] = "CHECK"
+    # what the engine has no statement for, refused when a plan is made (base/render.py)
+    unsupported: ClassVar[Unsupported] = {
+        **refusing(ENUM_KINDS, "enums are column types here (ENUM('a', 'b')), not schema objects"),
+        **refusing(SEQUENCE_KINDS, "MySQL has no sequences (AUTO_INCREMENT numbers the rows)"),
+        **refusing(DOMAIN_KINDS, NO_DOMAINS),
+        "rebuild_table": NO_REBUILDS,
+    }
     session_init: ClassVar[str] = "SET SESSION information_schema_stats_expiry = 0"
 
     # -- connecting ---------------------------------------------------------------------------------
@@ -204,11 +212,11 @@ class MySQLBackend(MySQLModel, MySQLCodegen, MySQLRendering, MySQLCatalog, MySQL
 
     # -- verify -------------------------------------------------------------------------------------
 
-    def scratch_copy(self, url: str) -> ContextManager[Connection]:  # type: ignore[override]
+    def scratch_copy(self, url: str) -> AbstractContextManager[Connection]:  # type: ignore[override]
         """A scratch database with the live schema recreated in it (DDL is not transactional here)."""
         return self._scratch(url, "dbwarden_verify", self.introspect)
 
-    def scratch_empty(self, url: str) -> ContextManager[Connection]:  # type: ignore[override]
+    def scratch_empty(self, url: str) -> AbstractContextManager[Connection]:  # type: ignore[override]
         return self._scratch(url, "dbwarden_scratch", lambda conn: self.empty())
 
     @contextmanager
@@ -221,13 +229,13 @@ class MySQLBackend(MySQLModel, MySQLCodegen, MySQLRendering, MySQLCatalog, MySQL
             conn.close()
 
 
-def _is_key(op: Operation, adding: bool) -> bool:
+def _is_key(op: Operation, adding: bool) -> TypeGuard[AddConstraint | DropConstraint | CreateIndex | DropIndex]:
     if isinstance(op, (AddConstraint, DropConstraint)):
         return isinstance(op, AddConstraint if adding else DropConstraint) and isinstance(op.constraint, (PrimaryKey, Unique))
     return isinstance(op, CreateIndex if adding else DropIndex)
 
 
-def _key_columns(op: Operation) -> tuple[str, ...]:
+def _key_columns(op: AddConstraint | DropConstraint | CreateIndex | DropIndex) -> tuple[str, ...]:
     return op.constraint.columns if isinstance(op, (AddConstraint, DropConstraint)) else op.index.columns  # type: ignore[union-attr]
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import SnapshotError
 from ...schema import (
@@ -32,7 +33,6 @@ from ...schema import (
 )
 from ..base import Connection, Mixin
 from ..base.sqltext import collapse_spaces
-
 
 if TYPE_CHECKING:
     from ..base import Connection
@@ -92,15 +92,14 @@ SELECT TABLE_NAME, PARTITION_NAME, PARTITION_METHOD, PARTITION_EXPRESSION, PARTI
 # What the database holds that a snapshot does not carry, as (kind, name): listed by snapshot and generate-models.
 # Grants are per table and grantee (one row per privilege in the catalog).
 UNMANAGED = """
-SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = :schema
-UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES
+SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES
  WHERE ROUTINE_SCHEMA = :schema AND ROUTINE_TYPE NOT IN ('FUNCTION', 'PROCEDURE')
 UNION ALL SELECT DISTINCT 'table grant', CONCAT(GRANTEE, ' on ', TABLE_NAME) FROM information_schema.TABLE_PRIVILEGES
  WHERE TABLE_SCHEMA = :schema
 """
 
-# Triggers, functions and procedures (their text is read with SHOW CREATE: CatalogReader.programmable) and the
-# parameter types that tell routines apart in their keys
+# Triggers, functions, procedures and events (their text is read with SHOW CREATE: CatalogReader.programmable)
+# and the parameter types that tell routines apart in their keys
 TRIGGERS = """
 SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = :schema
  ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER
@@ -109,6 +108,7 @@ ROUTINES = """
 SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES
  WHERE ROUTINE_SCHEMA = :schema AND ROUTINE_TYPE IN ('FUNCTION', 'PROCEDURE')
 """
+EVENTS = "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = :schema ORDER BY EVENT_NAME"
 PARAMETERS = """
 SELECT SPECIFIC_NAME, ROUTINE_TYPE, DTD_IDENTIFIER
   FROM information_schema.PARAMETERS WHERE SPECIFIC_SCHEMA = :schema AND ORDINAL_POSITION > 0
@@ -118,13 +118,14 @@ SELECT SPECIFIC_NAME, ROUTINE_TYPE, DTD_IDENTIFIER
 NUMERIC_TYPES = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double", "year", "bit"})
 BINARY_TYPES = frozenset({"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"})
 _INTRODUCER = re.compile(r"(?<![\w`$])_(?!binary')[a-z][a-z0-9]*(?=')")
-_BACKSLASH = re.compile(r"\\(.)", re.S)
+_BACKSLASH = re.compile(r"\\(.)", re.DOTALL)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "b": "\b", "Z": "\x1a"}  # MySQL's string escapes
 _HEX = re.compile(r"0x(?:[0-9A-Fa-f]{2})*")
-_CURRENT_TIMESTAMP = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", re.I)
-_ON_UPDATE = re.compile(r"on update (\S+)", re.I)
+_CURRENT_TIMESTAMP = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", re.IGNORECASE)
+_ON_UPDATE = re.compile(r"on update (\S+)", re.IGNORECASE)
 _SEQ_DEFAULTS_UP = {"start": 1, "increment": 1, "minvalue": 1, "maxvalue": 9223372036854775806, "cache": 1000, "cycle": False}
-_SEQ_DEFAULTS_DOWN = {"start": -1, "increment": -1, "minvalue": -9223372036854775807, "maxvalue": -1, "cache": 1000,
+# a descending sequence keeps its increment: left out, it would read as the ascending default
+_SEQ_DEFAULTS_DOWN = {"start": -1, "increment": None, "minvalue": -9223372036854775807, "maxvalue": -1, "cache": 1000,
                       "cycle": False}
 
 
@@ -161,12 +162,19 @@ def strip_introducers(text: str) -> str:
     return _INTRODUCER.sub("", text)
 
 
-def sequence_options(start: int, increment: int, minvalue: int, maxvalue: int, cache: int, cycle: bool) -> dict[str, Any]:
+def sequence_options(start: int, increment: int, minvalue: int, maxvalue: int, cache: int, cycle: int) -> dict[str, Any]:
     """MariaDB sequence parameters with the server's defaults left out."""
     defaults = _SEQ_DEFAULTS_UP if increment > 0 else _SEQ_DEFAULTS_DOWN
     opts = {"start": start, "increment": increment, "minvalue": minvalue, "maxvalue": maxvalue, "cache": cache,
             "cycle": bool(cycle)}
     return {k: v for k, v in opts.items() if v != defaults[k]}
+
+
+def sequence_values(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Every parameter of a MariaDB sequence, the ones ``sequence_options`` left out filled in with the defaults of
+    its direction."""
+    increment = options.get("increment", 1)
+    return {**(_SEQ_DEFAULTS_UP if increment > 0 else _SEQ_DEFAULTS_DOWN), **options, "increment": increment}
 
 
 class CatalogReader:
@@ -253,6 +261,7 @@ class CatalogReader:
         for kind, name in self.query(UNMANAGED):
             unmanaged[str(kind)].append(str(name))
         objects = self.programmable(self.query(TRIGGERS), self.query(ROUTINES), self.query(PARAMETERS))
+        objects += self.events([name for (name,) in self.query(EVENTS)])
 
         by_table: dict[str, dict[str, list[tuple[Any, ...]]]] = defaultdict(lambda: defaultdict(list))
         for kind, rows in (("columns", columns), ("stats", stats), ("fks", fks), ("checks", checks), ("parts", partitions)):
@@ -279,8 +288,7 @@ class CatalogReader:
         """Triggers, functions and procedures as written (``SHOW CREATE``: the server keeps each statement's text,
         which is what its dumps print), from what follows the name on. One query per object: the catalog tables
         hold neither a parameter list nor a trigger as written."""
-        q = lambda n: "`" + str(n).replace("`", "``") + "`"  # noqa: E731
-        where = q(self.schema)
+        q, where = _q, _q(self.schema)
         out = []
         for name, table in triggers:
             text = self.conn.query(f"SHOW CREATE TRIGGER {where}.{q(name)}")[0][2]
@@ -297,12 +305,21 @@ class CatalogReader:
                                     {"arguments": ", ".join(params[(name, kind)])}))
         return out
 
+    def events(self, names: list[str]) -> list[SchemaObject]:
+        """Events as the server prints them (``SHOW CREATE EVENT``, one query each as for routines): the schedule
+        with the STARTS the server gave one created without it, completion, status, comment and body."""
+        out = []
+        for name in names:
+            text = self.conn.query(f"SHOW CREATE EVENT {_q(self.schema)}.{_q(name)}")[0][3]
+            out.append(SchemaObject("event", name, None, _after_name(text, "EVENT")))
+        return out
+
     def sequences(self, names: list[str]) -> dict[str, dict[str, Any]]:
         """MariaDB sequences: one UNION query over all of them (a sequence is a one-row table)."""
         if not names:
             return {}
-        q = lambda n: "`" + n.replace("`", "``") + "`"  # noqa: E731
-        lit = lambda n: "'" + n.replace("\\", "\\\\").replace("'", "''") + "'"  # noqa: E731
+        q = lambda n: "`" + n.replace("`", "``") + "`"
+        lit = lambda n: "'" + n.replace("\\", "\\\\").replace("'", "''") + "'"
         sql = " UNION ALL ".join(
             f"SELECT {lit(n)}, start_value, increment, minimum_value, maximum_value, cache_size, cycle_option "
             f"FROM {q(self.schema)}.{q(n)}" for n in sorted(names))
@@ -425,7 +442,7 @@ class CatalogReader:
                 options["ignored"] = True
             unique = not first[2]
             if unique and not options and all(e.is_plain for e in elements):
-                uniques.append(Unique(name, tuple(e.column for e in elements)))
+                uniques.append(Unique(name, tuple(e.column_name for e in elements)))
             else:
                 indexes.append(Index(name, tuple(elements), unique, None, options))
         indexes, fks = implicit_fk_indexes(indexes, fks)
@@ -482,19 +499,28 @@ _HEAD = r"CREATE\s+(?:DEFINER\s*=\s*(?:`(?:[^`]|``)*`|'[^']*'|\S+?)(?:@(?:`(?:[^
 _NAME = r"\s+(?:`(?:[^`]|``)*`|[^\s(`]+)(?:\.(?:`(?:[^`]|``)*`|[^\s(`]+))?\s*"
 
 
+def _q(name: Any) -> str:
+    return "`" + str(name).replace("`", "``") + "`"
+
+
 def _after_name(text: str, kind: str) -> str:
     """What follows ``CREATE [DEFINER=…] KIND name`` in a statement as the server shows it."""
-    head = re.match(_HEAD + kind + _NAME, text, re.I)
+    head = re.match(_HEAD + kind + _NAME, text, re.IGNORECASE)
     return text[head.end():] if head else text
 
 
 class MySQLCatalog(Mixin):
     """Introspection: the catalog reader (MariaDB's subclass where the backend names it) over a live connection."""
 
+    catalog_reader: ClassVar[type[CatalogReader]]  # the backend class's
+
+    if TYPE_CHECKING:  # from MySQLConnecting
+        def version_tuple(self, conn: Connection) -> tuple[int, ...]: ...
+
     def reader(self, conn: Connection, schema: str) -> CatalogReader:
         return self.catalog_reader(conn, schema, self.version_tuple(conn), self.internal_tables,
                                    self.canonical_fk_action)
 
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
-        schema = (schemas or [None])[0] or self.default_schema(conn)
+        schema = (schemas[0] if schemas else None) or self.default_schema(conn)
         return self.reader(conn, str(schema)).read(self.name, self.server_version(conn))

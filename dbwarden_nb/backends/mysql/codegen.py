@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ...schema import Check, Column, ForeignKey, Index, Table
 from ..base import Mixin
-
+from ..base.options import option_info, option_kwargs
+from .options import TABLE_OPTIONS
 
 INTEGER_TYPES = ("tinyint", "smallint", "mediumint", "int", "bigint")
-_COLUMN_TYPE = re.compile(r"^(?P<base>[a-z]+)(?:\((?P<params>.*)\))?(?P<unsigned> unsigned)?(?P<zerofill> zerofill)?$", re.S)
+_COLUMN_TYPE = re.compile(r"^(?P<base>[a-z]+)(?:\((?P<params>.*)\))?(?P<unsigned> unsigned)?(?P<zerofill> zerofill)?$", re.DOTALL)
 
 
 def split_values(params: str) -> list[str]:
@@ -101,19 +103,11 @@ class MySQLCodegen(Mixin):
         return {k: column.options[k] for k in ("invisible", "srid") if k in column.options}
 
     def table_info(self, table: Table) -> dict[str, Any]:
-        return {k: table.options[k] for k in ("partition_definitions", "system_versioning") if k in table.options}
+        return option_info(TABLE_OPTIONS, table.options)
 
     def table_kwargs(self, table: Table) -> dict[str, str]:
         o = table.options
-        kwargs: dict[str, str] = {}
-        for key, kw in (("engine", "mysql_engine"), ("collation", "mysql_collate"), ("row_format", "mysql_row_format"),
-                        ("partition_by", "mysql_partition_by")):
-            if o.get(key):
-                kwargs[kw] = repr(o[key])
-        if o.get("auto_increment"):
-            kwargs["mysql_auto_increment"] = repr(str(o["auto_increment"]))
-        if o.get("partitions"):
-            kwargs["mysql_partitions"] = repr(str(o["partitions"]))
+        kwargs = option_kwargs(TABLE_OPTIONS, o, "mysql")
         for key, value in sorted((o.get("create_options") or {}).items()):
             kwargs[f"mysql_{key}"] = repr(value)
         return kwargs

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..base import Connection, Mixin
 
@@ -17,6 +17,8 @@ INTEGER_OPTIONS = ("connect_timeout", "read_timeout", "write_timeout", "client_f
 
 class MySQLConnecting(Mixin):
     """Connecting to MySQL and MariaDB through PyMySQL: engine options, the server's version, the default database."""
+
+    session_init: ClassVar[str]  # the backend class's (MySQL's and MariaDB's differ)
 
     def create_engine(self, url: str) -> sa.Engine:
         from sqlalchemy import create_engine

@@ -78,8 +78,9 @@ def regenerate_columns(ops: list[Operation]) -> list[Operation]:
             out.append(op)
             continue
         touched = {_name(o) for o in ops if o.table == op.table and isinstance(o, (CreateIndex, DropIndex, AddConstraint, DropConstraint))}
+        keys: list[Index | Unique] = [*op.parent.indexes, *op.parent.uniques]
         covering = [] if in_place(op.old, op.new) else [
-            k for k in (*op.parent.indexes, *op.parent.uniques)
+            k for k in keys
             if op.new.name in k.columns and k.name not in touched and k.name is not None]
         out.append(RegenerateColumn(op.parent, op.old, op.new, tuple(covering)))
     for drop in [o for o in out if isinstance(o, DropColumn)]:  # a dropped column may use one that is re-added

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ...errors import LockError
 from ...migrations.lock import Lock, LockStatus
@@ -24,7 +25,7 @@ class GetLock(Lock):
         if not self.try_acquire():  # else the server waits for it
             if on_wait is not None:
                 on_wait()
-            got = self.conn.query("SELECT GET_LOCK(:n, :t)", {"n": self.name, "t": max(0, int(round(timeout)))})[0][0]
+            got = self.conn.query("SELECT GET_LOCK(:n, :t)", {"n": self.name, "t": max(0, round(timeout))})[0][0]
             if got != 1:
                 self.timed_out(timeout)
         self.held = True
@@ -48,7 +49,7 @@ class GetLock(Lock):
         row = self._holder()
         if row is None:
             return LockStatus(False, kind="get_lock")
-        cid, user, host, db, seconds = row
+        cid, user, host, _db, seconds = row
         mine = self.conn.query("SELECT CONNECTION_ID()")[0][0] == cid
         who = f"connection {cid}" + (f" ({user}@{host}" + (f", for {seconds}s" if seconds is not None else "") + ")" if user else "")
         return LockStatus(True, who + (" — this session" if mine else ""), kind="get_lock")
@@ -59,7 +60,7 @@ class GetLock(Lock):
         if row is not None:
             try:
                 self.conn.query(f"KILL {int(row[0])}")
-            except Exception as exc:  # permission: say so instead of pretending
+            except Exception as exc:  # noqa: BLE001  permission: say so instead of pretending
                 raise LockError(f"cannot end the connection holding the migration lock ({row[0]}): {exc}") from None
         return before
 

@@ -8,14 +8,16 @@ no functional indexes, invisible indexes or SRID attributes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ...operations import CreateSequence, DropSequence
+from ...operations import AlterSequence, CreateSequence, DropSequence
 from ...schema import Check, Column
+from ..base.render import SEQUENCE_KINDS, Unsupported
 from . import LOCK_WAITS, MySQLBackend
-from .model import DEFAULT_WIDTHS
 from .catalog import CatalogReader
+from .model import DEFAULT_WIDTHS
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -25,6 +27,10 @@ MARIADB_CHECKS = """
 SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE, 'YES', LEVEL
   FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = :schema
 """
+
+# sequence parameters and their words, in the order CREATE and ALTER SEQUENCE write them
+_SEQUENCE_WORDS = (("start", "START WITH"), ("increment", "INCREMENT BY"), ("minvalue", "MINVALUE"),
+                   ("maxvalue", "MAXVALUE"), ("cache", "CACHE"))
 
 
 class MariaDBCatalogReader(CatalogReader):
@@ -70,6 +76,7 @@ class MariaDBBackend(MySQLBackend):
     dialect_name: ClassVar[str] = "mariadb"
     catalog_reader: ClassVar[type[CatalogReader]] = MariaDBCatalogReader
     sequence_owns_counter: ClassVar[bool] = True
+    unsupported: ClassVar[Unsupported] = {k: v for k, v in MySQLBackend.unsupported.items() if k not in SEQUENCE_KINDS}
     timeout_variables: ClassVar[Mapping[str, tuple[tuple[str, str], ...]]] = {
         "lock_timeout": LOCK_WAITS, "statement_timeout": (("max_statement_time", "s"),)}  # DDL included
     drop_check: ClassVar[str] = "CONSTRAINT"
@@ -134,11 +141,21 @@ class MariaDBBackend(MySQLBackend):
     def render_create_sequence(self, op: CreateSequence) -> list[str]:
         o = op.options
         sql = f"CREATE SEQUENCE {self.qkey(op.name)}"
-        for key, word in (("start", "START WITH"), ("increment", "INCREMENT BY"), ("minvalue", "MINVALUE"),
-                          ("maxvalue", "MAXVALUE"), ("cache", "CACHE")):
+        for key, word in _SEQUENCE_WORDS:
             if key in o:
                 sql += f" {word} {int(o[key])}"
         return [sql + (" CYCLE" if o.get("cycle") else "")]
+
+    def render_alter_sequence(self, op: AlterSequence) -> list[str]:
+        """ALTER SEQUENCE with each parameter that changes (one left out of the snapshot is the server's default
+        for the sequence's direction); START WITH sets where a RESTART would begin, not the next value."""
+        from .catalog import sequence_values
+
+        old, new = sequence_values(op.old), sequence_values(op.new)
+        parts = [f"{word} {int(new[key])}" for key, word in _SEQUENCE_WORDS if old[key] != new[key]]
+        if old["cycle"] != new["cycle"]:
+            parts.append("CYCLE" if new["cycle"] else "NOCYCLE")
+        return [f"ALTER SEQUENCE {self.qkey(op.name)} {' '.join(parts)}"] if parts else []
 
     def render_drop_sequence(self, op: DropSequence) -> list[str]:
         return [f"DROP SEQUENCE {self.qkey(op.name)}"]

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ...schema import PrimaryKey, Snapshot, Table
+from ...schema import PrimaryKey, SchemaObject, Snapshot, Table
 from ..base import Connection, Mixin
+from ..base.options import model_options
 from .codegen import INTEGER_TYPES
+from .options import NOT_CREATE_OPTIONS, PREFIXES, TABLE_OPTIONS
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     import sqlalchemy as sa
 
 # SQLAlchemy's compiled type names → the server's COLUMN_TYPE base names (the offline path; online the
@@ -22,19 +28,16 @@ TYPE_NAMES = {
 DEFAULT_PARAMS = {"decimal": "10,0", "bit": "1", "char": "1", "binary": "1"}
 DEFAULT_WIDTHS = {"tinyint": (4, 3), "smallint": (6, 5), "mediumint": (9, 8), "int": (11, 10), "bigint": (20, 20)}  # (signed, unsigned)
 _SPELLED = re.compile(r"^(?P<base>[A-Za-z][A-Za-z ]*?)\s*(?:\((?P<params>.*)\))?(?P<flags>(?:\s+(?:UNSIGNED|SIGNED|ZEROFILL))*)"
-                      r"(?P<tail>(?:\s+(?:CHARACTER SET|CHARSET|COLLATE)\s+\S+|\s+BINARY|\s+ASCII|\s+UNICODE)*)\s*$", re.I | re.S)
-_TIMESTAMP_WORDS = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\s*(\d*)\s*\))?$", re.I)
-
-# Table keyword arguments SQLAlchemy passes through as ``mysql_<key>`` and where the snapshot keeps them.
-TABLE_KWARGS = {"engine": "engine", "collate": "collation", "charset": "charset", "default_charset": "charset",
-                "character_set": "charset", "row_format": "row_format", "auto_increment": "auto_increment",
-                "partition_by": "partition_by", "partitions": "partitions"}
-NOT_CREATE_OPTIONS = {"comment", "subpartition_by", "subpartitions", "with_parser", "length", "prefix", "using",
-                      "ops", "default collate", "data_directory", "index_directory"}
-
+                      r"(?P<tail>(?:\s+(?:CHARACTER SET|CHARSET|COLLATE)\s+\S+|\s+BINARY|\s+ASCII|\s+UNICODE)*)\s*$", re.IGNORECASE | re.DOTALL)
+_TIMESTAMP_WORDS = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\s*(\d*)\s*\))?$", re.IGNORECASE)
 
 class MySQLModel(Mixin):
     """The model side: SQLAlchemy tables to snapshot facts in the server's spelling, and normalization through a scratch database."""
+
+    sequence_owns_counter: ClassVar[bool]  # the backend class's (MySQL's and MariaDB's differ)
+
+    if TYPE_CHECKING:  # from MySQLBackend
+        def scratch_database(self, conn: Connection, prefix: str, snapshot: Snapshot) -> AbstractContextManager[str]: ...
 
     def canonical_type(self, spelled: str) -> str:
         """SQLAlchemy's spelling → the server's COLUMN_TYPE (offline; online the server decides)."""
@@ -115,25 +118,10 @@ class MySQLModel(Mixin):
         return computed.persisted is True  # unspecified is VIRTUAL here
 
     def table_options(self, table: sa.Table) -> dict[str, Any]:
-        info = dict(table.info.get("dbwarden") or {})
-        options: dict[str, Any] = {}
-        create: dict[str, str] = {}
-        for key, value in table.kwargs.items():
-            prefix, _, option = key.partition("_")
-            if prefix not in ("mysql", "mariadb") or value is None:
-                continue
-            option = option.lower()
-            if option in TABLE_KWARGS:
-                target = TABLE_KWARGS[option]
-                options[target] = (int(value) if target in ("auto_increment", "partitions") else
-                                   str(value).upper() if target == "row_format" else str(value))
-            elif option not in NOT_CREATE_OPTIONS:
-                create[option] = str(value)
+        options, rest = model_options(TABLE_OPTIONS, table.kwargs, table.info.get("dbwarden") or {}, PREFIXES)
+        create = {k: str(v) for k, v in rest.items() if k not in NOT_CREATE_OPTIONS}
         if create:
             options["create_options"] = create
-        for key in ("partition_definitions", "system_versioning"):
-            if key in info:
-                options[key] = info[key]
         return options
 
     def index_options(self, index: sa.Index) -> dict[str, Any]:
@@ -176,4 +164,18 @@ class MySQLModel(Mixin):
             return raw
         with self.scratch_database(conn, "dbwarden_scratch", raw) as scratch:
             snap = self.introspect(conn, [scratch])
-        return snap.replace(server_version=raw.server_version)
+        return snap.replace(server_version=raw.server_version, objects=_starts_as_declared(snap.objects, raw.objects))
+
+
+def _starts_as_declared(objects: Mapping[str, SchemaObject], declared: Mapping[str, SchemaObject]) -> dict[str, SchemaObject]:
+    """The normalized objects, an event declared without a STARTS time without the one the scratch database gave
+    it: its creation time (or, for ``STARTS CURRENT_TIMESTAMP + INTERVAL …``, a time computed from it), which would
+    change each time the models are normalized (differ.same_object compares without it)."""
+    from ...differ import without_starts
+
+    def starts(obj: SchemaObject | None) -> bool:
+        return obj is None or re.search(r"\bSTARTS\s*'", re.split(r"\bDO\b", obj.definition, maxsplit=1, flags=re.IGNORECASE)[0],
+                                        re.IGNORECASE) is not None
+
+    return {k: o if o.kind != "event" or starts(declared.get(k)) else replace(o, definition=without_starts(o.definition))
+            for k, o in objects.items()}

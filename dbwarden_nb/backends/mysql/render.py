@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from ...errors import BackendError
 from ...operations import (
@@ -32,14 +33,13 @@ from ...schema import (
     Unique,
     split_key,
 )
-from .generated import RegenerateColumn
 from ..base import Mixin
-
+from .generated import RegenerateColumn
 
 STRING_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"})
 _LITERAL = re.compile(r"^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|'([^'\\]|''|\\.)*'|[bBxX]'[0-9a-fA-F]*'|0x[0-9a-fA-F]+|NULL|TRUE|FALSE)$",
-                      re.I | re.S)
-_CURRENT_TIMESTAMP = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", re.I)
+                      re.IGNORECASE | re.DOTALL)
+_CURRENT_TIMESTAMP = re.compile(r"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", re.IGNORECASE)
 # what a create option is set to when the model no longer has it
 CREATE_OPTION_RESETS = {"key_block_size": "0", "checksum": "0", "delay_key_write": "0", "min_rows": "0", "max_rows": "0",
                         "avg_row_length": "0"}
@@ -47,6 +47,9 @@ CREATE_OPTION_RESETS = {"key_block_size": "0", "checksum": "0", "delay_key_write
 
 class MySQLRendering(Mixin):
     """Rendering: render_<kind> for the operations MySQL runs, and the SQL pieces they share."""
+
+    online_index_kinds: ClassVar[tuple[str, ...]]  # the backend class's flags (MySQL's and MariaDB's differ)
+    drop_check: ClassVar[str]
 
     def literal(self, value: str) -> str:
         return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
@@ -212,8 +215,8 @@ class MySQLRendering(Mixin):
         ix = op.index
         kind = self.index_kind(ix)
         online = " ALGORITHM=INPLACE LOCK=NONE" if self.builds_online(op) else ""
-        return [f"CREATE {kind + ' ' if kind else ''}INDEX {self.quote(ix.name or '')} ON {self.q(op.parent)} "
-                f"{self.index_body(ix)}{self.index_tail(ix)}{online}"]
+        return [(f"CREATE {kind + ' ' if kind else ''}INDEX {self.quote(ix.name or '')} ON {self.q(op.parent)} "
+                 f"{self.index_body(ix)}{self.index_tail(ix)}{online}")]
 
     def builds_online(self, op: CreateIndex) -> bool:
         """InnoDB builds an index of plain columns while writes go on; asked for explicitly, the server refuses to
@@ -312,9 +315,9 @@ class MySQLRendering(Mixin):
 
     def render_create_object(self, op: CreateObject) -> list[str]:
         obj = op.object
-        if obj.kind not in ("trigger", "function", "procedure"):
+        if obj.kind not in ("trigger", "function", "procedure", "event"):
             raise BackendError(f"{self.name} cannot create a {obj.kind} ({obj.key})")
-        return [f"CREATE {obj.kind.upper()} {self.quote(obj.name)}{'' if obj.kind != 'trigger' else ' '}{obj.definition}"]
+        return [f"CREATE {obj.kind.upper()} {self.quote(obj.name)}{' ' if obj.kind in ('trigger', 'event') else ''}{obj.definition}"]
 
     def render_drop_object(self, op: DropObject) -> list[str]:
         return [f"DROP {op.object.kind.upper()} {self.quote(op.object.name)}"]

@@ -3,9 +3,27 @@
 
 from __future__ import annotations
 
-from typing import Callable, ClassVar, Mapping
+from collections.abc import Callable, Mapping
+from typing import ClassVar
 
-from ..base.translation import BLOB, CHAR, DATETIME, INTEGER, JSON, NUMERIC, REAL, TEXT, TIME, UUID, VARCHAR, lossy, rules, TranslationRules, TypeResult, TypeRule
+from ..base.translation import (
+    BLOB,
+    CHAR,
+    DATETIME,
+    INTEGER,
+    JSON,
+    NUMERIC,
+    REAL,
+    TEXT,
+    TIME,
+    UUID,
+    VARCHAR,
+    TranslationRules,
+    TypeResult,
+    TypeRule,
+    lossy,
+    rules,
+)
 
 TYPES: dict[str, TypeRule] = {
     **rules("tinyint,smallint,mediumint,int,integer,bigint", INTEGER),

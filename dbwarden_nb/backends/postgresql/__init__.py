@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, ClassVar, Iterator, Mapping
+from typing import Any, ClassVar
 
 from ...errors import BackendError, MigrationError
 from ...operations import (
@@ -28,17 +29,16 @@ from ...operations import (
     Operation,
     Plan,
 )
-from ...schema import (Check, ForeignKey, Snapshot, Table, Unique)
+from ...schema import Check, ForeignKey, Snapshot, Table, Unique
 from ..base import Backend, Connection, TranslationRules
-from .catalog import implicit_name
-from .render import PostgreSQLRendering
-from .lock import PostgreSQLLocking
-from .connection import PostgreSQLConnecting
-from .catalog import PostgreSQLCatalog
+from ..base.render import NO_REBUILDS, Unsupported
+from .catalog import PostgreSQLCatalog, implicit_name
 from .codegen import PostgreSQLCodegen
+from .connection import PostgreSQLConnecting
+from .lock import PostgreSQLLocking
 from .model import PG_TYPE_CANDIDATES, PostgreSQLModel
+from .render import PostgreSQLRendering
 from .translation import PostgreSQLTranslation
-
 
 PG_PYTHON_TYPES = {
     "integer": "int", "bigint": "int", "smallint": "int", "character varying": "str", "character": "str", "text": "str",
@@ -67,6 +67,14 @@ class PostgreSQLBackend(PostgreSQLModel, PostgreSQLCodegen, PostgreSQLCatalog, P
     normalizes_on_server: ClassVar[bool] = True
     views_pin_columns: ClassVar[bool] = True
     default_schema_name: ClassVar[str] = "public"
+    # what no ALTER statement changes, refused when a plan is made (base/render.py)
+    unsupported: ClassVar[Unsupported] = {
+        **{("alter_table", key): "changing it needs a table rebuild (a new table, the rows copied): write a manual "
+                                 "migration" for key in ("partition_by", "partition_of", "partition_bound")},
+        **{("alter_domain", key): "ALTER DOMAIN cannot change it: write a manual migration (a new domain, the "
+                                  "columns moved to it)" for key in ("type", "collation")},
+        "rebuild_table": NO_REBUILDS,
+    }
 
     # -- planning ---------------------------------------------------------------------------------
 
@@ -116,7 +124,7 @@ class PostgreSQLBackend(PostgreSQLModel, PostgreSQLCodegen, PostgreSQLCatalog, P
 
     def failure(self, exc: BaseException, sql: str) -> MigrationError:
         error = super().failure(exc, sql)
-        if re.match(r"\s*CREATE (UNIQUE )?INDEX CONCURRENTLY", sql, re.I):
+        if re.match(r"\s*CREATE (UNIQUE )?INDEX CONCURRENTLY", sql, re.IGNORECASE):
             return MigrationError(f"{error}; a concurrent build that fails leaves its index behind, INVALID: drop it "
                                   "(DROP INDEX CONCURRENTLY) before running migrate again")
         return error
@@ -134,11 +142,11 @@ class PostgreSQLBackend(PostgreSQLModel, PostgreSQLCodegen, PostgreSQLCatalog, P
         out: list[Operation] = []
         for op in plan:
             unique = isinstance(op, AddConstraint) and isinstance(op.constraint, Unique) and bool(op.constraint.name)
-            if (isinstance(op, (CreateIndex, DropIndex)) or unique) and self.concurrent_indexes and existing(op):
+            if (isinstance(op, (CreateIndex, DropIndex, AddConstraint)) and (unique or not isinstance(op, AddConstraint))
+                    and self.concurrent_indexes and existing(op)):
                 op = replace(op, concurrently=True)
-            elif isinstance(op, AddConstraint) and existing(op) and _validates_apart(op.constraint):
-                op = replace(op, validate_apart=True)
-            elif isinstance(op, AlterColumn) and op.changes == ("nullable",) and not op.new.nullable and existing(op):
+            elif ((isinstance(op, AddConstraint) and existing(op) and _validates_apart(op.constraint))
+                  or (isinstance(op, AlterColumn) and op.changes == ("nullable",) and not op.new.nullable and existing(op))):
                 op = replace(op, validate_apart=True)
             out.append(op)
         return plan.replace(operations=tuple(out))

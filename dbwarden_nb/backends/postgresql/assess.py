@@ -7,12 +7,15 @@ from ...operations import (
     AddConstraint,
     AlterColumn,
     AlterTable,
+    Assessment,
     CreateIndex,
     DropColumn,
     DropConstraint,
     DropIndex,
     Operation,
     RenameColumn,
+    ReplaceObject,
+    used_by,
 )
 from ...schema import ForeignKey
 from ..base.assess import Assessor, TypeShape
@@ -22,6 +25,15 @@ EXCLUSIVE = "ACCESS EXCLUSIVE lock on {table} (reads and writes wait)"
 
 class PostgreSQLAssessor(Assessor):
     rewrite_note = "the table is rewritten under an ACCESS EXCLUSIVE lock"
+
+    def effect(self, op: Operation) -> Assessment | None:
+        if isinstance(op, ReplaceObject) and op.dependents and any(
+                s.sql.startswith(f"DROP {op.old.kind.upper()} ") for s in self.backend.render(op)):
+            # pg_depend holds these (views, defaults, checks, indexes, policies, triggers): DROP refuses
+            return Assessment("CRITICAL", f"{used_by(op.dependents)}: "
+                              "PostgreSQL refuses to drop it while they use it (drop them in the models first, or "
+                              "write this step by hand)")
+        return super().effect(op)
 
     def metadata_only(self, old: TypeShape, new: TypeShape, op: AlterColumn) -> bool:
         """A longer or unbounded string, or more digits before the point at the same scale: no rewrite, no scan."""

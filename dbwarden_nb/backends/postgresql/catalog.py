@@ -8,8 +8,9 @@ pg_get_constraintdef, pg_get_viewdef) is the canonical spelling, on both the liv
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ...schema import (
     Check,
@@ -28,9 +29,8 @@ from ...schema import (
     table_key,
     with_empty_schemas,
 )
-from .connection import _version_text
 from ..base import Mixin
-
+from .connection import _version_text
 
 if TYPE_CHECKING:
     from ..base import Connection
@@ -170,15 +170,15 @@ UNMANAGED = " UNION ALL ".join(f"({q})" for q in (
     "SELECT 'ordered-set aggregate', n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' "
     "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_aggregate a ON a.aggfnoid = p.oid "
     "WHERE n.nspname = ANY(:schemas) AND a.aggkind <> 'n' AND " + _NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid"),
-    "SELECT 'constraint trigger', n.nspname, t.tgname || ' on ' || c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas) AND NOT t.tgisinternal "
-    "AND t.tgconstraint <> 0{trigger_parent}",
-    "SELECT 'replica identity setting', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p') AND c.relreplident NOT IN ('d', 'n')",
-    "SELECT 'text search configuration', n.nspname, c.cfgname FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace "
-    "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_ts_config", oid="c.oid"),
-    "SELECT 'text search dictionary', n.nspname, d.dictname FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace "
-    "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_ts_dict", oid="d.oid"),
+    ("SELECT 'constraint trigger', n.nspname, t.tgname || ' on ' || c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:schemas) AND NOT t.tgisinternal "
+     "AND t.tgconstraint <> 0{trigger_parent}"),
+    ("SELECT 'replica identity setting', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+     "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p') AND c.relreplident NOT IN ('d', 'n')"),
+    "SELECT 'text search parser', n.nspname, p.prsname FROM pg_ts_parser p JOIN pg_namespace n ON n.oid = p.prsnamespace "
+    "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_ts_parser", oid="p.oid"),
+    "SELECT 'text search template', n.nspname, t.tmplname FROM pg_ts_template t JOIN pg_namespace n ON n.oid = t.tmplnamespace "
+    "WHERE n.nspname = ANY(:schemas) AND " + _NOT_EXTENSION.format(catalog="pg_ts_template", oid="t.oid"),
     "SELECT 'operator', n.nspname, o.oprname || '(' || format_type(o.oprleft, NULL) || ', ' || format_type(o.oprright, NULL) || ')' "
     "FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE n.nspname = ANY(:schemas) AND "
     + _NOT_EXTENSION.format(catalog="pg_operator", oid="o.oid"),
@@ -193,18 +193,18 @@ UNMANAGED = " UNION ALL ".join(f"({q})" for q in (
     "OR t.typtype = 'b' AND t.typcategory <> 'A') AND " + _NOT_EXTENSION.format(catalog="pg_type", oid="t.oid"),
     "SELECT 'cast', NULL, format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) FROM pg_cast c "
     "WHERE c.oid >= 16384 AND " + _NOT_EXTENSION.format(catalog="pg_cast", oid="c.oid"),
-    "SELECT 'foreign table', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = ANY(:schemas) AND c.relkind = 'f'",
+    ("SELECT 'foreign table', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+     "WHERE n.nspname = ANY(:schemas) AND c.relkind = 'f'"),
     "SELECT 'foreign server', NULL, s.srvname FROM pg_foreign_server s WHERE "
     + _NOT_EXTENSION.format(catalog="pg_foreign_server", oid="s.oid"),
-    "SELECT 'statistics object', n.nspname, s.stxname FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace "
-    "WHERE n.nspname = ANY(:schemas)",
+    ("SELECT 'statistics object', n.nspname, s.stxname FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace "
+     "WHERE n.nspname = ANY(:schemas)"),
     "SELECT 'event trigger', NULL, e.evtname FROM pg_event_trigger e",
     "SELECT 'publication', NULL, p.pubname FROM pg_publication p",
-    "SELECT 'grant', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relacl IS NOT NULL",
-    "SELECT 'default privilege', n.nspname, pg_get_userbyid(d.defaclrole) || ' ' || d.defaclobjtype::text FROM pg_default_acl d "
-    "LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace",
+    ("SELECT 'grant', n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+     "WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relacl IS NOT NULL"),
+    ("SELECT 'default privilege', n.nspname, pg_get_userbyid(d.defaclrole) || ' ' || d.defaclobjtype::text FROM pg_default_acl d "
+     "LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"),
 ))
 
 SCHEMAS = "SELECT nspname FROM pg_namespace WHERE nspname = ANY(:schemas)"
@@ -269,6 +269,25 @@ SELECT n.nspname, c.relname, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE r.rolnam
  WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND a.grantee <> c.relowner
  GROUP BY 1, 2, 3, 4
 """
+
+# Text-search dictionaries and configurations as pg_dump spells them: the template or parser qualified, a
+# configuration's mappings per token type (in the parser's order), each a list of dictionaries in the order tried
+TEXT_SEARCH = """
+SELECT 'dictionary', n.nspname, d.dictname, quote_ident(tn.nspname) || '.' || quote_ident(t.tmplname),
+       d.dictinitoption, NULL::text[], obj_description(d.oid, 'pg_ts_dict')
+  FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace
+  JOIN pg_ts_template t ON t.oid = d.dicttemplate JOIN pg_namespace tn ON tn.oid = t.tmplnamespace
+ WHERE n.nspname = ANY(:schemas) AND """ + _NOT_EXTENSION.format(catalog="pg_ts_dict", oid="d.oid") + """
+UNION ALL
+SELECT 'configuration', n.nspname, c.cfgname, quote_ident(pn.nspname) || '.' || quote_ident(p.prsname), NULL,
+       (SELECT array_agg(tt.alias || ' ' || m.dicts ORDER BY tt.tokid)
+          FROM (SELECT maptokentype, string_agg(mapdict::regdictionary::text, ', ' ORDER BY mapseqno) AS dicts
+                  FROM pg_ts_config_map WHERE mapcfg = c.oid GROUP BY maptokentype) m
+          JOIN ts_token_type(c.cfgparser) tt ON tt.tokid = m.maptokentype),
+       obj_description(c.oid, 'pg_ts_config')
+  FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+  JOIN pg_ts_parser p ON p.oid = c.cfgparser JOIN pg_namespace pn ON pn.oid = p.prsnamespace
+ WHERE n.nspname = ANY(:schemas) AND """ + _NOT_EXTENSION.format(catalog="pg_ts_config", oid="c.oid")
 
 EXTENSIONS = """
 SELECT x.extname, n.nspname, x.extversion FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
@@ -373,6 +392,11 @@ def policy_definition(permissive: bool, command: str, roles: str | None, using: 
     return " ".join(parts)
 
 
+def comment(text: str | None) -> dict[str, str]:
+    """The ``comment`` option of an object that has one."""
+    return {"comment": text} if text is not None else {}
+
+
 def quote_ident(name: str) -> str:
     """A name quoted as the server's quote_ident quotes it (only where needed)."""
     import re
@@ -443,6 +467,7 @@ class CatalogReader:
             triggers = self.query(TRIGGERS.replace("{trigger_parent}", parent))
             extensions = self.query(EXTENSIONS)
             table_rules = self.query(RULES), self.query(POLICIES), self.query(ROW_SECURITY)
+            text_search = self.query(TEXT_SEARCH)
 
         rel = {r[0]: r for r in relations}
         attnames: dict[int, dict[int, str]] = defaultdict(dict)
@@ -471,10 +496,10 @@ class CatalogReader:
             else:
                 tables.append(self.table(r, cols_of[oid], owned_by, cons_of[oid], attnames, idx_of[oid], elems_of,
                                          index_info, implied))
-        own = {self.key(s[3], s[4]): {"type": s[11], **sequence_options(*s[5:11], s[11]),
+        own = {self.key(s[3], s[4]): {"type": s[11], **sequence_options(*s[5:12]),
                                       "owned_by": [self.key(rel[s[0]][1], rel[s[0]][2]), attnames[s[0]][s[1]]]}
                for s in owned if s[2] == "a" and s[0] in rel and s[1] in attnames.get(s[0], {})}
-        standalone = {self.key(r[0], r[1]): {"type": r[8], **sequence_options(*r[2:8], r[8])} for r in sequences}
+        standalone = {self.key(r[0], r[1]): {"type": r[8], **sequence_options(*r[2:9])} for r in sequences}
         snap = Snapshot.of(
             backend_name, tables, views,
             enums={self.key(s, n): tuple(v) for s, n, v in enums},
@@ -482,7 +507,7 @@ class CatalogReader:
             sequences={**standalone, **{k: v for k, v in own.items() if k not in implied}},
             objects=[SchemaObject("collation", name, self.schema_of(schema), collation_definition(*rest))
                      for schema, name, *rest in collations] + self.programmable(routines, aggregates, triggers, extensions)
-                    + self.table_rules(*table_rules) + self.privileges(grants),
+                    + self.table_rules(*table_rules) + self.privileges(grants) + self.text_search(text_search),
             server_version=server_version,
             unmanaged=self.unmanaged(unmanaged),
         )
@@ -491,9 +516,6 @@ class CatalogReader:
     def programmable(self, routines: list[tuple[Any, ...]], aggregates: list[tuple[Any, ...]],
                      triggers: list[tuple[Any, ...]], extensions: list[tuple[Any, ...]]) -> list[SchemaObject]:
         """Functions, procedures, aggregates, triggers and extensions, each as the server prints it."""
-        def comment(text: str | None) -> dict[str, str]:
-            return {"comment": text} if text is not None else {}
-
         out = [SchemaObject("procedure" if kind == "p" else "function", name, self.schema_of(schema), text.strip(),
                             {"arguments": args, **({"returns": returns} if returns else {}), **comment(note)})
                for schema, name, kind, args, returns, text, note in routines]
@@ -516,6 +538,19 @@ class CatalogReader:
                 for schema, table, name, *rest in policies]
         out += [SchemaObject("row security", table, self.schema_of(schema), "", {"forced": True} if forced else {})
                 for schema, table, forced in row_security]
+        return out
+
+    def text_search(self, rows: list[tuple[Any, ...]]) -> list[SchemaObject]:
+        """Text-search dictionaries (``(TEMPLATE = …, options)``) and configurations (``(PARSER = …)``, mappings)."""
+        out = []
+        for kind, schema, name, source, options, mappings, note in rows:
+            if kind == "dictionary":
+                out.append(SchemaObject("text search dictionary", name, self.schema_of(schema),
+                                        f"(TEMPLATE = {source}{', ' + options if options else ''})", comment(note)))
+                continue
+            mapped = dict(m.split(" ", 1) for m in mappings or ())
+            out.append(SchemaObject("text search configuration", name, self.schema_of(schema), f"(PARSER = {source})",
+                                    {**({"mappings": mapped} if mapped else {}), **comment(note)}))
         return out
 
     def privileges(self, rows: list[tuple[Any, ...]]) -> list[SchemaObject]:
@@ -593,13 +628,13 @@ class CatalogReader:
         ident = None
         computed = None
         if identity:
-            opts = sequence_options(*seq[5:11], seq[11]) if seq else {}
+            opts = sequence_options(*seq[5:12]) if seq else {}
             ident = Identity(always=identity == "a", **opts)
             default = None
         elif generated:
             computed, default = Computed(default, stored=True), None
         elif (seq is not None and seq[2] == "a" and default == f"nextval({_literal(seq[12])}::regclass)"
-              and is_serial(r[2], name, type_, seq[4], seq[11], sequence_options(*seq[5:11], seq[11]), seq[3] == r[1])):
+              and is_serial(r[2], name, type_, seq[4], seq[11], sequence_options(*seq[5:12]), seq[3] == r[1])):
             options["serial"] = True  # serial/bigserial: the sequence it owns is implied
             default = None
             implied.add(self.key(seq[3], seq[4]))
@@ -652,8 +687,8 @@ class CatalogReader:
             nulls = None
             if nulls_first != descending:
                 nulls = "first" if nulls_first else "last"
-            kw = dict(descending=descending, nulls=nulls, opclass=None if opcdefault or opcname is None else opcname,
-                      collation=collation)
+            kw = {"descending": descending, "nulls": nulls, "opclass": None if opcdefault or opcname is None else opcname,
+                  "collation": collation}
             if attnum:
                 elements.append(IndexElement(column=_unquote(text), **kw))
             else:
@@ -710,6 +745,10 @@ def _unquote(text: str) -> str:
 
 class PostgreSQLCatalog(Mixin):
     """Introspection: the catalog reader over a live connection."""
+
+    if TYPE_CHECKING:  # from PostgreSQLConnecting
+        def server_num(self, conn: Connection) -> int: ...
+        def default_schema(self, conn: Connection | None) -> str: ...
 
     def introspect(self, conn: Connection, schemas: Sequence[str] | None = None) -> Snapshot:
         default = self.default_schema(conn)

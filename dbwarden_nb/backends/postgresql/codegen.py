@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import BackendError
 from ...models.codegen import sql_text
 from ...schema import Column, Index, PrimaryKey, Table, Unique
+from ..base import Mixin
 from ..base.sqltext import split_top_level
 from .catalog import SERIALS, implicit_name
-from ..base import Mixin
-
 
 _PG_TYPE = re.compile(r"^(?P<base>[a-z][a-z0-9_ ]*?)(?:\((?P<params>[0-9, ]+)\))?(?P<tail>( with(out)? time zone)?)(?P<array>(\[\])*)$")
 
 
 class PostgreSQLCodegen(Mixin):
     """Code generation hooks: SQLAlchemy spellings, imports and keyword arguments for PostgreSQL's snapshot facts."""
+
+    if TYPE_CHECKING:  # from PostgreSQLConnecting
+        def regclass(self, schema: str | None, name: str) -> str: ...
 
     def type_candidates(self, spelled: str) -> list[str]:
         m = _PG_TYPE.match(spelled)
@@ -120,7 +122,7 @@ class PostgreSQLCodegen(Mixin):
         """Exclusion constraints as ``postgresql.ExcludeConstraint`` with the server's elements."""
         if check.options.get("type") != "exclude":
             return None
-        m = re.match(r"EXCLUDE USING (\w+) \((.*?)\)( WHERE \((.*)\))?$", check.expression, re.S)
+        m = re.match(r"EXCLUDE USING (\w+) \((.*?)\)( WHERE \((.*)\))?$", check.expression, re.DOTALL)
         if m is None:
             raise BackendError(f"exclusion constraint {check.name}: cannot read {check.expression!r}")
         elements = []

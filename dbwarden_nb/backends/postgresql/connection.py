@@ -11,11 +11,16 @@ lock keep the SQLAlchemy connection.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import BackendError, ConfigError
 from ..base import Connection, Mixin
+from ..base.connection import Pipeline, PipelineFailure
+
+if TYPE_CHECKING:
+    from typing import Self
 
 
 class PsycopgConnection:
@@ -123,14 +128,14 @@ class PsycopgConnection:
         if not self.lost:
             try:
                 self._raw.rollback()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110  closing a broken connection: nothing left to tell
                 pass
         self._raw.close()
 
-    def __enter__(self) -> PsycopgConnection:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -148,6 +153,8 @@ def _version_text(number: int) -> str:
 
 class PostgreSQLConnecting(Mixin):
     """Connecting to PostgreSQL: the default schema, user schemas, the server's version, the read-only psycopg connection."""
+
+    default_schema_name: ClassVar[str]  # the backend class's ("public")
 
     def default_schema(self, conn: Connection | None) -> str:
         if conn is None:
@@ -170,8 +177,72 @@ class PostgreSQLConnecting(Mixin):
     def server_version(self, conn: Connection) -> str:
         return _version_text(self.server_num(conn))
 
+    @contextmanager
+    def pipeline(self, conn: Connection) -> Iterator[Pipeline]:
+        """psycopg's pipeline mode: a migration's statements go to the server in batches, one round trip each."""
+        import psycopg
+
+        raw = conn.sqlalchemy.connection.dbapi_connection
+        assert raw is not None, "a live connection has its DBAPI connection"
+        failure: Exception | None = None
+        try:
+            with raw.pipeline() as pipe:
+                try:
+                    yield _PsycopgPipeline(conn, raw, pipe)
+                except Exception as exc:  # noqa: BLE001 (raised below, out of pipeline mode: psycopg logs one inside)
+                    failure = exc
+        except psycopg.Error:
+            if failure is None:
+                raise
+        if failure is not None:
+            raise failure
+
+    def lock_capacity(self, conn: Connection) -> int:
+        # the shared lock table: max_locks_per_transaction × (max_connections + max_prepared_transactions) entries
+        return int(conn.query("SELECT current_setting('max_locks_per_transaction')::int * "
+                              "(current_setting('max_connections')::int + "
+                              "current_setting('max_prepared_transactions')::int)")[0][0])
+
+    def locks_held(self, conn: Connection) -> int:
+        # fast-path locks live in the session's own slots, not in the shared table
+        return int(conn.query("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND NOT fastpath")[0][0])
+
     def connect_read_only(self, url: str, masked_url: str | None = None) -> Connection:
         from ...config import mask_url
         from .connection import PsycopgConnection
 
         return PsycopgConnection(self, url, masked_url or mask_url(url))  # type: ignore[return-value]
+
+
+class _PsycopgPipeline(Pipeline):
+    """Statements sent in psycopg's pipeline mode; a failure is found at the sync after it, and which statement it
+    was by the first cursor without a result (those after it were not run)."""
+
+    def __init__(self, conn: Connection, raw: Any, pipe: Any):
+        super().__init__(conn)
+        self.raw, self.pipe = raw, pipe
+        self.cursors: list[Any] = []
+
+    def send(self, sql: str) -> None:
+        cursor = self.raw.cursor()
+        self.cursors.append(cursor)
+        self._waiting(lambda: cursor.execute(sql))  # may read the results of earlier ones
+
+    def sync(self) -> None:
+        try:
+            self._waiting(self.pipe.sync)
+        finally:
+            for cursor in self.cursors:
+                cursor.close()
+            self.cursors.clear()
+
+    def _waiting(self, call: Any) -> None:
+        try:
+            call()
+        except KeyboardInterrupt:  # as Connection._raw: the statement must stop on the server too
+            self.conn._lost = True  # type: ignore[attr-defined]
+            raise
+        except Exception as exc:  # noqa: BLE001 (any driver error: attributed to the first statement without a result)
+            self.conn._lost = bool(self.raw.closed or self.raw.broken)  # type: ignore[attr-defined]
+            position = next((n for n, c in enumerate(self.cursors) if c.pgresult is None), len(self.cursors) - 1)
+            raise PipelineFailure(position, exc) from None

@@ -8,7 +8,6 @@ from ...errors import LockError
 from ...migrations.lock import Lock, LockStatus
 from ..base import Connection, Mixin
 
-
 ADVISORY_KEY = 0x64627764  # "dbwd": the advisory lock's class; its object is the database's OID
 
 
@@ -47,7 +46,7 @@ class AdvisoryLock(Lock):
         rows = self._holder()
         if not rows:
             return LockStatus(False, kind="advisory")
-        pid, app, started = rows[0]
+        pid, app, _started = rows[0]
         owner = (app or "").removeprefix("dbwarden ") or f"backend pid {pid}"
         return LockStatus(True, f"{owner} (pid {pid})", kind="advisory")
 
@@ -56,7 +55,7 @@ class AdvisoryLock(Lock):
         for pid, *_ in self._holder():
             try:
                 self.conn.query("SELECT pg_terminate_backend(:pid)", {"pid": pid})
-            except Exception as exc:  # permission: say so instead of pretending
+            except Exception as exc:  # noqa: BLE001  permission: say so instead of pretending
                 raise LockError(f"cannot end the session holding the migration lock (pid {pid}): {exc}") from None
         return before
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ...errors import BackendError, SnapshotError
 from ...schema import Check, SchemaObject, Snapshot, Table, schemas_of, split_key
@@ -48,7 +49,7 @@ PG_TYPE_CANDIDATES: dict[str, tuple[str, ...]] = {
     "oid": ("postgresql.OID()",), "regclass": ("postgresql.REGCLASS()",), "xml": ("sa.types.NullType()",),
     "citext": ("postgresql.CITEXT()",), "hstore": ("postgresql.HSTORE()",),
 }
-_SA_TYPE = re.compile(r"^(?P<base>[A-Za-z][A-Za-z0-9_ ]*?)\s*(?:\((?P<params>[^)]*)\))?\s*(?P<zone>WITH(?:OUT)? TIME ZONE)?(?P<array>(?:\[\])*)$", re.I)
+_SA_TYPE = re.compile(r"^(?P<base>[A-Za-z][A-Za-z0-9_ ]*?)\s*(?:\((?P<params>[^)]*)\))?\s*(?P<zone>WITH(?:OUT)? TIME ZONE)?(?P<array>(?:\[\])*)$", re.IGNORECASE)
 
 
 def _deferrable(constraint: Any) -> dict[str, Any]:
@@ -68,7 +69,7 @@ def _comment(item: Any) -> dict[str, Any]:
     return {"comment": comment} if comment is not None else {}
 
 
-_NEXTVAL = re.compile(r"""nextval\(\s*'(?:(?:"[^"]*"|[^'".]*)\.)?("(?:[^"]|"")*"|[^'".]*)'(?:::regclass)?\s*\)""", re.I)
+_NEXTVAL = re.compile(r"""nextval\(\s*'(?:(?:"[^"]*"|[^'".]*)\.)?("(?:[^"]|"")*"|[^'".]*)'(?:::regclass)?\s*\)""", re.IGNORECASE)
 
 
 def _draws_from(default: str, sequence: str) -> bool:
@@ -111,7 +112,7 @@ def _move_schemas(snap: Snapshot, mapping: Mapping[str, str], text_from: Mapping
         replacements.setdefault(old, new)
     for old, new in sorted(replacements.items(), key=lambda kv: -len(kv[0])):
         if text_from is None:  # forward: only qualified references, never a bare word
-            text = re.sub(rf'(?<![\w$])("?){re.escape(old)}\1\.', lambda m: f"{m.group(1)}{new}{m.group(1)}.", text)
+            text = re.sub(rf'(?<![\w$])("?){re.escape(old)}\1\.', lambda m: f"{m.group(1)}{new}{m.group(1)}.", text)  # noqa: B023  used at once
             text = text.replace(f'"schema": "{old}"', f'"schema": "{new}"')
         else:
             text = text.replace(f"{old}.", f"{new}." if new else "").replace(f'"schema": "{old}"', f'"schema": "{new}"')
@@ -120,6 +121,11 @@ def _move_schemas(snap: Snapshot, mapping: Mapping[str, str], text_from: Mapping
 
 class PostgreSQLModel(Mixin):
     """The model side: SQLAlchemy tables to snapshot facts in PostgreSQL's canonical spelling, and normalization through the server."""
+
+    if TYPE_CHECKING:  # from PostgreSQLConnecting
+        def server_num(self, conn: Connection) -> int: ...
+        def regclass(self, schema: str | None, name: str) -> str: ...
+        def default_schema(self, conn: Connection | None) -> str: ...
 
     def canonical_type(self, spelled: str) -> str:
         """Offline spelling: SQLAlchemy's upper-case names mapped to the server's (format_type).
@@ -244,8 +250,8 @@ class PostgreSQLModel(Mixin):
         out = []
         for cons in table.constraints:
             if isinstance(cons, ExcludeConstraint):
-                ddl = self.dialect().ddl_compiler(self.dialect(), None)
-                text = ddl.visit_exclude_constraint(cons)
+                ddl = self.dialect().ddl_compiler(self.dialect(), None)  # type: ignore[arg-type]  # only its visit_* are used
+                text = ddl.visit_exclude_constraint(cons)  # type: ignore[attr-defined]  # PostgreSQL's DDL compiler
                 text = re.sub(r"^CONSTRAINT \S+ ", "", text) if cons.name else text
                 out.append(Check(cons.name if isinstance(cons.name, str) else None, text.strip(), {"type": "exclude"}))
         return out
@@ -285,7 +291,7 @@ class PostgreSQLModel(Mixin):
                 if t.default is not None:
                     doc["default"] = str(t.default)
                 if t.check is not None:
-                    doc["checks"] = [f"{t.constraint_name or t.name + '_check'} CHECK ({t.check})"]
+                    doc["checks"] = [f"{t.constraint_name or f'{t.name}_check'} CHECK ({t.check})"]
                 domains[self._key(t, default_schema)] = doc
         return {"enums": enums, "domains": domains, "sequences": sequences}
 
@@ -317,7 +323,7 @@ class PostgreSQLModel(Mixin):
         for seq_key, opts in raw.sequences.items():
             owner = opts.get("owned_by")
             table = changed.get(owner[0], raw.tables.get(owner[0])) if owner else None
-            col = table.column(owner[1]) if table is not None else None
+            col = table.column(owner[1]) if table is not None and owner else None
             if table is None or col is None:
                 continue
             seq_schema, seq_name = split_key(seq_key)
@@ -344,9 +350,9 @@ class PostgreSQLModel(Mixin):
             raise SnapshotError(f"the models declare {grant.key}: grants are managed with "
                                 "database_config(manage_grants=True) only")
         extensions, installed = self._extensions(conn, raw)
-        objects = [replace(o, name=mapping[o.name]) if o.kind == "schema" else o for o in raw.objects.values()
-                   if o.kind != "extension" or o.name not in installed]  # an extension is database-wide
-        scratch = _move_schemas(raw.replace(sequences=unowned, objects={o.key: o for o in objects}), mapping,
+        kept = [replace(o, name=mapping[o.name]) if o.kind == "schema" else o for o in raw.objects.values()
+                if o.kind != "extension" or o.name not in installed]  # an extension is database-wide
+        scratch = _move_schemas(raw.replace(sequences=unowned, objects={o.key: o for o in kept}), mapping,
                                 qualified=(default, tag))
         from ...differ import diff
 
@@ -393,12 +399,12 @@ class PostgreSQLModel(Mixin):
         try:
             conn.execute(";\n".join(statements))
             return
-        except Exception:
+        except Exception:  # noqa: BLE001  the batch failed: one statement at a time names the culprit
             conn.execute("ROLLBACK TO SAVEPOINT dbwarden_batch")
         for sql in statements:
             try:
                 conn.execute(sql)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001  the driver's error, as one line
                 raise BackendError(f"the models cannot be created on the server: {self.failure(exc, sql)}") from None
 
     def is_user_type(self, type_: str) -> bool:

@@ -5,29 +5,42 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ...errors import BackendError
 from ...migrations.files import Statement
 from ...operations import (
     AddColumn,
-    CreateObject,
-    DropObject,
-    ReplaceObject,
     AddConstraint,
     AlterColumn,
     AlterTable,
     CreateIndex,
+    CreateObject,
     CreateTable,
     DropColumn,
     DropConstraint,
     DropIndex,
+    DropObject,
     DropTable,
     RenameColumn,
     RenameTable,
+    ReplaceObject,
 )
-from ...schema import Check, Column, ForeignKey, Index, IndexElement, PrimaryKey, SchemaObject, Table, Unique, View, split_key
+from ...schema import (
+    Check,
+    Column,
+    ForeignKey,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    SchemaObject,
+    Table,
+    Unique,
+    View,
+    split_key,
+)
 from ..base import Mixin
 from .catalog import SERIALS, implicit_name
 
@@ -143,14 +156,16 @@ class PostgreSQLRendering(Mixin):
                     out.append(f"ALTER TABLE ONLY {self.q(t)} ALTER COLUMN {self.quote(col.name)} SET DEFAULT {col.default}")
                 if not col.nullable:
                     out.append(f"ALTER TABLE ONLY {self.q(t)} ALTER COLUMN {self.quote(col.name)} SET NOT NULL")
-        out += [self.add_constraint_sql(t, c) for c in (*t.checks, *t.foreign_keys) if c.options.get("not_valid")]
+        validated: list[Check | ForeignKey] = [*t.checks, *t.foreign_keys]
+        out += [self.add_constraint_sql(t, c) for c in validated if c.options.get("not_valid")]
         for col in t.columns:
             if col.options.get("storage"):
                 out.append(f"ALTER TABLE {self.q(t)} ALTER COLUMN {self.quote(col.name)} SET STORAGE {col.options['storage'].upper()}")
         out += [self.create_index_sql(t, i) for i in t.indexes]
         out += [self.comment_index_sql(t, i) for i in t.indexes if "comment" in i.options]
-        keys = [t.primary_key] if t.primary_key else []
-        out += [self.comment_constraint_sql(t, c) for c in (*keys, *t.uniques, *t.checks, *t.foreign_keys)
+        primary = [t.primary_key] if t.primary_key else []
+        commented: list[PrimaryKey | Unique | Check | ForeignKey] = [*primary, *t.uniques, *t.checks, *t.foreign_keys]
+        out += [self.comment_constraint_sql(t, c) for c in commented
                 if "comment" in c.options]
         if t.comment is not None:
             out.append(f"COMMENT ON TABLE {self.q(t)} IS {self.literal(t.comment)}")
@@ -230,7 +245,7 @@ class PostgreSQLRendering(Mixin):
     def render_rename_column(self, op: RenameColumn) -> list[str]:
         return [f"ALTER TABLE {self.q(op.parent)} RENAME COLUMN {self.quote(op.old.name)} TO {self.quote(op.new.name)}"]
 
-    def render_alter_column(self, op: AlterColumn) -> list[str]:
+    def render_alter_column(self, op: AlterColumn) -> list[str | Statement]:
         """Every change in place, values kept: identity, serial and generated columns included. Only giving a column
         a generation expression has no ALTER (PostgreSQL 17 changes one, none adds one): that column is made anew."""
         t, old, new = op.parent, op.old, op.new
@@ -248,12 +263,12 @@ class PostgreSQLRendering(Mixin):
             return [f"ALTER TABLE {table} DROP COLUMN {self.quote(old.name)}",
                     f"ALTER TABLE {table} ADD COLUMN {self.column_sql(new)}", *again]
         changes = set(op.changes)
-        out = []
+        out: list[str | Statement] = []
         if old.computed is not None:  # generated → plain: the computed values stay as plain values
             out.append(f"{prefix} DROP EXPRESSION")
         if old.identity is not None and new.identity is None:
             out.append(f"{prefix} DROP IDENTITY")
-        elif old.identity is not None and new.identity != old.identity:
+        elif old.identity is not None and new.identity is not None and new.identity != old.identity:
             out.append(f"{prefix} {self.identity_changes(old.identity, new.identity)}")
             if _bounds(old.identity) != _bounds(new.identity):  # restarted inside the new bounds, then past the rows
                 ascending = (new.identity.increment or 1) > 0
@@ -306,7 +321,7 @@ class PostgreSQLRendering(Mixin):
         whose implicit cast refuses a value that does not fit where an explicit one would cut it (varchar(5))."""
         from ..base.assess import type_shape
 
-        families = {type_shape(c.type, self.type_families).family for c in (old, new)}  # type: ignore[attr-defined]
+        families = {type_shape(c.type, self.type_families).family for c in (old, new)}
         if not via and len(families) == 1 and families & {"string", "char", "decimal", "integer", "binary"}:
             return ""
         return f" USING {column}{via}::{new.type}"
@@ -370,11 +385,7 @@ class PostgreSQLRendering(Mixin):
         out = []
         if old.comment != new.comment:
             out.append(f"COMMENT ON TABLE {self.q(new)} IS {'NULL' if new.comment is None else self.literal(new.comment)}")
-        o, n = old.options, new.options
-        fixed = ("partition_by", "partition_of", "partition_bound")
-        for key in fixed:
-            if o.get(key) != n.get(key):
-                raise BackendError(f"table {new.key}: changing {key.replace('_', ' ')} needs a table rebuild; write a manual migration")
+        o, n = old.options, new.options  # partitioning is fixed: refused by PostgreSQLBackend.unsupported
         if o.get("with") != n.get("with"):
             gone = sorted(set(o.get("with") or {}) - set(n.get("with") or {}))
             if gone:
@@ -424,6 +435,17 @@ class PostgreSQLRendering(Mixin):
             return [f"CREATE EXTENSION {name}{schema}{version}"]
         if obj.kind in ("function", "procedure", "aggregate"):
             return self._unchecked(obj) + [f"CREATE {obj.kind.upper()} {name}{obj.definition}"] + self._comment(obj)
+        if obj.kind == "text search dictionary":
+            return [f"CREATE TEXT SEARCH DICTIONARY {name} {obj.definition}"] + self._comment(obj)
+        if obj.kind == "text search configuration":
+            mappings = obj.options.get("mappings") or {}
+            alter = f"ALTER TEXT SEARCH CONFIGURATION {name}"
+            # COPY brings the copied mappings: those declared replace them
+            copied = [f"{alter} DROP MAPPING IF EXISTS FOR {', '.join(mappings)}"] if mappings and re.search(
+                r"\bCOPY\b", obj.definition, re.IGNORECASE) else []
+            return ([f"CREATE TEXT SEARCH CONFIGURATION {name} {obj.definition}", *copied]
+                    + [f"{alter} ADD MAPPING FOR {token} WITH {dicts}" for token, dicts in mappings.items()]
+                    + self._comment(obj))
         if obj.kind == "trigger":
             return [f"CREATE TRIGGER {name} {obj.definition}"] + self._comment(obj)
         if obj.kind in ("rule", "policy"):
@@ -440,11 +462,11 @@ class PostgreSQLRendering(Mixin):
             on, to = self._grant_target(obj)
             return ([f"GRANT {', '.join(plain)} ON {on} TO {to}"] if plain else []) + (
                 [f"GRANT {', '.join(granting)} ON {on} TO {to} WITH GRANT OPTION"] if granting else [])
-        raise BackendError(f"{self.name} cannot create a {obj.kind}")  # type: ignore[attr-defined]
+        raise BackendError(f"{self.name} cannot create a {obj.kind}")
 
     def _unchecked(self, obj: SchemaObject) -> list[str]:
         """A SQL-language body names tables the plan may create after it (pg_dump's way: bodies unchecked)."""
-        return ["SET check_function_bodies = false"] if re.search(r"\bLANGUAGE\s+sql\b", obj.definition, re.I) else []
+        return ["SET check_function_bodies = false"] if re.search(r"\bLANGUAGE\s+sql\b", obj.definition, re.IGNORECASE) else []
 
     def _target(self, obj: SchemaObject) -> str:
         """How DROP and COMMENT ON name the object: with a routine's arguments, a trigger's table."""
@@ -489,13 +511,33 @@ class PostgreSQLRendering(Mixin):
             return [f"ALTER TABLE {table} {'FORCE' if new.options.get('forced') else 'NO FORCE'} ROW LEVEL SECURITY"]
         if new.kind == "rule":
             return [f"CREATE OR REPLACE RULE {self.object_name(new)} {new.definition}"]
+        if new.kind == "text search configuration" and old.definition == new.definition:
+            return self._remapped(old, new)
+        if new.kind == "text search dictionary" and _template(old) == _template(new):
+            return self._reoptioned(old, new)
         if new.kind == "extension" and replace(old, options={}) == replace(new, options={}):
             return [f"ALTER EXTENSION {self.object_name(new)} UPDATE TO {self.literal(new.options['version'])}"]
-        same_result = old.options.get("returns") == new.options.get("returns")
-        if new.kind in ("function", "procedure", "aggregate") and old.kind == new.kind and same_result:
+        if routine_in_place(old, new):
             return (self._unchecked(new) + [f"CREATE OR REPLACE {new.kind.upper()} {self.object_name(new)}{new.definition}"]
                     + self._comment(new, always=old.options.get("comment") != new.options.get("comment")))
         return self.render_drop_object(DropObject(old)) + self.render_create_object(CreateObject(new))
+
+    def _remapped(self, old: SchemaObject, new: SchemaObject) -> list[str]:
+        """A configuration's mappings changed in place (indexes and columns that use it keep it)."""
+        alter = f"ALTER TEXT SEARCH CONFIGURATION {self.object_name(new)}"
+        before, after = old.options.get("mappings") or {}, new.options.get("mappings") or {}
+        out = [f"{alter} DROP MAPPING FOR {token}" for token in before if token not in after]
+        out += [f"{alter} {'ALTER' if token in before else 'ADD'} MAPPING FOR {token} WITH {dicts}"
+                for token, dicts in after.items() if before.get(token) != dicts]
+        return out + self._comment(new, always=old.options.get("comment") != new.options.get("comment"))
+
+    def _reoptioned(self, old: SchemaObject, new: SchemaObject) -> list[str]:
+        """A dictionary's options changed in place (the configurations that use it keep it): an option named
+        without a value is removed."""
+        before, after = _dictionary_options(old), _dictionary_options(new)
+        changes = [f"{k} = {v}" for k, v in after.items() if before.get(k) != v] + [k for k in before if k not in after]
+        out = [f"ALTER TEXT SEARCH DICTIONARY {self.object_name(new)} ({', '.join(changes)})"] if changes else []
+        return out + self._comment(new, always=old.options.get("comment") != new.options.get("comment"))
 
     def enum_sql(self, name: str, values: Sequence[str]) -> str:
         return f"CREATE TYPE {self.qkey(name)} AS ENUM ({', '.join(self.literal(v) for v in values)})"
@@ -557,9 +599,7 @@ class PostgreSQLRendering(Mixin):
         return [sql]
 
     def render_alter_domain(self, op: Any) -> list[str]:
-        old, new, name = op.old, op.new, self.qkey(op.name)
-        if old.get("type") != new.get("type") or old.get("collation") != new.get("collation"):
-            raise BackendError(f"domain {op.name}: changing its type or collation needs a manual migration")
+        old, new, name = op.old, op.new, self.qkey(op.name)  # type and collation: refused by unsupported
         out = []
         if old.get("default") != new.get("default"):
             out.append(f"ALTER DOMAIN {name} " + (f"SET DEFAULT {new['default']}" if new.get("default") is not None else "DROP DEFAULT"))
@@ -587,7 +627,7 @@ class PostgreSQLRendering(Mixin):
                 elif key in ("minvalue", "maxvalue"):
                     parts.append(f"NO {word}")
                 else:
-                    parts.append(f"{word} {dict(type='bigint', increment=1, cache=1).get(key, 1)}")
+                    parts.append(f"{word} {'bigint' if key == 'type' else 1}")
         if bool(old.get("cycle")) != bool(new.get("cycle")):
             parts.append("CYCLE" if new.get("cycle") else "NO CYCLE")
         if old.get("owned_by") != new.get("owned_by"):
@@ -597,6 +637,26 @@ class PostgreSQLRendering(Mixin):
 
     def render_drop_domain(self, op: Any) -> list[str]:
         return [f"DROP DOMAIN {self.qkey(op.name)}"]
+
+
+_DICTIONARY_OPTION = re.compile(r"(\w+)\s*=\s*('(?:[^']|'')*'|[^,)]+)")
+
+
+def _template(obj: SchemaObject) -> str:
+    """The TEMPLATE of a text-search dictionary's definition."""
+    return _dictionary_options(obj).get("template", "")
+
+
+def _dictionary_options(obj: SchemaObject) -> dict[str, str]:
+    """``(TEMPLATE = t, language = 'english')`` → {"template": "t", "language": "'english'"}: option names are
+    case-insensitive, TEMPLATE among them."""
+    return {k.lower(): v.strip() for k, v in _DICTIONARY_OPTION.findall(obj.definition)}
+
+
+def routine_in_place(old: SchemaObject, new: SchemaObject) -> bool:
+    """A routine whose result type stays: ``CREATE OR REPLACE`` (else it is dropped and created)."""
+    return (new.kind in ("function", "procedure", "aggregate") and old.kind == new.kind
+            and old.options.get("returns") == new.options.get("returns"))
 
 
 def not_null_check(t: Table, column: str) -> str:

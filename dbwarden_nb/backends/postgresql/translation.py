@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Mapping
+from collections.abc import Mapping
+from typing import ClassVar
 
-from ..base.translation import BLOB, CHAR, DATETIME, DATETIME_TZ, INTEGER, JSON, NUMERIC, REAL, TEXT, TIME, UUID, VARCHAR, lossy, rules, TranslationRules, TypeRule
+from ..base.translation import (
+    BLOB,
+    CHAR,
+    DATETIME,
+    DATETIME_TZ,
+    INTEGER,
+    JSON,
+    NUMERIC,
+    REAL,
+    TEXT,
+    TIME,
+    UUID,
+    VARCHAR,
+    TranslationRules,
+    TypeRule,
+    lossy,
+    rules,
+)
 
 TYPES: dict[str, TypeRule] = {
     **rules("smallint,integer,bigint,int2,int4,int8,smallserial,serial,bigserial", INTEGER),

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import ClassVar, Iterator, Mapping, Sequence
+from typing import ClassVar
 
 from ...errors import MigrationError
 from ...operations import (
@@ -36,15 +37,15 @@ from ...schema import (
     Table,
 )
 from ..base import Backend, Connection, TranslationRules
-from .connection import SQLiteConnecting
+from ..base.render import DOMAIN_KINDS, ENUM_KINDS, NO_DOMAINS, SEQUENCE_KINDS, Unsupported, refusing
 from .catalog import SQLiteCatalog
-from .render import SQLiteRendering
 from .codegen import SQLiteCodegen
+from .connection import SQLiteConnecting
 from .model import SQLiteModel
+from .render import SQLiteRendering
 from .translation import SQLiteTranslation
 
-
-_LITERAL = re.compile(r"^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|'([^']|'')*'|[xX]'[0-9a-fA-F]*'|NULL|TRUE|FALSE)$", re.I)
+_LITERAL = re.compile(r"^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|'([^']|'')*'|[xX]'[0-9a-fA-F]*'|NULL|TRUE|FALSE)$", re.IGNORECASE)
 
 
 class SQLiteBackend(SQLiteModel, SQLiteCodegen, SQLiteRendering, SQLiteCatalog, SQLiteConnecting, Backend):
@@ -57,6 +58,12 @@ class SQLiteBackend(SQLiteModel, SQLiteCodegen, SQLiteRendering, SQLiteCatalog, 
     case_insensitive_tables: ClassVar[bool] = True
     case_insensitive_columns: ClassVar[bool] = True
     option_keys: ClassVar[Sequence[str]] = ("without_rowid", "strict", "autoincrement")
+    # what the engine has no statement for, refused when a plan is made (base/render.py)
+    unsupported: ClassVar[Unsupported] = {
+        **refusing(ENUM_KINDS, "SQLite has no enum types (a CHECK (c IN (...)) spells one)"),
+        **refusing(SEQUENCE_KINDS, "SQLite has no sequences (INTEGER PRIMARY KEY numbers the rows)"),
+        **refusing(DOMAIN_KINDS, NO_DOMAINS),
+    }
     # declared types by affinity (SQLite enforces no length, so no change of these narrows anything it holds)
     type_families: ClassVar[Mapping[str, tuple[str, int | None]]] = {
         **dict.fromkeys(("integer", "int", "bigint", "smallint", "tinyint", "mediumint"), ("integer", None)),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ...schema import (
     Check,
@@ -23,7 +24,6 @@ from ...schema import (
 from ..base import Connection, Mixin
 from . import ddl
 
-
 _FK_ACTIONS = {"NO ACTION": None, "": None}
 
 
@@ -34,7 +34,7 @@ def _view_body(sql: str) -> str:
 
 
 _TRIGGER_HEAD = re.compile(r'CREATE\s+(?:TEMP\s+|TEMPORARY\s+)?TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?'
-                           r'(?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|\'(?:[^\']|\'\')*\'|[^\s(]+)\s*', re.I)
+                           r'(?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|\'(?:[^\']|\'\')*\'|[^\s(]+)\s*', re.IGNORECASE)
 
 
 def _trigger_definition(sql: str) -> str:
@@ -166,7 +166,7 @@ class SQLiteCatalog(Mixin):
             (cf.fk_name, (cf.name,)) for cf in facts.columns.values() if cf.fk_name is not None
         ]
         # a column's own REFERENCES clause says its deferral; the others leave the table's FOREIGN KEY clauses theirs
-        deferrals = {**facts.deferrals, **{(cf.name,): cf.fk_deferral for cf in facts.columns.values()
+        deferrals: dict[tuple[str, ...], tuple[bool | None, str | None]] = {**facts.deferrals, **{(cf.name,): cf.fk_deferral for cf in facts.columns.values()
                                            if cf.fk_deferral != (None, None)}}
         for rows in fk_rows.values():
             cols = tuple(r[4] for r in rows)
@@ -215,7 +215,7 @@ class SQLiteCatalog(Mixin):
             collation = coll if coll and coll.upper() != "BINARY" else None
             if cname is None:  # an expression: its text is only in the DDL
                 text = written[pos] if pos < len(written) else ""
-                text = re.sub(r"\s+(ASC|DESC)$", "", re.sub(r"\s+COLLATE\s+\S+", "", text, flags=re.I), flags=re.I)
+                text = re.sub(r"\s+(ASC|DESC)$", "", re.sub(r"\s+COLLATE\s+\S+", "", text, flags=re.IGNORECASE), flags=re.IGNORECASE)
                 elements.append(IndexElement(expression=text, descending=bool(desc), collation=collation))
             else:
                 elements.append(IndexElement(column=cname, descending=bool(desc), collation=collation))

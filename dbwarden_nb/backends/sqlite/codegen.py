@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from ...models.codegen import sql_text
 from ...schema import (
     Index,

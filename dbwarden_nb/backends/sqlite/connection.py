@@ -44,7 +44,7 @@ class SQLiteConnecting(Mixin):
         conn = super().connect(url, masked_url)
         try:
             conn.query("SELECT count(*) FROM sqlite_master")
-        except Exception as exc:  # not a database file, unreadable path …
+        except Exception as exc:  # noqa: BLE001  not a database file, unreadable path …
             conn.close()
             from ...errors import ConfigError
 

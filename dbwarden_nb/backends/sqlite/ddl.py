@@ -57,7 +57,7 @@ _PAREN_KEYWORDS = ("AND", "OR", "NOT", "IN", "IS", "WHEN", "THEN", "ELSE", "CASE
 
 def _is_keyword_before_paren(text: str) -> bool:
     word = re.search(r"(\w+)$", text)
-    return bool(word) and word.group(1).upper() in _PAREN_KEYWORDS
+    return word is not None and word.group(1).upper() in _PAREN_KEYWORDS
 
 
 def normalize_sql(text: str) -> str:

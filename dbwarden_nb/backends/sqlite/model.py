@@ -6,10 +6,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ...schema import (
+    Column,
     Table,
 )
-from . import ddl
 from ..base import Mixin
+from . import ddl
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 
 class SQLiteModel(Mixin):
     """The model side: SQLAlchemy tables to snapshot facts in SQLite's spelling (defaults, expressions, views, table options)."""
+
+    if TYPE_CHECKING:  # from SQLiteCatalog
+        @staticmethod
+        def _rowid_not_null(col: Column, pk: tuple[str, ...], facts: ddl.TableFacts) -> Column: ...
 
     def canonical_default(self, text: str) -> str:
         # rendering always wraps the default in one pair of parentheses, which SQLite strips again

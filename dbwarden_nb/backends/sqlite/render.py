@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ...errors import BackendError
 from ...operations import (
@@ -76,7 +77,7 @@ class SQLiteRendering(Mixin):
     def create_index_sql(self, table: Table, index: Index) -> str:
         elements = []
         for e in index.elements:
-            text = self.quote(e.column) if e.expression is None else e.expression
+            text = self.quote(e.column_name) if e.expression is None else e.expression
             if e.collation:
                 text += f" COLLATE {self.quote(e.collation)}"
             elements.append(text + (" DESC" if e.descending else ""))

@@ -1,48 +1,31 @@
 """Every registered backend × every operation kind: the backend renders it (offline, through its own ``adapt``),
-or the pair is in GAPS with the reason. A new kind, or a new backend, enters this table by itself: a pair it
+or declares in its ``unsupported`` table that the engine cannot (refused when the plan is made), or the pair is in
+GAPS with the reason. A new kind, or a new backend, enters this table by itself: a pair it
 cannot render is a failure here, never a user's ``<backend> cannot …`` at make-migrations time."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dbwarden_nb.backends import get_backend
+from dbwarden_nb.differ import Differ
 from dbwarden_nb.errors import BackendError
 from dbwarden_nb.operations import Plan
 from unit.changes import CHANGES, KINDS, representative
 from unit.samples import operation_classes, registered
 
-NO_ENUM_TYPES = "enums are column types here (MySQL, MariaDB: ENUM(...)) or absent: no schema-level enum"
-NO_SEQUENCES = "no CREATE SEQUENCE on this engine"
-NO_DOMAINS = "domains are PostgreSQL's"
-NO_REBUILDS = "tables are altered in place: only SQLite's and ClickHouse's adapt() plans rebuilds"
-# What a backend cannot render today, with why. "unsupported": the engine has no such thing, and the backend
-# should say so at planning time in its own table (issue 16: a backend ``unsupported`` table the differ consults),
-# then these entries move there. "bug": the engine can do it and the backend should render it. A pair listed
-# here that starts to render fails (strict), so the table never holds a stale entry.
-GAPS: dict[tuple[str, str], tuple[str, str]] = {
-    **{(b, k): ("unsupported", NO_ENUM_TYPES) for b in ("sqlite", "mysql", "mariadb", "clickhouse")
-       for k in ("create_enum", "drop_enum", "add_enum_value", "remove_enum_value", "recreate_enum")},
-    **{(b, k): ("unsupported", NO_SEQUENCES) for b in ("sqlite", "mysql", "clickhouse")
-       for k in ("create_sequence", "drop_sequence", "alter_sequence")},
-    **{(b, k): ("unsupported", NO_DOMAINS) for b in ("sqlite", "mysql", "mariadb", "clickhouse")
-       for k in ("create_domain", "drop_domain", "alter_domain")},
-    **{(b, "rebuild_table"): ("unsupported", NO_REBUILDS) for b in ("postgresql", "mysql", "mariadb")},
-    ("mariadb", "alter_sequence"): ("bug", (
-        "MariaDB has ALTER SEQUENCE, but the backend has no render_alter_sequence: "
-        "'mariadb cannot alter sequence ticket_seq: increment' (issue 16)")),
-    **{("clickhouse", k): ("unsupported", "ClickHouse has no triggers or routines dbwarden manages")
-       for k in ("create_object", "drop_object", "replace_object")},
-    **{("clickhouse", k): ("unsupported", (
-        "ClickHouse snapshots hold no constraints (CHECK and ASSUME are not introspected); from_models drops a "
-        "model's CheckConstraint without a word"))
-       for k in ("add_constraint", "drop_constraint")},
-}
+# What a backend cannot render today although the engine can, with why ("bug": the backend should render it). What
+# the engine itself cannot do is no gap: the backend declares it in its ``unsupported`` table (base/render.py), which
+# refuses the plan when it is made; the tests below read those tables. A pair listed here that starts to render
+# fails (strict), so the table never holds a stale entry.
+GAPS: dict[tuple[str, str], tuple[str, str]] = {}
 
 
 def declared(backend: str) -> dict[str, str]:
-    """What the backend itself declares it cannot do (kind → why), once backends carry an ``unsupported`` table."""
-    return dict(getattr(get_backend(backend), "unsupported", None) or {})
+    """The kinds the backend declares it cannot run at all (its ``unsupported`` table's kind entries), with why."""
+    return {k: why for k, why in get_backend(backend).unsupported.items() if isinstance(k, str)}
 
 
 def _cases() -> list[object]:
@@ -57,12 +40,16 @@ def _cases() -> list[object]:
 
 @pytest.mark.parametrize(("backend", "kind"), _cases())
 def test_backend_renders_operation(backend: str, kind: str) -> None:
-    if kind in declared(backend):  # refused at planning time by the backend's own table: nothing to render
-        assert declared(backend)[kind].strip(), f"{backend} declares {kind} unsupported without a reason"
-        return
     op, old, new = representative(backend, kind)
     engine = get_backend(backend)
     adapted = engine.adapt(Plan((op,)), old, new)  # SQLite turns an added constraint into a rebuild, …
+    refused = [(step, reason) for step in adapted if (reason := engine.refusal(step)) is not None]
+    if refused:  # declared by the backend's own table: refused at planning time, and by render() alike
+        step, reason = refused[0]
+        assert reason.startswith(f"{backend} cannot ") and "\n" not in reason
+        with pytest.raises(BackendError, match="^" + re.escape(reason) + "$"):
+            engine.render(step)
+        return
     statements = [s for step in adapted for s in engine.render(step)]
     if kind != "remove_enum_value":  # the one step that renders nothing: a value cannot be removed
         assert statements, f"{backend} renders {op.describe()} as nothing"
@@ -81,6 +68,30 @@ def test_gaps_name_registered_backends_and_real_kinds() -> None:
 
 
 @pytest.mark.parametrize("backend", registered())
+def test_unsupported_tables_name_real_kinds_with_a_reason(backend: str) -> None:
+    for key, why in get_backend(backend).unsupported.items():
+        kind = key if isinstance(key, str) else key[0]
+        assert kind in operation_classes(), f"{backend}.unsupported names no operation kind: {key!r}"
+        assert why.strip() and "\n" not in why, f"{backend}.unsupported[{key!r}] needs a one-line reason"
+
+
+@pytest.mark.parametrize("backend", registered())
+def test_a_plan_the_backend_cannot_run_is_refused_when_it_is_made(backend: str) -> None:
+    """Each change holding a kind the backend declares unsupported: ``plan`` (what make-migrations and diff call
+    first) refuses it in one line naming the backend, the object and the reason, before anything renders."""
+    engine = get_backend(backend)
+    for kind, why in declared(backend).items():
+        change, direction = KINDS[kind]
+        old, new, renames = CHANGES[change](backend)
+        if direction != "up" or kind not in {op.kind for op in Differ(old, new, renames).plan()}:
+            continue  # planned from the other side, or made by adapt() alone (a rebuild)
+        with pytest.raises(BackendError) as caught:
+            engine.plan(old, new, renames)
+        message = str(caught.value)
+        assert message.startswith(f"{backend} cannot ") and message.endswith(why) and "\n" not in message, message
+
+
+@pytest.mark.parametrize("backend", registered())
 def test_whole_plans_render_both_ways(backend: str) -> None:
     """Each change as make-migrations plans it on the backend (``plan``: diff, adapt, assess), upgrade and
     rollback: beyond single steps, what ordering and adaptation put together renders too."""
@@ -95,3 +106,15 @@ def test_whole_plans_render_both_ways(backend: str) -> None:
         back = engine.adapt(plan.reverse(), new, old)
         for step in (*plan, *back):
             engine.render(step)
+
+
+def test_an_attribute_entry_refuses_that_attribute_only() -> None:
+    """``("alter_domain", "type")``: PostgreSQL alters a domain's checks and default in place, never its type."""
+    engine = get_backend("postgresql")
+    old, new, renames = CHANGES["domain check"]("postgresql")
+    assert engine.render_plan(engine.plan(old, new, renames))
+    retyped = new.replace(domains={"positive": {**new.domains["positive"], "type": "bigint"}})
+    with pytest.raises(BackendError) as caught:
+        engine.plan(old, retyped, renames)
+    assert str(caught.value) == ("postgresql cannot alter domain positive: checks, type: "
+                                 + engine.unsupported[("alter_domain", "type")])
