@@ -894,6 +894,14 @@ class _Splitter:
     def _plain(self, pos: int, stop: int) -> int | None:
         """Read the plain SQL from ``pos`` to ``stop``; returns where to go on when it was a DELIMITER command."""
         text = self.text
+        if not self.words and self.start is not None:
+            # past the words that matter (an INSERT's values): only where the statement's text ends
+            end = stop
+            while end > pos and (text[end - 1].isspace() or text[end - 1] == "\ufeff"):
+                end -= 1
+            if end > pos:
+                self.end = end
+            return None
         first = _NON_SPACE.search(text, pos, stop)
         if first is None:
             return None
