@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from .backends import lexical as backend_lexical
 from .backends.base.translation import BIG_UNSIGNED, UNSIGNED, TranslationRules, TypeResult, TypeRule, lossy, unquote
 from .backends.sqlite.ddl import Token, join
 from .schema import Snapshot
@@ -119,22 +120,6 @@ def _domain_check(text: str) -> str:
 
 # ------------------------------------------------------------------------------------------ expressions
 
-_TOKEN_TEXT = r"""
-      (?P<ws>\s+|--[^\n]*|/\*.*?(?:\*/|\Z))
-    | (?P<bits>[bB]'[01]*')
-    | (?P<blob>[xX]'[0-9a-fA-F]*')
-    | (?P<estr>[eE]'(?:[^'\\]|''|\\.)*'?)
-    | (?P<str>[nN]?'{body}*'?)
-    | (?P<qid>"(?:[^"]|"")*"?|`(?:[^`]|``)*`?)
-    | (?P<word>[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*)
-    | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
-    | (?P<op>::|\|\||<=>|<=|>=|<>|!=|->>|->|.)
-"""
-_TOKENS = {
-    False: re.compile(_TOKEN_TEXT.replace("{body}", r"(?:[^']|'')"), re.VERBOSE | re.DOTALL),
-    True: re.compile(_TOKEN_TEXT.replace("{body}", r"(?:[^'\\]|''|\\.)"), re.VERBOSE | re.DOTALL),
-}
-
 NOW = "CURRENT_TIMESTAMP"
 # function or keyword (lower case) → SQLite spelling; a call's arguments are dropped with it
 _SAME_MEANING: dict[str, str] = {
@@ -174,17 +159,13 @@ class Expression:
 class Expressions:
     def __init__(self, snapshot: Snapshot, types: Types, moved: Mapping[tuple[str, str], str]):
         self.backslash = translation_rules(snapshot.backend).backslash_strings
+        self.lexical = backend_lexical(snapshot.backend)
         self.types = types
         self.moved = moved  # (schema, name) of tables and views outside the default schema → bare name
         self.sqlite = translation_rules(snapshot.backend).keeps_sql
 
     def tokens(self, text: str) -> list[Token]:
-        out = []
-        for m in _TOKENS[self.backslash].finditer(text):
-            kind = m.lastgroup or "op"
-            if kind != "ws":
-                out.append(Token(kind, m.group()))
-        return out
+        return [Token(kind, token) for kind, token in self.lexical.expression_tokens(text)]
 
     def translate(self, text: str) -> Expression:
         if self.sqlite:

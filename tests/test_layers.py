@@ -21,7 +21,7 @@ RANKS: dict[str, int] = {
     # foundation: imported by everyone, importing none of the layers above. config holds configuration values
     # (DatabaseConfig, URLs, masking) that backends and model loading read, so it sits here, not with the project.
     # The backend registry (backends/__init__.py: one line per backend, read without importing any) is one too.
-    **dict.fromkeys(["errors", "entities", "_version", "session", "atomic", "parsed", "config", "registry"], 0),
+    **dict.fromkeys(["errors", "entities", "_version", "session", "atomic", "parsed", "config", "registry", "sqllex"], 0),
     "schema": 1,
     "operations": 2,
     "differ": 3,

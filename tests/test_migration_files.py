@@ -736,10 +736,18 @@ sql_text = st.one_of(plain_sql(), routine_sql())
 reasons = line_text.map(str.strip).filter(bool)
 
 
+def whole_in(sql: str, backend: str | None) -> bool:
+    """Whether ``backend`` reads ``sql`` (drawn with every dialect's quotes) as the one statement it is."""
+    try:
+        return [s.sql for s in split_statements(sql, backend)] == [sql]
+    except MigrationFileError:
+        return False
+
+
 @st.composite
-def statements(draw: st.DrawFn, rollback: bool) -> tuple[Statement, ...]:
+def statements(draw: st.DrawFn, rollback: bool, backend: str | None = None) -> tuple[Statement, ...]:
     out = []
-    for sql in draw(st.lists(sql_text, max_size=4)):
+    for sql in draw(st.lists(sql_text.filter(lambda sql: whole_in(sql, backend)), max_size=4)):
         irreversible = draw(st.none() | reasons) if rollback else None
         out.append(Statement(sql, draw(st.booleans()), irreversible))
     return tuple(out)
@@ -752,18 +760,19 @@ backends = st.sampled_from(["postgresql", "sqlite", "mysql", "clickhouse"])
 @st.composite
 def migrations(draw: st.DrawFn) -> MigrationFile:
     dev_backend = draw(st.none() | backends)
+    backend = draw(st.none() | backends)
     return MigrationFile(
         version=draw(st.integers(1, 10**6)),
         description=draw(line_text.map(str.strip)),
-        upgrade=draw(statements(False)),
-        rollback=draw(statements(True)),
-        backend=draw(st.none() | backends),
+        upgrade=draw(statements(False, backend)),
+        rollback=draw(statements(True, backend)),
+        backend=backend,
         base=draw(st.none() | checksums),
         target=draw(st.none() | checksums),
         severity=draw(st.sampled_from(["INFO", "WARN", "CRITICAL"])),
         dev_backend=dev_backend,
-        dev_upgrade=None if dev_backend is None else draw(statements(False)),
-        dev_rollback=None if dev_backend is None else draw(statements(True)),
+        dev_upgrade=None if dev_backend is None else draw(statements(False, dev_backend)),
+        dev_rollback=None if dev_backend is None else draw(statements(True, dev_backend)),
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import TYPE_CHECKING
 
+from .. import sqllex
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
@@ -25,18 +26,22 @@ class Registered:
     schemes: tuple[str, ...]  # the URL schemes it accepts (the part before any "+driver")
     drivers: Mapping[str, str] = field(default_factory=dict)  # plain scheme → the SQLAlchemy driver installed
     sqlalchemy_urls: bool = True
+    lexical: sqllex.Lexical = sqllex.ANSI  # how its SQL is lexed (migration files are split by it)
 
 
 # MariaDB servers are often reached through mysql:// URLs, so mariadb accepts both.
 BACKENDS: dict[str, Registered] = {
     "postgresql": Registered("dbwarden_nb.backends.postgresql:PostgreSQLBackend", ("postgresql", "postgres"),
-                             {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}),
-    "mysql": Registered("dbwarden_nb.backends.mysql:MySQLBackend", ("mysql",), {"mysql": "mysql+pymysql"}),
+                             {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"},
+                             lexical=sqllex.POSTGRESQL),
+    "mysql": Registered("dbwarden_nb.backends.mysql:MySQLBackend", ("mysql",), {"mysql": "mysql+pymysql"},
+                        lexical=sqllex.MYSQL),
     "mariadb": Registered("dbwarden_nb.backends.mysql.mariadb:MariaDBBackend", ("mariadb", "mysql"),
-                          {"mariadb": "mariadb+pymysql"}),
+                          {"mariadb": "mariadb+pymysql"}, lexical=sqllex.MYSQL),
     "clickhouse": Registered("dbwarden_nb.backends.clickhouse:ClickHouseBackend", ("clickhouse", "clickhouses", "chdb"),
-                             sqlalchemy_urls=False),
-    "sqlite": Registered("dbwarden_nb.backends.sqlite:SQLiteBackend", ("sqlite",), sqlalchemy_urls=False),
+                             sqlalchemy_urls=False, lexical=sqllex.CLICKHOUSE),
+    "sqlite": Registered("dbwarden_nb.backends.sqlite:SQLiteBackend", ("sqlite",), sqlalchemy_urls=False,
+                         lexical=sqllex.SQLITE),
 }
 
 _instances: dict[str, Backend] = {}
@@ -57,6 +62,12 @@ def get_backend(name: str) -> Backend:
             raise ConfigError(f"the {name} backend needs the Python package {exc.name!r}: pip install 'dbwarden_nb[{name}]'") from None
         _instances[name] = getattr(module, cls_name)()
     return _instances[name]
+
+
+def lexical(name: str | None) -> sqllex.Lexical:
+    """The lexical rules of a backend's SQL; ANSI (every dialect's quotes, doubled) for an unknown or no name."""
+    registered = BACKENDS.get(name) if name is not None else None
+    return registered.lexical if registered is not None else sqllex.ANSI
 
 
 def backend_for_scheme(scheme: str) -> str | None:

@@ -20,24 +20,30 @@ A rollback statement may say which upgrade statements it undoes (``-- dbwarden: 
 step of the migration): a migration that stopped half-way can then be undone by just the statements that undo what
 ran of it.
 
+Statements are read by the lexical rules of the file's ``-- backend:`` (``sqllex``; a dev section by its dev
+backend's): MySQL, MariaDB and ClickHouse strings take backslash escapes, MySQL has ``#`` comments and the mysql
+client's ``DELIMITER`` command (refused elsewhere), SQLite ``[names]``.
+
 Every malformed input raises :class:`MigrationFileError` with one line naming the file and line.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
 import unicodedata
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
+from dbwarden_nb.backends import lexical as backend_lexical
 from dbwarden_nb.errors import MigrationFileError
 from dbwarden_nb.session import view
+
+from .. import sqllex
 
 __all__ = [
     "SEVERITIES",
@@ -67,8 +73,11 @@ _CHECKSUM = re.compile(r"sha256:[0-9a-f]{64}")
 _FILENAME = re.compile(r"([0-9]+)_(.+)\.sql")
 
 _WORD = re.compile(r"\w[\w$]*")
-_DOLLAR_TAG = re.compile(r"\$(?:[^\W\d]\w*)?\$")
-_E_STRING_STOP = re.compile(r"[\\']")
+_NON_SPACE = re.compile(r"[^\s\ufeff]")  # a byte-order mark inside the text (files joined by cat) is space
+# The mysql client's DELIMITER command: the rest of its line is the new delimiter.
+_DELIMITER = re.compile(r"delimiter(?![\w$])[ \t]*(\S*)[ \t]*(?=\n|\Z)", re.IGNORECASE)
+_DELIMITER_WORD = re.compile(r"delimiter(?![\w$])", re.IGNORECASE)
+_BAD_DELIMITER = re.compile(r"['\"`\\#]|--|/\*")
 # Words that may follow END without closing a BEGIN (MySQL compound statements); END CASE closes a CASE.
 _END_SUFFIX = re.compile(r"\s+(IF|LOOP|WHILE|REPEAT|CASE)\b", re.IGNORECASE)
 # The first of these after CREATE/ALTER tells what is being created; only routines have BEGIN ... END bodies,
@@ -320,9 +329,11 @@ def migration_filename(version: int, name: str) -> str:
     return f"{version:04d}_{slugify(name)}.sql"
 
 
-def split_statements(sql: str) -> list[Statement]:
-    """Split SQL text into statements, honouring quotes, comments, dollar quotes, BEGIN ... END and directives."""
-    ((_, section),) = _Splitter(_normalize(sql), None, 1, sections=False).run()
+def split_statements(sql: str, dialect: str | sqllex.Lexical | None = None) -> list[Statement]:
+    """Split SQL text into statements, honouring quotes, comments, dollar quotes, BEGIN ... END and directives, as
+    ``dialect`` (a backend name or its lexical rules) reads them; without one, ANSI: every quote doubled."""
+    lexical = dialect if isinstance(dialect, sqllex.Lexical) else backend_lexical(dialect)
+    ((_, section),) = _Splitter(_normalize(sql), None, 1, sections=False, lexical=lexical).run()
     return list(section)
 
 
@@ -351,7 +362,8 @@ def _split_file(text: str, path: Path | None, head: _Head | None = None) -> tupl
     source = str(path) if path is not None else None
     head = head or _read_head(text, source, path)
     # the sections' text starts at the first marker's line: offsets stay those of ``text``, lines are counted on
-    parts = _Splitter(text, source, head.first_section + 1, sections=True, start=head.section_offset).run()
+    parts = _Splitter(text, source, head.first_section + 1, sections=True,
+                      lexical=_file_lexical(head.headers), start=head.section_offset).run()
     _same_markers(head.markers, [marker for marker, _ in parts], source)
     return head, _group_sections(parts, source)
 
@@ -466,7 +478,7 @@ def _read_head(text: str, source: str | None, path: Path | None) -> _Head:
             _header_line(headers, stripped, number, source)
     else:
         raise _error(source, None, "missing '-- upgrade' section")
-    markers = _scan_markers(text, offset, number, source)
+    markers = _scan_markers(text, offset, number, source, _file_lexical(headers))
     _check_headers(headers, source)
     _check_markers([m for m, _, _ in markers], source)
     if (path is not None and (named := _FILENAME.fullmatch(path.name)) and len(named.group(1)) <= 9
@@ -499,75 +511,43 @@ def _lines_digest_of(text: str, start: int, stop: int) -> Any:
     return digest
 
 
-_LEXICAL = re.compile(r"['\"`$]|--|/\*")
-_PLAIN_STOP = re.compile(r"['\"`$;]|--|/\*")
-_SPACE = re.compile(r"[\s\ufeff]+")
-_WORD_CHAR = re.compile(r"\w")
-_WORD_REST = re.compile(r"[\w$]*")
+def _file_lexical(headers: dict[str, tuple[str, int]]) -> sqllex.Lexical:
+    """How a file's SQL is lexed: by its ``-- backend:`` header (ANSI without one)."""
+    return backend_lexical(headers["backend"][0] if "backend" in headers else None)
 
 
-def _scan_markers(text: str, pos: int, line: int, source: str | None) -> list[tuple[_Marker, int, int]]:
+def _section_lexical(marker: _Marker, file_lexical: sqllex.Lexical) -> sqllex.Lexical:
+    """A dev section holds its dev backend's SQL (SQLite's); the others the file's."""
+    return backend_lexical(marker.backend) if marker.backend is not None else file_lexical
+
+
+def _scan_markers(text: str, pos: int, line: int, source: str | None,
+                  lexical: sqllex.Lexical) -> list[tuple[_Marker, int, int]]:
     """The section markers from offset ``pos`` (line ``line``): each with where its section's first line starts and
-    where its own line starts. Reads strings, quoted names, dollar quotes and comments exactly as the splitter does
-    (so a marker-like line inside them is content, and an unterminated one is the splitter's error), and nothing
-    else: a few regular-expression searches per statement instead of a step per token."""
+    where its own line starts. Reads strings, quoted names, dollar quotes and comments with the lexer the splitter
+    uses (so a marker-like line inside them is content, and an unterminated one is the splitter's error), and
+    nothing else: a few regular-expression searches per statement instead of a step per token."""
     out: list[tuple[_Marker, int, int]] = []
-    base, base_line = pos, line
+    base, base_line, file_lexical = pos, line, lexical
+    search = lexical.pattern().search
 
     def line_of(at: int) -> int:
         return base_line + text.count("\n", base, at)
 
-    while (found := _LEXICAL.search(text, pos)) is not None:
+    while (found := search(text, pos)) is not None:
         at, token = found.start(), found.group()
+        try:
+            pos = lexical.token_end(text, at, token)
+        except sqllex.Unterminated as err:
+            raise _error(source, line_of(err.at), str(err)) from None
         if token == "--":
-            end = text.find("\n", at)
-            end = len(text) if end == -1 else end
             start = text.rfind("\n", 0, at) + 1
-            if not text[start:at].strip() and (marker := _MARKER.fullmatch(comment := text[at:end].rstrip())):
-                out.append((_marker(marker, comment, line_of(at), source), end + 1, start))
-            pos = end
-        elif token == "/*":
-            end = text.find("*/", at + 2)
-            if end == -1:
-                raise _error(source, line_of(at), "unterminated block comment")
-            pos = end + 2
-        elif token == "$":
-            if at > pos and _WORD_CHAR.match(text, at - 1):  # a$b: the word goes on
-                pos = m.end() if (m := _WORD_REST.match(text, at)) else at  # [\w$]* always matches
-            elif tag := _DOLLAR_TAG.match(text, at):
-                end = text.find(tag.group(), tag.end())
-                if end == -1:
-                    raise _error(source, line_of(at), f"unterminated dollar-quoted string {tag.group()}")
-                pos = end + len(tag.group())
-            else:
-                pos = at + 1
-        else:
-            # E'...' (the word before it is E alone) is the one form where a backslash escapes the quote.
-            backslashes = (token == "'" and at > pos and text[at - 1] in "Ee"
-                           and (at - 2 < pos or not _WORD_CHAR.match(text, at - 2)))
-            pos = _quote_end(text, at, token, backslashes, functools.partial(line_of, at), source)
+            if not text[start:at].strip() and (marker := _MARKER.fullmatch(comment := text[at:pos].rstrip())):
+                found_marker = _marker(marker, comment, line_of(at), source)
+                out.append((found_marker, pos + 1, start))
+                lexical = _section_lexical(found_marker, file_lexical)
+                search = lexical.pattern().search
     return out
-
-
-def _quote_end(text: str, at: int, quote: str, backslashes: bool, line: Callable[[], int],
-               source: str | None) -> int:
-    """The offset just after the string or quoted name opening at ``at``."""
-    index = at + 1
-    while True:
-        if backslashes:
-            stop = _E_STRING_STOP.search(text, index)
-            close = stop.start() if stop else -1
-        else:
-            close = text.find(quote, index)
-        if close == -1:
-            what = "string literal" if quote == "'" else "quoted identifier"
-            raise _error(source, line(), f"unterminated {what}")
-        if text[close] == "\\":
-            index = close + 2
-        elif text.startswith(quote, close + 1):
-            index = close + 2  # doubled quote: an escaped quote, not the end
-        else:
-            return close + 1
 
 
 def _header_line(headers: dict[str, tuple[str, int]], stripped: str, number: int, source: str | None) -> None:
@@ -827,19 +807,28 @@ class _Splitter:
     """One pass over SQL text yielding statements and, in a migration file, section markers.
 
     A statement's ``sql`` is the exact text from its first to its last token: comments before and after it
-    are dropped (they hold directives and notes, not SQL), comments inside it are kept.
+    are dropped (they hold directives and notes, not SQL), comments inside it are kept. The lexer finds strings,
+    quoted names, dollar quotes, comments and statement ends; the plain SQL between them is read for words only
+    where they matter (the first word, what a CREATE or ALTER creates, and a routine's BEGIN ... END blocks).
     """
 
-    def __init__(self, text: str, source: str | None, first_line: int, *, sections: bool, start: int = 0) -> None:
+    def __init__(self, text: str, source: str | None, first_line: int, *, sections: bool,
+                 lexical: sqllex.Lexical, start: int = 0) -> None:
         self.text = text
         self.source = source
         self.sections = sections
-        self.pos = start
-        self.line = first_line
-        self.line_start = start
+        self.start_pos = start
+        self.line = first_line  # the line number at offset line_pos
+        self.line_pos = start
         # statements go to the section of the marker before them (text that is not a file: one section, no marker)
         self.parts: list[tuple[_Marker | None, Section]] = [] if sections else [(None, Section(text))]
+        self.file_lexical = lexical
+        self._lexical(lexical, ";")
         self._new_statement()
+
+    def _lexical(self, lexical: sqllex.Lexical, delimiter: str) -> None:
+        self.lexical, self.delimiter = lexical, delimiter
+        self.search = lexical.pattern(re.escape(delimiter)).search
 
     def _new_statement(self) -> None:
         self.start: int | None = None  # offset of the statement's first token
@@ -847,41 +836,48 @@ class _Splitter:
         self.start_line = 0
         self.first_word: str | None = None
         self.kind: str | None = None
+        self.words = self.delimiter == ";"  # whether the words of plain SQL still matter (BEGIN ... END)
         self.depth = 0  # open BEGIN/CASE blocks of a routine body
         self.block_line = 0
-        self.last_word = ""
-        self.last_word_end = -1
         self.transactional = True
         self.irreversible: str | None = None
         self.undoes: tuple[int, int] | None = None
         self.checks: list[RowCheck] = []
         self.directive: tuple[str, int] | None = None
-        self.plain = False  # past the words that could open a BEGIN ... END block (see _plain)
+
+    def line_at(self, at: int) -> int:
+        """The line of offset ``at`` (offsets asked for only grow)."""
+        self.line += self.text.count("\n", self.line_pos, at)
+        self.line_pos = at
+        return self.line
 
     def run(self) -> list[tuple[_Marker | None, Section]]:
-        text = self.text
-        while self.pos < len(text):
-            char = text[self.pos]
-            if self.plain and (not _PLAIN_STOP.match(text, self.pos)
-                               or char == "$" and _WORD_CHAR.match(text, self.pos - 1)):
-                self._plain()
-            elif char.isspace() or char == "\ufeff":  # a byte-order mark inside the text (files joined by cat)
-                self._advance(space.end() if (space := _SPACE.match(text, self.pos)) else self.pos + 1)
-            elif text.startswith("--", self.pos):
-                self._line_comment()
-            elif text.startswith("/*", self.pos):
-                self._block_comment()
-            elif char in "'\"`":
-                self._quoted(char)
-            elif char == "$" and (tag := _DOLLAR_TAG.match(text, self.pos)):
-                self._dollar_quoted(tag.group())
-            elif char == ";" and self.depth == 0:
-                self._finish()
-                self._advance(self.pos + 1)
-            elif word := _WORD.match(text, self.pos):
-                self._word(word)
-            else:
-                self._token(self.pos + 1)
+        text, pos = self.text, self.start_pos
+        while True:
+            found = self.search(text, pos)
+            at = len(text) if found is None else found.start()
+            resume = self._plain(pos, at)
+            if resume is not None:
+                pos = resume
+                continue
+            if found is None:
+                break
+            token = found.group()
+            if found.lastindex == 1:  # the delimiter
+                pos = found.end()
+                if self.depth and self.delimiter == ";":
+                    self._mark(at, pos)  # a ';' inside a routine's BEGIN ... END
+                else:
+                    self._finish()
+                continue
+            try:
+                pos = self.lexical.token_end(text, at, token)
+            except sqllex.Unterminated as err:
+                raise self._fail(self.line_at(err.at), str(err)) from None
+            if token == "--":
+                self._line_comment(at, pos)
+            elif token != "/*" and token != "#":
+                self._mark(at, pos)
         self._finish()
         self._no_pending_directive()
         return self.parts
@@ -889,57 +885,51 @@ class _Splitter:
     def _fail(self, line: int, message: str) -> MigrationFileError:
         return _error(self.source, line, message)
 
-    def _plain(self) -> None:
-        """In a statement that cannot open a BEGIN ... END block (an INSERT, a CREATE TABLE), words and other tokens
-        no longer matter: go from string to string up to the ';' by regular-expression searches, and leave comments
-        and dollar quotes to the token loop (a data file of INSERTs is split several times faster). ``last_word`` is
-        kept as far as E'...' strings need it."""
-        text, pos = self.text, self.pos
-        if text[pos] == "$":  # inside a word (a$b): the word goes on
-            end = rest.end() if (rest := _WORD_REST.match(text, pos)) else pos + 1
-            self.last_word, self.last_word_end = "$", end
-            self._token(end)
-            return
-        while True:
-            found = _PLAIN_STOP.search(text, pos)
-            stop = len(text) if found is None else found.start()
-            if stop > pos:
-                kept = text[pos:stop].rstrip()
-                while kept.endswith("\ufeff"):  # like whitespace after the last token, not part of the statement
-                    kept = kept[:-1].rstrip()
-                if kept:
-                    self.end = pos + len(kept)
-            char = text[stop] if stop < len(text) else ""
-            if char not in ("'", '"', "`"):
-                break
-            # no '$' since ``pos``: a word that ends at the quote is E alone when no word character comes before it
-            if stop > pos:
-                backslashes = text[stop - 1] in "Ee" and (stop - 1 == pos or not _WORD_CHAR.match(text, stop - 2))
-            else:
-                backslashes = self.last_word_end == pos and self.last_word in ("E", "e")
-            def line_of_quote(at: int = stop) -> int:  # only on an unterminated string: its line
-                return self.line + text.count("\n", self.pos, at)
-
-            pos = self.end = _quote_end(text, stop, char, char == "'" and backslashes, line_of_quote, self.source)
-            self.last_word_end = -1
-        self.last_word, self.last_word_end = "", -1
-        self._advance(stop)
-        if char == ";":
-            self._finish()
-            self._advance(stop + 1)
-
-    def _advance(self, to: int) -> None:
-        newlines = self.text.count("\n", self.pos, to)
-        if newlines:
-            self.line += newlines
-            self.line_start = self.text.rfind("\n", self.pos, to) + 1
-        self.pos = to
-
-    def _token(self, end: int) -> None:
+    def _mark(self, at: int, end: int) -> None:
+        """A token of the statement from ``at`` to ``end``."""
         if self.start is None:
-            self.start, self.start_line = self.pos, self.line
+            self.start, self.start_line = at, self.line_at(at)
         self.end = end
-        self._advance(end)
+
+    def _plain(self, pos: int, stop: int) -> int | None:
+        """Read the plain SQL from ``pos`` to ``stop``; returns where to go on when it was a DELIMITER command."""
+        text = self.text
+        if not self.words and self.start is not None:
+            # past the words that matter (an INSERT's values): only where the statement's text ends
+            end = stop
+            while end > pos and (text[end - 1].isspace() or text[end - 1] == "\ufeff"):
+                end -= 1
+            if end > pos:
+                self.end = end
+            return None
+        first = _NON_SPACE.search(text, pos, stop)
+        if first is None:
+            return None
+        pos = first.start()
+        if self.start is None and _DELIMITER_WORD.match(text, pos):
+            return self._delimiter(pos)
+        end = stop
+        while text[end - 1].isspace() or text[end - 1] == "\ufeff":
+            end -= 1
+        self._mark(pos, end)
+        while self.words and (word := _WORD.search(text, pos, stop)) is not None:
+            pos = word.end()
+            if word.start() == 0 or text[word.start() - 1] != ".":  # t.end is a column, not a keyword
+                pos = self._keyword(word.group().upper(), pos, word.start())
+        return None
+
+    def _delimiter(self, at: int) -> int:
+        line = self.line_at(at)
+        if not self.lexical.delimiter:
+            raise self._fail(line, "'DELIMITER' is a command of the mysql client, not SQL: end statements with ';' "
+                                   "(BEGIN ... END bodies are read whole)")
+        command = _DELIMITER.match(self.text, at)
+        if command is None or not command.group(1) or _BAD_DELIMITER.search(command.group(1)):
+            raise self._fail(line, "expected 'DELIMITER <delimiter>' alone on its line (no quotes, backslashes or "
+                                   "comment marks in the delimiter)")
+        self._lexical(self.lexical, command.group(1))
+        self.words = self.delimiter == ";"
+        return command.end()
 
     def _finish(self) -> None:
         if self.start is None:
@@ -957,95 +947,73 @@ class _Splitter:
             comment, line = self.directive
             raise self._fail(line, f"'{comment}' is not followed by a statement")
 
-    def _line_comment(self) -> None:
-        end = self.text.find("\n", self.pos)
-        end = len(self.text) if end == -1 else end
-        comment = self.text[self.pos : end].rstrip()
-        own_line = not self.text[self.line_start : self.pos].strip()
+    def _line_comment(self, at: int, end: int) -> None:
+        text = self.text
+        comment = text[at:end].rstrip()
+        own_line = not text[text.rfind("\n", 0, at) + 1 : at].strip()
         marker = _MARKER.fullmatch(comment) if self.sections and own_line else None
         if marker:
             # A section marker also ends a statement whose ';' was forgotten.
             self._finish()
             self._no_pending_directive()
-            self.parts.append((_marker(marker, comment, self.line, self.source), Section(self.text)))
+            found = _marker(marker, comment, self.line_at(at), self.source)
+            self.parts.append((found, Section(self.text)))
+            self._lexical(_section_lexical(found, self.file_lexical), ";")
+            self.words = True
         elif directive := _DIRECTIVE.match(comment):
-            self._directive(comment, directive.group(1).strip(), own_line)
-        self._advance(end)
+            self._directive(comment, directive.group(1).strip(), own_line, self.line_at(at))
 
-    def _directive(self, comment: str, body: str, own_line: bool) -> None:
+    def _directive(self, comment: str, body: str, own_line: bool, line: int) -> None:
         if not own_line or self.start is not None:
-            raise self._fail(self.line, f"'{comment}' must be on its own line before the statement it applies to")
+            raise self._fail(line, f"'{comment}' must be on its own line before the statement it applies to")
         if body == "no-transaction":
             if not self.transactional:
-                raise self._fail(self.line, f"duplicate directive '{comment}'")
+                raise self._fail(line, f"duplicate directive '{comment}'")
             self.transactional = False
         elif body.split(maxsplit=1)[:1] == ["irreversible"]:
             reason = body.removeprefix("irreversible").strip()
             if not reason:
-                raise self._fail(self.line, "'-- dbwarden: irreversible' needs a reason")
+                raise self._fail(line, "'-- dbwarden: irreversible' needs a reason")
             if self.irreversible is not None:
-                raise self._fail(self.line, f"duplicate directive '{comment}'")
+                raise self._fail(line, f"duplicate directive '{comment}'")
             self.irreversible = reason
         elif body.split(maxsplit=1)[:1] == ["undoes"]:
             steps = _UNDOES.fullmatch(body.removeprefix("undoes").strip())
             if steps is None or int(steps.group(1)) < 1 or int(steps.group(2) or steps.group(1)) < int(steps.group(1)):
-                raise self._fail(self.line, f"expected '-- dbwarden: undoes N' or 'undoes N-M' (upgrade statements, "
-                                            f"from 1), got '{comment}'")
+                raise self._fail(line, f"expected '-- dbwarden: undoes N' or 'undoes N-M' (upgrade statements, "
+                                       f"from 1), got '{comment}'")
             if self.undoes is not None:
-                raise self._fail(self.line, f"duplicate directive '{comment}'")
+                raise self._fail(line, f"duplicate directive '{comment}'")
             self.undoes = (int(steps.group(1)), int(steps.group(2) or steps.group(1)))
         elif body.split(maxsplit=1)[:1] == ["check"]:
-            self.checks.append(self._check(body.removeprefix("check").strip(), comment))
+            self.checks.append(self._check(body.removeprefix("check").strip(), comment, line))
         else:
-            raise self._fail(self.line, f"unknown directive '{comment}'")
-        self.directive = (comment, self.line)
+            raise self._fail(line, f"unknown directive '{comment}'")
+        self.directive = (comment, line)
 
-    def _check(self, text: str, comment: str) -> RowCheck:
+    def _check(self, text: str, comment: str, line: int) -> RowCheck:
         try:
             doc = json.loads(text)
         except ValueError:
             doc = None
         if (not isinstance(doc, dict) or not isinstance(doc.get("sql"), str) or not doc["sql"].strip()
                 or not isinstance(doc.get("what", ""), str) or not isinstance(doc.get("hard", False), bool)):
-            raise self._fail(self.line, f"expected '-- dbwarden: check {{\"sql\": \"SELECT count(*) …\", \"what\": "
-                                        f"\"…\", \"hard\": false}}', got '{comment[:120]}'")
+            raise self._fail(line, f"expected '-- dbwarden: check {{\"sql\": \"SELECT count(*) …\", \"what\": "
+                                   f"\"…\", \"hard\": false}}', got '{comment[:120]}'")
         return RowCheck(doc["sql"], doc.get("what") or "rows counted by the check", doc.get("hard", False))
 
-    def _block_comment(self) -> None:
-        # Not nested: SQLite and MySQL end a comment at the first */ (PostgreSQL would nest).
-        end = self.text.find("*/", self.pos + 2)
-        if end == -1:
-            raise self._fail(self.line, "unterminated block comment")
-        self._advance(end + 2)
-
-    def _quoted(self, quote: str) -> None:
-        # E'...' (PostgreSQL escape strings) is the one form where a backslash escapes the quote.
-        backslashes = quote == "'" and self.last_word_end == self.pos and self.last_word in ("E", "e")
-        self._token(_quote_end(self.text, self.pos, quote, backslashes, lambda: self.line, self.source))
-
-    def _dollar_quoted(self, tag: str) -> None:
-        close = self.text.find(tag, self.pos + len(tag))
-        if close == -1:
-            raise self._fail(self.line, f"unterminated dollar-quoted string {tag}")
-        self._token(close + len(tag))
-
-    def _word(self, match: re.Match[str]) -> None:
-        word, end = match.group(), match.end()
-        self.last_word, self.last_word_end = word, end
-        if match.start() == 0 or self.text[match.start() - 1] != ".":  # t.end is a column, not a keyword
-            end = self._keyword(word.upper(), end)
-        self._token(end)
-
-    def _keyword(self, upper: str, end: int) -> int:
+    def _keyword(self, upper: str, end: int, at: int) -> int:
         """Track BEGIN ... END nesting; returns where the word ends (END IF etc. is read as one word)."""
         first = self.first_word is None
         if first:
             self.first_word = upper
+            self.words = upper in ("CREATE", "ALTER")  # only they create routines
         elif self.kind is None and self.first_word in ("CREATE", "ALTER") and upper in _OBJECT_KINDS:
             self.kind = upper
+            self.words = upper in _ROUTINES
         if upper == "BEGIN" and (self.depth or (not first and self.kind in _ROUTINES)):
             if not self.depth:
-                self.block_line = self.line
+                self.block_line = self.line_at(at)
             self.depth += 1
         elif upper == "CASE" and self.depth:
             self.depth += 1
@@ -1055,6 +1023,4 @@ class _Splitter:
                 self.depth -= 1
             if suffix is not None:
                 end = suffix.end()
-        self.plain = not self.depth and (self.first_word not in ("CREATE", "ALTER")
-                                         or self.kind is not None and self.kind not in _ROUTINES)
         return end

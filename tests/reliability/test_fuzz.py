@@ -40,7 +40,7 @@ from dbwarden_nb import config as config_module
 from dbwarden_nb.cli import main
 from dbwarden_nb.commands import COMMANDS, build_parser
 from dbwarden_nb.config import database_config, load_config
-from dbwarden_nb.errors import DbwardenError, SnapshotError
+from dbwarden_nb.errors import DbwardenError, MigrationFileError, SnapshotError
 from dbwarden_nb.migrations.files import MigrationFile, Statement, parse_migration, read_migrations, split_statements
 from dbwarden_nb.schema import Snapshot
 
@@ -101,23 +101,35 @@ SEVERITY = st.sampled_from(["INFO", "WARN", "CRITICAL"])
 
 
 @st.composite
-def sections(draw: st.DrawFn, rollback: bool) -> tuple[Statement, ...]:
-    return tuple(Statement(draw(ANY_STATEMENT), draw(st.booleans()), draw(REASONS) if rollback else None)
+def sections(draw: st.DrawFn, rollback: bool, statements: st.SearchStrategy[str]) -> tuple[Statement, ...]:
+    return tuple(Statement(draw(statements), draw(st.booleans()), draw(REASONS) if rollback else None)
                  for _ in range(draw(st.integers(0, 3))))
 
 
-UPGRADE, ROLLBACK = sections(False), sections(True)
+def _whole_in(sql: str, backend: str | None) -> bool:
+    try:
+        return [s.sql for s in split_statements(sql, backend)] == [sql]
+    except MigrationFileError:
+        return False
+
+
+# A file's sections hold the statements its backend's lexer reads whole (a MySQL string ends elsewhere than a
+# PostgreSQL one); a dev section's, its dev backend's.
+UPGRADE, ROLLBACK = (
+    {b: sections(rollback, st.sampled_from([s for s in STATEMENTS if _whole_in(s, b)]))
+     for b in (None, "postgresql", "sqlite", "clickhouse", "mysql")}
+    for rollback in (False, True))
 
 
 @st.composite
 def valid_files(draw: st.DrawFn) -> MigrationFile:
     """Generated migration files: cheap to draw (tests/test_migration_files.py has the thorough generator)."""
-    dev = draw(DEV_BACKENDS)
+    dev, backend = draw(DEV_BACKENDS), draw(BACKENDS)
     return MigrationFile(
-        version=draw(st.integers(1, 10**6)), description=draw(DESCRIPTIONS), upgrade=draw(UPGRADE),
-        rollback=draw(ROLLBACK), backend=draw(BACKENDS), base=draw(CHECKSUM), target=draw(CHECKSUM),
-        severity=draw(SEVERITY), dev_backend=dev, dev_upgrade=None if dev is None else draw(UPGRADE),
-        dev_rollback=None if dev is None else draw(ROLLBACK),
+        version=draw(st.integers(1, 10**6)), description=draw(DESCRIPTIONS), upgrade=draw(UPGRADE[backend]),
+        rollback=draw(ROLLBACK[backend]), backend=backend, base=draw(CHECKSUM), target=draw(CHECKSUM),
+        severity=draw(SEVERITY), dev_backend=dev, dev_upgrade=None if dev is None else draw(UPGRADE[dev]),
+        dev_rollback=None if dev is None else draw(ROLLBACK[dev]),
     )
 
 

@@ -10,18 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_TOKEN = re.compile(
-    r"""
-      (?P<ws>\s+|--[^\n]*|/\*.*?(?:\*/|\Z))
-    | (?P<blob>[xX]'[0-9a-fA-F]*')
-    | (?P<str>'(?:[^']|'')*'?)
-    | (?P<qid>"(?:[^"]|"")*"?|`(?:[^`]|``)*`?|\[[^\]]*\]?)
-    | (?P<word>[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*)
-    | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|0[xX][0-9a-fA-F]+)
-    | (?P<op>\|\||<<|>>|<=|>=|==|!=|<>|->>|->|.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+from ...sqllex import SQLITE
 
 
 @dataclass(frozen=True)
@@ -45,7 +34,7 @@ class Token:
 
 
 def tokenize(sql: str) -> list[Token]:
-    return [Token(m.lastgroup or "op", m.group()) for m in _TOKEN.finditer(sql) if m.lastgroup != "ws"]
+    return [Token(kind, text) for kind, text in SQLITE.expression_tokens(sql)]
 
 
 def join(tokens: list[Token]) -> str:

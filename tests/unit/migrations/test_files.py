@@ -19,8 +19,8 @@ from dbwarden_nb.migrations.files import (
 SHA = "sha256:" + "ab" * 32
 
 
-def sqls(text: str) -> list[str]:
-    return [s.sql for s in split_statements(text)]
+def sqls(text: str, dialect: str | None = None) -> list[str]:
+    return [s.sql for s in split_statements(text, dialect)]
 
 
 # -- the splitter, by lexical feature ------------------------------------------------------------------------
@@ -57,24 +57,44 @@ def test_splitter(text: str, expected: list[str]) -> None:
     assert sqls(text) == expected
 
 
-@pytest.mark.xfail(strict=True, raises=MigrationFileError, reason=(
-    "one splitter for every dialect, without per-dialect lexical flags (issue 16): a MySQL/MariaDB/ClickHouse "
-    "string with a backslash-escaped quote ('a\\';b') is read as closed at the escaped quote"))
-def test_splitter_honours_backslash_escapes_of_mysql_strings() -> None:
-    assert sqls("SELECT 'a\\';b'; SELECT 1") == ["SELECT 'a\\';b'", "SELECT 1"]
+@pytest.mark.parametrize("dialect", ["mysql", "mariadb", "clickhouse"])
+def test_splitter_honours_backslash_escapes_of_mysql_strings(dialect: str) -> None:
+    assert sqls("SELECT 'a\\';b'; SELECT 1", dialect) == ["SELECT 'a\\';b'", "SELECT 1"]
+    # PostgreSQL and SQLite strings end at the quote after a backslash: the rest is another string, unterminated
+    for other in ("postgresql", "sqlite", None):
+        with pytest.raises(MigrationFileError, match="unterminated string literal"):
+            sqls("SELECT 'a\\';b'; SELECT 1", other)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the mysql client's DELIMITER directive is neither honoured nor refused: 'DELIMITER //' ... '//' is split "
-    "silently into wrong statements ('END //\\nDELIMITER')"))
-def test_delimiter_directive_is_honoured_or_refused() -> None:
+@pytest.mark.parametrize("dialect", [None, "postgresql", "sqlite", "clickhouse", "mysql", "mariadb"])
+def test_delimiter_directive_is_honoured_or_refused(dialect: str | None) -> None:
     text = "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END //\nDELIMITER ;\nSELECT 2;"
     try:
-        out = sqls(text)
+        out = sqls(text, dialect)
     except MigrationFileError as err:
-        assert "DELIMITER" in str(err)
+        assert dialect not in ("mysql", "mariadb")  # the mysql client's command: honoured in their files
+        assert str(err).startswith("line 1: 'DELIMITER'")
         return
     assert out == ["CREATE PROCEDURE p() BEGIN SELECT 1; END", "SELECT 2"]
+
+
+def test_delimiter_mode_reads_semicolons_as_content_and_names_bad_commands() -> None:
+    text = "DELIMITER $$\nCREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET NEW.a = ';'; $$\nDELIMITER ;\nSELECT 1"
+    assert sqls(text, "mysql") == ["CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET NEW.a = ';';", "SELECT 1"]
+    for bad in ("SELECT 1;\nDELIMITER\n", "SELECT 1;\nDELIMITER // x\n", "SELECT 1;\nDELIMITER '\n"):
+        with pytest.raises(MigrationFileError, match=r"^line 2: expected 'DELIMITER <delimiter>'"):
+            sqls(bad, "mysql")
+
+
+def test_a_file_is_split_by_its_backend_and_its_dev_sections_by_theirs() -> None:
+    text = ("-- dbwarden migration 0001: x\n-- backend: mysql\n-- upgrade\nINSERT INTO t VALUES ('a\\';b');\n"
+            "# a hash comment: it's read as one\n-- rollback\nDELETE FROM t;\n"
+            "-- dev-upgrade: sqlite\nINSERT INTO t VALUES ('C:\\');\n-- dev-rollback: sqlite\nDELETE FROM [t;];\n")
+    m = parse_migration(text)
+    assert [s.sql for s in m.upgrade] == ["INSERT INTO t VALUES ('a\\';b')"]
+    assert [s.sql for s in m.dev_upgrade or ()] == ["INSERT INTO t VALUES ('C:\\')"]
+    assert [s.sql for s in m.dev_rollback or ()] == ["DELETE FROM [t;]"]
+    assert parse_migration(m.render()) == m
 
 
 @pytest.mark.parametrize(("text", "message"), [
